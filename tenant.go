@@ -1,0 +1,152 @@
+package admeter
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// TenantID identifies a customer: an advertiser, an agency or a media company.
+type TenantID string
+
+// TenantKind says what kind of customer a tenant is.
+type TenantKind string
+
+// The kinds of tenant.
+const (
+	TenantAdvertiser TenantKind = "advertiser"
+	TenantAgency     TenantKind = "agency"
+	TenantMedia      TenantKind = "media"
+)
+
+// Valid reports whether k is one of the defined kinds.
+func (k TenantKind) Valid() bool {
+	switch k {
+	case TenantAdvertiser, TenantAgency, TenantMedia:
+		return true
+	}
+	return false
+}
+
+// Tenant is a customer account. Its API token is never part of this type: the
+// metadata store keeps only a hash of it.
+type Tenant struct {
+	ID      TenantID
+	Name    string
+	Kind    TenantKind
+	Created time.Time
+}
+
+// Validate returns an EINVALID error describing the first problem with t.
+func (t *Tenant) Validate() error {
+	name := strings.TrimSpace(t.Name)
+	switch {
+	case name == "":
+		return Errorf(EINVALID, "name is required")
+	case len(name) > 200:
+		return Errorf(EINVALID, "name is longer than 200 bytes")
+	case !t.Kind.Valid():
+		return Errorf(EINVALID, "kind must be advertiser, agency or media, not %q", t.Kind)
+	}
+	return nil
+}
+
+// CampaignID identifies a campaign. It is a numeric string: the k parameter of
+// monitoring URLs.
+type CampaignID string
+
+// PlacementID identifies a placement (an ad slot on one media) within the
+// system. It is short and alphanumeric: the p parameter of monitoring URLs.
+type PlacementID string
+
+// DefaultTimezone is the time zone of a campaign that names none.
+const DefaultTimezone = "Asia/Shanghai"
+
+// Campaign is an advertising campaign whose impressions and clicks admeter
+// measures.
+type Campaign struct {
+	ID     CampaignID
+	Tenant TenantID
+	Name   string
+	// LandingURL is where a click goes when its own target is missing or not
+	// allowed.
+	LandingURL string
+	// AllowedHosts are the hosts, besides LandingURL's, that a click may
+	// redirect to.
+	AllowedHosts []string
+	// Timezone is the IANA zone in which days and hours are reported.
+	Timezone   string
+	Placements []Placement
+	Created    time.Time
+}
+
+// Placement is one ad slot of a campaign on one media.
+type Placement struct {
+	ID       PlacementID
+	Campaign CampaignID
+	Name     string
+	Media    string
+}
+
+// Validate checks c and normalises it in place: it trims names, lowercases
+// hosts and defaults the time zone. It returns an EINVALID error describing
+// the first problem found.
+func (c *Campaign) Validate() error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return Errorf(EINVALID, "name is required")
+	} else if len(c.Name) > 200 {
+		return Errorf(EINVALID, "name is longer than 200 bytes")
+	}
+	u, err := url.Parse(c.LandingURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Errorf(EINVALID, "landing_url must be an absolute http(s) URL, not %q", c.LandingURL)
+	}
+	for i, h := range c.AllowedHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || strings.ContainsAny(h, "/:?#@ ") {
+			return Errorf(EINVALID, "allowed_hosts[%d] must be a bare host name such as shop.example.com, not %q", i, c.AllowedHosts[i])
+		}
+		c.AllowedHosts[i] = h
+	}
+	if c.Timezone == "" {
+		c.Timezone = DefaultTimezone
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return Errorf(EINVALID, "timezone %q is not an IANA time zone such as Asia/Shanghai", c.Timezone)
+	}
+	if len(c.Placements) == 0 {
+		return Errorf(EINVALID, "a campaign needs at least one placement")
+	} else if len(c.Placements) > 1000 {
+		return Errorf(EINVALID, "a campaign has at most 1000 placements")
+	}
+	for i := range c.Placements {
+		p := &c.Placements[i]
+		p.Name = strings.TrimSpace(p.Name)
+		p.Media = strings.TrimSpace(p.Media)
+		if p.Name == "" {
+			return Errorf(EINVALID, "placements[%d].name is required", i)
+		} else if p.Media == "" {
+			return Errorf(EINVALID, "placements[%d].media is required", i)
+		}
+	}
+	return nil
+}
+
+// RedirectAllowed reports whether a click may be redirected to host: the
+// landing URL's host or one of AllowedHosts, compared without case.
+func (c *Campaign) RedirectAllowed(host string) bool {
+	host = strings.ToLower(host)
+	if host == "" {
+		return false
+	}
+	if u, err := url.Parse(c.LandingURL); err == nil && strings.ToLower(u.Hostname()) == host {
+		return true
+	}
+	for _, h := range c.AllowedHosts {
+		if h == host {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,198 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+)
+
+// MasterKeySize is the length in bytes of a master key: an AES-256 key.
+const MasterKeySize = 32
+
+// MasterKeyFileName is the name of the master key file that LoadMasterKey
+// reads from, or generates in, the data directory.
+const MasterKeyFileName = "master.key"
+
+// ErrMalformedMasterKey is returned, wrapped, for a master key that is not 32
+// bytes in one of the accepted encodings.
+var ErrMalformedMasterKey = errors.New("master key must be 32 bytes encoded as base64 or 64 hex characters")
+
+// MasterKeyConfig says where the master key comes from. LoadMasterKey uses
+// the first of Value, File and DataDir that is set.
+type MasterKeyConfig struct {
+	// Value is the key itself, from --master-key or ADMETER_MASTER_KEY: 32
+	// bytes encoded as base64 (standard or URL alphabet, padded or not) or
+	// as 64 hex characters.
+	Value string
+	// File is the path of a file holding the key (--master-key-file), in one
+	// of Value's encodings or as exactly 32 raw bytes. It must not be
+	// accessible by group or others.
+	File string
+	// DataDir is admeter's data directory. If neither Value nor File is set,
+	// the key is read from <DataDir>/master.key, which is generated on first
+	// use.
+	DataDir string
+}
+
+// The sources LoadMasterKey reports. File sources are followed by ":" and
+// the file's path.
+const (
+	SourceValue     = "value"     // MasterKeyConfig.Value
+	SourceFile      = "file"      // MasterKeyConfig.File
+	SourceDataDir   = "data-dir"  // an existing <DataDir>/master.key
+	SourceGenerated = "generated" // a <DataDir>/master.key made by this call
+)
+
+// LoadMasterKey returns the master key that cfg designates and a description
+// of where it came from (one of the Source constants, followed by ":path" for
+// a file), suitable for logging. Precedence is cfg.Value, then cfg.File, then
+// <cfg.DataDir>/master.key. If none of these exists it generates a random key,
+// writes it to <cfg.DataDir>/master.key with mode 0600 and logs a warning:
+// a key stored next to the data it protects is fine for trying admeter but
+// not for production.
+//
+// A key file that group or others can access is refused. The key itself is
+// never logged and never part of an error. A nil logger discards.
+func LoadMasterKey(cfg MasterKeyConfig, logger *slog.Logger) (key []byte, source string, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case cfg.Value != "":
+		if cfg.File != "" {
+			logger.Warn("both a master key value and a master key file are set; using the value", "file", cfg.File)
+		}
+		key, err := ParseMasterKey([]byte(cfg.Value))
+		if err != nil {
+			return nil, "", fmt.Errorf("parse master key from --master-key or ADMETER_MASTER_KEY: %w", err)
+		}
+		return key, SourceValue, nil
+	case cfg.File != "":
+		key, err := readMasterKeyFile(cfg.File)
+		if err != nil {
+			return nil, "", err
+		}
+		return key, SourceFile + ":" + cfg.File, nil
+	case cfg.DataDir == "":
+		return nil, "", errors.New("load master key: no key value, key file or data directory given")
+	}
+
+	path := filepath.Join(cfg.DataDir, MasterKeyFileName)
+	key, err = readMasterKeyFile(path)
+	if err == nil {
+		return key, SourceDataDir + ":" + path, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+
+	key, err = generateMasterKey(path)
+	if errIsExist(err) {
+		// Another process generated it first: use theirs.
+		key, err = readMasterKeyFile(path)
+		if err != nil {
+			return nil, "", err
+		}
+		return key, SourceDataDir + ":" + path, nil
+	} else if err != nil {
+		return nil, "", fmt.Errorf("generate master key: %w", err)
+	}
+	logger.Warn("GENERATED A MASTER KEY AND STORED IT NEXT TO THE DATA IT PROTECTS. "+
+		"This is fine for trying admeter, NOT for production: anyone who copies the data directory "+
+		"also gets the key that decrypts its pseudonymisation secrets. "+
+		"In production supply the key from elsewhere with --master-key-file (on another volume or from a secret manager), "+
+		"--master-key or ADMETER_MASTER_KEY (32 random bytes as base64 or 64 hex characters, e.g. `openssl rand -base64 32`), "+
+		"and back it up: without it the key store cannot be decrypted.",
+		"path", path)
+	return key, SourceGenerated + ":" + path, nil
+}
+
+// ParseMasterKey decodes a master key given as base64 (standard or URL
+// alphabet, padded or not) or as 64 hex characters; surrounding white space
+// is ignored. The error, which wraps ErrMalformedMasterKey, never contains the
+// input.
+func ParseMasterKey(text []byte) ([]byte, error) {
+	s := string(bytes.TrimSpace(text))
+	if len(s) == 2*MasterKeySize {
+		if key, err := hex.DecodeString(s); err == nil {
+			return key, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{
+		base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding,
+	} {
+		if key, err := enc.DecodeString(s); err == nil {
+			if len(key) == MasterKeySize {
+				return key, nil
+			}
+			return nil, fmt.Errorf("%w (it decodes to %d bytes)", ErrMalformedMasterKey, len(key))
+		}
+	}
+	return nil, ErrMalformedMasterKey
+}
+
+// readMasterKeyFile reads the key in path after checking that only its owner
+// can access it. Its error matches os.ErrNotExist if path does not exist.
+func readMasterKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open master key file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat master key file: %w", err)
+	}
+	if err := checkPrivate(path, fi); err != nil {
+		return nil, fmt.Errorf("refuse master key file: %w", err)
+	}
+	// A key file is at most a few hundred bytes; read a little more than
+	// that so a wrong path (a log, a database) fails fast.
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return nil, fmt.Errorf("read master key file %s: %w", path, err)
+	}
+	if len(data) == MasterKeySize && !isText(data) {
+		return data, nil // 32 raw bytes, as `head -c 32 /dev/urandom` writes
+	}
+	key, err := ParseMasterKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse master key file %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// generateMasterKey makes a random key and writes it, base64 encoded, to a
+// new file at path. Its error matches os.ErrExist if path already exists.
+func generateMasterKey(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key := make([]byte, MasterKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("read random key: %w", err)
+	}
+	text := base64.StdEncoding.EncodeToString(key) + "\n"
+	if err := writeFileExclusive(path, []byte(text)); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// isText reports whether b is all printable ASCII or white space. Random
+// bytes almost never are (odds about 1 in 10^14 for 32 bytes), so a 32-byte
+// file that is text is a mistyped key, not a raw one.
+func isText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}

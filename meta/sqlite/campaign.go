@@ -1,0 +1,221 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/admeter/admeter"
+)
+
+// Campaign ids are 8-digit numbers: the k parameter of monitoring URLs.
+const (
+	minCampaignID = 10_000_000
+	maxCampaignID = 99_999_999
+)
+
+// placementIDLen is the length of a placement id: 62^6, about 57 billion ids.
+const placementIDLen = 6
+
+// CreateCampaign validates and normalises c (see admeter.Campaign.Validate)
+// and stores it with its placements in one transaction. It assigns c.ID, a
+// random unused 8-digit number; each placement's ID, 6 random base62
+// characters unused anywhere in the system, and Campaign; and c.Created.
+//
+// Returns EINVALID if c is invalid and ENOTFOUND if its tenant does not
+// exist.
+func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
+	if c.Tenant == "" {
+		return admeter.Errorf(admeter.EINVALID, "tenant is required")
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if len(c.AllowedHosts) == 0 {
+		c.AllowedHosts = nil // one representation for "none", so reads compare equal
+	}
+	hosts, err := json.Marshal(c.AllowedHosts)
+	if err != nil {
+		return fmt.Errorf("create campaign: encode allowed hosts: %w", err)
+	}
+	if c.AllowedHosts == nil {
+		hosts = []byte("[]")
+	}
+
+	placements := make([]admeter.Placement, len(c.Placements))
+	var id admeter.CampaignID
+	var created = c.Created
+	err = db.update(ctx, func(tx *writeTx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ?`, string(c.Tenant)).Scan(&n); err != nil {
+			return fmt.Errorf("check tenant: %w", err)
+		} else if n == 0 {
+			return admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
+		}
+		created = tx.now
+
+		s, err := insertWithRandomID("campaign id",
+			func() string { return strconv.Itoa(minCampaignID + db.intn(maxCampaignID-minCampaignID+1)) },
+			func(id string) (bool, error) {
+				res, err := tx.ExecContext(ctx, `
+					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created)
+					VALUES (?, ?, ?, ?, ?, ?, ?)
+					ON CONFLICT (id) DO NOTHING`,
+					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, formatTime(created))
+				if err != nil {
+					return false, fmt.Errorf("insert campaign: %w", err)
+				}
+				return insertedOne(res)
+			})
+		if err != nil {
+			return err
+		}
+		id = admeter.CampaignID(s)
+
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO placements (id, campaign_id, position, name, media)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("prepare placement insert: %w", err)
+		}
+		defer stmt.Close()
+		for i, p := range c.Placements {
+			s, err := insertWithRandomID("placement id",
+				func() string { return db.randomString(base62, placementIDLen) },
+				func(pid string) (bool, error) {
+					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media)
+					if err != nil {
+						return false, fmt.Errorf("insert placement: %w", err)
+					}
+					return insertedOne(res)
+				})
+			if err != nil {
+				return err
+			}
+			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("create campaign", err)
+	}
+	c.ID, c.Created, c.Placements = id, created, placements
+	return nil
+}
+
+// Campaign returns the campaign with the given id if it belongs to tenant.
+// Returns ENOTFOUND if it does not exist or belongs to another tenant: the
+// two cases cannot be told apart.
+func (db *DB) Campaign(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error) {
+	var cs []*admeter.Campaign
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		cs, err = findCampaigns(ctx, tx, `c.tenant_id = ? AND c.id = ?`, string(tenant), string(id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("get campaign", err)
+	} else if len(cs) == 0 {
+		return nil, admeter.Errorf(admeter.ENOTFOUND, "Campaign %s not found.", id)
+	}
+	return cs[0], nil
+}
+
+// Campaigns returns the campaigns of tenant, with their placements, oldest
+// first.
+func (db *DB) Campaigns(ctx context.Context, tenant admeter.TenantID) ([]*admeter.Campaign, error) {
+	var cs []*admeter.Campaign
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		cs, err = findCampaigns(ctx, tx, `c.tenant_id = ?`, string(tenant))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("list campaigns", err)
+	}
+	return cs, nil
+}
+
+// AllCampaigns returns every campaign of every tenant, with its placements,
+// oldest first: the collector's catalog of what it may count. It is the one
+// read not scoped to a tenant; nothing that answers a tenant may use it.
+func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
+	var cs []*admeter.Campaign
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		cs, err = findCampaigns(ctx, tx, `1 = 1`)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("list all campaigns", err)
+	}
+	return cs, nil
+}
+
+// findCampaigns returns the campaigns (aliased c) that where selects, oldest
+// first, with their placements. where is a constant of this package, never
+// built from input.
+func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created
+		FROM campaigns c
+		WHERE `+where+`
+		ORDER BY c.created, c.rowid`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query campaigns: %w", err)
+	}
+	defer rows.Close()
+	var cs []*admeter.Campaign
+	byID := make(map[admeter.CampaignID]*admeter.Campaign)
+	for rows.Next() {
+		var c admeter.Campaign
+		var hosts, created string
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created); err != nil {
+			return nil, fmt.Errorf("scan campaign: %w", err)
+		}
+		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {
+			return nil, fmt.Errorf("decode allowed hosts of campaign %s: %w", c.ID, err)
+		}
+		if len(c.AllowedHosts) == 0 {
+			c.AllowedHosts = nil
+		}
+		if c.Created, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", c.ID, err)
+		}
+		cs = append(cs, &c)
+		byID[c.ID] = &c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query campaigns: %w", err)
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+
+	rows, err = tx.QueryContext(ctx, `
+		SELECT p.id, p.campaign_id, p.name, p.media
+		FROM placements p
+		JOIN campaigns c ON c.id = p.campaign_id
+		WHERE `+where+`
+		ORDER BY p.campaign_id, p.position`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query placements: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p admeter.Placement
+		if err := rows.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media); err != nil {
+			return nil, fmt.Errorf("scan placement: %w", err)
+		}
+		c := byID[p.Campaign]
+		if c == nil {
+			return nil, errors.New("query placements: placement of an unselected campaign")
+		}
+		c.Placements = append(c.Placements, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query placements: %w", err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,690 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const lockName = "LOCK"
+
+// FsyncMode says when appended records are made durable.
+type FsyncMode int
+
+const (
+	// FsyncAlways makes Append return only after its records have been
+	// written and fdatasync'ed (group commit: one fdatasync covers every
+	// Append waiting at the time). Readers see only fdatasync'ed records.
+	FsyncAlways FsyncMode = iota
+	// FsyncInterval makes Append return once its records have been written
+	// with write(2); a background goroutine fdatasyncs every
+	// Options.FsyncInterval. Records survive a crash of the process but the
+	// last interval may be lost on power failure. Readers see written
+	// records.
+	FsyncInterval
+)
+
+// String returns the mode's name.
+func (m FsyncMode) String() string {
+	switch m {
+	case FsyncAlways:
+		return "always"
+	case FsyncInterval:
+		return "interval"
+	default:
+		return fmt.Sprintf("FsyncMode(%d)", int(m))
+	}
+}
+
+// Options configure a Log. A zero field takes its value from DefaultOptions.
+type Options struct {
+	// SegmentSize is the size in bytes at which the active segment is closed
+	// and a new one started. A segment exceeds it only if one Append alone is
+	// larger. Default 128 MiB.
+	SegmentSize int64
+	// Fsync says when records are made durable. Default FsyncAlways.
+	Fsync FsyncMode
+	// FsyncInterval is the period of the background fdatasync in
+	// FsyncInterval mode. Default 5ms.
+	FsyncInterval time.Duration
+	// MaxBatchBytes caps the bytes (record headers included) of one group
+	// commit write; it is also the largest single Append. It is lowered to
+	// fit in a segment (and below 2 GiB) if needed. Default 4 MiB.
+	MaxBatchBytes int
+}
+
+// DefaultOptions returns the default Options: 128 MiB segments, FsyncAlways,
+// a 5ms interval for FsyncInterval mode and 4 MiB group-commit batches.
+func DefaultOptions() Options {
+	return Options{
+		SegmentSize:   128 << 20,
+		Fsync:         FsyncAlways,
+		FsyncInterval: 5 * time.Millisecond,
+		MaxBatchBytes: 4 << 20,
+	}
+}
+
+// minSegmentSize is the smallest SegmentSize accepted.
+const minSegmentSize = 512
+
+// withDefaults fills zero fields from DefaultOptions and validates the rest.
+func (o Options) withDefaults() (Options, error) {
+	d := DefaultOptions()
+	if o.SegmentSize == 0 {
+		o.SegmentSize = d.SegmentSize
+	}
+	if o.FsyncInterval == 0 {
+		o.FsyncInterval = d.FsyncInterval
+	}
+	if o.MaxBatchBytes == 0 {
+		o.MaxBatchBytes = d.MaxBatchBytes
+	}
+	switch {
+	case o.SegmentSize < minSegmentSize:
+		return o, fmt.Errorf("validate options: SegmentSize %d below minimum %d", o.SegmentSize, minSegmentSize)
+	case o.Fsync != FsyncAlways && o.Fsync != FsyncInterval:
+		return o, fmt.Errorf("validate options: unknown fsync mode %v", o.Fsync)
+	case o.FsyncInterval < 0:
+		return o, fmt.Errorf("validate options: negative FsyncInterval %v", o.FsyncInterval)
+	case o.MaxBatchBytes < 0:
+		return o, fmt.Errorf("validate options: negative MaxBatchBytes %d", o.MaxBatchBytes)
+	}
+	if limit := min(o.SegmentSize-segmentHeaderSize, maxRecordLen); int64(o.MaxBatchBytes) > limit {
+		o.MaxBatchBytes = int(limit)
+	}
+	return o, nil
+}
+
+// batch is a group of Appends written together by one write(2) and made
+// durable by one fdatasync.
+type batch struct {
+	buf     []byte // framed records
+	records int
+	sync    bool // fdatasync even in FsyncInterval mode (Sync was called)
+
+	// Set by the writer before done is closed.
+	first uint64
+	err   error
+	done  chan struct{}
+}
+
+// Log is an append-only, durable log of records in segment files. Its methods
+// are safe for concurrent use.
+type Log struct {
+	dir     string
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics
+	lock    *os.File
+
+	kick       chan struct{} // wakes the writer; capacity 1
+	writerDone chan struct{}
+	syncerQuit chan struct{}
+	syncerDone chan struct{}
+
+	// Owned by the writer goroutine (and by Open and Close when it is not
+	// running). fileMu guards f against the FsyncInterval syncer: the
+	// writer takes it to replace f, the syncer to fdatasync f.
+	fileMu sync.Mutex
+	f      *os.File
+	size   int64         // bytes in the active segment
+	next   uint64        // offset of the next record to write
+	writes atomic.Uint64 // successful writes, for the FsyncInterval syncer
+
+	mu         sync.Mutex
+	closed     bool
+	idle       bool          // the writer waits for a kick
+	err        error         // sticky: set when the log can no longer write safely
+	cur        *batch        // batch accepting records
+	queue      []*batch      // full batches waiting for the writer, oldest first
+	spare      []byte        // a drained batch buffer to reuse
+	segs       []uint64      // first offsets of the segments, ascending; the last is active
+	visibleOff uint64        // records below visibleOff are visible to readers
+	visiblePos int64         // bytes of the active segment visible to readers
+	notify     chan struct{} // closed when more becomes visible; nil if no reader waits
+	drained    bool          // Close has flushed everything: nothing more will become visible
+}
+
+// Open opens the log in dir, creating dir and the first segment if needed,
+// and recovers from a crash: the last segment is scanned and truncated after
+// its last complete Append. logger may be nil; metrics are registered on reg
+// if reg is not nil and unregistered by Close.
+//
+// Open returns ErrLocked if another Log has dir open, and a *CorruptionError
+// if the last segment's header is damaged.
+func Open(dir string, opts Options, logger *slog.Logger, reg prometheus.Registerer) (_ *Log, err error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create log directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		_ = lock.Close()
+		return nil, err
+	}
+	l := &Log{
+		dir:        dir,
+		opts:       opts,
+		logger:     logger,
+		metrics:    m,
+		lock:       lock,
+		kick:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+	}
+	defer func() {
+		if err != nil {
+			if l.f != nil {
+				_ = l.f.Close()
+			}
+			m.unregister()
+			_ = lock.Close()
+		}
+	}()
+	if err := l.recover(); err != nil {
+		return nil, err
+	}
+	l.visibleOff, l.visiblePos = l.next, l.size
+	l.cur = l.newBatchLocked()
+	m.segments.Set(float64(len(l.segs)))
+	m.nextOffset.Set(float64(l.next))
+	logger.Info("opened event log", slog.String("dir", dir), slog.Int("segments", len(l.segs)),
+		slog.Uint64("first_offset", l.segs[0]), slog.Uint64("next_offset", l.next),
+		slog.String("fsync", opts.Fsync.String()))
+
+	go l.run()
+	if opts.Fsync == FsyncInterval {
+		l.syncerQuit, l.syncerDone = make(chan struct{}), make(chan struct{})
+		go l.syncLoop()
+	}
+	return l, nil
+}
+
+// recover lists the segments, removes leftovers of interrupted segment
+// creation, and opens the last segment for appending after its last complete
+// Append, truncating anything after it.
+func (l *Log) recover() error {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("read log directory: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, segmentSuffix+tmpSuffix) {
+			if err := os.Remove(filepath.Join(l.dir, name)); err != nil {
+				return fmt.Errorf("remove temporary segment: %w", err)
+			}
+			continue
+		}
+		if first, ok := parseSegmentName(name); ok && e.Type().IsRegular() {
+			l.segs = append(l.segs, first)
+		}
+	}
+	slices.Sort(l.segs)
+
+	if len(l.segs) == 0 {
+		f, err := createSegment(l.dir, 0)
+		if err != nil {
+			return err
+		}
+		l.f, l.segs, l.size = f, []uint64{0}, segmentHeaderSize
+		return nil
+	}
+
+	first := l.segs[len(l.segs)-1]
+	path := filepath.Join(l.dir, segmentName(first))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open segment: %w", err)
+	}
+	l.f = f
+	res, err := scanSegment(f, first)
+	if err != nil {
+		return &CorruptionError{Segment: path, Offset: first, Err: err}
+	}
+	if res.good < res.size {
+		if err := f.Truncate(res.good); err != nil {
+			return fmt.Errorf("truncate segment: %w", err)
+		}
+		if err := fdatasync(f); err != nil {
+			return fmt.Errorf("sync segment: %w", err)
+		}
+		l.metrics.truncations.Inc()
+		l.logger.Warn("truncated torn tail of event log segment",
+			slog.String("segment", path), slog.String("reason", res.reason),
+			slog.Int64("kept_bytes", res.good), slog.Int64("truncated_bytes", res.size-res.good),
+			slog.Uint64("kept_records", res.records))
+	}
+	l.size = res.good
+	l.next = first + res.records
+	return nil
+}
+
+// newBatchLocked returns an empty batch, reusing a spare buffer. l.mu must be
+// held.
+func (l *Log) newBatchLocked() *batch {
+	b := &batch{buf: l.spare[:0], done: make(chan struct{})}
+	l.spare = nil
+	return b
+}
+
+// Append appends recs as one batch and returns the offset of the first; the
+// others follow consecutively. In FsyncAlways mode it returns once the
+// records are on stable storage, in FsyncInterval mode once they are written.
+// After a crash either all of recs are in the log or none is.
+//
+// If ctx is done before the records are enqueued, nothing is appended. If it
+// is done while Append waits for the write, Append returns ctx.Err() but the
+// records may still be written: the caller cannot tell, as with a timeout.
+//
+// Append returns ErrClosed after Close, ErrTooLarge if the framed records
+// exceed Options.MaxBatchBytes, and the I/O error if the write failed; after
+// a failed fdatasync every Append fails until the log is reopened.
+func (l *Log) Append(ctx context.Context, recs ...[]byte) (first uint64, err error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	size := 0
+	for _, r := range recs {
+		size += recordHeaderSize + len(r)
+	}
+	if size > l.opts.MaxBatchBytes {
+		return 0, fmt.Errorf("append %d bytes: %w", size, ErrTooLarge)
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return 0, err
+	}
+	b := l.cur
+	if b.records > 0 && len(b.buf)+size > l.opts.MaxBatchBytes {
+		l.queue = append(l.queue, b)
+		b = l.newBatchLocked()
+		l.cur = b
+	}
+	index := b.records
+	for i, r := range recs {
+		b.buf = appendRecord(b.buf, r, i < len(recs)-1)
+	}
+	b.records += len(recs)
+	wake := l.idle
+	l.idle = false
+	l.mu.Unlock()
+
+	if wake {
+		l.wakeWriter()
+	}
+	if done := ctx.Done(); done != nil {
+		select {
+		case <-b.done:
+		case <-done:
+			return 0, ctx.Err()
+		}
+	} else {
+		<-b.done
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.first + uint64(index), nil
+}
+
+// wakeWriter wakes the writer goroutine if it waits for work.
+func (l *Log) wakeWriter() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Sync waits until every record appended before the call is written and
+// fdatasync'ed. In FsyncAlways mode that is already true of every record whose
+// Append returned.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	if l.err != nil {
+		err := l.err
+		l.mu.Unlock()
+		return err
+	}
+	b := l.cur
+	b.sync = true
+	l.idle = false
+	l.mu.Unlock()
+	l.wakeWriter()
+	<-b.done
+	return b.err
+}
+
+// run is the writer goroutine: it commits batches in order until the log is
+// closed and nothing is pending. It takes l.mu once per batch, to publish the
+// previous batch and take the next.
+func (l *Log) run() {
+	defer close(l.writerDone)
+	var prev *batch
+	for {
+		l.mu.Lock()
+		if prev != nil {
+			if prev.err == nil {
+				l.visibleOff, l.visiblePos = l.next, l.size
+				if l.notify != nil {
+					close(l.notify)
+					l.notify = nil
+				}
+			}
+			if cap(prev.buf) <= l.opts.MaxBatchBytes {
+				l.spare = prev.buf[:0]
+			}
+			prev.buf = nil
+		}
+		b := l.takeBatchLocked()
+		closed, sticky := l.closed, l.err
+		l.idle = b == nil && !closed
+		l.mu.Unlock()
+
+		if prev != nil {
+			close(prev.done)
+			prev = nil
+		}
+		switch {
+		case b == nil && closed:
+			return
+		case b == nil:
+			<-l.kick
+		case sticky != nil:
+			b.err = sticky
+			prev = b
+		default:
+			l.commit(b)
+			prev = b
+		}
+	}
+}
+
+// takeBatchLocked returns the oldest pending batch, or nil. l.mu must be held.
+func (l *Log) takeBatchLocked() *batch {
+	if len(l.queue) > 0 {
+		b := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		return b
+	}
+	if b := l.cur; b.records > 0 || b.sync {
+		l.cur = l.newBatchLocked()
+		return b
+	}
+	return nil
+}
+
+// commit writes b to the active segment (rolling over first if it would not
+// fit) and fdatasyncs it if required. It sets b.first, or b.err on failure;
+// run then publishes b to readers and wakes its Appends.
+func (l *Log) commit(b *batch) {
+	n := int64(len(b.buf))
+	if n > 0 && l.size+n > l.opts.SegmentSize && l.size > segmentHeaderSize {
+		if err := l.rollover(); err != nil {
+			b.err = l.fail(err)
+			return
+		}
+	}
+	if n > 0 {
+		if _, err := l.f.WriteAt(b.buf, l.size); err != nil {
+			b.err = fmt.Errorf("write segment: %w", err)
+			// Remove a partial write so that the next batch follows the
+			// last good record; if that fails the file can't be trusted.
+			if terr := l.f.Truncate(l.size); terr != nil {
+				b.err = l.fail(errors.Join(b.err, fmt.Errorf("truncate segment: %w", terr)))
+			}
+			return
+		}
+		l.writes.Add(1)
+	}
+	if l.opts.Fsync == FsyncAlways || b.sync {
+		if err := l.sync(l.f); err != nil {
+			// The kernel may have dropped the dirty pages; nothing written
+			// from now on could be trusted to be durable.
+			b.err = l.fail(err)
+			return
+		}
+	}
+	b.first = l.next
+	l.size += n
+	l.next += uint64(b.records)
+	if b.records > 0 {
+		l.metrics.records.Add(float64(b.records))
+		l.metrics.bytes.Add(float64(n))
+		l.metrics.batch.Observe(float64(b.records))
+		l.metrics.nextOffset.Set(float64(l.next))
+	}
+}
+
+// rollover makes the active segment durable and starts a new one at l.next.
+// Any error leaves the log failed: a segment file may have been created whose
+// name claims records that were then written to its predecessor.
+func (l *Log) rollover() error {
+	l.fileMu.Lock()
+	defer l.fileMu.Unlock()
+	if err := l.sync(l.f); err != nil {
+		return err
+	}
+	f, err := createSegment(l.dir, l.next)
+	if err != nil {
+		return err
+	}
+	if err := l.f.Close(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("close segment: %w", err)
+	}
+	l.f, l.size = f, segmentHeaderSize
+
+	l.mu.Lock()
+	l.segs = append(l.segs, l.next)
+	l.visiblePos = l.size
+	nsegs := len(l.segs)
+	l.mu.Unlock()
+	l.metrics.segments.Set(float64(nsegs))
+	return nil
+}
+
+// sync fdatasyncs f and records the duration.
+func (l *Log) sync(f *os.File) error {
+	start := time.Now()
+	err := fdatasync(f)
+	l.metrics.fsync.Observe(time.Since(start).Seconds())
+	if err != nil {
+		return fmt.Errorf("sync segment %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// fail makes err sticky: every later Append and Sync returns it. It returns
+// the sticky error.
+func (l *Log) fail(err error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err == nil {
+		l.err = fmt.Errorf("eventlog failed, reopen to recover: %w", err)
+		l.logger.Error("event log failed", slog.String("dir", l.dir), slog.Any("error", err))
+	}
+	return l.err
+}
+
+// stickyErr returns the error set by fail, if any.
+func (l *Log) stickyErr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// syncLoop fdatasyncs the active segment every FsyncInterval while there are
+// unsynced writes (FsyncInterval mode).
+func (l *Log) syncLoop() {
+	defer close(l.syncerDone)
+	t := time.NewTicker(l.opts.FsyncInterval)
+	defer t.Stop()
+	var synced uint64
+	for {
+		select {
+		case <-l.syncerQuit:
+			return
+		case <-t.C:
+		}
+		w := l.writes.Load()
+		if w == synced {
+			continue
+		}
+		l.fileMu.Lock()
+		err := l.sync(l.f)
+		l.fileMu.Unlock()
+		if err != nil {
+			l.fail(err)
+			return
+		}
+		synced = w
+	}
+}
+
+// NextOffset returns the offset one past the last record visible to readers:
+// the last durable record in FsyncAlways mode, the last written one in
+// FsyncInterval mode.
+func (l *Log) NextOffset() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.visibleOff
+}
+
+// FirstOffset returns the offset of the oldest retained record (equal to
+// NextOffset when the log holds no records).
+func (l *Log) FirstOffset() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.segs[0]
+}
+
+// TruncateBefore deletes the segments whose records all have offsets below
+// offset, oldest first. The active segment is never deleted, so records at or
+// above the active segment's first offset are kept whatever offset is.
+// Readers positioned in a deleted segment read it to its end.
+func (l *Log) TruncateBefore(offset uint64) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	var drop []uint64
+	for len(l.segs) > 1 && l.segs[1] <= offset {
+		drop = append(drop, l.segs[0])
+		l.segs = l.segs[1:]
+	}
+	nsegs := len(l.segs)
+	l.mu.Unlock()
+	if len(drop) == 0 {
+		return nil
+	}
+	l.metrics.segments.Set(float64(nsegs))
+	for _, first := range drop {
+		if err := os.Remove(filepath.Join(l.dir, segmentName(first))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove segment: %w", err)
+		}
+	}
+	l.logger.Info("deleted event log segments", slog.String("dir", l.dir),
+		slog.Int("segments", len(drop)), slog.Uint64("first_offset", l.FirstOffset()))
+	return syncDir(l.dir)
+}
+
+// Verify reads every retained record and checks its checksum, and returns a
+// *CorruptionError for the first damaged record. It reads the whole log, so it
+// is meant for an operator's check, not for the hot path.
+func (l *Log) Verify(ctx context.Context) error {
+	r, err := l.NewReader(l.FirstOffset())
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	end := l.NextOffset()
+	for r.Offset() < end {
+		if r.Offset()%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if _, _, err := r.TryNext(); err != nil {
+			return fmt.Errorf("verify log: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close writes and fdatasyncs every pending record, stops the background
+// goroutines, closes the files and unregisters the metrics. Appends after
+// Close return ErrClosed; blocked Readers return ErrClosed once they have read
+// everything. Close returns ErrClosed if the log is already closed, and the
+// sticky error if the log failed.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.wakeWriter()
+	<-l.writerDone
+	if l.syncerQuit != nil {
+		close(l.syncerQuit)
+		<-l.syncerDone
+	}
+
+	err := l.stickyErr()
+	if err == nil {
+		err = l.sync(l.f)
+	}
+	if cerr := l.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close segment: %w", cerr)
+	}
+	if cerr := l.lock.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close lock file: %w", cerr)
+	}
+	l.metrics.unregister()
+
+	l.mu.Lock()
+	l.drained = true
+	if l.notify != nil {
+		close(l.notify)
+		l.notify = nil
+	}
+	l.mu.Unlock()
+	return err
+}

@@ -1,0 +1,129 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter"
+)
+
+// placementJSON is a placement with its monitoring URLs.
+type placementJSON struct {
+	ID            admeter.PlacementID `json:"id"`
+	Name          string              `json:"name"`
+	Media         string              `json:"media"`
+	ImpressionURL string              `json:"impression_url"`
+	ClickURL      string              `json:"click_url"`
+}
+
+// campaignJSON is a campaign as the API shows it.
+type campaignJSON struct {
+	ID           admeter.CampaignID `json:"id"`
+	Name         string             `json:"name"`
+	LandingURL   string             `json:"landing_url"`
+	AllowedHosts []string           `json:"allowed_hosts"`
+	Timezone     string             `json:"timezone"`
+	Placements   []placementJSON    `json:"placements"`
+	Created      time.Time          `json:"created"`
+}
+
+// campaignInput is the body of POST /api/v1/campaigns.
+type campaignInput struct {
+	Name         string   `json:"name"`
+	LandingURL   string   `json:"landing_url"`
+	AllowedHosts []string `json:"allowed_hosts"`
+	Timezone     string   `json:"timezone"`
+	Placements   []struct {
+		Name  string `json:"name"`
+		Media string `json:"media"`
+	} `json:"placements"`
+}
+
+func (s *Server) createCampaign(r *http.Request) (int, any, error) {
+	var in campaignInput
+	if err := s.decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	c := &admeter.Campaign{
+		Tenant:       tenantFrom(r.Context()).ID,
+		Name:         in.Name,
+		LandingURL:   in.LandingURL,
+		AllowedHosts: in.AllowedHosts,
+		Timezone:     in.Timezone,
+	}
+	for _, p := range in.Placements {
+		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media})
+	}
+	if err := c.Validate(); err != nil {
+		return 0, nil, err
+	}
+	if err := s.campaigns.CreateCampaign(r.Context(), c); err != nil {
+		return 0, nil, fmt.Errorf("create campaign: %w", err)
+	}
+	if s.cfg.CampaignsChanged != nil {
+		s.cfg.CampaignsChanged(r.Context())
+	}
+	s.logger.Info("campaign created", "tenant", c.Tenant, "campaign", c.ID, "placements", len(c.Placements))
+	return http.StatusCreated, s.campaignJSON(c), nil
+}
+
+func (s *Server) listCampaigns(r *http.Request) (int, any, error) {
+	cs, err := s.campaigns.Campaigns(r.Context(), tenantFrom(r.Context()).ID)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	out := make([]campaignJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, s.campaignJSON(c))
+	}
+	return http.StatusOK, map[string]any{"campaigns": out}, nil
+}
+
+func (s *Server) showCampaign(r *http.Request) (int, any, error) {
+	id := admeter.CampaignID(r.PathValue("id"))
+	c, err := s.campaigns.Campaign(r.Context(), tenantFrom(r.Context()).ID, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.campaignJSON(c), nil
+}
+
+func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
+	out := campaignJSON{
+		ID: c.ID, Name: c.Name, LandingURL: c.LandingURL, AllowedHosts: c.AllowedHosts,
+		Timezone: c.Timezone, Created: c.Created, Placements: make([]placementJSON, 0, len(c.Placements)),
+	}
+	if out.AllowedHosts == nil {
+		out.AllowedHosts = []string{}
+	}
+	for _, p := range c.Placements {
+		out.Placements = append(out.Placements, placementJSON{
+			ID: p.ID, Name: p.Name, Media: p.Media,
+			ImpressionURL: ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
+			ClickURL:      ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
+		})
+	}
+	return out
+}
+
+// standardMacros is the Miaozhen parameter set that a media platform fills
+// in: OS, IP, the device identifiers in the forms media send, the request id
+// and the event time.
+const standardMacros = "&mo=__OS__&ns=__IP__&m0=__OPENUDID__&m1a=__ANDROIDID__&m2=__IMEI__&m4=__AAID__" +
+	"&m5=__IDFA__&m6=__MAC1__&m6a=__MAC__&m11=__OAID__&m11a=__OAID1__&m14=__CAID__&tr=__REQUESTID__&mt=__TS__"
+
+// ImpressionURL returns the impression monitoring URL of a placement, in the
+// Miaozhen form /x/k=…&p=…&… with the standard macros.
+func ImpressionURL(base string, k admeter.CampaignID, p admeter.PlacementID) string {
+	return base + "/x/k=" + url.QueryEscape(string(k)) + "&p=" + url.QueryEscape(string(p)) + standardMacros
+}
+
+// ClickURL returns the click monitoring URL of a placement: the impression
+// parameters, then o= and the landing URL, which by the Miaozhen convention
+// is always last and taken verbatim.
+func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing string) string {
+	return base + "/r/k=" + url.QueryEscape(string(k)) + "&p=" + url.QueryEscape(string(p)) + standardMacros + "&o=" + strings.TrimSpace(landing)
+}

@@ -1,0 +1,81 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/report"
+)
+
+// ReportService answers report requests for a tenant's campaigns.
+type ReportService interface {
+	Report(ctx context.Context, req report.Request) (*report.Report, error)
+	Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*report.Frequency, error)
+	Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*report.Daily, error)
+}
+
+// csvBody is a response body already rendered as CSV.
+type csvBody struct {
+	name string
+	data []byte
+}
+
+// wantsCSV reports whether the caller asked for CSV (format=csv or an Accept
+// header preferring text/csv).
+func wantsCSV(r *http.Request) (bool, error) {
+	switch f := r.URL.Query().Get("format"); f {
+	case "csv":
+		return true, nil
+	case "json":
+		return false, nil
+	case "":
+		return strings.Contains(r.Header.Get("Accept"), "text/csv"), nil
+	default:
+		return false, admeter.Errorf(admeter.EINVALID, "format must be json or csv, not %q", f)
+	}
+}
+
+func (s *Server) report(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	csv, err := wantsCSV(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	rep, err := s.reports.Report(r.Context(), report.Request{
+		Tenant: tenantFrom(r.Context()).ID, Campaign: admeter.CampaignID(r.PathValue("id")),
+		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"),
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if csv {
+		var b bytes.Buffer
+		if err := rep.WriteCSV(&b); err != nil {
+			return 0, nil, fmt.Errorf("render csv: %w", err)
+		}
+		return http.StatusOK, csvBody{name: fmt.Sprintf("admeter-%s-%s-%s.csv", rep.Campaign, rep.From, rep.To), data: b.Bytes()}, nil
+	}
+	return http.StatusOK, rep, nil
+}
+
+func (s *Server) frequency(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	f, err := s.reports.Frequency(r.Context(), tenantFrom(r.Context()).ID, admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, f, nil
+}
+
+func (s *Server) daily(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	d, err := s.reports.Daily(r.Context(), tenantFrom(r.Context()).ID, admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, d, nil
+}

@@ -1,0 +1,155 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/admeter/admeter"
+)
+
+// TenantService stores tenants and finds them by token hash.
+type TenantService interface {
+	CreateTenant(ctx context.Context, t *admeter.Tenant, tokenHash [32]byte) error
+	TenantByTokenHash(ctx context.Context, hash [32]byte) (*admeter.Tenant, error)
+}
+
+// CampaignService stores campaigns. Reads are scoped to one tenant and return
+// ENOTFOUND for another tenant's campaign.
+type CampaignService interface {
+	CreateCampaign(ctx context.Context, c *admeter.Campaign) error
+	Campaign(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error)
+	Campaigns(ctx context.Context, tenant admeter.TenantID) ([]*admeter.Campaign, error)
+}
+
+// Config holds the API's settings.
+type Config struct {
+	// PublicURL is the scheme and host that media reach this server at; it
+	// is the base of the monitoring URLs handed out, e.g. https://t.example.com.
+	PublicURL string
+	// OperatorTokenHash is HashToken of the operator token.
+	OperatorTokenHash [32]byte
+	// CampaignsChanged is called after a campaign is created, so that the
+	// collector's catalog is refreshed. It may be nil.
+	CampaignsChanged func(context.Context)
+	// MaxBodyBytes bounds a request body (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+// Server serves the management API.
+type Server struct {
+	cfg          Config
+	operatorHash [32]byte
+	tenants      TenantService
+	campaigns    CampaignService
+	reports      ReportService
+	logger       *slog.Logger
+}
+
+// New returns a Server. reports may be nil on a node that serves no reports;
+// logger may be nil.
+func New(cfg Config, tenants TenantService, campaigns CampaignService, reports ReportService, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Server{cfg: cfg, operatorHash: cfg.OperatorTokenHash, tenants: tenants, campaigns: campaigns, reports: reports, logger: logger}
+}
+
+// apiFunc is a handler that returns its status and body, or an error.
+type apiFunc func(r *http.Request) (status int, body any, err error)
+
+// wrap turns an apiFunc into an http.Handler.
+func (s *Server) wrap(h apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := h(r)
+		if err != nil {
+			writeError(w, r, s.logger, err)
+			return
+		}
+		if c, ok := body.(csvBody); ok {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c.name))
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(status)
+			_, _ = w.Write(c.data)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// Register adds the API's routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/tenants", s.wrap(s.requireOperator(s.createTenant)))
+	mux.Handle("POST /api/v1/campaigns", s.wrap(s.requireTenant(s.createCampaign)))
+	mux.Handle("GET /api/v1/campaigns", s.wrap(s.requireTenant(s.listCampaigns)))
+	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.requireTenant(s.showCampaign)))
+	if s.reports != nil {
+		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.requireTenant(s.report)))
+		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.requireTenant(s.frequency)))
+		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.requireTenant(s.daily)))
+	}
+	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
+		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)
+	}))
+}
+
+// decode reads a JSON request body into v, refusing unknown fields, trailing
+// data and bodies over the limit, with messages that say what to fix.
+func (s *Server) decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return admeter.Errorf(admeter.EINVALID, "send the body as JSON with Content-Type: application/json, not %q", ct)
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		switch {
+		case errors.Is(err, io.EOF):
+			return admeter.Errorf(admeter.EINVALID, "the request body is empty; send a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return admeter.Errorf(admeter.EINVALID, "the request body is not complete JSON (or is larger than %d bytes)", s.cfg.MaxBodyBytes)
+		}
+		return admeter.Errorf(admeter.EINVALID, "the request body is not valid: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return admeter.Errorf(admeter.EINVALID, "the request body holds more than one JSON value")
+	}
+	return nil
+}
+
+// tenantJSON is a tenant as the API shows it; Token is set only at creation.
+type tenantJSON struct {
+	ID    admeter.TenantID   `json:"id"`
+	Name  string             `json:"name"`
+	Kind  admeter.TenantKind `json:"kind"`
+	Token string             `json:"token,omitempty"`
+}
+
+func (s *Server) createTenant(r *http.Request) (int, any, error) {
+	var in struct {
+		Name string             `json:"name"`
+		Kind admeter.TenantKind `json:"kind"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	t := &admeter.Tenant{Name: strings.TrimSpace(in.Name), Kind: in.Kind}
+	if err := t.Validate(); err != nil {
+		return 0, nil, err
+	}
+	token := NewToken(TenantTokenPrefix)
+	if err := s.tenants.CreateTenant(r.Context(), t, HashToken(token)); err != nil {
+		return 0, nil, fmt.Errorf("create tenant: %w", err)
+	}
+	s.logger.Info("tenant created", "tenant", t.ID, "kind", t.Kind)
+	return http.StatusCreated, tenantJSON{ID: t.ID, Name: t.Name, Kind: t.Kind, Token: token}, nil
+}

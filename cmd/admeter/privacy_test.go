@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNoRawValuesOnDisk is privacy invariant 1: it feeds known raw device
+// identifiers, IP addresses, user agents and locations through the real
+// binary (pixels, clicks, the batch API, bad requests), stops it, and searches
+// every file under the data directory and everything the process logged for
+// them, in text, hex and binary forms. There must be no hit.
+func TestNoRawValuesOnDisk(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32")
+	_, c := setupCampaign(t, p.base, dataDir, 1)
+	pl := c.Placements[0].ID
+
+	const (
+		oaid      = "a1b2c3d4-e5f6-4711-8899-aabbccddeeff"
+		idfa      = "6D92078A-8246-4BA4-AE5B-76104861E7DC"
+		idfv      = "0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0"
+		imei      = "868049039501257"
+		androidID = "9f8e7d6c5b4a3921"
+		openUDID  = "0123456789abcdef0123456789abcdef01234567"
+		ipv4      = "202.96.128.86"
+		ipv6      = "2408:8756:c52:1b0:15a1:4b1d:9c2e:7f31"
+		xffIP     = "61.135.169.121"
+		uaCanary  = "Mozilla/5.0 (Linux; Android 14; PRIVCANARY-X9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.6723.58 Mobile Safari/537.36 CanaryApp/7.7.7"
+		lat, lon  = "39.904211", "116.407395"
+		vf        = "f00dfeedcafe4242"
+		cookieID  = "Zm9vYmFyYmF6cXV4cXV1eA"
+	)
+	macLower := "a4:5e:60:c2:1b:9d"
+	macNoColonMD5 := md5hex(strings.ToUpper(strings.ReplaceAll(macLower, ":", "")))
+	macColonMD5 := md5hex(strings.ToUpper(macLower))
+
+	send := func(method, url, body string, hdr map[string]string) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("User-Agent", uaCanary)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	mt := fmt.Sprint(time.Now().Unix())
+	base := p.base
+	send("GET", fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11=%s&m3=%s&m1=%s&m6a=%s&m6=%s&ns=%s&mm=%sx%sx20&vf=%s&mt=%s&md=SM-G9910",
+		base, c.ID, pl, oaid, imei, androidID, macNoColonMD5, macColonMD5, ipv4, lat, lon, vf, mt), "", nil)
+	send("GET", fmt.Sprintf("%s/x?k=%s&p=%s&mo=1&m5=%s&m5a=%s&m0=%s&ns=%s", base, c.ID, pl, idfa, idfv, openUDID, ipv6), "", nil)
+	send("GET", fmt.Sprintf("%s/r/k=%s&p=%s&m2=%s&m11a=%s&o=https://m.shop.example.com/?x=1", base, c.ID, pl, md5hex(imei), md5hex(oaid)), "",
+		map[string]string{"X-Forwarded-For": xffIP})
+	send("GET", fmt.Sprintf("%s/x/k=%s&p=%s", base, c.ID, pl), "", map[string]string{"Cookie": "admeter_uid=" + cookieID})
+	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":%q,"placement":%q,"oaid":%q,"idfa":%q,"imei":%q,"android_id":%q,"ip":%q,"ua":%q,"location":"%s,%s","impression_id":%q}]`,
+		c.ID, pl, oaid, idfa, imei, androidID, ipv4, uaCanary, lat, lon, vf), nil)
+	// Bad requests that make the server log and reject.
+	send("GET", fmt.Sprintf("%s/x/k=99&p=zz&m11=%s&ns=%s", base, oaid, ipv4), "", nil)
+	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":"99","placement":"zz","oaid":%q,"ip":%q,"bogus":%q}]`, oaid, ipv4, imei), nil)
+	send("POST", base+"/v1/events", fmt.Sprintf(`{"oaid":%q`, oaid), nil)
+	send("GET", base+"/metrics", "", nil)
+	p.stop(t)
+
+	// Everything the system wrote: the data directory and the process output.
+	files := map[string][]byte{"process output": p.out.Bytes()}
+	err := filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		files[path] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 4 {
+		t.Fatalf("only %d files written; the test is not looking at the real data", len(files))
+	}
+
+	needles := map[string][]byte{}
+	addText := func(name, v string) {
+		needles[name] = []byte(v)
+		needles[name+" (lower)"] = []byte(strings.ToLower(v))
+		needles[name+" (upper)"] = []byte(strings.ToUpper(v))
+	}
+	addMD5 := func(name, raw string) {
+		sum := md5.Sum([]byte(raw))
+		addText(name+" md5", hex.EncodeToString(sum[:]))
+		needles[name+" md5 (binary)"] = sum[:]
+	}
+	for name, v := range map[string]string{"oaid": oaid, "idfa": idfa, "idfv": idfv, "imei": imei, "android id": androidID,
+		"openudid": openUDID, "ipv4": ipv4, "ipv6": ipv6, "x-forwarded-for ip": xffIP, "user agent": uaCanary, "ua canary": "PRIVCANARY",
+		"latitude": lat, "longitude": lon, "impression id": vf, "cookie id": cookieID, "mac": macLower} {
+		addText(name, v)
+	}
+	for name, raw := range map[string]string{"oaid": oaid, "idfa": idfa, "imei": imei, "android id": androidID, "openudid": openUDID,
+		"idfv": idfv, "impression id": vf} {
+		addMD5(name, raw)
+	}
+	addText("mac m6a md5", macNoColonMD5)
+	addText("mac m6 md5", macColonMD5)
+	ip4 := netip.MustParseAddr(ipv4).As4()
+	needles["ipv4 (binary)"] = ip4[:]
+	ip6 := netip.MustParseAddr(ipv6).As16()
+	needles["ipv6 (binary, first 8 bytes)"] = ip6[:8]
+	xff := netip.MustParseAddr(xffIP).As4()
+	needles["x-forwarded-for ip (binary)"] = xff[:]
+
+	for path, b := range files {
+		for name, n := range needles {
+			if i := bytes.Index(b, n); i >= 0 {
+				t.Errorf("%s holds the raw %s at byte %d", path, name, i)
+			}
+		}
+	}
+
+	// And the events really were stored, de-identified.
+	events := readLog(t, dataDir)
+	if len(events) != 4 {
+		t.Fatalf("log has %d events, want 4 (the batch impression repeats the first one's vf)", len(events))
+	}
+	if events[0].Net.String() != "202.96.128.0/24" || events[0].Area.String() != "39.90,116.41" || events[0].Region.Province == "" {
+		t.Errorf("first event place: net %s area %s region %+v", events[0].Net, events[0].Area, events[0].Region)
+	}
+	if events[1].Net.String() != "2408:8756:c52::/48" {
+		t.Errorf("IPv6 not truncated to /48: %s", events[1].Net)
+	}
+	if events[2].Net.String() != "61.135.169.0/24" {
+		t.Errorf("X-Forwarded-For from a trusted proxy not used: %s", events[2].Net)
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

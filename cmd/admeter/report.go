@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter/store"
+)
+
+// ReportCommand prints a campaign's report from a running server.
+type ReportCommand struct{}
+
+// Run executes the command.
+func (c *ReportCommand) Run(ctx context.Context, args []string) error {
+	var (
+		server   = "http://localhost:8080"
+		token    string
+		campaign string
+		from     string
+		to       string
+		by       string
+		format   = "table"
+		kind     = "report"
+	)
+	fs := newFlagSet("report", "Print a campaign report (impressions, clicks, CTR, UV) or its reach and frequency from a running admeter server.\n从运行中的 admeter 服务查询活动报表(曝光、点击、点击率、独立用户)或触达与频次。")
+	fs.StringVar(&server, "server", server, "base URL of the admeter server")
+	fs.StringVar(&token, "token", token, "tenant token (Authorization: Bearer)")
+	fs.StringVar(&campaign, "campaign", campaign, "campaign id (the k of its monitoring URLs)")
+	fs.StringVar(&from, "from", from, "first day, YYYY-MM-DD, in the campaign's time zone (default: 6 days before --to)")
+	fs.StringVar(&to, "to", to, "last day, YYYY-MM-DD (default: today in Asia/Shanghai)")
+	fs.StringVar(&by, "by", by, "comma-separated breakdown: day, hour, placement, media, region, os, device")
+	fs.StringVar(&format, "format", format, "table, csv or json")
+	fs.StringVar(&kind, "kind", kind, "report (impressions, clicks, UV), frequency (reach and frequency) or daily (rollups)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var problems []string
+	if token == "" {
+		problems = append(problems, "--token is required (the tenant token)")
+	}
+	if campaign == "" {
+		problems = append(problems, "--campaign is required")
+	}
+	if format != "table" && format != "csv" && format != "json" {
+		problems = append(problems, fmt.Sprintf("--format must be table, csv or json, not %q", format))
+	}
+	if kind != "report" && kind != "frequency" && kind != "daily" {
+		problems = append(problems, fmt.Sprintf("--kind must be report, frequency or daily, not %q", kind))
+	}
+	if format == "csv" && kind != "report" {
+		problems = append(problems, "--format=csv is available for --kind=report only")
+	}
+	if len(problems) > 0 {
+		return usageError{strings.Join(problems, "; ")}
+	}
+	if to == "" {
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		to = store.DateOf(time.Now().In(loc)).String()
+	}
+	if from == "" {
+		d, err := store.ParseDate(to)
+		if err != nil {
+			return usageError{"--to: " + err.Error()}
+		}
+		from = d.AddDays(-6).String()
+	}
+
+	q := url.Values{"from": {from}, "to": {to}}
+	if by != "" && kind == "report" {
+		q.Set("by", by)
+	}
+	if format == "csv" {
+		q.Set("format", "csv")
+	}
+	u := strings.TrimRight(server, "/") + "/api/v1/campaigns/" + url.PathEscape(campaign) + "/" + kind + "?" + q.Encode()
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return usageError{fmt.Sprintf("--server %q: %v", server, err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return fmt.Errorf("ask %s: %w (is admeter serve running there? set --server)", server, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s: %s", e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("server answered %s", resp.Status)
+	}
+	if format != "table" {
+		_, err := os.Stdout.Write(body)
+		return err
+	}
+	return printTable(os.Stdout, kind, body)
+}

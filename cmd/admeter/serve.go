@@ -1,0 +1,471 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/eventlog"
+	"github.com/admeter/admeter/geoip"
+	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/sqlite"
+	"github.com/admeter/admeter/optout"
+	"github.com/admeter/admeter/pseudo"
+)
+
+// ServeConfig is the configuration of "admeter serve".
+type ServeConfig struct {
+	Addr            string
+	DataDir         string
+	PublicURL       string
+	Fsync           string
+	FsyncInterval   time.Duration
+	GeoIP           string
+	MasterKey       string
+	MasterKeyFile   string
+	TrustedProxies  string
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	MaxBatchEvents  int
+	MaxBodyBytes    int64
+}
+
+// DefaultServeConfig returns the embedded defaults.
+func DefaultServeConfig() ServeConfig {
+	return ServeConfig{
+		Addr:            ":8080",
+		DataDir:         "./admeter-data",
+		Fsync:           "always",
+		FsyncInterval:   5 * time.Millisecond,
+		LogFormat:       "text",
+		LogLevel:        "info",
+		ShutdownTimeout: 15 * time.Second,
+		MaxBatchEvents:  1000,
+		MaxBodyBytes:    4 << 20,
+	}
+}
+
+// Validate reports every problem with c at once.
+func (c *ServeConfig) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("--addr is required, e.g. :8080"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data is required, e.g. ./admeter-data"))
+	}
+	if c.Fsync != "always" && c.Fsync != "interval" {
+		errs = append(errs, fmt.Errorf("--fsync must be always or interval, not %q", c.Fsync))
+	}
+	if c.FsyncInterval <= 0 || c.FsyncInterval > time.Second {
+		errs = append(errs, fmt.Errorf("--fsync-interval must be between 1ns and 1s, not %s", c.FsyncInterval))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %v", err))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://, not %q", c.PublicURL))
+	}
+	if c.MaxBatchEvents < 1 || c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("--max-batch-events must be at least 1 and --max-body-bytes at least 1024"))
+	}
+	return errors.Join(errs...)
+}
+
+// ServeCommand runs the collector and the API.
+type ServeCommand struct{}
+
+// Run parses flags, opens everything and serves until ctx is cancelled.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	cfg := DefaultServeConfig()
+	fs := newFlagSet("serve", "Run the collector (monitoring URLs, batch API) and the management API on embedded defaults.\n启动采集服务(监测链接、批量接口)和管理 API,默认配置即可运行。")
+	registerServeFlags(fs, &cfg)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	logger := newLogger(cfg.LogFormat, cfg.LogLevel)
+	m := NewMain(cfg, logger)
+	if err := m.Open(ctx); err != nil {
+		_ = m.Close()
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("shutting down: no new requests; finishing those in flight")
+	return m.Close()
+}
+
+func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on / 监听地址")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, created if missing / 数据目录")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host media reach this server at, the base of monitoring URLs (default http://localhost<addr>)")
+	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "always: answer only after the event is fsynced (survives power loss); interval: answer once the OS has it and fsync every --fsync-interval (survives a process crash, not a power cut)")
+	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", cfg.FsyncInterval, "how often the interval mode fsyncs")
+	fs.StringVar(&cfg.GeoIP, "geoip", cfg.GeoIP, "IP geolocation database (.mmdb MaxMind format or .ipdb); default: the embedded free IPv4 city database")
+	fs.StringVar(&cfg.MasterKey, "master-key", cfg.MasterKey, "master key that encrypts the key store: 32 bytes as base64 or 64 hex characters")
+	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", cfg.MasterKeyFile, "file holding the master key (mode 0600)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "comma-separated CIDRs whose X-Forwarded-For is believed, e.g. 10.0.0.0/8")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to wait for in-flight requests on shutdown")
+	fs.IntVar(&cfg.MaxBatchEvents, "max-batch-events", cfg.MaxBatchEvents, "most events in one batch API request")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest batch API request body")
+}
+
+func newLogger(format, level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR or an address", part)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// Main is a running admeter server. It exists apart from ServeCommand so that
+// tests can run the real wiring in-process.
+type Main struct {
+	Config ServeConfig
+	Logger *slog.Logger
+
+	meta     *sqlite.DB
+	log      *eventlog.Log
+	geo      interface{ Close() error }
+	catalog  *collect.Catalog
+	http     *http.Server
+	ln       net.Listener
+	ready    atomic.Bool
+	stopPoll context.CancelFunc
+	pollDone chan struct{}
+}
+
+// NewMain returns a Main for cfg.
+func NewMain(cfg ServeConfig, logger *slog.Logger) *Main {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Addr returns the address the server listens on (useful with :0).
+func (m *Main) Addr() string {
+	if m.ln == nil {
+		return ""
+	}
+	return m.ln.Addr().String()
+}
+
+// Open opens the data directory, the stores and the log, and starts serving.
+func (m *Main) Open(ctx context.Context) error {
+	cfg, logger := m.Config, m.Logger
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w (choose another with --data)", cfg.DataDir, err)
+	}
+	opHash, err := operatorToken(cfg.DataDir, logger)
+	if err != nil {
+		return err
+	}
+
+	master, source, err := keystore.LoadMasterKey(keystore.MasterKeyConfig{Value: cfg.MasterKey, File: cfg.MasterKeyFile, DataDir: cfg.DataDir}, logger)
+	if err != nil {
+		return fmt.Errorf("load master key: %w", err)
+	}
+	keys, err := keystore.Open(filepath.Join(cfg.DataDir, "keys.json"), master, logger)
+	if err != nil {
+		return fmt.Errorf("open key store: %w", err)
+	}
+	version, secret := keys.Current()
+	ps, err := pseudo.New(pseudo.Key{Version: version, Secret: secret})
+	if err != nil {
+		return fmt.Errorf("create pseudonymizer: %w", err)
+	}
+	logger.Info("key store open", "master_key_source", source, "key_version", version)
+
+	m.meta = sqlite.NewDB(filepath.Join(cfg.DataDir, "meta.db"))
+	if err := m.meta.Open(); err != nil {
+		return fmt.Errorf("open metadata store: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	lopts := eventlog.DefaultOptions()
+	if cfg.Fsync == "interval" {
+		lopts.Fsync = eventlog.FsyncInterval
+		lopts.FsyncInterval = cfg.FsyncInterval
+		logger.Warn("fsync=interval: events are acknowledged before they are on disk; a process crash loses nothing, a power cut can lose the last few milliseconds")
+	}
+	m.log, err = eventlog.Open(filepath.Join(cfg.DataDir, "events"), lopts, logger.With("component", "eventlog"), reg)
+	if err != nil {
+		return fmt.Errorf("open event log: %w", err)
+	}
+
+	var geo collect.Locator
+	if cfg.GeoIP == "" {
+		db, err := geoip.Embedded()
+		if err != nil {
+			return fmt.Errorf("load embedded geoip database: %w", err)
+		}
+		geo, m.geo = db, db
+	} else {
+		db, err := geoip.Open(cfg.GeoIP)
+		if err != nil {
+			return fmt.Errorf("open geoip database %s: %w", cfg.GeoIP, err)
+		}
+		geo, m.geo = db, db
+	}
+
+	m.catalog = &collect.Catalog{}
+	if err := m.reloadCatalog(ctx); err != nil {
+		return err
+	}
+	proxies, _ := parsePrefixes(cfg.TrustedProxies)
+	ccfg := collect.DefaultConfig()
+	ccfg.TrustedProxies = proxies
+	ccfg.MaxBatchEvents = cfg.MaxBatchEvents
+	ccfg.MaxBodyBytes = cfg.MaxBodyBytes
+	col, err := collect.New(ccfg, m.catalog, logAppender{m.log}, ps, geo, &optout.Set{}, logger.With("component", "collect"), reg)
+	if err != nil {
+		return err
+	}
+
+	m.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another admeter running? choose another with --addr)", cfg.Addr, err)
+	}
+	public := cfg.PublicURL
+	if public == "" {
+		public = defaultPublicURL(m.ln.Addr())
+	}
+	apiSrv := api.New(api.Config{
+		PublicURL:         public,
+		OperatorTokenHash: opHash,
+		CampaignsChanged: func(ctx context.Context) {
+			if err := m.reloadCatalog(ctx); err != nil {
+				logger.Error("reload campaign catalog", "err", err)
+			}
+		},
+	}, m.meta, m.meta, nil, logger.With("component", "api"))
+
+	mux := http.NewServeMux()
+	apiSrv.Register(mux)
+	mux.HandleFunc("/v1/events", col.ServeBatch)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !m.ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if collect.IsMonitoringPath(r.URL.Path) {
+			col.ServeMonitoring(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	m.http = &http.Server{
+		Handler:           root,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	pollCtx, cancel := context.WithCancel(context.Background())
+	m.stopPoll, m.pollDone = cancel, make(chan struct{})
+	go m.pollCatalog(pollCtx)
+
+	go func() {
+		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	m.ready.Store(true)
+	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "public_url", public, "data", cfg.DataDir,
+		"fsync", cfg.Fsync, "placements", m.catalog.Len())
+	return nil
+}
+
+// Close stops accepting requests, finishes those in flight, and flushes and
+// closes the log and the stores.
+func (m *Main) Close() error {
+	var errs []error
+	m.ready.Store(false)
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http server: %w", err))
+		}
+		cancel()
+	}
+	if m.stopPoll != nil {
+		m.stopPoll()
+		<-m.pollDone
+	}
+	if m.log != nil {
+		if err := m.log.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close event log: %w", err))
+		}
+	}
+	if m.geo != nil {
+		if err := m.geo.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close geoip: %w", err))
+		}
+	}
+	if m.meta != nil {
+		if err := m.meta.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close metadata store: %w", err))
+		}
+	}
+	if len(errs) == 0 {
+		m.Logger.Info("admeter stopped cleanly")
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) reloadCatalog(ctx context.Context) error {
+	cs, err := m.meta.AllCampaigns(ctx)
+	if err != nil {
+		return fmt.Errorf("load campaigns: %w", err)
+	}
+	m.catalog.Replace(cs)
+	return nil
+}
+
+// pollCatalog reloads the catalog when the metadata store changes behind this
+// process's back (another admeter process, a restore).
+func (m *Main) pollCatalog(ctx context.Context) {
+	defer close(m.pollDone)
+	last, _ := m.meta.Version(ctx)
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := m.meta.Version(ctx)
+		if err != nil || v == last {
+			continue
+		}
+		if err := m.reloadCatalog(ctx); err != nil {
+			m.Logger.Error("reload campaign catalog", "err", err)
+			continue
+		}
+		last = v
+	}
+}
+
+func defaultPublicURL(a net.Addr) string {
+	port := "8080"
+	if ta, ok := a.(*net.TCPAddr); ok {
+		port = fmt.Sprint(ta.Port)
+	}
+	return "http://localhost:" + port
+}
+
+// operatorToken returns the hash of the operator token kept in
+// <data>/operator.token, creating the file (mode 0600) on first start. The
+// token itself is never logged.
+func operatorToken(dir string, logger *slog.Logger) ([32]byte, error) {
+	path := filepath.Join(dir, "operator.token")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tok := api.NewToken(api.OperatorTokenPrefix)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("create operator token %s: %w", path, err)
+		}
+		_, werr := f.WriteString(tok + "\n")
+		serr := f.Sync()
+		if err := errors.Join(werr, serr, f.Close()); err != nil {
+			return [32]byte{}, fmt.Errorf("write operator token %s: %w", path, err)
+		}
+		logger.Info("created the operator token; use it as 'Authorization: Bearer <token>' to create tenants", "path", path)
+		return api.HashToken(tok), nil
+	} else if err != nil {
+		return [32]byte{}, fmt.Errorf("read operator token %s: %w", path, err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return [32]byte{}, fmt.Errorf("operator token %s is readable by others (mode %v); run: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	tok := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(tok, api.OperatorTokenPrefix) {
+		return [32]byte{}, fmt.Errorf("operator token %s is malformed; delete it and restart to make a new one", path)
+	}
+	logger.Info("operator token", "path", path)
+	return api.HashToken(tok), nil
+}
+
+// logAppender adapts the byte-oriented event log to collect.Appender.
+type logAppender struct{ l *eventlog.Log }
+
+func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
+	recs := make([][]byte, len(events))
+	for i := range events {
+		b, err := events[i].MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		recs[i] = b
+	}
+	_, err := a.l.Append(ctx, recs...)
+	return err
+}

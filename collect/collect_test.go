@@ -1,0 +1,306 @@
+package collect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/geoip"
+	"github.com/admeter/admeter/optout"
+	"github.com/admeter/admeter/pseudo"
+)
+
+// memLog is an in-memory Appender; err, when set, makes every Append fail
+// (to inject a log failure).
+type memLog struct {
+	mu      sync.Mutex
+	events  []admeter.Event
+	err     error
+	discard bool // count nothing, keep nothing (benchmarks)
+}
+
+func (l *memLog) Append(_ context.Context, evs []admeter.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return l.err
+	}
+	if l.discard {
+		return nil
+	}
+	l.events = append(l.events, evs...)
+	return nil
+}
+
+func (l *memLog) all() []admeter.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]admeter.Event(nil), l.events...)
+}
+
+type fixture struct {
+	c      *collect.Collector
+	log    *memLog
+	opt    *optout.Set
+	ps     *pseudo.Pseudonymizer
+	now    time.Time
+	prefix string // "/x/k=…&p=…"
+}
+
+func newFixture(tb testing.TB, mod func(*collect.Config)) *fixture {
+	tb.Helper()
+	ps, err := pseudo.New(pseudo.Key{Version: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	geo, err := geoip.Embedded()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cat := &collect.Catalog{}
+	cat.Replace([]*admeter.Campaign{{
+		ID: "12345678", Tenant: "t_a", Name: "c", LandingURL: "https://shop.example.com/", Timezone: "Asia/Shanghai",
+		Placements: []admeter.Placement{{ID: "pA1b2C", Campaign: "12345678", Name: "p", Media: "m"}},
+	}})
+	f := &fixture{log: &memLog{}, opt: &optout.Set{}, ps: ps, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), prefix: "/x/k=12345678&p=pA1b2C"}
+	cfg := collect.DefaultConfig()
+	cfg.Now = func() time.Time { return f.now }
+	if mod != nil {
+		mod(&cfg)
+	}
+	f.c, err = collect.New(cfg, cat, f.log, ps, geo, f.opt, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) get(target string, hdr ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", "http://t.example.com"+target, nil)
+	r.RequestURI = target
+	r.RemoteAddr = "203.0.113.9:5555"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	f.c.ServeMonitoring(w, r)
+	return w
+}
+
+func TestOptOutDropsEveryIdentifier(t *testing.T) {
+	f := newFixture(t, nil)
+	const imei, oaid = "868049039501257", "abcdef0123456789"
+	can, _ := pseudo.Canonicalize(admeter.IDIMEI, pseudo.FormRaw, imei)
+	f.opt.Add(f.ps.Pseudonym(admeter.IDIMEI, can))
+
+	tests := []struct {
+		name   string
+		target string
+		stored bool
+	}{
+		{"opted out by IMEI, arriving with OAID too", f.prefix + "&m11=" + oaid + "&m3=" + imei, false},
+		{"opted out by IMEI, arriving as MD5", f.prefix + "&m2=8d3ebd3654fb46a2832296669cf1b536", false},
+		{"OAID alone is someone else", f.prefix + "&m11=" + oaid, true},
+		{"no identifier at all", f.prefix, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(f.log.all())
+			w := f.get(tt.target)
+			if w.Code != 200 || w.Header().Get("Content-Type") != "image/gif" {
+				t.Fatalf("answer %d %s, want the GIF either way", w.Code, w.Header().Get("Content-Type"))
+			}
+			if got := len(f.log.all()) - before; (got == 1) != tt.stored {
+				t.Fatalf("stored %d events, want stored=%v", got, tt.stored)
+			}
+		})
+	}
+}
+
+func TestLogFailureIsNotAcknowledged(t *testing.T) {
+	f := newFixture(t, nil)
+	f.log.err = errors.New("disk on fire")
+
+	w := f.get(f.prefix + "&m11=abcdef0123456789")
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || w.Header().Get("X-Admeter-Rejected") != "log_unavailable" {
+		t.Errorf("pixel with a failed log: %d %v; want 503 with Retry-After so the SDK retries", w.Code, w.Header())
+	}
+	w = f.get("/r/k=12345678&p=pA1b2C&o=https://shop.example.com/x")
+	if w.Code != http.StatusFound || w.Header().Get("Location") != "https://shop.example.com/x" {
+		t.Errorf("click with a failed log: %d %v; the user must still get where they were going", w.Code, w.Header())
+	}
+	r := httptest.NewRequest("POST", "/v1/events", strings.NewReader(`[{"campaign":"12345678","placement":"pA1b2C"}]`))
+	rec := httptest.NewRecorder()
+	f.c.ServeBatch(rec, r)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "retry") {
+		t.Errorf("batch with a failed log: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	f := newFixture(t, func(c *collect.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	tests := []struct {
+		name, target, xff, want string
+	}{
+		{"relayed ns wins", f.prefix + "&ns=202.96.128.86", "61.135.169.121", "202.96.128.0/24"},
+		{"trusted proxy: right-most untrusted XFF hop", f.prefix, "1.2.3.4, 61.135.169.121, 10.1.1.1", "61.135.169.0/24"},
+		{"garbage XFF falls back to the proxy", f.prefix, "not-an-ip", "203.0.113.0/24"},
+		{"unreplaced ns macro ignored", f.prefix + "&ns=__IP__", "", "203.0.113.0/24"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(f.log.all())
+			f.get(tt.target, "X-Forwarded-For", tt.xff)
+			evs := f.log.all()
+			if len(evs) != before+1 {
+				t.Fatalf("not stored")
+			}
+			if got := evs[len(evs)-1].Net.String(); got != tt.want {
+				t.Errorf("net %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEventTime(t *testing.T) {
+	f := newFixture(t, nil)
+	tests := []struct {
+		mt        string
+		want      time.Time
+		corrected bool
+	}{
+		{fmt.Sprint(f.now.Add(-time.Hour).Unix()), f.now.Add(-time.Hour), false},
+		{fmt.Sprint(f.now.Add(-time.Hour).UnixMilli()), f.now.Add(-time.Hour), false},
+		{fmt.Sprint(f.now.Add(-6 * 24 * time.Hour).Unix()), f.now.Add(-6 * 24 * time.Hour), false},
+		{fmt.Sprint(f.now.Add(-8 * 24 * time.Hour).Unix()), f.now, true},
+		{fmt.Sprint(f.now.Add(4 * time.Minute).Unix()), f.now.Add(4 * time.Minute), false},
+		{fmt.Sprint(f.now.Add(10 * time.Minute).Unix()), f.now, true},
+		{"__TS__", f.now, false},
+	}
+	for _, tt := range tests {
+		f.get(f.prefix + "&mt=" + tt.mt)
+		evs := f.log.all()
+		ev := evs[len(evs)-1]
+		if !ev.At.Equal(tt.want) || (ev.Flags&admeter.FlagTimeCorrected != 0) != tt.corrected {
+			t.Errorf("mt=%s: at %v corrected=%v, want %v corrected=%v", tt.mt, ev.At, ev.Flags&admeter.FlagTimeCorrected != 0, tt.want, tt.corrected)
+		}
+	}
+}
+
+func FuzzServeBatch(f *testing.F) {
+	fx := newFixture(f, func(c *collect.Config) { c.MaxBatchEvents = 20; c.MaxBodyBytes = 64 << 10 })
+	f.Add(`[{"campaign":"12345678","placement":"pA1b2C","oaid":"abcdef0123456789","ts":1790000000}]`)
+	f.Add("{\"campaign\":\"12345678\",\"placement\":\"pA1b2C\",\"type\":\"click\"}\n{\"x\":1}")
+	f.Add(`[{"campaign":"12345678","placement":"pA1b2C","os":1,"network":"wifi","location":"39.9,116.4","svl":"{\"l1\":1}"}]`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/v1/events", strings.NewReader(body))
+		w := httptest.NewRecorder()
+		fx.c.ServeBatch(w, r)
+		switch w.Code {
+		case 200, 400, 413:
+		default:
+			t.Fatalf("status %d for %q", w.Code, body)
+		}
+		for _, ev := range fx.log.all() {
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("stored an invalid event: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzServeMonitoring(f *testing.F) {
+	fx := newFixture(f, nil)
+	f.Add("/x/k=12345678&p=pA1b2C&m11=abc&mm=39.9x116.4x1&ns=1.2.3.4&md=%E2%80%AE")
+	f.Add("/r/k=12345678&p=pA1b2C&o=https://shop.example.com/?a=1&b=2")
+	f.Add("/r?k=12345678&p=nope&o=javascript:alert(1)")
+	f.Fuzz(func(t *testing.T, target string) {
+		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n") {
+			return
+		}
+		r, err := http.NewRequest("GET", "http://t.example.com"+target, nil)
+		if err != nil {
+			return
+		}
+		r.RequestURI = target
+		r.RemoteAddr = "203.0.113.9:1"
+		w := httptest.NewRecorder()
+		fx.c.ServeMonitoring(w, r)
+		if w.Code == http.StatusFound {
+			loc := w.Header().Get("Location")
+			if !strings.HasPrefix(loc, "https://shop.example.com/") {
+				t.Fatalf("open redirect to %q from %q", loc, target)
+			}
+		}
+		for _, ev := range fx.log.all() {
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("stored an invalid event: %v", err)
+			}
+		}
+	})
+}
+
+// BenchmarkImpression measures the collector's whole request path for a
+// realistic impression (parse, pseudonymise three ids, geo, UA, opt-out,
+// encode-free in-memory append): everything but the durable log.
+func BenchmarkImpression(b *testing.B) {
+	f := newFixture(b, nil)
+	f.log.discard = true
+	target := f.prefix + "&mo=0&ns=202.96.128.86&m2=8d3ebd3654fb46a2832296669cf1b536&m1a=__ANDROIDID__&m11=1fe9a970-0f6e-4a5b-b1e7-6c0b1a2b3c4d" +
+		"&m11a=__OAID1__&m5=__IDFA__&m6a=__MAC__&m4=__AAID__&tr=1617055429226q172a&mt=1795852800&vf=9a8b7c6d5e4f&mn=%E6%96%B0%E9%97%BB&mp=com.example.news&md=Redmi+Note+8&me=11&mw=1"
+	ua := "Mozilla/5.0 (Linux; Android 11; Redmi Note 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
+	r := httptest.NewRequest("GET", "http://t.example.com/", nil)
+	r.RequestURI = target
+	r.RemoteAddr = "203.0.113.9:5555"
+	r.Header.Set("User-Agent", ua)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		f.c.ServeMonitoring(w, r)
+	}
+}
+
+func TestImpressionRetriesAreLoggedOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	imp := f.prefix + "&m11=abcdef0123456789&vf=v-1"
+	steps := []struct {
+		name, target string
+		failLog      bool
+		wantStored   bool
+		wantReject   string
+	}{
+		{"first impression", imp, false, true, ""},
+		{"SDK retry", imp, false, false, "duplicate"},
+		{"not rendered is its own kind", imp + "&br=0", false, true, ""},
+		{"a click keeps the impression's vf and is counted", "/r/k=12345678&p=pA1b2C&vf=v-1", false, true, ""},
+		{"a second click on the same ad is counted too", "/r/k=12345678&p=pA1b2C&vf=v-1", false, true, ""},
+		{"a new impression whose log append fails", f.prefix + "&vf=v-2", true, false, "log_unavailable"},
+		{"its retry is logged, not taken for a duplicate", f.prefix + "&vf=v-2", false, true, ""},
+	}
+	for _, s := range steps {
+		if s.failLog {
+			f.log.err = errors.New("full")
+		}
+		before := len(f.log.all())
+		w := f.get(s.target)
+		f.log.err = nil
+		if got := len(f.log.all()) - before; (got == 1) != s.wantStored {
+			t.Errorf("%s: stored %d, want stored=%v", s.name, got, s.wantStored)
+		}
+		if got := w.Header().Get("X-Admeter-Rejected"); got != s.wantReject {
+			t.Errorf("%s: rejected %q, want %q", s.name, got, s.wantReject)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package collect
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/pseudo"
+	"github.com/admeter/admeter/useragent"
+)
+
+// maxIDs bounds the identifiers one hit may carry (one per parameter).
+const maxIDs = 16
+
+// rawID is one device identifier as it arrived. It lives only in memory.
+type rawID struct {
+	typ   admeter.IDType
+	form  pseudo.Form
+	value string
+}
+
+// rawHit is a request as it arrived, before de-identification. It holds raw
+// identifiers, the raw IP address, the raw user agent and the precise
+// location, so it must never leave this package, be logged or be written
+// anywhere (privacy invariant 1). process turns it into an admeter.Event.
+type rawHit struct {
+	kind      admeter.Kind
+	campaign  admeter.CampaignID
+	placement admeter.PlacementID
+	source    admeter.Flags // FlagBatch for the batch API
+
+	clientTime time.Time // zero when the client sent none
+	ip         netip.Addr
+	ua         useragent.Info // parsed from the User-Agent header, which is then dropped
+
+	ids  [maxIDs]rawID
+	nids int
+
+	os        admeter.OS // from the client (mo); OSUnknown when absent
+	osVersion string
+	model     string
+	app       string
+	pkg       string
+	network   admeter.Network
+	lat, lon  float64
+	hasLoc    bool
+	vf        string
+	risk      admeter.Risk
+	signed    bool
+
+	// Browser state: the id cookie it returned ("" if none), whether it
+	// carries the opt-out cookie, and whether a new id cookie may be issued.
+	cookie       string
+	cookieOptOut bool
+	browser      bool
+}
+
+// addID records an identifier unless it is empty. Extra identifiers past
+// maxIDs are ignored.
+func (h *rawHit) addID(t admeter.IDType, f pseudo.Form, v string) {
+	if v == "" || h.nids == len(h.ids) {
+		return
+	}
+	h.ids[h.nids] = rawID{t, f, v}
+	h.nids++
+}
+
+// outcome is what happened to a processed hit.
+type outcome uint8
+
+const (
+	outcomeLogged   outcome = iota // an event to append
+	outcomeOptedOut                // dropped: the user opted out
+)
+
+// process de-identifies h into an event for the placement t. newCookie is a
+// freshly issued browser id when one should be set on the response.
+func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Event, newCookie string, out outcome) {
+	ps := c.pseudo.Load()
+	if h.cookieOptOut {
+		return ev, "", outcomeOptedOut
+	}
+
+	var ids pseudo.IDSet
+	for _, id := range h.ids[:h.nids] {
+		r := ids.Add(id.typ, id.form, id.value)
+		c.m.identifiers.WithLabelValues(id.typ.String(), r.String()).Inc()
+	}
+	// Every identifier is checked against the opt-out set, not only the one
+	// that becomes the user key: a device opted out by its IMEI is opted out
+	// when it arrives with its OAID too.
+	optedOut := false
+	first := true
+	ids.Each(func(typ admeter.IDType, can pseudo.Canonical) {
+		p := ps.Pseudonym(typ, can)
+		if c.optouts.Contains(p) {
+			optedOut = true
+		}
+		if first {
+			ev.User, ev.UserType, first = p, typ, false
+		}
+	})
+	if ev.UserType == admeter.IDNone && h.browser {
+		id := h.cookie
+		if !validCookieID(id) {
+			id = newCookieID()
+			newCookie = id
+			ev.Flags |= admeter.FlagCookieIssued
+		}
+		ev.User = ps.Token(tokenCookie, []byte(id))
+		ev.UserType = admeter.IDCookie
+		if c.optouts.Contains(ev.User) {
+			optedOut = true
+		}
+	}
+	if optedOut {
+		return admeter.Event{}, "", outcomeOptedOut
+	}
+
+	ev.Kind = h.kind
+	ev.Tenant = t.tenant
+	ev.Campaign = t.campaign.ID
+	ev.Placement = t.placement
+	ev.Received = now.UTC()
+	ev.At = ev.Received
+	ev.Flags |= h.source
+	if !h.clientTime.IsZero() {
+		if h.clientTime.Before(now.Add(-c.cfg.MaxPast)) || h.clientTime.After(now.Add(c.cfg.MaxFuture)) {
+			ev.Flags |= admeter.FlagTimeCorrected
+			c.m.corrected.Inc()
+		} else {
+			ev.At = h.clientTime.UTC()
+		}
+	}
+	if h.signed {
+		ev.Flags |= admeter.FlagSigned
+	}
+	ev.KeyVersion = ps.Version()
+	if h.vf != "" {
+		ev.ImpressionID = ps.Token(tokenImpression, []byte(h.vf))
+	}
+
+	// The IP address is used here and then forgotten.
+	ev.OS, ev.OSVersion, ev.Browser, ev.DeviceType = h.ua.OS, h.ua.OSVersion, h.ua.Browser, h.ua.DeviceType
+	if h.os != admeter.OSUnknown {
+		ev.OS = h.os // the SDK's own report beats a relayed user agent
+	}
+	if h.osVersion != "" {
+		ev.OSVersion = clean(h.osVersion, admeter.MaxShortField)
+	}
+	ev.Model = clean(h.model, admeter.MaxShortField)
+	ev.App = clean(h.app, admeter.MaxNameField)
+	ev.AppPackage = clean(h.pkg, admeter.MaxNameField)
+	ev.Network = h.network
+	ev.Risk = h.risk
+	if h.ip.IsValid() {
+		ev.Region = c.geo.Lookup(h.ip)
+		ev.Net = admeter.BlockOf(h.ip)
+	}
+	if h.hasLoc {
+		ev.Area, _ = admeter.AreaOf(h.lat, h.lon)
+	}
+	return ev, newCookie, outcomeLogged
+}
+
+// Token labels keep pseudonyms of different kinds of value apart.
+const (
+	tokenCookie     = "admeter/cookie/v1"
+	tokenImpression = "admeter/impression/v1"
+)
+
+// clean trims s, drops invalid UTF-8 and control characters, and truncates it
+// to at most max bytes on a rune boundary.
+func clean(s string, max int) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	ok := utf8.ValidString(s)
+	for i := 0; ok && i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			ok = false
+		}
+	}
+	if !ok {
+		s = strings.Map(func(r rune) rune {
+			if r == utf8.RuneError || r < 0x20 || r == 0x7f {
+				return -1
+			}
+			return r
+		}, strings.ToValidUTF8(s, ""))
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,288 @@
+package collect
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/collect/macro"
+	"github.com/admeter/admeter/pseudo"
+)
+
+// gif is a 1×1 transparent GIF (43 bytes).
+var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// IsMonitoringPath reports whether path is one of the monitoring-URL
+// endpoints (/x…, /r…), which must be routed to ServeMonitoring before any
+// path cleaning: their parameters follow the path directly and a click's o=
+// value contains "//".
+func IsMonitoringPath(path string) bool {
+	if len(path) < 2 || path[0] != '/' || (path[1] != 'x' && path[1] != 'r') {
+		return false
+	}
+	return len(path) == 2 || path[2] == '/' || path[2] == '.'
+}
+
+// ServeMonitoring answers an impression pixel (/x) or a click redirect (/r).
+func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
+	start := c.cfg.Now()
+	ep, p, err := macro.ParseTarget(r.RequestURI)
+	click := ep == macro.EndpointClick
+	endpoint := "impression"
+	if click {
+		endpoint = "click"
+	}
+	c.m.requests.WithLabelValues(endpoint).Inc()
+	defer func() { c.m.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds()) }()
+
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		c.reject(w, reasonMethod)
+		http.Error(w, "only GET and HEAD are allowed on monitoring URLs", http.StatusMethodNotAllowed)
+		return
+	}
+	if err != nil {
+		reason := reasonBadURL
+		switch {
+		case errors.Is(err, macro.ErrNoCampaign):
+			reason = reasonNoCampaign
+		case errors.Is(err, macro.ErrNoPlacement):
+			reason = reasonNoPlacement
+		}
+		if click && p.K != "" {
+			// A click with a known campaign still goes to its landing page.
+			if cp := c.catalog.campaign(admeter.CampaignID(p.K)); cp != nil {
+				c.reject(w, reason)
+				redirect(w, cp.LandingURL)
+				return
+			}
+		}
+		c.reject(w, reason)
+		c.answerUnknown(w, click, "this is not a valid admeter monitoring URL: "+err.Error())
+		return
+	}
+
+	t := c.catalog.lookup(admeter.CampaignID(p.K), admeter.PlacementID(p.P))
+	if t == nil {
+		if click {
+			if cp := c.catalog.campaign(admeter.CampaignID(p.K)); cp != nil {
+				c.reject(w, reasonUnknownPlacement)
+				redirect(w, cp.LandingURL)
+				return
+			}
+		}
+		reason := reasonUnknownCampaign
+		if c.catalog.campaign(admeter.CampaignID(p.K)) != nil {
+			reason = reasonUnknownPlacement
+		}
+		c.reject(w, reason)
+		c.answerUnknown(w, click, "unknown campaign or placement")
+		return
+	}
+
+	dest := ""
+	if click {
+		dest = clickDestination(t.campaign, p.O)
+	}
+	if r.Method == http.MethodHead || isPrefetch(r) {
+		// Not a view or a click: answer without counting.
+		c.reject(w, reasonPrefetch)
+		c.answer(w, r, click, dest, http.StatusOK)
+		return
+	}
+
+	c.m.received.WithLabelValues(endpoint).Inc()
+	h := c.hitFromParams(r, &p, click)
+	ev, newCookie, out := c.process(h, t, start)
+	if out == outcomeOptedOut {
+		c.m.optedOut.Inc()
+		c.answer(w, r, click, dest, http.StatusOK)
+		return
+	}
+	key, dup := c.duplicate(&ev, start)
+	if dup {
+		// A retry of an impression already logged: answered, not logged again.
+		c.reject(w, reasonDuplicate)
+		c.answer(w, r, click, dest, http.StatusOK)
+		return
+	}
+	if err := c.log.Append(r.Context(), []admeter.Event{ev}); err != nil {
+		c.unrecord(key)
+		c.logger.Error("append event to log", "err", err, "endpoint", endpoint)
+		c.reject(w, reasonLogUnavailable)
+		if click {
+			// The user still gets where they were going.
+			redirect(w, dest)
+			return
+		}
+		// The SDK and browsers retry on a non-2xx answer.
+		w.Header().Set("Retry-After", "1")
+		c.answer(w, r, false, "", http.StatusServiceUnavailable)
+		return
+	}
+	c.m.logged.WithLabelValues(ev.Kind.String()).Inc()
+	if newCookie != "" {
+		c.setCookie(w, r, newCookie)
+	}
+	c.answer(w, r, click, dest, http.StatusOK)
+}
+
+// hitFromParams turns parsed monitoring-URL parameters into a rawHit.
+func (c *Collector) hitFromParams(r *http.Request, p *macro.Params, click bool) *rawHit {
+	h := &rawHit{
+		campaign:  admeter.CampaignID(p.K),
+		placement: admeter.PlacementID(p.P),
+		ua:        c.ua.Parse(r.UserAgent()),
+		os:        macro.ParseOS(p.MO),
+		osVersion: p.ME,
+		model:     p.MD,
+		app:       p.MN,
+		pkg:       p.MP,
+		network:   macro.ParseNetwork(p.MW),
+		vf:        p.VF,
+		risk:      macro.ParseRisk(p.SVL),
+		signed:    p.Signed,
+	}
+	switch {
+	case click:
+		h.kind = admeter.KindClick
+	case !macro.ParseRender(p.BR):
+		h.kind = admeter.KindServed
+	default:
+		h.kind = admeter.KindImpression
+	}
+	if t, ok := macro.ParseTime(p.MT); ok {
+		h.clientTime = t
+	}
+	h.ip = c.clientAddr(r, p.NS)
+	h.lat, h.lon, h.hasLoc = macro.ParseLocation(p.MM)
+	h.addID(admeter.IDOAID, pseudo.FormRaw, p.M11)
+	h.addID(admeter.IDOAID, pseudo.FormMD5, p.M11A)
+	h.addID(admeter.IDIDFA, pseudo.FormRaw, p.M5)
+	h.addID(admeter.IDIMEI, pseudo.FormMD5, p.M2)
+	h.addID(admeter.IDIMEI, pseudo.FormRaw, p.M3)
+	h.addID(admeter.IDAndroidID, pseudo.FormRaw, p.M1)
+	h.addID(admeter.IDAndroidID, pseudo.FormMD5, p.M1A)
+	h.addID(admeter.IDAAID, hashOrRaw(p.M4), p.M4)
+	h.addID(admeter.IDMAC, pseudo.FormMD5, p.M6A)
+	h.addID(admeter.IDMACColon, pseudo.FormMD5, p.M6)
+	h.addID(admeter.IDOpenUDID, pseudo.FormRaw, p.M0)
+	h.addID(admeter.IDIDFV, pseudo.FormRaw, p.M5A)
+	h.addID(admeter.IDCAID, pseudo.FormMD5, p.M14)
+
+	// A browser that loads the pixel itself gets a first-party id cookie; a
+	// server relaying the call (ns present) or an app's HTTP client does not.
+	if p.NS == "" && h.nids == 0 {
+		if ck, err := r.Cookie(c.cfg.CookieName); err == nil {
+			h.cookie = ck.Value
+		}
+		h.browser = isBrowser(h.ua)
+	}
+	if _, err := r.Cookie(c.cfg.OptOutCookieName); err == nil {
+		h.cookieOptOut = true
+	}
+	return h
+}
+
+// hashOrRaw guesses the form of an identifier that media send either way
+// (the AAID): 32 hex digits is an MD5, anything else is raw.
+func hashOrRaw(v string) pseudo.Form {
+	if len(v) != 32 {
+		return pseudo.FormRaw
+	}
+	for i := 0; i < len(v); i++ {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(v[i])) {
+			return pseudo.FormRaw
+		}
+	}
+	return pseudo.FormMD5
+}
+
+// clickDestination returns where a click goes: the o= URL when its host is
+// the landing URL's or an allowed host, otherwise the campaign's landing URL.
+func clickDestination(cp *admeter.Campaign, o string) string {
+	if o == "" {
+		return cp.LandingURL
+	}
+	raw := macro.DecodeRedirect(o)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return cp.LandingURL
+	}
+	if !cp.RedirectAllowed(u.Hostname()) {
+		return cp.LandingURL
+	}
+	return raw
+}
+
+func (c *Collector) reject(w http.ResponseWriter, reason string) {
+	c.m.rejected.WithLabelValues(reason).Inc()
+	w.Header().Set("X-Admeter-Rejected", reason)
+}
+
+// answer writes the pixel or the redirect.
+func (c *Collector) answer(w http.ResponseWriter, r *http.Request, click bool, dest string, status int) {
+	if click {
+		redirect(w, dest)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "image/gif")
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Content-Length", strconv.Itoa(len(gif)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(gif)
+	}
+}
+
+// answerUnknown answers a request for no known placement: the GIF for a pixel
+// (a page must not break), a plain 404 for a click that has nowhere safe to go.
+func (c *Collector) answerUnknown(w http.ResponseWriter, click bool, msg string) {
+	if click {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, msg, http.StatusNotFound)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "image/gif")
+	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	hdr.Set("Content-Length", strconv.Itoa(len(gif)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(gif)
+}
+
+func redirect(w http.ResponseWriter, dest string) {
+	hdr := w.Header()
+	hdr.Set("Location", dest)
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Referrer-Policy", "no-referrer-when-downgrade")
+	w.WriteHeader(http.StatusFound)
+}
+
+// setCookie sets the first-party browser id cookie. Over HTTPS it is
+// SameSite=None; Secure so it works in third-party contexts; over plain HTTP
+// browsers only accept SameSite=Lax.
+func (c *Collector) setCookie(w http.ResponseWriter, r *http.Request, id string) {
+	ck := &http.Cookie{
+		Name:     c.cfg.CookieName,
+		Value:    id,
+		Path:     "/",
+		MaxAge:   int(c.cfg.CookieMaxAge / time.Second),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if r.TLS != nil || (c.trustedPeer(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		ck.SameSite, ck.Secure = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, ck)
+}
+
+func (c *Collector) trustedPeer(r *http.Request) bool {
+	a := c.clientAddr(&http.Request{RemoteAddr: r.RemoteAddr}, "")
+	return a.IsValid() && c.trusted(a)
+}

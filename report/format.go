@@ -1,0 +1,233 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/admeter/admeter/store"
+)
+
+// utf8BOM makes Excel open a UTF-8 CSV with Chinese names correctly.
+const utf8BOM = "\ufeff"
+
+// measures are the measure columns, in output order.
+var measures = []string{"impressions", "clicks", "ctr", "uv", "click_uv"}
+
+func measureValues(c store.Counts) []string {
+	return []string{
+		strconv.FormatInt(c.Impressions, 10), strconv.FormatInt(c.Clicks, 10),
+		strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64),
+		strconv.FormatInt(c.UV, 10), strconv.FormatInt(c.ClickUV, 10),
+	}
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(x*p) / p
+}
+
+// countsJSON appends the measures of c as JSON members.
+func countsJSON(b *bytes.Buffer, c store.Counts) {
+	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d`,
+		c.Impressions, c.Clicks, strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64), c.UV, c.ClickUV)
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// MarshalJSON writes the report with each row's dimensions first, in the
+// requested order, then its measures.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	by := make([]string, len(r.By))
+	for i, d := range r.By {
+		by[i] = string(d)
+	}
+	byJSON, _ := json.Marshal(by)
+	fmt.Fprintf(&b, `{"campaign":%s,"from":%q,"to":%q,"timezone":%s,"by":%s,"rows":[`,
+		jsonString(string(r.Campaign)), r.From, r.To, jsonString(r.Timezone), byJSON)
+	for i, row := range r.Rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('{')
+		for j, d := range r.By {
+			fmt.Fprintf(&b, "%s:%s,", jsonString(string(d)), jsonString(row.Dims[j]))
+		}
+		countsJSON(&b, row.Counts)
+		b.WriteByte('}')
+	}
+	b.WriteString(`],"total":{`)
+	countsJSON(&b, r.Total)
+	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d}`, r.AnonymousImpressions, r.AnonymousClicks)
+	return b.Bytes(), nil
+}
+
+// WriteCSV writes the report as CSV: a UTF-8 BOM, a header row, one row per
+// report row and a last row with the totals (its dimension cells say
+// "total").
+func (r *Report) WriteCSV(w io.Writer) error {
+	if _, err := io.WriteString(w, utf8BOM); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	header := make([]string, 0, len(r.By)+len(measures))
+	for _, d := range r.By {
+		header = append(header, string(d))
+	}
+	if err := cw.Write(append(header, measures...)); err != nil {
+		return err
+	}
+	for _, row := range r.Rows {
+		if err := cw.Write(append(append([]string{}, row.Dims...), measureValues(row.Counts)...)); err != nil {
+			return err
+		}
+	}
+	total := make([]string, len(r.By))
+	for i := range total {
+		total[i] = "total"
+	}
+	if err := cw.Write(append(total, measureValues(r.Total)...)); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable writes the report as an aligned text table.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, d := range r.By {
+		fmt.Fprintf(tw, "%s\t", d)
+	}
+	for _, m := range measures {
+		fmt.Fprintf(tw, "%s\t", m)
+	}
+	fmt.Fprintln(tw)
+	line := func(dims []string, c store.Counts) {
+		for _, d := range dims {
+			fmt.Fprintf(tw, "%s\t", d)
+		}
+		for _, v := range measureValues(c) {
+			fmt.Fprintf(tw, "%s\t", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	for _, row := range r.Rows {
+		line(row.Dims, row.Counts)
+	}
+	total := make([]string, len(r.By))
+	for i := range total {
+		total[i] = "total"
+	}
+	line(total, r.Total)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "campaign %s, %s to %s (%s); impressions and clicks without a user id: %d, %d\n",
+		r.Campaign, r.From, r.To, r.Timezone, r.AnonymousImpressions, r.AnonymousClicks)
+	return err
+}
+
+// frequencyJSON is the JSON shape of a Frequency.
+type frequencyJSON struct {
+	Campaign         string           `json:"campaign"`
+	From             string           `json:"from"`
+	To               string           `json:"to"`
+	Timezone         string           `json:"timezone"`
+	Reach            int64            `json:"reach"`
+	Impressions      int64            `json:"impressions"`
+	AverageFrequency float64          `json:"average_frequency"`
+	Distribution     []frequencyJSONB `json:"distribution"`
+	CumulativeReach  []dayReachJSON   `json:"cumulative_reach"`
+}
+
+type frequencyJSONB struct {
+	Frequency string `json:"frequency"`
+	Users     int64  `json:"users"`
+}
+
+type dayReachJSON struct {
+	Day   string `json:"day"`
+	Reach int64  `json:"reach"`
+}
+
+// MarshalJSON writes the frequency report.
+func (f *Frequency) MarshalJSON() ([]byte, error) {
+	out := frequencyJSON{
+		Campaign: string(f.Campaign), From: f.From.String(), To: f.To.String(), Timezone: f.Timezone,
+		Reach: f.Reach, Impressions: f.Impressions, CumulativeReach: []dayReachJSON{},
+	}
+	if f.Reach > 0 {
+		out.AverageFrequency = round(float64(f.Impressions)/float64(f.Reach), 4)
+	}
+	for i, n := range f.Distribution {
+		label := strconv.Itoa(i + 1)
+		if i == len(f.Distribution)-1 {
+			label += "+"
+		}
+		out.Distribution = append(out.Distribution, frequencyJSONB{Frequency: label, Users: n})
+	}
+	for _, d := range f.CumulativeReach {
+		out.CumulativeReach = append(out.CumulativeReach, dayReachJSON{Day: d.Day.String(), Reach: d.Reach})
+	}
+	return json.Marshal(out)
+}
+
+// WriteTable writes the frequency report as text.
+func (f *Frequency) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "frequency\tusers\t\n")
+	for i, n := range f.Distribution {
+		label := strconv.Itoa(i + 1)
+		if i == len(f.Distribution)-1 {
+			label += "+"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t\n", label, n)
+	}
+	fmt.Fprintf(tw, "\t\t\nday\tcumulative reach\t\n")
+	for _, d := range f.CumulativeReach {
+		fmt.Fprintf(tw, "%s\t%d\t\n", d.Day, d.Reach)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	avg := 0.0
+	if f.Reach > 0 {
+		avg = float64(f.Impressions) / float64(f.Reach)
+	}
+	_, err := fmt.Fprintf(w, "campaign %s, %s to %s (%s): reach %d, impressions %d, average frequency %.2f\n",
+		f.Campaign, f.From, f.To, f.Timezone, f.Reach, f.Impressions, avg)
+	return err
+}
+
+// dailyRowJSON is the JSON shape of a DailyRow.
+type dailyRowJSON struct {
+	Day                  string  `json:"day"`
+	Placement            string  `json:"placement"`
+	Impressions          int64   `json:"impressions"`
+	Clicks               int64   `json:"clicks"`
+	CTR                  float64 `json:"ctr"`
+	UV                   int64   `json:"uv"`
+	ClickUV              int64   `json:"click_uv"`
+	AnonymousImpressions int64   `json:"anonymous_impressions"`
+	AnonymousClicks      int64   `json:"anonymous_clicks"`
+}
+
+// MarshalJSON writes the daily rollups.
+func (d *Daily) MarshalJSON() ([]byte, error) {
+	rows := make([]dailyRowJSON, 0, len(d.Rows))
+	for _, r := range d.Rows {
+		rows = append(rows, dailyRowJSON{Day: r.Day.String(), Placement: string(r.Placement), Impressions: r.Impressions, Clicks: r.Clicks,
+			CTR: round(CTR(r.Counts), 6), UV: r.UV, ClickUV: r.ClickUV, AnonymousImpressions: r.AnonymousImpressions, AnonymousClicks: r.AnonymousClicks})
+	}
+	return json.Marshal(map[string]any{"campaign": d.Campaign, "from": d.From.String(), "to": d.To.String(), "timezone": d.Timezone, "rows": rows})
+}

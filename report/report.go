@@ -1,0 +1,193 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+)
+
+// Campaigns finds a tenant's campaign; another tenant's is ENOTFOUND.
+type Campaigns interface {
+	Campaign(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error)
+}
+
+// Store is what reports read.
+type Store interface {
+	Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error)
+	Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error)
+	Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyRow, error)
+}
+
+// Service answers report requests.
+type Service struct {
+	campaigns Campaigns
+	store     Store
+	// MaxDays is the longest range one request may cover.
+	MaxDays int
+}
+
+// DefaultMaxDays is the default longest report range: a little over a year.
+const DefaultMaxDays = 400
+
+// New returns a Service.
+func New(campaigns Campaigns, st Store) *Service {
+	return &Service{campaigns: campaigns, store: st, MaxDays: DefaultMaxDays}
+}
+
+// Request is a report request as the API receives it.
+type Request struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	From, To string // YYYY-MM-DD, inclusive, in the campaign's time zone
+	By       string // comma-separated dimensions, or ""
+}
+
+// Report is a campaign report.
+type Report struct {
+	Campaign admeter.CampaignID
+	From, To store.Date
+	Timezone string
+	By       []store.Dimension
+	Rows     []store.ReportRow
+	Total    store.Counts
+	// AnonymousImpressions and AnonymousClicks are the events without a user
+	// identifier (in the totals, not in UV).
+	AnonymousImpressions int64
+	AnonymousClicks      int64
+	// PlacementNames maps placement ids to names, for readable output.
+	PlacementNames map[admeter.PlacementID]string
+}
+
+// Frequency is a campaign's reach and frequency report.
+type Frequency struct {
+	Campaign admeter.CampaignID
+	From, To store.Date
+	Timezone string
+	store.FrequencyResult
+}
+
+// Daily is a campaign's daily rollup.
+type Daily struct {
+	Campaign admeter.CampaignID
+	From, To store.Date
+	Timezone string
+	Rows     []store.DailyRow
+}
+
+// scope resolves the campaign (404 if not the tenant's) and the date range.
+func (s *Service) scope(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*admeter.Campaign, *time.Location, store.Date, store.Date, error) {
+	var zero store.Date
+	c, err := s.campaigns.Campaign(ctx, tenant, id)
+	if err != nil {
+		return nil, nil, zero, zero, err
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, nil, zero, zero, fmt.Errorf("load campaign time zone %q: %w", c.Timezone, err)
+	}
+	if from == "" || to == "" {
+		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from and to are required, as dates YYYY-MM-DD (inclusive, in the campaign's time zone %s)", c.Timezone)
+	}
+	f, err := store.ParseDate(from)
+	if err != nil {
+		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from: %s", admeter.ErrorMessage(err))
+	}
+	t, err := store.ParseDate(to)
+	if err != nil {
+		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "to: %s", admeter.ErrorMessage(err))
+	}
+	if t.Before(f) {
+		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from %s is after to %s", f, t)
+	}
+	if days := int(t.In(time.UTC).Sub(f.In(time.UTC)).Hours()/24) + 1; days > s.MaxDays {
+		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "the range covers %d days; at most %d are allowed in one request", days, s.MaxDays)
+	}
+	return c, loc, f, t, nil
+}
+
+// ParseBy parses a comma-separated list of dimensions.
+func ParseBy(by string) ([]store.Dimension, error) {
+	var dims []store.Dimension
+	for _, part := range strings.Split(by, ",") {
+		part = strings.TrimSpace(strings.ToLower(part))
+		if part == "" {
+			continue
+		}
+		d := store.Dimension(part)
+		if !slices.Contains(store.Dimensions, d) {
+			return nil, admeter.Errorf(admeter.EINVALID, "unknown dimension %q in by; use any of day, hour, placement, media, region, os, device", part)
+		}
+		if slices.Contains(dims, d) {
+			return nil, admeter.Errorf(admeter.EINVALID, "dimension %q is given twice in by", part)
+		}
+		dims = append(dims, d)
+	}
+	return dims, nil
+}
+
+// Report returns the impressions, clicks and unique users of a campaign.
+func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
+	dims, err := ParseBy(req.By)
+	if err != nil {
+		return nil, err
+	}
+	c, loc, f, t, err := s.scope(ctx, req.Tenant, req.Campaign, req.From, req.To)
+	if err != nil {
+		return nil, err
+	}
+	media := make(map[admeter.PlacementID]string, len(c.Placements))
+	names := make(map[admeter.PlacementID]string, len(c.Placements))
+	for _, p := range c.Placements {
+		media[p.ID], names[p.ID] = p.Media, p.Name
+	}
+	res, err := s.store.Report(ctx, store.ReportQuery{
+		Tenant: req.Tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, By: dims, Media: media,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query report: %w", err)
+	}
+	return &Report{
+		Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, By: dims, Rows: res.Rows, Total: res.Total,
+		AnonymousImpressions: res.AnonymousImpressions, AnonymousClicks: res.AnonymousClicks, PlacementNames: names,
+	}, nil
+}
+
+// Frequency returns a campaign's reach, frequency distribution and cumulative
+// reach.
+func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*Frequency, error) {
+	c, loc, f, t, err := s.scope(ctx, tenant, id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.store.Frequency(ctx, store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc})
+	if err != nil {
+		return nil, fmt.Errorf("query frequency: %w", err)
+	}
+	return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, FrequencyResult: *res}, nil
+}
+
+// Daily returns a campaign's daily rollups per placement.
+func (s *Service) Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*Daily, error) {
+	c, _, f, t, err := s.scope(ctx, tenant, id, from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Daily(ctx, store.DailyQuery{Tenant: tenant, Campaign: c.ID, From: f, To: t})
+	if err != nil {
+		return nil, fmt.Errorf("query daily rollups: %w", err)
+	}
+	return &Daily{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Rows: rows}, nil
+}
+
+// CTR returns clicks per impression, 0 without impressions.
+func CTR(c store.Counts) float64 {
+	if c.Impressions == 0 {
+		return 0
+	}
+	return float64(c.Clicks) / float64(c.Impressions)
+}

@@ -1,0 +1,16 @@
+// Package store is the one contract every analytical store of admeter
+// implements (DuckDB embedded by default; ClickHouse later): batch insert with
+// the event-log offset committed in the same transaction, report queries, and
+// deletions. It holds the contract and its query and result types only, no
+// I/O. The conformance suite in store/storetest runs against every
+// implementation.
+//
+// Counting rules (docs/metrics.md) that every implementation must apply:
+//   - only KindImpression events are impressions, only KindClick events are
+//     clicks; KindServed (br=0) is neither;
+//   - events sharing a non-zero ImpressionID on the same placement and of the
+//     same kind count once (an SDK retry); the first by event time wins;
+//   - users are the non-zero User pseudonyms; events without a user count as
+//     impressions and clicks but not as users, and are reported separately;
+//   - unique users are exact (COUNT DISTINCT), never estimated.
+package store

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/admeter/admeter"
+)
+
+// Store is an analytical event store. Every method that reads or deletes
+// events takes the tenant explicitly and never returns another tenant's data
+// (privacy invariant 4). Implementations are safe for concurrent use.
+type Store interface {
+	// Insert stores events and records next as the event-log offset to
+	// resume loading from, in one transaction: after a crash either both the
+	// events and the offset are there or neither is. next must be greater
+	// than the offset already recorded; otherwise Insert returns an
+	// ECONFLICT error and stores nothing (a batch loaded twice).
+	Insert(ctx context.Context, events []admeter.Event, next uint64) error
+
+	// Offset returns the event-log offset loading should resume from: 0 for
+	// an empty store.
+	Offset(ctx context.Context) (uint64, error)
+
+	// Report returns impressions, clicks and unique users of one campaign,
+	// broken down by the query's dimensions.
+	Report(ctx context.Context, q ReportQuery) (*ReportResult, error)
+
+	// Frequency returns the reach and frequency distribution of one campaign.
+	Frequency(ctx context.Context, q FrequencyQuery) (*FrequencyResult, error)
+
+	// RefreshRollups recomputes the daily rollups of a campaign for the given
+	// local days (in the campaign's time zone) from the raw events.
+	RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []Date) error
+
+	// Daily returns the daily rollup rows of a campaign, one per placement
+	// and day, for dashboards that must not rescan raw events.
+	Daily(ctx context.Context, q DailyQuery) ([]DailyRow, error)
+
+	// DeleteBefore deletes every raw event whose event time is before t (UTC),
+	// for retention. Rollups are kept. It returns the number of events deleted.
+	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
+
+	// DeleteUsers deletes every raw event of a tenant whose user is one of
+	// users (an end user's deletion request). It returns the number deleted.
+	DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (int64, error)
+
+	// Close flushes and closes the store.
+	Close() error
+}
+
+// Date is a calendar day, in some time zone given by context.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the calendar day of t in t's location.
+func DateOf(t time.Time) Date { y, m, d := t.Date(); return Date{y, m, d} }
+
+// ParseDate parses YYYY-MM-DD.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, admeter.Errorf(admeter.EINVALID, "%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return DateOf(t), nil
+}
+
+// String returns YYYY-MM-DD.
+func (d Date) String() string { return d.In(time.UTC).Format(time.DateOnly) }
+
+// In returns the start of d in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns d plus n days.
+func (d Date) AddDays(n int) Date {
+	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 0, 0, 0, 0, time.UTC))
+}
+
+// Before reports whether d is before e.
+func (d Date) Before(e Date) bool { return d.In(time.UTC).Before(e.In(time.UTC)) }
+
+// Dimension is a report breakdown.
+type Dimension string
+
+// The dimensions a report can be broken down by.
+const (
+	ByDay       Dimension = "day"       // local day of the event time, YYYY-MM-DD
+	ByHour      Dimension = "hour"      // local hour, YYYY-MM-DDTHH (00–23)
+	ByPlacement Dimension = "placement" // placement id
+	ByMedia     Dimension = "media"     // the placement's media, from ReportQuery.Media
+	ByRegion    Dimension = "region"    // province for China ("广东"), else the country code; "" unknown
+	ByOS        Dimension = "os"        // admeter.OS String()
+	ByDevice    Dimension = "device"    // admeter.DeviceType String()
+)
+
+// Dimensions lists every dimension, in the order rows are sorted by.
+var Dimensions = []Dimension{ByDay, ByHour, ByPlacement, ByMedia, ByRegion, ByOS, ByDevice}
+
+// ReportQuery selects one campaign's events in [From, To) and the breakdown.
+type ReportQuery struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	// From and To bound the event time (To exclusive). They are instants;
+	// days and hours are taken in Location.
+	From, To time.Time
+	Location *time.Location
+	// By lists the dimensions, without repeats, in the order the caller
+	// wants them; nil means totals only.
+	By []Dimension
+	// Media maps each placement of the campaign to its media, for ByMedia.
+	Media map[admeter.PlacementID]string
+}
+
+// Counts are the measures of a report row.
+type Counts struct {
+	Impressions int64
+	Clicks      int64
+	// UV is the number of distinct users with at least one impression;
+	// ClickUV with at least one click.
+	UV      int64
+	ClickUV int64
+}
+
+// ReportRow is one row of a report: the values of the query's dimensions (in
+// the query's order) and the counts.
+type ReportRow struct {
+	Dims []string
+	Counts
+}
+
+// ReportResult is a report: rows sorted by their dimension values, and the
+// total over the whole range (whose UV is the distinct users over the range,
+// not a sum).
+type ReportResult struct {
+	Rows  []ReportRow
+	Total Counts
+	// AnonymousImpressions and AnonymousClicks count the impressions and
+	// clicks that carried no user identifier: included in Impressions and
+	// Clicks, not in UV and ClickUV.
+	AnonymousImpressions int64
+	AnonymousClicks      int64
+}
+
+// FrequencyQuery selects one campaign's impressions in [From, To).
+type FrequencyQuery struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	From, To time.Time
+	Location *time.Location
+}
+
+// MaxFrequencyBucket is the last frequency bucket: users who saw the
+// campaign this many times or more.
+const MaxFrequencyBucket = 10
+
+// FrequencyResult is the reach and frequency of a campaign over a range.
+type FrequencyResult struct {
+	// Reach is the number of distinct users with at least one impression;
+	// Impressions is the impressions of those users (anonymous impressions
+	// are not in it), so Impressions/Reach is the average frequency.
+	Reach       int64
+	Impressions int64
+	// Distribution[i] is the number of users who saw exactly i+1
+	// impressions, and the last bucket MaxFrequencyBucket or more.
+	Distribution [MaxFrequencyBucket]int64
+	// CumulativeReach is the reach from the first day of the range through
+	// each local day, one entry per day of the range.
+	CumulativeReach []DayReach
+}
+
+// DayReach is the cumulative reach through one day.
+type DayReach struct {
+	Day   Date
+	Reach int64
+}
+
+// DailyQuery selects the daily rollups of a campaign for local days
+// [From, To] (inclusive).
+type DailyQuery struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	From, To Date
+}
+
+// DailyRow is the rollup of one placement on one local day.
+type DailyRow struct {
+	Day       Date
+	Placement admeter.PlacementID
+	Counts
+	AnonymousImpressions int64
+	AnonymousClicks      int64
+}

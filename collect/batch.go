@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -95,8 +96,8 @@ type BatchRejected struct {
 // ServeBatch answers POST /v1/events: a JSON array or NDJSON stream of events.
 func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 	start := c.cfg.Now()
-	c.m.requests.WithLabelValues("batch").Inc()
-	defer func() { c.m.duration.WithLabelValues("batch").Observe(time.Since(start).Seconds()) }()
+	c.m.endpoints[epBatch].requests.Inc()
+	defer func() { c.m.endpoints[epBatch].duration.Observe(time.Since(start).Seconds()) }()
 
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
@@ -107,7 +108,7 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			c.m.rejected.WithLabelValues(reasonBatchTooLarge).Inc()
+			c.m.reject(reasonBatchTooLarge, 1)
 			writeError(w, http.StatusRequestEntityTooLarge, admeter.ETOOLARGE,
 				fmt.Sprintf("request body is larger than %d bytes; send smaller batches", c.cfg.MaxBodyBytes))
 			return
@@ -122,7 +123,7 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errBatchTooLong) {
 			status, code, reason = http.StatusRequestEntityTooLarge, admeter.ETOOLARGE, reasonBatchTooLarge
 		}
-		c.m.rejected.WithLabelValues(reason).Inc()
+		c.m.reject(reason, 1)
 		writeError(w, status, code, err.Error())
 		return
 	}
@@ -131,10 +132,10 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 	events := make([]admeter.Event, 0, len(items))
 	var keys []dedupKey
 	for i, raw := range items {
-		c.m.received.WithLabelValues("batch").Inc()
+		c.m.endpoints[epBatch].received.Inc()
 		h, t, reason, err := c.batchHit(r, raw)
 		if err != nil {
-			c.m.rejected.WithLabelValues(reason).Inc()
+			c.m.reject(reason, 1)
 			res.Rejected = append(res.Rejected, BatchRejected{Index: i, Reason: err.Error()})
 			continue
 		}
@@ -148,23 +149,23 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		key, dup := c.duplicate(&ev, start)
 		if dup {
-			c.m.rejected.WithLabelValues(reasonDuplicate).Inc()
+			c.m.reject(reasonDuplicate, 1)
 			continue // accepted: the impression is already logged
 		}
 		keys = append(keys, key)
 		events = append(events, ev)
 	}
 	if len(events) > 0 {
-		if err := c.log.Append(r.Context(), events); err != nil {
+		if err := c.log.Append(context.WithoutCancel(r.Context()), events); err != nil {
 			c.unrecord(keys...)
 			c.logger.Error("append batch to log", "err", err, "events", len(events))
-			c.m.rejected.WithLabelValues(reasonLogUnavailable).Add(float64(len(events)))
+			c.m.reject(reasonLogUnavailable, len(events))
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, admeter.EINTERNAL, "events could not be stored; nothing from this batch was accepted, retry it")
 			return
 		}
 		for i := range events {
-			c.m.logged.WithLabelValues(events[i].Kind.String()).Inc()
+			c.m.loggedKind(events[i].Kind)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -259,7 +260,7 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	h.vf, h.signed = e.ImpressionID, e.Signature != ""
 	h.risk = macro.ParseRisk(e.Risk)
 	if e.UA != "" {
-		h.ua = c.ua.Parse(e.UA)
+		h.ua = c.uaCache.get(c.ua, e.UA)
 	}
 	h.ip = c.clientAddr(r, e.IP)
 	if e.Location != "" {

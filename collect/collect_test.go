@@ -256,19 +256,27 @@ func FuzzServeMonitoring(f *testing.F) {
 // realistic impression (parse, pseudonymise three ids, geo, UA, opt-out,
 // encode-free in-memory append): everything but the durable log.
 func BenchmarkImpression(b *testing.B) {
-	f := newFixture(b, nil)
+	f := newFixture(b, func(c *collect.Config) { c.DedupMax = 0 }) // ids repeat every 4096 requests
 	f.log.discard = true
 	target := f.prefix + "&mo=0&ns=202.96.128.86&m2=8d3ebd3654fb46a2832296669cf1b536&m1a=__ANDROIDID__&m11=1fe9a970-0f6e-4a5b-b1e7-6c0b1a2b3c4d" +
 		"&m11a=__OAID1__&m5=__IDFA__&m6a=__MAC__&m4=__AAID__&tr=1617055429226q172a&mt=1795852800&vf=9a8b7c6d5e4f&mn=%E6%96%B0%E9%97%BB&mp=com.example.news&md=Redmi+Note+8&me=11&mw=1"
 	ua := "Mozilla/5.0 (Linux; Android 11; Redmi Note 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36"
-	r := httptest.NewRequest("GET", "http://t.example.com/", nil)
-	r.RequestURI = target
-	r.RemoteAddr = "203.0.113.9:5555"
-	r.Header.Set("User-Agent", ua)
+	// Distinct impression ids, so that every request takes the logging path
+	// rather than the duplicate one.
+	reqs := make([]*http.Request, 4096)
+	for i := range reqs {
+		r := httptest.NewRequest("GET", "http://t.example.com/", nil)
+		r.RequestURI = strings.Replace(target, "vf=9a8b7c6d5e4f", fmt.Sprintf("vf=%016x", i), 1)
+		r.RemoteAddr = "203.0.113.9:5555"
+		r.Header.Set("User-Agent", ua)
+		reqs[i] = r
+	}
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		f.c.ServeMonitoring(w, r)
+		f.c.ServeMonitoring(w, reqs[i%len(reqs)])
+		i++
 	}
 }
 

@@ -72,7 +72,7 @@ func DefaultConfig() Config {
 		OptOutCookieName: "admeter_optout",
 		CookieMaxAge:     395 * 24 * time.Hour,
 		DedupWindow:      time.Hour,
-		DedupMax:         500_000,
+		DedupMax:         200_000,
 		Now:              time.Now,
 	}
 }
@@ -86,9 +86,11 @@ type Collector struct {
 	geo     Locator
 	optouts OptOuts
 	ua      *useragent.Parser
+	uaCache *uaCache
+	geoMemo *geoCache
 	pseudo  atomic.Pointer[pseudo.Pseudonymizer]
 	logger  *slog.Logger
-	m       metrics
+	m       *metrics
 	dedup   *dedup
 }
 
@@ -112,6 +114,8 @@ func New(cfg Config, catalog *Catalog, log Appender, ps *pseudo.Pseudonymizer, g
 		geo:     geo,
 		optouts: optouts,
 		ua:      useragent.New(),
+		uaCache: newUACache(),
+		geoMemo: newGeoCache(),
 		logger:  logger,
 		m:       newMetrics(),
 	}
@@ -138,7 +142,7 @@ func (c *Collector) duplicate(ev *admeter.Event, now time.Time) (dedupKey, bool)
 	if c.dedup == nil || ev.ImpressionID.IsZero() || ev.Kind == admeter.KindClick {
 		return dedupKey{}, false
 	}
-	k := dedupKey{placement: ev.Placement, kind: ev.Kind, id: ev.ImpressionID}
+	k := c.dedup.key(ev.Placement, ev.Kind, ev.ImpressionID)
 	return k, c.dedup.seen(k, now)
 }
 

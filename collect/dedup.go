@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -20,16 +21,26 @@ type dedup struct {
 	rotated time.Time
 	window  time.Duration
 	max     int
+	seed    maphash.Seed
 }
 
+// dedupKey holds no pointers, so the garbage collector never scans the
+// maps' hundreds of thousands of entries: the placement is a 64-bit hash
+// (a collision between two placements' ids would need both a 64-bit and a
+// 128-bit coincidence).
 type dedupKey struct {
-	placement admeter.PlacementID
-	kind      admeter.Kind
+	placement uint64
 	id        admeter.Pseudonym
+	kind      admeter.Kind
 }
 
 func newDedup(window time.Duration, max int) *dedup {
-	return &dedup{cur: make(map[dedupKey]struct{}), prev: map[dedupKey]struct{}{}, window: window, max: max}
+	return &dedup{cur: make(map[dedupKey]struct{}), prev: map[dedupKey]struct{}{}, window: window, max: max, seed: maphash.MakeSeed()}
+}
+
+// key returns the key of an impression id on a placement.
+func (d *dedup) key(placement admeter.PlacementID, kind admeter.Kind, id admeter.Pseudonym) dedupKey {
+	return dedupKey{placement: maphash.String(d.seed, string(placement)), id: id, kind: kind}
 }
 
 // seen reports whether the key was recorded recently, and records it.

@@ -86,7 +86,7 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	var ids pseudo.IDSet
 	for _, id := range h.ids[:h.nids] {
 		r := ids.Add(id.typ, id.form, id.value)
-		c.m.identifiers.WithLabelValues(id.typ.String(), r.String()).Inc()
+		c.m.identifier(id.typ, r)
 	}
 	// Every identifier is checked against the opt-out set, not only the one
 	// that becomes the user key: a device opted out by its IMEI is opted out
@@ -156,8 +156,8 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	ev.Network = h.network
 	ev.Risk = h.risk
 	if h.ip.IsValid() {
-		ev.Region = c.geo.Lookup(h.ip)
 		ev.Net = admeter.BlockOf(h.ip)
+		ev.Region = c.geoMemo.get(c.geo, h.ip, ev.Net)
 	}
 	if h.hasLoc {
 		ev.Area, _ = admeter.AreaOf(h.lat, h.lon)

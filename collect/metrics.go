@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/pseudo"
 )
 
 // Rejection reasons, the values of the reason label of
@@ -32,11 +35,84 @@ type metrics struct {
 	identifiers *prometheus.CounterVec
 	corrected   prometheus.Counter
 	duration    *prometheus.HistogramVec
+
+	// Children resolved once, so the hot path does no label lookups.
+	endpoints [numEndpoints]endpointMetrics
+	loggedBy  [8]prometheus.Counter
+	idBy      [16][4]prometheus.Counter
+	rejectBy  map[string]prometheus.Counter
 }
 
-func newMetrics() metrics {
+// endpoint identifies a collector endpoint for metrics.
+type endpoint uint8
+
+const (
+	epImpression endpoint = iota
+	epClick
+	epBatch
+	numEndpoints
+)
+
+var endpointNames = [numEndpoints]string{"impression", "click", "batch"}
+
+type endpointMetrics struct {
+	requests prometheus.Counter
+	received prometheus.Counter
+	duration prometheus.Observer
+}
+
+var allReasons = []string{reasonBadURL, reasonNoCampaign, reasonNoPlacement, reasonUnknownCampaign, reasonUnknownPlacement,
+	reasonPrefetch, reasonMethod, reasonBadEvent, reasonLogUnavailable, reasonBatchTooLarge, reasonBatchMalformed, reasonDuplicate}
+
+// resolve fills the pre-resolved children.
+func (m *metrics) resolve() {
+	for i, n := range endpointNames {
+		m.endpoints[i] = endpointMetrics{m.requests.WithLabelValues(n), m.received.WithLabelValues(n), m.duration.WithLabelValues(n)}
+	}
+	for k := range m.loggedBy {
+		m.loggedBy[k] = m.logged.WithLabelValues(admeter.Kind(k).String())
+	}
+	for t := range m.idBy {
+		for r := range m.idBy[t] {
+			m.idBy[t][r] = m.identifiers.WithLabelValues(admeter.IDType(t).String(), pseudo.Reason(r).String())
+		}
+	}
+	m.rejectBy = make(map[string]prometheus.Counter, len(allReasons))
+	for _, r := range allReasons {
+		m.rejectBy[r] = m.rejected.WithLabelValues(r)
+	}
+}
+
+// reject counts one event rejected for reason.
+func (m *metrics) reject(reason string, n int) {
+	c, ok := m.rejectBy[reason]
+	if !ok {
+		c = m.rejected.WithLabelValues(reason)
+	}
+	c.Add(float64(n))
+}
+
+// identifier counts one identifier of type t with outcome r.
+func (m *metrics) identifier(t admeter.IDType, r pseudo.Reason) {
+	if int(t) < len(m.idBy) && int(r) < len(m.idBy[0]) {
+		m.idBy[t][r].Inc()
+		return
+	}
+	m.identifiers.WithLabelValues(t.String(), r.String()).Inc()
+}
+
+// logged counts one event logged.
+func (m *metrics) loggedKind(k admeter.Kind) {
+	if int(k) < len(m.loggedBy) {
+		m.loggedBy[k].Inc()
+		return
+	}
+	m.logged.WithLabelValues(k.String()).Inc()
+}
+
+func newMetrics() *metrics {
 	const ns, sub = "admeter", "collect"
-	return metrics{
+	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "requests_total", Help: "HTTP requests to collector endpoints, by endpoint."}, []string{"endpoint"}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -55,9 +131,11 @@ func newMetrics() metrics {
 			Name: "request_duration_seconds", Help: "Time to answer a collector request, including the durable append.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, 1}}, []string{"endpoint"}),
 	}
+	m.resolve()
+	return m
 }
 
-func (m metrics) register(reg prometheus.Registerer) error {
+func (m *metrics) register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{m.requests, m.received, m.rejected, m.optedOut, m.logged, m.identifiers, m.corrected, m.duration} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register collector metrics: %w", err)

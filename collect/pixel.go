@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -32,12 +33,13 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	start := c.cfg.Now()
 	ep, p, err := macro.ParseTarget(r.RequestURI)
 	click := ep == macro.EndpointClick
-	endpoint := "impression"
+	metricEP := epImpression
 	if click {
-		endpoint = "click"
+		metricEP = epClick
 	}
-	c.m.requests.WithLabelValues(endpoint).Inc()
-	defer func() { c.m.duration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds()) }()
+	em := &c.m.endpoints[metricEP]
+	em.requests.Inc()
+	defer func() { em.duration.Observe(time.Since(start).Seconds()) }()
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -95,9 +97,10 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c.m.received.WithLabelValues(endpoint).Inc()
-	h := c.hitFromParams(r, &p, click)
-	ev, newCookie, out := c.process(h, t, start)
+	em.received.Inc()
+	var h rawHit
+	c.fillFromParams(&h, r, &p, click)
+	ev, newCookie, out := c.process(&h, t, start)
 	if out == outcomeOptedOut {
 		c.m.optedOut.Inc()
 		c.answer(w, r, click, dest, http.StatusOK)
@@ -110,9 +113,11 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 		c.answer(w, r, click, dest, http.StatusOK)
 		return
 	}
-	if err := c.log.Append(r.Context(), []admeter.Event{ev}); err != nil {
+	// A client that hangs up must not abort an append already under way: the
+	// event is then usually written, and the client's retry is a duplicate.
+	if err := c.log.Append(context.WithoutCancel(r.Context()), []admeter.Event{ev}); err != nil {
 		c.unrecord(key)
-		c.logger.Error("append event to log", "err", err, "endpoint", endpoint)
+		c.logger.Error("append event to log", "err", err, "endpoint", endpointNames[metricEP])
 		c.reject(w, reasonLogUnavailable)
 		if click {
 			// The user still gets where they were going.
@@ -124,19 +129,20 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 		c.answer(w, r, false, "", http.StatusServiceUnavailable)
 		return
 	}
-	c.m.logged.WithLabelValues(ev.Kind.String()).Inc()
+	c.m.loggedKind(ev.Kind)
 	if newCookie != "" {
 		c.setCookie(w, r, newCookie)
 	}
 	c.answer(w, r, click, dest, http.StatusOK)
 }
 
-// hitFromParams turns parsed monitoring-URL parameters into a rawHit.
-func (c *Collector) hitFromParams(r *http.Request, p *macro.Params, click bool) *rawHit {
-	h := &rawHit{
+// fillFromParams turns parsed monitoring-URL parameters into a rawHit. The
+// hit is filled in place so that it can live on the caller's stack.
+func (c *Collector) fillFromParams(h *rawHit, r *http.Request, p *macro.Params, click bool) {
+	*h = rawHit{
 		campaign:  admeter.CampaignID(p.K),
 		placement: admeter.PlacementID(p.P),
-		ua:        c.ua.Parse(r.UserAgent()),
+		ua:        c.uaCache.get(c.ua, r.UserAgent()),
 		os:        macro.ParseOS(p.MO),
 		osVersion: p.ME,
 		model:     p.MD,
@@ -185,7 +191,6 @@ func (c *Collector) hitFromParams(r *http.Request, p *macro.Params, click bool) 
 	if _, err := r.Cookie(c.cfg.OptOutCookieName); err == nil {
 		h.cookieOptOut = true
 	}
-	return h
 }
 
 // hashOrRaw guesses the form of an identifier that media send either way
@@ -220,7 +225,7 @@ func clickDestination(cp *admeter.Campaign, o string) string {
 }
 
 func (c *Collector) reject(w http.ResponseWriter, reason string) {
-	c.m.rejected.WithLabelValues(reason).Inc()
+	c.m.reject(reason, 1)
 	w.Header().Set("X-Admeter-Rejected", reason)
 }
 
@@ -230,10 +235,7 @@ func (c *Collector) answer(w http.ResponseWriter, r *http.Request, click bool, d
 		redirect(w, dest)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "image/gif")
-	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	hdr.Set("Content-Length", strconv.Itoa(len(gif)))
+	setGIFHeaders(w.Header())
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(gif)
@@ -248,12 +250,23 @@ func (c *Collector) answerUnknown(w http.ResponseWriter, click bool, msg string)
 		http.Error(w, msg, http.StatusNotFound)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "image/gif")
-	hdr.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
-	hdr.Set("Content-Length", strconv.Itoa(len(gif)))
+	setGIFHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(gif)
+}
+
+// The pixel's header values, shared by every response: net/http only reads
+// them. Setting the map directly skips canonicalising the keys per request.
+var (
+	gifContentType   = []string{"image/gif"}
+	gifCacheControl  = []string{"no-store, no-cache, must-revalidate, max-age=0"}
+	gifContentLength = []string{strconv.Itoa(len(gif))}
+)
+
+func setGIFHeaders(hdr http.Header) {
+	hdr["Content-Type"] = gifContentType
+	hdr["Cache-Control"] = gifCacheControl
+	hdr["Content-Length"] = gifContentLength
 }
 
 func redirect(w http.ResponseWriter, dest string) {

@@ -1,0 +1,342 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+	"github.com/admeter/admeter/store/storetest"
+	duck "github.com/duckdb/duckdb-go/v2"
+)
+
+var benchStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// benchPool returns n generated events over one hour.
+func benchPool(n int) []admeter.Event {
+	g := storetest.NewGenerator(1, storetest.GenConfig{Campaigns: 4, Placements: 20, Start: benchStart.Add(10 * time.Hour), Step: time.Hour / time.Duration(n)})
+	evs := make([]admeter.Event, n)
+	g.Fill(evs)
+	return evs
+}
+
+var benchBatches = []int{10_000, 100_000}
+
+// BenchmarkInsert measures Insert into a database file: validation,
+// dictionary encoding, the appender, the offset and the commit. Compare
+// events/s with BenchmarkRawAppender/dict at the same batch size.
+func BenchmarkInsert(b *testing.B) {
+	pool := benchPool(200_000)
+	for _, batch := range benchBatches {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			ctx := context.Background()
+			next, i := uint64(0), 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if i+batch > len(pool) {
+					i = 0
+				}
+				next++
+				if err := db.Insert(ctx, pool[i:i+batch], next); err != nil {
+					b.Fatal(err)
+				}
+				i += batch
+			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkRawAppender appends the same events, converted to rows before
+// the clock starts, with a bare appender (committing on close) into one
+// table: "dict" has the store's columns, "varchar" the same with the
+// strings stored as VARCHAR instead of dictionary ids.
+func BenchmarkRawAppender(b *testing.B) {
+	pool := benchPool(200_000)
+	d := newDict()
+	var m memos
+	dictRows := make([][]driver.Value, len(pool))
+	strRows := make([][]driver.Value, len(pool))
+	for i := range pool {
+		dictRows[i] = make([]driver.Value, numEventColumns)
+		m.fill(dictRows[i], &pool[i], d)
+		e := &pool[i]
+		r := append([]driver.Value(nil), dictRows[i]...)
+		r[0], r[1], r[2] = string(e.Tenant), string(e.Campaign), string(e.Placement)
+		r[12], r[14], r[15], r[17], r[18] = e.OSVersion, e.Browser, e.Model, e.App, e.AppPackage
+		r[20], r[21], r[22] = e.Region.Country, e.Region.Province, e.Region.City
+		strRows[i] = r
+	}
+	varcharColumns := eventColumns
+	for _, c := range []string{"tenant", "campaign", "placement", "os_version", "browser", "model", "app", "app_package", "country", "province", "city"} {
+		varcharColumns = strings.Replace(varcharColumns, fmt.Sprintf("\t%-13s UINTEGER", c), fmt.Sprintf("\t%-13s VARCHAR", c), 1)
+	}
+	for _, schema := range []struct {
+		name, columns string
+		rows          [][]driver.Value
+	}{{"dict", eventColumns, dictRows}, {"varchar", varcharColumns, strRows}} {
+		for _, batch := range benchBatches {
+			b.Run(fmt.Sprintf("%s/batch=%d", schema.name, batch), func(b *testing.B) {
+				ctx := context.Background()
+				connector, err := duck.NewConnector(filepath.Join(b.TempDir(), "raw.duckdb"), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer connector.Close()
+				conn, err := connector.Connect(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer conn.Close()
+				ex := conn.(driver.ExecerContext)
+				for _, s := range []string{
+					"SET GLOBAL checkpoint_threshold = '256MB'",
+					"SET GLOBAL preserve_insertion_order = false",
+					"CREATE TABLE events (" + schema.columns + ")",
+				} {
+					if _, err := ex.ExecContext(ctx, s, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					if i+batch > len(schema.rows) {
+						i = 0
+					}
+					a, err := duck.NewAppenderFromConn(conn, "", "events")
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range schema.rows[i : i+batch] {
+						if err := a.AppendRow(r...); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := a.Close(); err != nil {
+						b.Fatal(err)
+					}
+					i += batch
+				}
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
+	}
+}
+
+// benchEvents is the number of events BenchmarkReport loads:
+// $ADMETER_BENCH_EVENTS, else 2 000 000.
+func benchEvents() int {
+	if n, err := strconv.Atoi(os.Getenv("ADMETER_BENCH_EVENTS")); err == nil && n > 0 {
+		return n
+	}
+	return 2_000_000
+}
+
+// BenchmarkReport runs reports and frequencies of one of two campaigns
+// over five days of generated events, three ways (see compare): "store"
+// through Report or Frequency; "sql" the exact SQL they generate, run
+// directly (the store's overhead is the difference); "flat" the same
+// question written by hand against one table holding every event, with AT
+// TIME ZONE (what the partitioning and the offset arithmetic are measured
+// against).
+func BenchmarkReport(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents()
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	g := storetest.NewGenerator(2, storetest.GenConfig{Campaigns: 2, Placements: 20, Users: n / 10,
+		Start: benchStart, Step: 5 * 24 * time.Hour / time.Duration(n)})
+	batch := make([]admeter.Event, 100_000)
+	for off := 0; off < n; off += len(batch) {
+		g.Fill(batch[:min(len(batch), n-off)])
+		if err := db.Insert(ctx, batch[:min(len(batch), n-off)], uint64(off+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var union []string
+	for _, d := range sortedDays(db.parts) {
+		union = append(union, "SELECT * FROM "+partitionName(d))
+	}
+	if _, err := db.sqldb.ExecContext(ctx, "CREATE TABLE flat AS "+strings.Join(union, " UNION ALL ")+" ORDER BY ts; CHECKPOINT"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d events in %v", n, time.Since(start))
+
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	camp := storetest.GenCampaign(0)
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, shanghai), time.Date(2026, 3, 6, 0, 0, 0, 0, shanghai)
+	media := map[admeter.PlacementID]string{}
+	for p := range 20 {
+		media[storetest.GenPlacement(0, p)] = fmt.Sprintf("media%d", p%4)
+	}
+	t, _ := db.dict.lookup(string(storetest.DefaultTenant))
+	c, _ := db.dict.lookup(string(camp))
+	cn, _ := db.dict.lookup("CN")
+
+	for _, tc := range []struct {
+		name string
+		by   []store.Dimension
+		flat string // hand-written: dims, GROUP BY
+	}{
+		{"total", nil, ""},
+		{"day-placement", []store.Dimension{store.ByDay, store.ByPlacement}, "strftime(to_timestamp(ts / 1000) AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d') AS day, placement"},
+		{"hour-region-os", []store.Dimension{store.ByHour, store.ByRegion, store.ByOS}, fmt.Sprintf("strftime(to_timestamp(ts / 1000) AT TIME ZONE 'Asia/Shanghai', '%%Y-%%m-%%dT%%H') AS hour, CASE WHEN country = %d THEN province ELSE country END AS region, os", cn)},
+		{"media", []store.Dimension{store.ByMedia}, ""},
+	} {
+		q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: camp, From: from, To: to, Location: shanghai, By: tc.by, Media: media}
+		sc, _ := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+		var query string
+		if err := db.read(ctx, func(tx *sql.Tx) error { query, _, err = db.reportSQL(ctx, tx, q, sc); return err }); err != nil {
+			b.Fatal(err)
+		}
+		flat := ""
+		if tc.by == nil || tc.flat != "" {
+			group, dims := "", ""
+			if tc.flat != "" {
+				dims = tc.flat + ", "
+				var names []string
+				for _, d := range strings.Split(tc.flat, ", ") {
+					f := strings.Fields(d)
+					names = append(names, f[len(f)-1])
+				}
+				group = "GROUP BY GROUPING SETS ((" + strings.Join(names, ", ") + "), ())"
+			}
+			flat = fmt.Sprintf(`SELECT %[1]s count(*) FILTER (WHERE kind = 1), count(*) FILTER (WHERE kind = 2),
+	count(DISTINCT user_key) FILTER (WHERE kind = 1), count(DISTINCT user_key) FILTER (WHERE kind = 2),
+	count(*) FILTER (WHERE kind = 1 AND user_key IS NULL), count(*) FILTER (WHERE kind = 2 AND user_key IS NULL)
+FROM (
+	SELECT * FROM flat
+	WHERE tenant = %[2]d AND campaign = %[3]d AND kind IN (1, 2) AND ts >= %[4]d AND ts < %[5]d
+	QUALIFY impression IS NULL OR row_number() OVER (PARTITION BY placement, kind, impression ORDER BY ts, received) = 1
+) %[6]s`, dims, t, c, from.UnixMilli(), to.UnixMilli(), group)
+		}
+		b.Run("report/"+tc.name, func(b *testing.B) {
+			compare(b, func() error { _, err := db.Report(ctx, q); return err }, db.sqldb, query, flat)
+		})
+	}
+
+	fq := store.FrequencyQuery{Tenant: storetest.DefaultTenant, Campaign: camp, From: from, To: to, Location: shanghai}
+	sc, _ := db.newScope(fq.Tenant, fq.Campaign, fq.From, fq.To, fq.Location)
+	var query string
+	if err := db.read(ctx, func(tx *sql.Tx) error { query, err = db.frequencySQL(ctx, tx, sc); return err }); err != nil {
+		b.Fatal(err)
+	}
+	flat := fmt.Sprintf(`WITH u AS (
+	SELECT user_key, count(*) AS n, min(CAST(to_timestamp(ts / 1000) AT TIME ZONE 'Asia/Shanghai' AS DATE)) AS first_day
+	FROM (
+		SELECT * FROM flat
+		WHERE tenant = %d AND campaign = %d AND kind = 1 AND ts >= %d AND ts < %d
+		QUALIFY impression IS NULL OR row_number() OVER (PARTITION BY placement, impression ORDER BY ts, received) = 1
+	)
+	WHERE user_key IS NOT NULL
+	GROUP BY user_key
+)
+SELECT least(n, 10) AS bucket, NULL AS first_day, count(*), sum(n) FROM u GROUP BY 1
+UNION ALL SELECT NULL, first_day, count(*), NULL FROM u GROUP BY 2`, t, c, from.UnixMilli(), to.UnixMilli())
+	b.Run("frequency", func(b *testing.B) {
+		compare(b, func() error { _, err := db.Frequency(ctx, fq); return err }, db.sqldb, query, flat)
+	})
+}
+
+// compare runs, in turn in each iteration, the store's method, its SQL
+// run directly and (unless "") the hand-written flat-table SQL, and
+// reports the milliseconds of each and the ratios: interleaving keeps a
+// busy machine from favouring one of them.
+func compare(b *testing.B, method func() error, db *sql.DB, query, flat string) {
+	var tStore, tSQL, tFlat time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := method(); err != nil {
+			b.Fatal(err)
+		}
+		tStore += time.Since(start)
+		start = time.Now()
+		drain(b, db, query)
+		tSQL += time.Since(start)
+		if flat != "" {
+			start = time.Now()
+			drain(b, db, flat)
+			tFlat += time.Since(start)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(tStore.Seconds()*1000/n, "store-ms")
+	b.ReportMetric(tSQL.Seconds()*1000/n, "sql-ms")
+	b.ReportMetric(tStore.Seconds()/tSQL.Seconds(), "store/sql")
+	if flat != "" {
+		b.ReportMetric(tFlat.Seconds()*1000/n, "flat-ms")
+		b.ReportMetric(tStore.Seconds()/tFlat.Seconds(), "store/flat")
+	}
+}
+
+// drain runs query and reads every row.
+func drain(b *testing.B, db *sql.DB, query string) {
+	rows, err := db.Query(query)
+	if err != nil {
+		b.Fatalf("%v\n%s", err, query)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkDaily reads a month of one campaign's rollups from a table of a
+// million rows of 5000 campaigns, the campaign's rows spread over all of it
+// (no zone map can skip any).
+func BenchmarkDaily(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	storetest.Insert(b, db, 1, storetest.Imp(benchStart, storetest.Placement("p1")))
+	t, _ := db.dict.lookup(string(storetest.DefaultTenant))
+	p, _ := db.dict.lookup("p1")
+	if _, err := db.sqldb.ExecContext(ctx, fmt.Sprintf(`INSERT INTO daily
+		SELECT %[1]d, i %% 5000, %[2]d, DATE '2026-01-01' + (i // 100000)::INTEGER, i %% 1000, i %% 10, i %% 900, i %% 9, 1, 0 FROM range(1000000) r(i);
+		INSERT INTO daily SELECT %[1]d, c.id, %[2]d, DATE '2026-03-01' + d::INTEGER, 100, 10, 90, 9, 1, 0
+			FROM range(31) r(d), (SELECT id FROM strs WHERE s = %[3]s) c;
+		CHECKPOINT`, t, p, quote(string(storetest.DefaultCampaign)))); err != nil {
+		b.Fatal(err)
+	}
+	q := store.DailyQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign,
+		From: store.Date{Year: 2026, Month: 3, Day: 1}, To: store.Date{Year: 2026, Month: 3, Day: 31}}
+	b.ReportAllocs()
+	for b.Loop() {
+		rows, err := db.Daily(ctx, q)
+		if err != nil || len(rows) != 31 {
+			b.Fatalf("Daily: %d rows, %v", len(rows), err)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+// Package duckdb is the embedded analytical store: store.Store over one
+// DuckDB file (by default <data>/store.duckdb), for a single process.
+//
+// # Schema
+//
+// Raw events are partitioned by the UTC day of their event time: table
+// events_YYYYMMDD holds that day's events, created by the first Insert that
+// needs it and listed in the catalog table partitions (day, name). A
+// partition has one fixed-width column per field of admeter.Event that a
+// report or an invalid-traffic rule reads (see eventColumns):
+//
+//   - every string (tenant, campaign, placement, OS version, browser, model,
+//     app, package, country, province, city) is a UINTEGER id in the
+//     dictionary table strs (id, s), 0 being "": rows stay narrow, appends
+//     do no per-string work in DuckDB, and filters compare integers;
+//   - ts and received are Unix milliseconds (BIGINT);
+//   - user_key and impression are UUIDs (the 16-byte pseudonyms), NULL
+//     when absent; net is a BIGINT (an IPv4 /24 as 2^48 plus its address,
+//     an IPv6 /48 as its top 48 bits), lat and lon the area's grid, NULL
+//     when unknown.
+//
+// Table meta holds the schema version and the event-log offset; table
+// daily holds the rollups (tenant, campaign, placement, local day, counts).
+//
+// # Writes
+//
+// Insert runs in one transaction on the single writer connection: it
+// creates missing partitions, appends each day's events with DuckDB's
+// appender (which joins the open transaction), writes new dictionary
+// strings, and records the offset, then commits. Either all of it is
+// visible or none, after a crash too. Writers take turns; queries run
+// beside them, each in a read transaction, so a query sees the partition
+// list and the events of one snapshot and never part of a batch.
+//
+// DeleteBefore drops the partitions of whole days before the cut and
+// deletes rows only in the cut's own day; DeleteUsers deletes the users'
+// rows of one tenant in every partition.
+//
+// # Queries
+//
+// Report and Frequency are each one SQL statement run inside DuckDB; only
+// their result rows (a few hundred at most) reach Go, which names them and
+// sorts them. The statement reads the UNION ALL of the partitions that
+// overlap the range, filtered by tenant, campaign, kinds and time (days
+// covered whole need no time filter). It deduplicates impression ids with
+// row_number() over (placement, kind, impression) ordered by event time then
+// receive time, applied only to the events that have one. Local days and
+// hours are integer divisions of ts plus the zone's UTC offset, taken from
+// Go's zone data as a CASE over the offset changes in the range: this
+// agrees with the days the caller computes with the same *time.Location
+// (fixed zones included) and is an order of magnitude cheaper than AT TIME
+// ZONE (40 ms against 550 ms to bucket 2M events by day and hour). Users
+// are counted exactly with count(DISTINCT), totals through GROUPING SETS,
+// and media through a VALUES join built from the query's map. Duplicates
+// are looked for within the query's range. Over more than 16 partitions the
+// events are first read into a materialized CTE: each partition scan that
+// feeds a window or aggregation directly costs DuckDB about a millisecond
+// of setup.
+//
+// RefreshRollups computes the chosen days in one INSERT … SELECT, each day
+// deduplicated as if reported alone; Daily reads only the rollup table.
+package duckdb

@@ -1,0 +1,307 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+	duck "github.com/duckdb/duckdb-go/v2"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// Options tune a DB. The zero value gives the defaults.
+type Options struct {
+	// MemoryLimit caps the memory DuckDB uses, in DuckDB's notation
+	// ("1GB", the default): larger sorts and aggregations spill to a
+	// temporary directory beside the database file.
+	MemoryLimit string
+	// Threads is the number of DuckDB worker threads (runtime.NumCPU() when
+	// zero).
+	Threads int
+	// CheckpointThreshold is the write-ahead log size that triggers a
+	// checkpoint ("256MB" when empty). A larger one makes inserts cheaper
+	// and reopening after a crash slower.
+	CheckpointThreshold string
+	// MaxReaders is the number of queries that may run at once (4 when
+	// zero); more wait for a free connection.
+	MaxReaders int
+}
+
+// DefaultOptions returns the options used for zero fields.
+func DefaultOptions() Options {
+	return Options{MemoryLimit: "1GB", Threads: runtime.NumCPU(), CheckpointThreshold: "256MB", MaxReaders: 4}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.MemoryLimit == "" {
+		o.MemoryLimit = d.MemoryLimit
+	}
+	if o.Threads <= 0 {
+		o.Threads = d.Threads
+	}
+	if o.CheckpointThreshold == "" {
+		o.CheckpointThreshold = d.CheckpointThreshold
+	}
+	if o.MaxReaders <= 0 {
+		o.MaxReaders = d.MaxReaders
+	}
+	return o
+}
+
+// schemaVersion is the version of the tables below; Open refuses a file
+// with a later one.
+const schemaVersion = 1
+
+// schema creates the tables other than the day partitions of raw events
+// (see eventColumns).
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   VARCHAR PRIMARY KEY,
+	value UBIGINT NOT NULL
+);
+INSERT INTO meta VALUES ('schema_version', 1), ('offset', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS strs (
+	id UINTEGER PRIMARY KEY,
+	s  VARCHAR NOT NULL
+);
+INSERT INTO strs VALUES (0, '') ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS partitions (
+	day  DATE PRIMARY KEY,
+	name VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS daily (
+	tenant           UINTEGER NOT NULL,
+	campaign         UINTEGER NOT NULL,
+	placement        UINTEGER NOT NULL,
+	day              DATE NOT NULL,
+	impressions      BIGINT NOT NULL,
+	clicks           BIGINT NOT NULL,
+	uv               BIGINT NOT NULL,
+	click_uv         BIGINT NOT NULL,
+	anon_impressions BIGINT NOT NULL,
+	anon_clicks      BIGINT NOT NULL
+);
+`
+
+// DB is the DuckDB analytical store. It is safe for concurrent use: one
+// writer at a time (Insert, RefreshRollups and the deletions take turns),
+// and up to Options.MaxReaders queries beside it, each on its own snapshot.
+type DB struct {
+	logger *slog.Logger
+	opts   Options
+	sqldb  *sql.DB // owns the connector
+
+	// wmu serialises the writers; the fields below it are theirs.
+	wmu    sync.Mutex
+	wconn  *sql.Conn
+	parts  map[int32]bool // committed partitions, by UTC day number
+	closed bool
+	ins    inserter
+	// afterAppend, if set, runs inside Insert's transaction after the
+	// events are appended and before the offset is recorded: tests inject
+	// faults with it.
+	afterAppend func() error
+
+	offset atomic.Uint64 // committed event-log offset
+	dict   *dict
+	// materializeAbove is the partition count above which queries
+	// materialize their events first; tests change it.
+	materializeAbove int
+}
+
+// Open opens (creating if needed) the store in the DuckDB file at path, or
+// an in-memory store when path is "" or ":memory:". A nil logger discards.
+func Open(path string, opts Options, logger *slog.Logger) (*DB, error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	opts = opts.withDefaults()
+	if path == ":memory:" {
+		path = ""
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open store: path %q may not contain ? or #", path)
+	}
+	connector, err := duck.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db := &DB{
+		logger: logger,
+		opts:   opts,
+		sqldb:  sql.OpenDB(connector),
+		parts:  map[int32]bool{},
+		dict:   newDict(),
+
+		materializeAbove: materializeAbove,
+	}
+	db.sqldb.SetMaxOpenConns(opts.MaxReaders + 1) // + the writer's
+	db.sqldb.SetMaxIdleConns(opts.MaxReaders + 1)
+	if err := db.init(context.Background()); err != nil {
+		db.sqldb.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	logger.Info("store opened", "path", path, "offset", db.offset.Load(), "partitions", len(db.parts), "strings", len(db.dict.strs))
+	return db, nil
+}
+
+func (db *DB) init(ctx context.Context) error {
+	o := db.opts
+	for _, s := range []string{
+		fmt.Sprintf("SET GLOBAL memory_limit = %s", quote(o.MemoryLimit)),
+		fmt.Sprintf("SET GLOBAL threads = %d", o.Threads),
+		fmt.Sprintf("SET GLOBAL checkpoint_threshold = %s", quote(o.CheckpointThreshold)),
+		// Results are ordered explicitly where order matters; this lets
+		// DuckDB insert and aggregate in parallel without keeping order.
+		"SET GLOBAL preserve_insertion_order = false",
+	} {
+		if _, err := db.sqldb.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("configure database: %w", err)
+		}
+	}
+	conn, err := db.sqldb.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect writer: %w", err)
+	}
+	db.wconn = conn
+	if _, err := conn.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	var version, offset uint64
+	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > schemaVersion {
+		return fmt.Errorf("store schema version %d is newer than this program's %d", version, schemaVersion)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'offset'`).Scan(&offset); err != nil {
+		return fmt.Errorf("read offset: %w", err)
+	}
+	db.offset.Store(offset)
+
+	rows, err := conn.QueryContext(ctx, `SELECT id, s FROM strs ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("load strings: %w", err)
+	}
+	for rows.Next() {
+		var id uint32
+		var s string
+		if err := rows.Scan(&id, &s); err != nil {
+			rows.Close()
+			return fmt.Errorf("load strings: %w", err)
+		}
+		db.dict.load(id, s)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("load strings: %w", err)
+	}
+
+	days, err := partitionDays(ctx, conn)
+	if err != nil {
+		return err
+	}
+	for _, d := range days {
+		db.parts[d] = true
+	}
+	return nil
+}
+
+// Offset returns the event-log offset loading should resume from.
+func (db *DB) Offset(ctx context.Context) (uint64, error) {
+	return db.offset.Load(), nil
+}
+
+// Close checkpoints the database file and closes it. Calling it again
+// does nothing.
+func (db *DB) Close() error {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	var errs []error
+	if _, err := db.wconn.ExecContext(context.Background(), "CHECKPOINT"); err != nil {
+		errs = append(errs, fmt.Errorf("checkpoint: %w", err))
+	}
+	if err := db.wconn.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close writer: %w", err))
+	}
+	if err := db.sqldb.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	db.logger.Info("store closed")
+	return nil
+}
+
+// errClosed is returned by writers after Close.
+var errClosed = errors.New("store is closed")
+
+// write runs fn in a transaction on the writer connection, holding wmu.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			db.logger.Error("rollback failed", "err", rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// read runs fn in a read transaction, so that every statement in it sees
+// the same snapshot (the partition list and the events it names).
+func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(tx)
+}
+
+// quote returns s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// epochDay returns the day number (days since 1970-01-01) of d.
+func epochDay(d store.Date) int32 { return int32(d.In(time.UTC).Unix() / 86400) }
+
+// dateOfDay returns the date of day number n.
+func dateOfDay(n int64) store.Date { return store.DateOf(time.Unix(n*86400, 0).UTC()) }
+
+// sortedDays returns the keys of set in order.
+func sortedDays(set map[int32]bool) []int32 {
+	days := make([]int32, 0, len(set))
+	for d := range set {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	return days
+}
+
+// invalid returns an EINVALID error.
+func invalid(format string, args ...any) error {
+	return admeter.Errorf(admeter.EINVALID, format, args...)
+}

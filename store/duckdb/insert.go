@@ -1,0 +1,254 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/admeter/admeter"
+	duck "github.com/duckdb/duckdb-go/v2"
+)
+
+// minEventTime is the earliest event time Insert accepts: earlier ones are
+// garbage, and day arithmetic can assume non-negative times.
+var minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// inserter holds the writer's reusable buffers. Guarded by DB.wmu.
+type inserter struct {
+	row    []driver.Value
+	groups []dayGroup
+}
+
+// dayGroup is the indexes of a batch's events of one UTC day.
+type dayGroup struct {
+	day int32
+	idx []int
+}
+
+// Insert stores events in the partitions of their UTC days and records
+// next as the offset, in one transaction. It returns ECONFLICT, storing
+// nothing, if next is not greater than the stored offset, and EINVALID if
+// an event is invalid (see admeter.Event.Validate) or older than 2000.
+func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) error {
+	for i := range events {
+		e := &events[i]
+		if err := e.Validate(); err != nil {
+			return admeter.Errorf(admeter.EINVALID, "event %d: %s", i, admeter.ErrorMessage(err))
+		}
+		if e.At.Before(minEventTime) || e.Received.Before(minEventTime) {
+			return admeter.Errorf(admeter.EINVALID, "event %d: time before 2000", i)
+		}
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed {
+		return fmt.Errorf("insert events: %w", errClosed)
+	}
+	if cur := db.offset.Load(); next <= cur {
+		return admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the stored offset %d: the batch is already stored", next, cur)
+	}
+
+	ins := &db.ins
+	ins.group(events)
+	var created []int32
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		for _, g := range ins.groups {
+			if !db.parts[g.day] {
+				if err := createPartition(ctx, tx, g.day); err != nil {
+					return err
+				}
+				created = append(created, g.day)
+			}
+		}
+		if err := db.wconn.Raw(func(dc any) error {
+			conn, ok := dc.(driver.Conn)
+			if !ok {
+				return errors.New("writer connection is not a driver.Conn")
+			}
+			var m memos
+			for _, g := range ins.groups {
+				if err := ins.appendDay(ctx, conn, g, events, &m, db.dict); err != nil {
+					return err
+				}
+			}
+			return appendStrings(ctx, conn, db.dict)
+		}); err != nil {
+			return err
+		}
+		if db.afterAppend != nil {
+			if err := db.afterAppend(); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'offset'`, next); err != nil {
+			return fmt.Errorf("record offset: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	db.dict.committed()
+	for _, day := range created {
+		db.parts[day] = true
+		db.logger.Debug("partition created", "table", partitionName(day))
+	}
+	db.offset.Store(next)
+	return nil
+}
+
+// group sorts the indexes of events into ins.groups by UTC day, reusing
+// the buffers of the previous batch.
+func (ins *inserter) group(events []admeter.Event) {
+	ins.groups = ins.groups[:0]
+	cur := -1
+	for i := range events {
+		d := int32(events[i].At.Unix() / 86400)
+		if cur < 0 || ins.groups[cur].day != d {
+			cur = -1
+			for j := range ins.groups {
+				if ins.groups[j].day == d {
+					cur = j
+					break
+				}
+			}
+			if cur < 0 {
+				cur = len(ins.groups)
+				if cur < cap(ins.groups) {
+					ins.groups = ins.groups[:cur+1]
+					ins.groups[cur].day, ins.groups[cur].idx = d, ins.groups[cur].idx[:0]
+				} else {
+					ins.groups = append(ins.groups, dayGroup{day: d})
+				}
+			}
+		}
+		ins.groups[cur].idx = append(ins.groups[cur].idx, i)
+	}
+}
+
+// appendDay appends the events of one day to its partition.
+func (ins *inserter) appendDay(ctx context.Context, conn driver.Conn, g dayGroup, events []admeter.Event, m *memos, d *dict) error {
+	a, err := duck.NewAppenderFromConn(conn, "", partitionName(g.day))
+	if err != nil {
+		return fmt.Errorf("open appender: %w", err)
+	}
+	if len(ins.row) != numEventColumns {
+		ins.row = make([]driver.Value, numEventColumns)
+	}
+	row := ins.row
+	for _, i := range g.idx {
+		m.fill(row, &events[i], d)
+		if err := a.AppendRow(row...); err != nil {
+			_ = a.Close()
+			return fmt.Errorf("append event: %w", err)
+		}
+	}
+	if err := a.CloseWithCancel(ctx); err != nil {
+		return fmt.Errorf("flush appender: %w", err)
+	}
+	return nil
+}
+
+// appendStrings writes the dictionary's pending strings to strs.
+func appendStrings(ctx context.Context, conn driver.Conn, d *dict) error {
+	ids, strs := d.pendingRows()
+	if len(ids) == 0 {
+		return nil
+	}
+	a, err := duck.NewAppenderFromConn(conn, "", "strs")
+	if err != nil {
+		return fmt.Errorf("open strings appender: %w", err)
+	}
+	for i, id := range ids {
+		if err := a.AppendRow(id, strs[i]); err != nil {
+			_ = a.Close()
+			return fmt.Errorf("append string: %w", err)
+		}
+	}
+	if err := a.CloseWithCancel(ctx); err != nil {
+		return fmt.Errorf("flush strings: %w", err)
+	}
+	return nil
+}
+
+// memos remembers the last string of each string field.
+type memos struct {
+	tenant, campaign, placement, osVersion, browser, model, app, appPackage, country, province, city memo
+}
+
+// noUUID is a NULL UUID for the appender.
+var noUUID *duck.UUID
+
+// fill sets row to the columns of e, in eventColumns order.
+func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
+	row[0] = m.tenant.get(d, string(e.Tenant))
+	row[1] = m.campaign.get(d, string(e.Campaign))
+	row[2] = m.placement.get(d, string(e.Placement))
+	row[3] = uint8(e.Kind)
+	row[4] = e.At.UnixMilli()
+	row[5] = e.Received.UnixMilli()
+	row[6] = uint16(e.Flags)
+	if e.User.IsZero() {
+		row[7] = noUUID
+	} else {
+		row[7] = (*duck.UUID)(&e.User)
+	}
+	row[8] = uint8(e.UserType)
+	row[9] = e.KeyVersion
+	if e.ImpressionID.IsZero() {
+		row[10] = noUUID
+	} else {
+		row[10] = (*duck.UUID)(&e.ImpressionID)
+	}
+	// Values without a name are stored as unknown (0), so that a report
+	// never has two rows named "unknown".
+	os := e.OS
+	if os.String() == "unknown" {
+		os = 0
+	}
+	row[11] = uint8(os)
+	row[12] = m.osVersion.get(d, e.OSVersion)
+	dev := e.DeviceType
+	if dev.String() == "unknown" {
+		dev = 0
+	}
+	row[13] = uint8(dev)
+	row[14] = m.browser.get(d, e.Browser)
+	row[15] = m.model.get(d, e.Model)
+	row[16] = uint8(e.Network)
+	row[17] = m.app.get(d, e.App)
+	row[18] = m.appPackage.get(d, e.AppPackage)
+	row[19] = netValue(e.Net)
+	row[20] = m.country.get(d, e.Region.Country)
+	row[21] = m.province.get(d, e.Region.Province)
+	row[22] = m.city.get(d, e.Region.City)
+	if e.Area.IsZero() {
+		row[23], row[24] = nil, nil
+	} else {
+		lat, lon := e.Area.Grid()
+		row[23], row[24] = lat, lon
+	}
+	row[25] = uint8(e.Risk)
+}
+
+// net4 marks an IPv4 network in the net column.
+const net4 = 1 << 48
+
+// netValue encodes a network block for the net column: an IPv4 /24 as
+// 2^48 plus its network address as a 32-bit number, an IPv6 /48 as its top
+// 48 bits, unknown as NULL.
+func netValue(b admeter.NetBlock) driver.Value {
+	if b.IsZero() {
+		return nil
+	}
+	a := b.Prefix().Addr()
+	if a.Is4() {
+		v := a.As4()
+		return int64(net4 | uint64(v[0])<<24 | uint64(v[1])<<16 | uint64(v[2])<<8 | uint64(v[3]))
+	}
+	v := a.As16()
+	return int64(uint64(v[0])<<40 | uint64(v[1])<<32 | uint64(v[2])<<24 | uint64(v[3])<<16 | uint64(v[4])<<8 | uint64(v[5]))
+}

@@ -1,0 +1,467 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+)
+
+// zone is a time zone's UTC offset over a range of instants: offsets[0]
+// until bounds[0], offsets[i] from bounds[i-1] until bounds[i], the last one
+// after. Bounds are Unix milliseconds, offsets milliseconds.
+type zone struct {
+	bounds  []int64
+	offsets []int64
+}
+
+// zoneOf returns loc's offsets over [from, to), from Go's time zone data:
+// the same data the caller used to choose its days, whatever DuckDB's ICU
+// has, and it works for any *time.Location, named or fixed.
+func zoneOf(loc *time.Location, from, to time.Time) zone {
+	var z zone
+	t := from
+	for range 10_000 { // a bound on the loop whatever the zone data says
+		_, off := t.In(loc).Zone()
+		z.offsets = append(z.offsets, int64(off)*1000)
+		_, end := t.In(loc).ZoneBounds()
+		if end.IsZero() || !end.Before(to) || !end.After(t) {
+			break
+		}
+		z.bounds = append(z.bounds, end.UnixMilli())
+		t = end
+	}
+	return z
+}
+
+// local returns a SQL expression for the wall-clock time of column ts in
+// the zone, in milliseconds since 1970-01-01 00:00 local: divided by a day
+// it is the local day number, by an hour the local hour number. Plain
+// integer arithmetic, with one CASE arm per offset change in the range, is
+// much cheaper per row than AT TIME ZONE.
+func (z zone) local() string {
+	if len(z.bounds) == 0 {
+		return fmt.Sprintf("(ts + %d)", z.offsets[0])
+	}
+	var b strings.Builder
+	b.WriteString("(CASE")
+	for i, bound := range z.bounds {
+		fmt.Fprintf(&b, " WHEN ts < %d THEN ts + %d", bound, z.offsets[i])
+	}
+	fmt.Fprintf(&b, " ELSE ts + %d END)", z.offsets[len(z.offsets)-1])
+	return b.String()
+}
+
+// validRange checks the parts common to every query.
+func validRange(tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time, loc *time.Location) error {
+	switch {
+	case tenant == "":
+		return invalid("a query needs a tenant")
+	case campaign == "":
+		return invalid("a query needs a campaign")
+	case loc == nil:
+		return invalid("a query needs a time zone")
+	case !from.Before(to):
+		return invalid("the query range is empty: from %s is not before to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// dimOrder is each dimension's place in store.Dimensions: the sort order.
+var dimOrder = func() map[store.Dimension]int {
+	m := map[store.Dimension]int{}
+	for i, d := range store.Dimensions {
+		m[d] = i
+	}
+	return m
+}()
+
+func validDims(by []store.Dimension) error {
+	seen := map[store.Dimension]bool{}
+	for _, d := range by {
+		if _, ok := dimOrder[d]; !ok {
+			names := make([]string, len(store.Dimensions))
+			for i, d := range store.Dimensions {
+				names[i] = string(d)
+			}
+			return invalid("unknown dimension %q: use %s", d, strings.Join(names, ", "))
+		}
+		if seen[d] {
+			return invalid("dimension %q is given twice", d)
+		}
+		seen[d] = true
+	}
+	return nil
+}
+
+// Kind values in SQL.
+const (
+	sqlImpression = uint8(admeter.KindImpression)
+	sqlClick      = uint8(admeter.KindClick)
+)
+
+// scope is what a query reads: one campaign's events in some ranges.
+type scope struct {
+	tenant, campaign uint32
+	ranges           []msRange
+	zone             zone
+	materializeAbove int
+}
+
+// newScope resolves the tenant and campaign; ok is false when the store has
+// never seen them (so there is nothing to read).
+func (db *DB) newScope(tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time, loc *time.Location) (sc scope, ok bool) {
+	t, ok1 := db.dict.lookup(string(tenant))
+	c, ok2 := db.dict.lookup(string(campaign))
+	sc = scope{tenant: t, campaign: c, ranges: []msRange{{ceilMillis(from), ceilMillis(to)}}, zone: zoneOf(loc, from, to), materializeAbove: db.materializeAbove}
+	return sc, ok1 && ok2 && sc.ranges[0].from < sc.ranges[0].to
+}
+
+// materializeAbove is the default of DB.materializeAbove: the number of
+// partitions above which a query reads its events into a materialized CTE
+// once instead of scanning them in each of dedup's two branches. Every
+// partition scan feeding a window or an aggregation costs DuckDB about a
+// millisecond of setup, which dominates a long range of small days; one
+// short scan per partition into the CTE does not.
+const materializeAbove = 16
+
+// relation is the events a query reads: from is a relation to select from,
+// defined by with (a WITH clause, or "").
+type relation struct {
+	with, from string
+}
+
+// source returns the events of the scope with cols and kinds, from the
+// partitions that exist in tx's snapshot; from is "" if there are none.
+func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (relation, error) {
+	first, _ := sc.ranges[0].utcDays()
+	_, last := sc.ranges[len(sc.ranges)-1].utcDays()
+	days, err := partitionDays(ctx, tx, first, last)
+	if err != nil {
+		return relation{}, err
+	}
+	where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)", sc.tenant, sc.campaign, kinds)
+	union, n := source(days, sc.ranges, cols, where)
+	switch {
+	case n == 0:
+		return relation{}, nil
+	case n > sc.materializeAbove:
+		return relation{with: "WITH src AS MATERIALIZED (" + union + ")\n", from: "src"}, nil
+	}
+	return relation{from: "(" + union + ")"}, nil
+}
+
+// dedup returns the SQL of the deduplicated events of src (a relation with
+// columns kind, impression, placement, ts, received and cols): events
+// without an impression id all, and of those sharing (placement, kind,
+// impression id, and the extra partition keys) the first by event time,
+// then receive time. The result has columns kind, placement, ts and cols.
+func dedup(src, cols, keys string) string {
+	return fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL
+	UNION ALL
+	SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NOT NULL
+	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression%[3]s ORDER BY ts, received) = 1`, src, cols, keys)
+}
+
+// reportCols are the source columns each dimension needs.
+var reportCols = map[store.Dimension]string{
+	store.ByRegion: ", country, province",
+	store.ByOS:     ", os",
+	store.ByDevice: ", device",
+}
+
+// reportPlan is a report query ready to run.
+type reportPlan struct {
+	by    []store.Dimension
+	media []string // media names by index
+}
+
+// reportSQL returns the SQL of q, or "" if no partition holds its events.
+func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc scope) (string, reportPlan, error) {
+	plan := reportPlan{by: q.By}
+	cols := ", user_key"
+	for _, d := range q.By {
+		cols += reportCols[d]
+	}
+	src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received"+cols, fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
+	if err != nil || src.from == "" {
+		return "", plan, err
+	}
+
+	var dims []string
+	var join string
+	for i, d := range q.By {
+		var e string
+		switch d {
+		case store.ByDay:
+			e = fmt.Sprintf("%s // %d", sc.zone.local(), msPerDay)
+		case store.ByHour:
+			e = fmt.Sprintf("%s // %d", sc.zone.local(), msPerHour)
+		case store.ByPlacement:
+			e = "placement"
+		case store.ByMedia:
+			var values []string
+			index := map[string]int{}
+			for p, m := range q.Media {
+				id, ok := db.dict.lookup(string(p))
+				if !ok || m == "" {
+					continue // no events, or the same as unknown
+				}
+				if _, ok := index[m]; !ok {
+					index[m] = len(plan.media)
+					plan.media = append(plan.media, m)
+				}
+				values = append(values, fmt.Sprintf("(%d, %d)", id, index[m]))
+			}
+			if len(values) == 0 {
+				e = "NULL::INTEGER"
+				break
+			}
+			slices.Sort(values)
+			join = fmt.Sprintf("\n\tLEFT JOIN (VALUES %s) media(pid, idx) ON media.pid = ev.placement", strings.Join(values, ", "))
+			e = "media.idx"
+		case store.ByRegion:
+			if cn, ok := db.dict.lookup("CN"); ok {
+				e = fmt.Sprintf("CASE WHEN country = %d THEN province ELSE country END", cn)
+			} else {
+				e = "country"
+			}
+		case store.ByOS:
+			e = "os"
+		case store.ByDevice:
+			e = "device"
+		}
+		dims = append(dims, fmt.Sprintf("%s AS d%d", e, i))
+	}
+
+	aggs := fmt.Sprintf(`count(*) FILTER (WHERE kind = %[1]d) AS impressions,
+	count(*) FILTER (WHERE kind = %[2]d) AS clicks,
+	count(DISTINCT user_key) FILTER (WHERE kind = %[1]d) AS uv,
+	count(DISTINCT user_key) FILTER (WHERE kind = %[2]d) AS click_uv,
+	count(*) FILTER (WHERE kind = %[1]d AND user_key IS NULL) AS anon_impressions,
+	count(*) FILTER (WHERE kind = %[2]d AND user_key IS NULL) AS anon_clicks`, sqlImpression, sqlClick)
+	ev := dedup(src.from, cols, "")
+	if len(dims) == 0 {
+		return fmt.Sprintf("%sSELECT %s\nFROM (%s) ev", src.with, aggs, ev), plan, nil
+	}
+	names := make([]string, len(dims))
+	for i := range names {
+		names[i] = fmt.Sprintf("d%d", i)
+	}
+	list := strings.Join(names, ", ")
+	return fmt.Sprintf(`%[6]sSELECT grouping(%[1]s) <> 0 AS total, %[1]s, %[2]s
+FROM (SELECT kind, user_key, %[3]s FROM (%[4]s) ev%[5]s)
+GROUP BY GROUPING SETS ((%[1]s), ())`, list, aggs, strings.Join(dims, ", "), ev, join, src.with), plan, nil
+}
+
+// Report returns impressions, clicks and users of one campaign in
+// [q.From, q.To), broken down by q.By, with the rows sorted by their
+// dimension values in store.Dimensions order. Impression ids are
+// deduplicated among the events of the range. It returns EINVALID for a
+// malformed query.
+func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error) {
+	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+		return nil, err
+	}
+	if err := validDims(q.By); err != nil {
+		return nil, err
+	}
+	res := &store.ReportResult{}
+	sc, ok := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+	if !ok {
+		return res, nil
+	}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		query, plan, err := db.reportSQL(ctx, tx, q, sc)
+		if err != nil || query == "" {
+			return err
+		}
+		return db.scanReport(ctx, tx, query, plan, res)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query report: %w", err)
+	}
+	return res, nil
+}
+
+// scanReport runs a report query and fills res.
+func (db *DB) scanReport(ctx context.Context, tx *sql.Tx, query string, plan reportPlan, res *store.ReportResult) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := len(plan.by)
+	var total bool
+	vals := make([]sql.NullInt64, n)
+	var c store.Counts
+	var anonImps, anonClicks int64
+	dest := make([]any, 0, n+7)
+	if n > 0 {
+		dest = append(dest, &total)
+		for i := range vals {
+			dest = append(dest, &vals[i])
+		}
+	}
+	dest = append(dest, &c.Impressions, &c.Clicks, &c.UV, &c.ClickUV, &anonImps, &anonClicks)
+	var raw [][]int64 // dimension values of each row, -1 for NULL
+	for rows.Next() {
+		total = n == 0
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if total {
+			res.Total, res.AnonymousImpressions, res.AnonymousClicks = c, anonImps, anonClicks
+			continue
+		}
+		r := make([]int64, n)
+		for i, v := range vals {
+			r[i] = -1
+			if v.Valid {
+				r[i] = v.Int64
+			}
+		}
+		raw = append(raw, r)
+		res.Rows = append(res.Rows, store.ReportRow{Counts: c})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	db.label(plan, raw, res.Rows)
+	sortRows(plan.by, res.Rows)
+	return nil
+}
+
+// label turns the dimension values of each row into their names.
+func (db *DB) label(plan reportPlan, raw [][]int64, rows []store.ReportRow) {
+	// Dictionary ids are labelled in one pass under the dictionary's lock.
+	var ids []uint32
+	for _, r := range raw {
+		for i, d := range plan.by {
+			if d == store.ByPlacement || d == store.ByRegion {
+				ids = append(ids, uint32(r[i]))
+			}
+		}
+	}
+	strs := db.dict.labels(ids)
+	for k, r := range raw {
+		dims := make([]string, len(plan.by))
+		for i, d := range plan.by {
+			v := r[i]
+			switch d {
+			case store.ByDay:
+				dims[i] = dateOfDay(v).String()
+			case store.ByHour:
+				dims[i] = time.Unix(v*3600, 0).UTC().Format("2006-01-02T15")
+			case store.ByPlacement, store.ByRegion:
+				dims[i], strs = strs[0], strs[1:]
+			case store.ByMedia:
+				if v >= 0 && int(v) < len(plan.media) {
+					dims[i] = plan.media[v]
+				}
+			case store.ByOS:
+				dims[i] = admeter.OS(v).String()
+			case store.ByDevice:
+				dims[i] = admeter.DeviceType(v).String()
+			}
+		}
+		rows[k].Dims = dims
+	}
+}
+
+// sortRows sorts rows by their dimension values, taking the dimensions in
+// store.Dimensions order.
+func sortRows(by []store.Dimension, rows []store.ReportRow) {
+	order := make([]int, len(by)) // positions in Dims, in sort order
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return dimOrder[by[a]] - dimOrder[by[b]] })
+	slices.SortFunc(rows, func(a, b store.ReportRow) int {
+		for _, i := range order {
+			if c := strings.Compare(a.Dims[i], b.Dims[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+}
+
+// frequencySQL returns the SQL of q's reach and frequency, or "" if no
+// partition holds its events. Its rows are (by_day, key, users,
+// impressions): by bucket (key = min(n, MaxFrequencyBucket), the users who
+// saw n impressions and their impressions) and by first day (key = the
+// local day number, the users first reached that day).
+func (db *DB) frequencySQL(ctx context.Context, tx *sql.Tx, sc scope) (string, error) {
+	src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received, user_key", fmt.Sprint(sqlImpression))
+	if err != nil || src.from == "" {
+		return "", err
+	}
+	return fmt.Sprintf(`%[5]sSELECT grouping(bucket) <> 0 AS by_day, coalesce(bucket, first_day) AS key, count(*) AS users, sum(n) AS impressions
+FROM (
+	SELECT least(count(*), %[1]d) AS bucket, min(%[2]s // %[3]d) AS first_day, count(*) AS n
+	FROM (%[4]s) ev
+	WHERE user_key IS NOT NULL
+	GROUP BY user_key
+)
+GROUP BY GROUPING SETS ((bucket), (first_day))`, store.MaxFrequencyBucket, sc.zone.local(), msPerDay, dedup(src.from, ", user_key", ""), src.with), nil
+}
+
+// Frequency returns the reach and frequency distribution of one campaign's
+// impressions in [q.From, q.To), and the cumulative reach through each
+// local day of the range. It returns EINVALID for a malformed query.
+func (db *DB) Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error) {
+	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+		return nil, err
+	}
+	first := store.DateOf(q.From.In(q.Location))
+	last := store.DateOf(q.To.Add(-time.Nanosecond).In(q.Location))
+	res := &store.FrequencyResult{}
+	for d := first; !last.Before(d); d = d.AddDays(1) {
+		res.CumulativeReach = append(res.CumulativeReach, store.DayReach{Day: d})
+	}
+	sc, ok := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+	if !ok {
+		return res, nil
+	}
+	firstDay := epochDay(first)
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		query, err := db.frequencySQL(ctx, tx, sc)
+		if err != nil || query == "" {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var byDay bool
+			var key, users, imps int64
+			if err := rows.Scan(&byDay, &key, &users, &imps); err != nil {
+				return err
+			}
+			switch i := int(key - int64(firstDay)); {
+			case byDay && i >= 0 && i < len(res.CumulativeReach):
+				res.CumulativeReach[i].Reach = users
+			case !byDay && key >= 1 && key <= store.MaxFrequencyBucket:
+				res.Distribution[key-1] = users
+				res.Reach += users
+				res.Impressions += imps
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query frequency: %w", err)
+	}
+	for i := 1; i < len(res.CumulativeReach); i++ {
+		res.CumulativeReach[i].Reach += res.CumulativeReach[i-1].Reach
+	}
+	return res, nil
+}

@@ -1,0 +1,138 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+)
+
+// RefreshRollups recomputes the daily rollup rows of a campaign for the
+// given local days in tz from the raw events, in one transaction: each
+// day's rows are those of a report by placement over that day (impression
+// ids deduplicated within the day). A day without events loses its rows.
+// It returns EINVALID for a nil tz.
+func (db *DB) RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []store.Date) error {
+	switch {
+	case tz == nil:
+		return invalid("rollups need a time zone")
+	case tenant == "" || campaign == "":
+		return invalid("rollups need a tenant and a campaign")
+	case len(days) == 0:
+		return nil
+	}
+	set := map[int32]bool{}
+	for _, d := range days {
+		set[epochDay(d)] = true
+	}
+	nums := sortedDays(set)
+	// Contiguous days make one time range.
+	var ranges []msRange
+	for i, n := range nums {
+		from, to := dateOfDay(int64(n)).In(tz).UnixMilli(), dateOfDay(int64(n)+1).In(tz).UnixMilli()
+		if i > 0 && nums[i-1] == n-1 {
+			ranges[len(ranges)-1].to = to
+		} else {
+			ranges = append(ranges, msRange{from, to})
+		}
+	}
+	dayList := make([]string, len(nums))
+	for i, n := range nums {
+		dayList[i] = fmt.Sprint(n)
+	}
+
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed {
+		return fmt.Errorf("refresh rollups: %w", errClosed)
+	}
+	t, ok1 := db.dict.lookup(string(tenant))
+	c, ok2 := db.dict.lookup(string(campaign))
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d AND campaign = %d AND (day - DATE '1970-01-01') IN (%s)`,
+			t, c, strings.Join(dayList, ", "))); err != nil || !ok1 || !ok2 {
+			return err
+		}
+		sc := scope{tenant: t, campaign: c, ranges: ranges, materializeAbove: db.materializeAbove,
+			zone: zoneOf(tz, time.UnixMilli(ranges[0].from), time.UnixMilli(ranges[len(ranges)-1].to))}
+		src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received, user_key", fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
+		if err != nil || src.from == "" {
+			return err
+		}
+		// The local day is a dedup key too: each day counts as if reported
+		// alone.
+		withDay := fmt.Sprintf("(SELECT *, %s // %d AS day FROM %s)", sc.zone.local(), msPerDay, src.from)
+		query := fmt.Sprintf(`%[7]sINSERT INTO daily
+SELECT %[1]d, %[2]d, placement, DATE '1970-01-01' + day::INTEGER,
+	count(*) FILTER (WHERE kind = %[3]d),
+	count(*) FILTER (WHERE kind = %[4]d),
+	count(DISTINCT user_key) FILTER (WHERE kind = %[3]d),
+	count(DISTINCT user_key) FILTER (WHERE kind = %[4]d),
+	count(*) FILTER (WHERE kind = %[3]d AND user_key IS NULL),
+	count(*) FILTER (WHERE kind = %[4]d AND user_key IS NULL)
+FROM (%[5]s)
+WHERE day IN (%[6]s)
+GROUP BY placement, day`, t, c, sqlImpression, sqlClick, dedup(withDay, ", user_key, day", ", day"), strings.Join(dayList, ", "), src.with)
+		_, err = tx.ExecContext(ctx, query)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("refresh rollups: %w", err)
+	}
+	return nil
+}
+
+// Daily returns the rollup rows of a campaign for local days [q.From,
+// q.To], sorted by day and placement. It reads only the rollup table. It
+// returns EINVALID if q.From is after q.To.
+func (db *DB) Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyRow, error) {
+	if q.To.Before(q.From) {
+		return nil, invalid("the day range is empty: %s is after %s", q.From, q.To)
+	}
+	t, ok1 := db.dict.lookup(string(q.Tenant))
+	c, ok2 := db.dict.lookup(string(q.Campaign))
+	if !ok1 || !ok2 {
+		return nil, nil
+	}
+	rows, err := db.sqldb.QueryContext(ctx, `SELECT (day - DATE '1970-01-01')::BIGINT, placement, impressions, clicks, uv, click_uv, anon_impressions, anon_clicks
+FROM daily WHERE tenant = ? AND campaign = ? AND day BETWEEN DATE '1970-01-01' + ?::INTEGER AND DATE '1970-01-01' + ?::INTEGER`,
+		t, c, epochDay(q.From), epochDay(q.To))
+	if err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.DailyRow
+	var placements []uint32
+	for rows.Next() {
+		var r store.DailyRow
+		var day int64
+		var p uint32
+		if err := rows.Scan(&day, &p, &r.Impressions, &r.Clicks, &r.UV, &r.ClickUV, &r.AnonymousImpressions, &r.AnonymousClicks); err != nil {
+			return nil, fmt.Errorf("read rollups: %w", err)
+		}
+		r.Day = dateOfDay(day)
+		out = append(out, r)
+		placements = append(placements, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	for i, name := range db.dict.labels(placements) {
+		out[i].Placement = admeter.PlacementID(name)
+	}
+	slices.SortFunc(out, func(a, b store.DailyRow) int {
+		if a.Day != b.Day {
+			if a.Day.Before(b.Day) {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(string(a.Placement), string(b.Placement))
+	})
+	return out, nil
+}

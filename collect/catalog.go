@@ -2,6 +2,7 @@ package collect
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/admeter/admeter"
 )
@@ -17,6 +18,7 @@ type Catalog struct {
 type catalogSnapshot struct {
 	placements map[placementKey]*target
 	campaigns  map[admeter.CampaignID]*admeter.Campaign
+	locations  map[admeter.CampaignID]*time.Location
 }
 
 type placementKey struct {
@@ -36,9 +38,13 @@ func (c *Catalog) Replace(campaigns []*admeter.Campaign) {
 	s := &catalogSnapshot{
 		placements: make(map[placementKey]*target),
 		campaigns:  make(map[admeter.CampaignID]*admeter.Campaign, len(campaigns)),
+		locations:  make(map[admeter.CampaignID]*time.Location, len(campaigns)),
 	}
 	for _, cp := range campaigns {
 		s.campaigns[cp.ID] = cp
+		if loc, err := time.LoadLocation(cp.Timezone); err == nil {
+			s.locations[cp.ID] = loc
+		}
 		for _, p := range cp.Placements {
 			s.placements[placementKey{cp.ID, p.ID}] = &target{tenant: cp.Tenant, campaign: cp, placement: p.ID}
 		}
@@ -67,6 +73,14 @@ func (c *Catalog) lookup(k admeter.CampaignID, p admeter.PlacementID) *target {
 func (c *Catalog) campaign(k admeter.CampaignID) *admeter.Campaign {
 	if s := c.snap.Load(); s != nil {
 		return s.campaigns[k]
+	}
+	return nil
+}
+
+// Location returns the time zone of campaign k, or nil if k is unknown.
+func (c *Catalog) Location(k admeter.CampaignID) *time.Location {
+	if s := c.snap.Load(); s != nil {
+		return s.locations[k]
 	}
 	return nil
 }

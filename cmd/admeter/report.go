@@ -32,6 +32,8 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet("report", "Print a campaign report (impressions, clicks, CTR, UV) or its reach and frequency from a running admeter server.\n从运行中的 admeter 服务查询活动报表(曝光、点击、点击率、独立用户)或触达与频次。")
 	fs.StringVar(&server, "server", server, "base URL of the admeter server")
 	fs.StringVar(&token, "token", token, "tenant token (Authorization: Bearer)")
+	var tokenFile string
+	fs.StringVar(&tokenFile, "token-file", tokenFile, "file holding the tenant token (e.g. admeter-data/demo.token)")
 	fs.StringVar(&campaign, "campaign", campaign, "campaign id (the k of its monitoring URLs)")
 	fs.StringVar(&from, "from", from, "first day, YYYY-MM-DD, in the campaign's time zone (default: 6 days before --to)")
 	fs.StringVar(&to, "to", to, "last day, YYYY-MM-DD (default: today in Asia/Shanghai)")
@@ -42,8 +44,15 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	var problems []string
+	if token == "" && tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return fmt.Errorf("read --token-file: %w", err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
 	if token == "" {
-		problems = append(problems, "--token is required (the tenant token)")
+		problems = append(problems, "--token or --token-file is required (the tenant token)")
 	}
 	if campaign == "" {
 		problems = append(problems, "--campaign is required")

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,10 +26,13 @@ import (
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/geoip"
+	"github.com/admeter/admeter/ingest"
 	"github.com/admeter/admeter/keystore"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/pseudo"
+	"github.com/admeter/admeter/report"
+	"github.com/admeter/admeter/store/duckdb"
 )
 
 // ServeConfig is the configuration of "admeter serve".
@@ -47,6 +51,9 @@ type ServeConfig struct {
 	ShutdownTimeout time.Duration
 	MaxBatchEvents  int
 	MaxBodyBytes    int64
+	StoreMemory     string
+	MaxReportDays   int
+	Demo            bool
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -61,6 +68,8 @@ func DefaultServeConfig() ServeConfig {
 		ShutdownTimeout: 15 * time.Second,
 		MaxBatchEvents:  1000,
 		MaxBodyBytes:    4 << 20,
+		StoreMemory:     "1GB",
+		MaxReportDays:   report.DefaultMaxDays,
 	}
 }
 
@@ -91,6 +100,12 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://, not %q", c.PublicURL))
+	}
+	if c.MaxReportDays < 1 {
+		errs = append(errs, errors.New("--max-report-days must be at least 1"))
+	}
+	if c.StoreMemory == "" {
+		errs = append(errs, errors.New("--store-memory is required, e.g. 1GB"))
 	}
 	if c.MaxBatchEvents < 1 || c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("--max-batch-events must be at least 1 and --max-body-bytes at least 1024"))
@@ -139,6 +154,9 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to wait for in-flight requests on shutdown")
 	fs.IntVar(&cfg.MaxBatchEvents, "max-batch-events", cfg.MaxBatchEvents, "most events in one batch API request")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest batch API request body")
+	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded analytical store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
+	fs.IntVar(&cfg.MaxReportDays, "max-report-days", cfg.MaxReportDays, "longest date range one report request may cover")
+	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
 
 func newLogger(format, level string) *slog.Logger {
@@ -183,13 +201,23 @@ type Main struct {
 
 	meta     *sqlite.DB
 	log      *eventlog.Log
+	store    *duckdb.DB
+	loader   *ingest.Loader
+	stopLoad context.CancelFunc
+	loadDone chan error
 	geo      interface{ Close() error }
 	catalog  *collect.Catalog
 	http     *http.Server
 	ln       net.Listener
 	ready    atomic.Bool
-	stopPoll context.CancelFunc
-	pollDone chan struct{}
+
+	stopDemo context.CancelFunc
+	demoDone chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+	stopPoll  context.CancelFunc
+	pollDone  chan struct{}
 }
 
 // NewMain returns a Main for cfg.
@@ -253,6 +281,13 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("open event log: %w", err)
 	}
 
+	sopts := duckdb.DefaultOptions()
+	sopts.MemoryLimit = cfg.StoreMemory
+	m.store, err = duckdb.Open(filepath.Join(cfg.DataDir, "store.duckdb"), sopts, logger.With("component", "store"))
+	if err != nil {
+		return fmt.Errorf("open analytical store: %w", err)
+	}
+
 	var geo collect.Locator
 	if cfg.GeoIP == "" {
 		db, err := geoip.Embedded()
@@ -272,6 +307,18 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.reloadCatalog(ctx); err != nil {
 		return err
 	}
+	m.loader, err = ingest.New(ingest.DefaultConfig(),
+		func(from uint64) (ingest.Reader, error) { return m.log.NewReader(from) },
+		m.log.NextOffset, m.store,
+		func(k admeter.CampaignID) *time.Location { return m.catalog.Location(k) },
+		logger.With("component", "ingest"), reg)
+	if err != nil {
+		return err
+	}
+	loadCtx, stopLoad := context.WithCancel(context.Background())
+	m.stopLoad, m.loadDone = stopLoad, make(chan error, 1)
+	go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+
 	proxies, _ := parsePrefixes(cfg.TrustedProxies)
 	ccfg := collect.DefaultConfig()
 	ccfg.TrustedProxies = proxies
@@ -290,6 +337,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if public == "" {
 		public = defaultPublicURL(m.ln.Addr())
 	}
+	reports := report.New(m.meta, m.store)
+	reports.MaxDays = cfg.MaxReportDays
 	apiSrv := api.New(api.Config{
 		PublicURL:         public,
 		OperatorTokenHash: opHash,
@@ -298,7 +347,7 @@ func (m *Main) Open(ctx context.Context) error {
 				logger.Error("reload campaign catalog", "err", err)
 			}
 		},
-	}, m.meta, m.meta, nil, logger.With("component", "api"))
+	}, m.meta, m.meta, reports, logger.With("component", "api"))
 
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
@@ -338,6 +387,22 @@ func (m *Main) Open(ctx context.Context) error {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if cfg.Demo {
+		st, c, err := m.ensureDemo(ctx)
+		if err != nil {
+			return err
+		}
+		if err := m.reloadCatalog(ctx); err != nil {
+			return err
+		}
+		demoCtx, stopDemo := context.WithCancel(context.Background())
+		m.stopDemo, m.demoDone = stopDemo, make(chan struct{})
+		go func() {
+			defer close(m.demoDone)
+			m.runDemo(demoCtx, "http://"+m.ln.Addr().String(), public, c, logger.With("component", "demo"))
+		}()
+		printDemoBanner(os.Stderr, public, cfg.DataDir, st)
+	}
 	m.ready.Store(true)
 	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "public_url", public, "data", cfg.DataDir,
 		"fsync", cfg.Fsync, "placements", m.catalog.Len())
@@ -346,9 +411,19 @@ func (m *Main) Open(ctx context.Context) error {
 
 // Close stops accepting requests, finishes those in flight, and flushes and
 // closes the log and the stores.
+// Close may be called more than once; only the first call does anything.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	var errs []error
 	m.ready.Store(false)
+	if m.stopDemo != nil {
+		m.stopDemo()
+		<-m.demoDone
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 		if err := m.http.Shutdown(ctx); err != nil {
@@ -359,6 +434,18 @@ func (m *Main) Close() error {
 	if m.stopPoll != nil {
 		m.stopPoll()
 		<-m.pollDone
+	}
+	if m.stopLoad != nil {
+		// The loader commits its batch in progress and refreshes rollups.
+		m.stopLoad()
+		if err := <-m.loadDone; err != nil {
+			errs = append(errs, fmt.Errorf("stop loader: %w", err))
+		}
+	}
+	if m.store != nil {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close analytical store: %w", err))
+		}
 	}
 	if m.log != nil {
 		if err := m.log.Close(); err != nil {
@@ -459,14 +546,25 @@ func operatorToken(dir string, logger *slog.Logger) ([32]byte, error) {
 // logAppender adapts the byte-oriented event log to collect.Appender.
 type logAppender struct{ l *eventlog.Log }
 
+// Append encodes events into one buffer and appends them as one batch. The
+// buffer is sized for a typical event (about 200 bytes), so that the pixel
+// path's single event costs one allocation; the log copies the records before
+// its Append returns.
 func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
-	recs := make([][]byte, len(events))
+	const eventSize = 256
+	var one [1][]byte // the record list of a single event stays on the stack
+	recs := one[:0]
+	if len(events) > 1 {
+		recs = make([][]byte, 0, len(events))
+	}
+	buf := make([]byte, 0, eventSize*len(events))
 	for i := range events {
-		b, err := events[i].MarshalBinary()
-		if err != nil {
+		start := len(buf)
+		var err error
+		if buf, err = events[i].AppendBinary(buf); err != nil {
 			return fmt.Errorf("encode event: %w", err)
 		}
-		recs[i] = b
+		recs = append(recs, buf[start:len(buf):len(buf)])
 	}
 	_, err := a.l.Append(ctx, recs...)
 	return err

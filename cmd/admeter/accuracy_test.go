@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter/simulate"
+)
+
+// TestReportAccuracy is the accuracy test: it sends simulated traffic whose
+// true counts are known (two campaigns in different time zones, several
+// placements, devices seen 1…20+ times over several days, raw and MD5 forms
+// of the same identifiers, retried impression ids, br=0 pings, unreplaced
+// macros, late and time-corrected events, invalid traffic, batch and pixel
+// traffic, cookie-keyed browsers) through the real wiring, and asserts that
+// every number of the report and frequency APIs equals the truth exactly.
+func TestReportAccuracy(t *testing.T) {
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval" })
+	token, shanghai := setupCampaign(t, base, m.Config.DataDir, 3)
+	var newYork testCampaign
+	if st := apiCall(t, "POST", base+"/api/v1/campaigns", token, map[string]any{
+		"name": "NY launch", "landing_url": "https://shop.example.com/ny", "timezone": "America/New_York",
+		"placements": []map[string]string{{"name": "homepage", "media": "Portal"}, {"name": "video", "media": "Tube"}},
+	}, &newYork); st != 201 {
+		t.Fatalf("create campaign: %d", st)
+	}
+
+	truthPath := filepath.Join(t.TempDir(), "truth.json")
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := (&SimulateCommand{Stdout: &out}).Run(ctx, []string{
+		"--target", base, "--token", token, "--campaign", shanghai.ID + "," + newYork.ID, "--rate", "0",
+		"--devices", "900", "--seed", "20261128", "--ivt", "0.08", "--batch", "0.2", "--web", "0.2", "--days", "5",
+		"--truth", truthPath,
+	}); err != nil {
+		t.Fatalf("simulate: %v\n%s", err, out.String())
+	}
+	b, err := os.ReadFile(truthPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr simulate.Truth
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Campaigns) != 2 || tr.Traffic.Retries == 0 || tr.Traffic.Served == 0 || tr.Traffic.TimeCorrected == 0 {
+		t.Fatalf("the simulated traffic lacks the cases under test: %+v", tr.Traffic)
+	}
+
+	for _, want := range tr.Campaigns {
+		from, to := want.Days[0].Day, want.Days[len(want.Days)-1].Day
+		q := func(kind, by string) string {
+			v := url.Values{"from": {from}, "to": {to}}
+			if by != "" {
+				v.Set("by", by)
+			}
+			return fmt.Sprintf("%s/api/v1/campaigns/%s/%s?%s", base, want.ID, kind, v.Encode())
+		}
+		type cell struct {
+			Day         string `json:"day"`
+			Placement   string `json:"placement"`
+			Impressions int64  `json:"impressions"`
+			Clicks      int64  `json:"clicks"`
+			UV          int64  `json:"uv"`
+			ClickUV     int64  `json:"click_uv"`
+		}
+		type rep struct {
+			Rows                 []cell `json:"rows"`
+			Total                cell   `json:"total"`
+			AnonymousImpressions int64  `json:"anonymous_impressions"`
+			AnonymousClicks      int64  `json:"anonymous_clicks"`
+		}
+		// Wait until the loader has caught up (freshness is 2 s under normal
+		// load; the simulator sends as fast as it can, so allow more).
+		var total rep
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			apiCall(t, "GET", q("report", ""), token, nil, &total)
+			if total.Total.Impressions >= want.Total.Impressions && total.Total.Clicks >= want.Total.Clicks || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		same := func(what string, got cell, w simulate.Counts) {
+			t.Helper()
+			if got.Impressions != w.Impressions || got.Clicks != w.Clicks || got.UV != w.UV || got.ClickUV != w.ClickUV {
+				t.Errorf("campaign %s (%s) %s: report %d imp %d clk %d uv %d click_uv; truth %d %d %d %d", want.ID, want.Timezone, what,
+					got.Impressions, got.Clicks, got.UV, got.ClickUV, w.Impressions, w.Clicks, w.UV, w.ClickUV)
+			}
+		}
+		same("total", total.Total, want.Total)
+		if total.AnonymousImpressions != want.Total.AnonymousImpressions || total.AnonymousClicks != want.Total.AnonymousClicks {
+			t.Errorf("campaign %s anonymous: %d/%d, truth %d/%d", want.ID, total.AnonymousImpressions, total.AnonymousClicks,
+				want.Total.AnonymousImpressions, want.Total.AnonymousClicks)
+		}
+
+		var byDay rep
+		apiCall(t, "GET", q("report", "day"), token, nil, &byDay)
+		got := map[string]cell{}
+		for _, r := range byDay.Rows {
+			got[r.Day] = r
+		}
+		for _, d := range want.Days {
+			same("day "+d.Day, got[d.Day], d.Counts)
+		}
+		if len(byDay.Rows) != len(want.Days) {
+			t.Errorf("campaign %s: %d day rows, truth has %d days", want.ID, len(byDay.Rows), len(want.Days))
+		}
+
+		var byPD rep
+		apiCall(t, "GET", q("report", "placement,day"), token, nil, &byPD)
+		gotPD := map[string]cell{}
+		for _, r := range byPD.Rows {
+			gotPD[r.Placement+" "+r.Day] = r
+		}
+		cells := 0
+		for _, p := range want.Placements {
+			for _, d := range p.Days {
+				same("placement "+p.ID+" day "+d.Day, gotPD[p.ID+" "+d.Day], d.Counts)
+				cells++
+			}
+		}
+		if len(byPD.Rows) != cells {
+			t.Errorf("campaign %s: %d placement×day rows, truth has %d", want.ID, len(byPD.Rows), cells)
+		}
+
+		var freq struct {
+			Reach        int64 `json:"reach"`
+			Impressions  int64 `json:"impressions"`
+			Distribution []struct {
+				Frequency string `json:"frequency"`
+				Users     int64  `json:"users"`
+			} `json:"distribution"`
+			CumulativeReach []struct {
+				Day   string `json:"day"`
+				Reach int64  `json:"reach"`
+			} `json:"cumulative_reach"`
+		}
+		apiCall(t, "GET", q("frequency", ""), token, nil, &freq)
+		if freq.Reach != want.Frequency.Reach || freq.Impressions != want.Frequency.Impressions {
+			t.Errorf("campaign %s frequency: reach %d impressions %d, truth %d %d", want.ID, freq.Reach, freq.Impressions,
+				want.Frequency.Reach, want.Frequency.Impressions)
+		}
+		for i, bkt := range want.Frequency.Distribution {
+			if i >= len(freq.Distribution) || freq.Distribution[i].Frequency != bkt.Frequency || freq.Distribution[i].Users != bkt.Users {
+				t.Errorf("campaign %s frequency bucket %s: report %+v, truth %d", want.ID, bkt.Frequency, freq.Distribution, bkt.Users)
+				break
+			}
+		}
+		cum := map[string]int64{}
+		for _, d := range freq.CumulativeReach {
+			cum[d.Day] = d.Reach
+		}
+		for _, d := range want.Frequency.CumulativeReach {
+			if cum[d.Day] != d.Reach {
+				t.Errorf("campaign %s cumulative reach on %s: %d, truth %d", want.ID, d.Day, cum[d.Day], d.Reach)
+			}
+		}
+		if !t.Failed() {
+			t.Logf("campaign %s (%s): %d impressions, %d clicks, reach %d over %d days: every number matches the truth",
+				want.ID, want.Timezone, want.Total.Impressions, want.Total.Clicks, want.Frequency.Reach, len(want.Days))
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReportsEndToEnd sends a few known events through the real wiring and
+// reads them back through the report API within the freshness bound.
+func TestReportsEndToEnd(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	tok, c := setupCampaign(t, base, m.Config.DataDir, 2)
+	otherTok, _ := setupCampaign(t, base, m.Config.DataDir, 1)
+	p0, p1 := c.Placements[0].ID, c.Placements[1].ID
+
+	// 2026-11-28 10:00 in Shanghai; the test clock is real, so use "now".
+	now := time.Now()
+	mt := now.Unix()
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	day := now.In(shanghai).Format(time.DateOnly)
+	hits := []string{
+		fmt.Sprintf("/x/k=%s&p=%s&m11=aaaaaaaaaaaaaaaa&mt=%d&vf=a1", c.ID, p0, mt),
+		fmt.Sprintf("/x/k=%s&p=%s&m11=aaaaaaaaaaaaaaaa&mt=%d&vf=a2", c.ID, p0, mt),
+		fmt.Sprintf("/x/k=%s&p=%s&m11=bbbbbbbbbbbbbbbb&mt=%d&vf=b1", c.ID, p1, mt),
+		fmt.Sprintf("/x/k=%s&p=%s&m11=bbbbbbbbbbbbbbbb&mt=%d&vf=b1&br=0", c.ID, p1, mt), // served, not an impression
+		fmt.Sprintf("/x/k=%s&p=%s&mt=%d", c.ID, p1, mt),                                 // anonymous
+		fmt.Sprintf("/r/k=%s&p=%s&m11=aaaaaaaaaaaaaaaa&mt=%d&vf=a1&o=https://shop.example.com/x", c.ID, p0, mt),
+	}
+	for _, h := range hits {
+		resp, _ := get(t, base+h, nil)
+		if resp.StatusCode >= 400 {
+			t.Fatalf("%s: %d", h, resp.StatusCode)
+		}
+	}
+
+	type row struct {
+		Day         string  `json:"day"`
+		Placement   string  `json:"placement"`
+		Impressions int64   `json:"impressions"`
+		Clicks      int64   `json:"clicks"`
+		CTR         float64 `json:"ctr"`
+		UV          int64   `json:"uv"`
+		ClickUV     int64   `json:"click_uv"`
+	}
+	var rep struct {
+		Campaign             string `json:"campaign"`
+		Timezone             string `json:"timezone"`
+		Rows                 []row  `json:"rows"`
+		Total                row    `json:"total"`
+		AnonymousImpressions int64  `json:"anonymous_impressions"`
+	}
+	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=placement", base, c.ID, day, day)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if st := apiCall(t, "GET", u, tok, nil, &rep); st != 200 {
+			t.Fatalf("report: %d", st)
+		}
+		if rep.Total.Impressions == 4 && rep.Total.Clicks == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rep.Total.Impressions != 4 || rep.Total.Clicks != 1 || rep.Total.UV != 2 || rep.Total.ClickUV != 1 || rep.AnonymousImpressions != 1 {
+		t.Fatalf("total %+v anonymous %d (after 2 s); want 4 impressions, 1 click, 2 users, 1 anonymous", rep.Total, rep.AnonymousImpressions)
+	}
+	if len(rep.Rows) != 2 || rep.Rows[0].Impressions+rep.Rows[1].Impressions != 4 || rep.Timezone != "Asia/Shanghai" {
+		t.Fatalf("rows %+v tz %s", rep.Rows, rep.Timezone)
+	}
+
+	var freq struct {
+		Reach            int64   `json:"reach"`
+		Impressions      int64   `json:"impressions"`
+		AverageFrequency float64 `json:"average_frequency"`
+		Distribution     []struct {
+			Frequency string `json:"frequency"`
+			Users     int64  `json:"users"`
+		} `json:"distribution"`
+		CumulativeReach []struct {
+			Day   string `json:"day"`
+			Reach int64  `json:"reach"`
+		} `json:"cumulative_reach"`
+	}
+	if st := apiCall(t, "GET", fmt.Sprintf("%s/api/v1/campaigns/%s/frequency?from=%s&to=%s", base, c.ID, day, day), tok, nil, &freq); st != 200 {
+		t.Fatalf("frequency: %d", st)
+	}
+	if freq.Reach != 2 || freq.Impressions != 3 || freq.AverageFrequency != 1.5 || len(freq.Distribution) != 10 ||
+		freq.Distribution[0].Users != 1 || freq.Distribution[1].Users != 1 || freq.Distribution[9].Frequency != "10+" ||
+		len(freq.CumulativeReach) != 1 || freq.CumulativeReach[0].Reach != 2 {
+		t.Fatalf("frequency: %+v", freq)
+	}
+
+	// CSV with a BOM, for Excel.
+	req, _ := http.NewRequest("GET", u+"&format=csv", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffplacement,impressions,clicks,ctr,uv,click_uv\n")) ||
+		!strings.Contains(string(body), "total,4,1,0.25,2,1") {
+		t.Fatalf("csv: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	bad := []struct {
+		name, query, token string
+		status             int
+		msg                string
+	}{
+		{"another tenant's campaign", "report?from=" + day + "&to=" + day, otherTok, 404, "not found"},
+		{"bad date", "report?from=2026-13-01&to=" + day, tok, 400, "YYYY-MM-DD"},
+		{"from after to", "report?from=2026-11-28&to=2026-11-01", tok, 400, "after"},
+		{"range too long", "report?from=2020-01-01&to=2026-11-01", tok, 400, "at most"},
+		{"unknown dimension", "report?from=" + day + "&to=" + day + "&by=city", tok, 400, "unknown dimension"},
+		{"missing dates", "frequency", tok, 400, "required"},
+		{"bad format", "report?from=" + day + "&to=" + day + "&format=xml", tok, 400, "format"},
+	}
+	for _, b := range bad {
+		if st := apiCall(t, "GET", base+"/api/v1/campaigns/"+c.ID+"/"+b.query, b.token, nil, &e); st != b.status || !strings.Contains(strings.ToLower(e.Error.Message), strings.ToLower(b.msg)) {
+			t.Errorf("%s: %d %q, want %d containing %q", b.name, st, e.Error.Message, b.status, b.msg)
+		}
+	}
+}

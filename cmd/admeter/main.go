@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string) error {
 		return (&ServeCommand{}).Run(ctx, args)
 	case "report":
 		return (&ReportCommand{}).Run(ctx, args)
+	case "simulate":
+		return (&SimulateCommand{}).Run(ctx, args)
 	case "version":
 		return (&VersionCommand{}).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
@@ -64,6 +66,7 @@ Usage / 用法:
 Commands / 命令:
 	serve     run the collector, the loader and the API on embedded defaults / 启动采集、入库与 API 服务
 	report    print a campaign report from a running server / 查询活动报表
+	simulate  send realistic traffic with known ground truth to a server / 发送带真值的模拟流量
 	version   print the version / 显示版本
 
 Every flag can also be set as an ADMETER_<FLAG> environment variable, e.g.

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/simulate"
+)
+
+// demoState is what --demo keeps in <data>/demo.json. The demo tenant's
+// token is kept apart in <data>/demo.token (mode 0600), for
+// "admeter report --token-file".
+type demoState struct {
+	Tenant   admeter.TenantID   `json:"tenant"`
+	Campaign admeter.CampaignID `json:"campaign"`
+	Token    string             `json:"-"`
+}
+
+// Demo traffic: a backfill of the last few days at start, then a gentle live
+// stream, from one device population so users recur across days.
+const (
+	demoDevices       = 3000
+	demoBackfillDays  = 3
+	demoBackfill      = 6000 // impressions over the backfill days
+	demoRate          = 3.0  // live impressions per second on average
+	demoWindow        = 10 * time.Second
+	demoSeed          = 20261128
+	demoStateFileName = "demo.json"
+	demoTokenFileName = "demo.token"
+)
+
+// ensureDemo returns the demo tenant and campaign, creating them on first
+// start.
+func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, error) {
+	path := filepath.Join(m.Config.DataDir, demoStateFileName)
+	var st demoState
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w (delete it to start the demo afresh)", path, err)
+		}
+		tok, err := os.ReadFile(filepath.Join(m.Config.DataDir, demoTokenFileName))
+		if err != nil {
+			return nil, nil, fmt.Errorf("read demo token: %w (delete %s to start the demo afresh)", err, path)
+		}
+		st.Token = string(bytes.TrimSpace(tok))
+		c, err := m.meta.Campaign(ctx, st.Tenant, st.Campaign)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find demo campaign %s: %w (delete %s to start the demo afresh)", st.Campaign, err, path)
+		}
+		return &st, c, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+
+	t := &admeter.Tenant{Name: "演示品牌 Demo Brand", Kind: admeter.TenantAdvertiser}
+	st.Token = api.NewToken(api.TenantTokenPrefix)
+	if err := m.meta.CreateTenant(ctx, t, api.HashToken(st.Token)); err != nil {
+		return nil, nil, fmt.Errorf("create demo tenant: %w", err)
+	}
+	c := &admeter.Campaign{
+		Tenant: t.ID, Name: "演示活动 双十二预热 Demo campaign", LandingURL: "https://shop.example.com/sale",
+		AllowedHosts: []string{"m.shop.example.com"}, Timezone: admeter.DefaultTimezone,
+		Placements: []admeter.Placement{
+			{Name: "开屏 Splash", Media: "示例视频 Demo Video"},
+			{Name: "信息流 Feed", Media: "示例资讯 Demo News"},
+			{Name: "贴片 Pre-roll", Media: "示例视频 Demo Video"},
+		},
+	}
+	if err := m.meta.CreateCampaign(ctx, c); err != nil {
+		return nil, nil, fmt.Errorf("create demo campaign: %w", err)
+	}
+	st.Tenant, st.Campaign = t.ID, c.ID
+	if err := os.WriteFile(filepath.Join(m.Config.DataDir, demoTokenFileName), []byte(st.Token+"\n"), 0o600); err != nil {
+		return nil, nil, fmt.Errorf("write demo token: %w", err)
+	}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return &st, c, nil
+}
+
+// runDemo sends simulated traffic for the demo campaign to this server until
+// ctx is done: first the last few days, then a live trickle.
+func (m *Main) runDemo(ctx context.Context, base, public string, c *admeter.Campaign, logger *slog.Logger) {
+	sc := simulate.Campaign{ID: string(c.ID), Timezone: c.Timezone, LandingURL: c.LandingURL}
+	for _, p := range c.Placements {
+		sc.Placements = append(sc.Placements, simulate.Placement{
+			ID: string(p.ID), Media: p.Media,
+			ImpressionURL: api.ImpressionURL(public, c.ID, p.ID), ClickURL: api.ClickURL(public, c.ID, p.ID, c.LandingURL),
+		})
+	}
+	now := time.Now()
+	gen := func(span time.Duration, impressions int) (*simulate.Generator, error) {
+		cfg := simulate.DefaultConfig()
+		cfg.Seed, cfg.Devices, cfg.Impressions, cfg.MeanFrequency = demoSeed, demoDevices, impressions, 0
+		cfg.Now, cfg.Start, cfg.End = now, now.Add(-span), now
+		cfg.Campaigns = []simulate.Campaign{sc}
+		cfg.IVT = simulate.UniformIVT(0.03)
+		return simulate.NewGenerator(cfg)
+	}
+	backfill, err := gen(demoBackfillDays*24*time.Hour, demoBackfill)
+	if err != nil {
+		logger.Error("demo: cannot generate traffic", "err", err)
+		return
+	}
+	live, err := gen(24*time.Hour, int(demoRate*86400))
+	if err != nil {
+		logger.Error("demo: cannot generate traffic", "err", err)
+		return
+	}
+	scfg := simulate.DefaultSenderConfig()
+	scfg.Concurrency = 2
+	sender, err := simulate.NewSender(base, scfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		logger.Error("demo: cannot send traffic", "err", err)
+		return
+	}
+	defer sender.Close()
+
+	if plan, err := backfill.Plan(now.Add(-demoBackfillDays*24*time.Hour), now.Add(-demoWindow), now); err == nil {
+		if st, err := sender.Send(ctx, plan); err == nil {
+			logger.Info("demo: sent the last days' traffic", "events", st.Events, "ok", st.OK)
+		}
+	}
+	t := time.NewTicker(demoWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tick := <-t.C:
+			plan, err := live.Next(tick, demoWindow)
+			if err != nil {
+				logger.Error("demo: generate traffic", "err", err)
+				continue
+			}
+			if _, err := sender.Send(ctx, plan); err != nil && ctx.Err() == nil {
+				logger.Warn("demo: send traffic", "err", err)
+			}
+		}
+	}
+}
+
+// printDemoBanner tells a newcomer where to look.
+func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	from := time.Now().In(shanghai()).AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly)
+	tokenFile := filepath.Join(dataDir, demoTokenFileName)
+	fmt.Fprintf(w, `
+  admeter demo is running: simulated traffic for campaign %[1]s is arriving now.
+  演示模式已启动:活动 %[1]s 正在接收模拟流量。
+
+  Report by day / 按天报表:
+    go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --by day
+  Reach and frequency / 触达与频次:
+    go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --kind frequency
+  Or with curl / 或用 curl:
+    curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/report?from=%[4]s&to=%[5]s&by=placement'
+  Pipeline metrics / 指标: %[2]s/metrics
+
+`, st.Campaign, public, tokenFile, from, day)
+}
+
+func shanghai() *time.Location {
+	loc, err := time.LoadLocation(admeter.DefaultTimezone)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}

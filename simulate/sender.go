@@ -1,0 +1,320 @@
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// SenderConfig holds a Sender's settings. Use DefaultSenderConfig and change
+// what you need.
+type SenderConfig struct {
+	// Rate bounds the events sent per second (a batch request counts as
+	// its events); 0 sends as fast as the server answers.
+	Rate float64
+	// Concurrency is the number of requests in flight, each on its own
+	// kept-alive connection.
+	Concurrency int
+	// Timeout bounds one request. A request that times out may still have
+	// been counted by the server; Stats.Errors says how many there were.
+	Timeout time.Duration
+	// CookieName is the server's browser id cookie, returned by browsers
+	// that keep cookies.
+	CookieName string
+	// Now is the clock; tests pin it.
+	Now func() time.Time
+}
+
+// DefaultSenderConfig returns eight connections at no rate limit.
+func DefaultSenderConfig() SenderConfig {
+	return SenderConfig{Concurrency: 8, Timeout: 10 * time.Second, CookieName: "admeter_uid", Now: time.Now}
+}
+
+// Sender sends plans to a server over kept-alive connections, returning
+// the cookies the server sets to the browsers that keep them. The browser
+// cookie jars persist across Send calls, so that a Generator's successive
+// plans (Next) keep their users. A Sender sends one plan at a time.
+type Sender struct {
+	base   *url.URL
+	cfg    SenderConfig
+	client *http.Client
+	logger *slog.Logger
+
+	mu   sync.Mutex // held by Send: one plan at a time
+	jars []map[int32]string
+
+	progress struct{ requests, events, ok, failed, errors atomic.Int64 }
+}
+
+// NewSender returns a Sender to the server at target (scheme and host, such
+// as http://127.0.0.1:8080; a path is ignored). logger may be nil.
+func NewSender(target string, cfg SenderConfig, logger *slog.Logger) (*Sender, error) {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("new sender: target must be an http(s) URL such as http://127.0.0.1:8080, not %q", target)
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("new sender: rate must not be negative, not %v", cfg.Rate)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.CookieName == "" {
+		cfg.CookieName = "admeter_uid"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        2 * cfg.Concurrency,
+		MaxIdleConnsPerHost: 2 * cfg.Concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	s := &Sender{
+		base: &url.URL{Scheme: u.Scheme, Host: u.Host},
+		cfg:  cfg,
+		client: &http.Client{
+			Transport: tr,
+			Timeout:   cfg.Timeout,
+			// A click answers 302 to the landing page: that is the answer,
+			// not something to follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		logger: logger,
+		jars:   make([]map[int32]string, cfg.Concurrency),
+	}
+	for i := range s.jars {
+		s.jars[i] = map[int32]string{}
+	}
+	return s, nil
+}
+
+// Close closes the Sender's idle connections.
+func (s *Sender) Close() { s.client.CloseIdleConnections() }
+
+// Stats is the outcome of sending one plan.
+type Stats struct {
+	// Requests and Events were sent; the rest of the plan was not (the
+	// context ended first).
+	Requests int64
+	Events   int64
+	// OK requests were answered 2xx or 3xx, Failed ones with another
+	// status; Errors got no answer (connection error or timeout).
+	OK     int64
+	Failed int64
+	Errors int64
+	// Rejected counts the reasons the server gave for not storing an event
+	// (X-Admeter-Rejected: "duplicate" for a retry it recognised, ...) and
+	// "batch" for events a batch answer rejected.
+	Rejected map[string]int64
+	Elapsed  time.Duration
+	// Answered holds, for each request of the plan, when it was sent if it
+	// was answered with success (Unix nanoseconds), or 0. Pass it to
+	// Tally.Add so that the truth counts what the server received.
+	Answered []int64
+}
+
+// Progress are a Sender's running totals over every plan it sent.
+type Progress struct {
+	Requests, Events, OK, Failed, Errors int64
+}
+
+// Progress returns the running totals; it is safe to call during Send.
+func (s *Sender) Progress() Progress {
+	p := &s.progress
+	return Progress{p.requests.Load(), p.events.Load(), p.ok.Load(), p.failed.Load(), p.errors.Load()}
+}
+
+// Send sends the plan and returns what happened. A device's requests go
+// through one worker, in plan order, so a browser returns the cookie its
+// first request was given. When ctx ends, no further request is started
+// and those in flight are finished; Send then returns the stats so far and
+// ctx's error.
+func (s *Sender) Send(ctx context.Context, p *Plan) (*Stats, error) {
+	if p == nil {
+		return nil, errors.New("send plan: no plan")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.cfg.Concurrency
+	st := &Stats{Rejected: map[string]int64{}, Answered: make([]int64, len(p.Requests))}
+	start := s.cfg.Now()
+	queues := make([]chan int, n)
+	results := make([]workerStats, n)
+	var wg sync.WaitGroup
+	for w := range n {
+		queues[w] = make(chan int, 256)
+		wg.Go(func() { s.work(ctx, p, w, queues[w], &results[w], st.Answered) })
+	}
+	var events float64
+	interval := 0.0
+	if s.cfg.Rate > 0 {
+		interval = float64(time.Second) / s.cfg.Rate
+	}
+	var err error
+dispatch:
+	for i := range p.Requests {
+		r := &p.Requests[i]
+		if interval > 0 {
+			due := start.Add(time.Duration(events * interval))
+			if wait := due.Sub(s.cfg.Now()); wait > time.Millisecond {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					err = ctx.Err()
+					break dispatch
+				}
+			}
+		}
+		w := i % n
+		if r.Device >= 0 {
+			w = int(r.Device) % n
+		}
+		select {
+		case queues[w] <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break dispatch
+		}
+		events += float64(r.Events)
+	}
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	for _, r := range results {
+		st.Requests += r.requests
+		st.Events += r.events
+		st.OK += r.ok
+		st.Failed += r.failed
+		st.Errors += r.errors
+		for k, v := range r.rejected {
+			st.Rejected[k] += v
+		}
+	}
+	st.Elapsed = s.cfg.Now().Sub(start)
+	if err == nil && ctx.Err() != nil && st.Requests < int64(len(p.Requests)) {
+		err = ctx.Err()
+	}
+	if st.Errors > 0 {
+		s.logger.Warn("some requests got no answer", "errors", st.Errors, "requests", st.Requests)
+	}
+	return st, err
+}
+
+type workerStats struct {
+	requests, events, ok, failed, errors int64
+	rejected                             map[string]int64
+}
+
+// work sends the requests queued for worker w, in order.
+func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws *workerStats, answered []int64) {
+	ws.rejected = map[string]int64{}
+	jar := s.jars[w]
+	// In-flight requests are finished even when ctx ends: an abandoned
+	// request may still be counted by the server, and the truth would not
+	// know.
+	reqCtx := context.WithoutCancel(ctx)
+	for i := range queue {
+		if ctx.Err() != nil {
+			continue // drain: not sent
+		}
+		r := &p.Requests[i]
+		sent := s.cfg.Now()
+		ok, err := s.do(reqCtx, r, jar, ws)
+		ws.requests++
+		ws.events += int64(r.Events)
+		s.progress.requests.Add(1)
+		s.progress.events.Add(int64(r.Events))
+		switch {
+		case err != nil:
+			ws.errors++
+			s.progress.errors.Add(1)
+			// A *url.Error names the URL, which holds (fake) device
+			// identifiers: log only what went wrong.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			s.logger.Debug("send request", "err", err, "method", r.Method)
+		case ok:
+			ws.ok++
+			s.progress.ok.Add(1)
+			answered[i] = sent.UnixNano()
+		default:
+			ws.failed++
+			s.progress.failed.Add(1)
+		}
+	}
+}
+
+// do sends one request and reports whether it was answered with success.
+func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *workerStats) (bool, error) {
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, s.base.String(), body)
+	if err != nil {
+		return false, fmt.Errorf("build request: %w", err)
+	}
+	// Opaque puts the target on the request line exactly as the plan built
+	// it: Miaozhen parameters follow the path without a '?', and a click's
+	// o= value is not to be re-escaped.
+	req.URL.Opaque = r.Target
+	req.Header.Set("User-Agent", r.UserAgent)
+	if r.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.Cookies {
+		if v, ok := jar[r.Device]; ok {
+			req.Header.Set("Cookie", s.cfg.CookieName+"="+v)
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if r.Cookies {
+		for _, c := range resp.Cookies() {
+			if c.Name == s.cfg.CookieName && c.Value != "" {
+				jar[r.Device] = c.Value
+			}
+		}
+	}
+	if reason := resp.Header.Get("X-Admeter-Rejected"); reason != "" {
+		ws.rejected[reason]++
+	}
+	if r.Body != nil && resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		var res struct {
+			Rejected []json.RawMessage `json:"rejected"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&res); err == nil && len(res.Rejected) > 0 {
+			ws.rejected["batch"] += int64(len(res.Rejected))
+		}
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode >= 200 && resp.StatusCode < 400, nil
+}

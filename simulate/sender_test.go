@@ -1,0 +1,242 @@
+package simulate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeCollector is a tiny stand-in for the collector that records what it
+// receives and issues an id cookie to every request that brings none.
+type fakeCollector struct {
+	mu       sync.Mutex
+	targets  []string
+	uas      map[string]int
+	issued   int
+	returned int
+	events   int
+	next     atomic.Int64
+	fail     func(r *http.Request) bool
+}
+
+func newFakeCollector() *fakeCollector { return &fakeCollector{uas: map[string]int{}} }
+
+func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.fail != nil && f.fail(r) {
+		http.Error(w, "no", http.StatusServiceUnavailable)
+		return
+	}
+	f.mu.Lock()
+	f.targets = append(f.targets, r.RequestURI)
+	f.uas[r.UserAgent()]++
+	if _, err := r.Cookie("admeter_uid"); err == nil {
+		f.returned++
+	} else {
+		f.issued++
+		http.SetCookie(w, &http.Cookie{Name: "admeter_uid", Value: fmt.Sprint("c", f.next.Add(1)), Path: "/"})
+	}
+	f.mu.Unlock()
+	switch {
+	case r.Method == "POST":
+		var items []json.RawMessage
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &items); err != nil || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "bad batch", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		f.events += len(items)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"accepted":%d,"rejected":[{"index":0,"reason":"test"}]}`, len(items)-1)
+	case strings.HasPrefix(r.RequestURI, "/r"):
+		f.mu.Lock()
+		f.events++
+		f.mu.Unlock()
+		// Following this would fail: a sender must not follow redirects.
+		w.Header().Set("Location", "http://127.0.0.1:1/landing")
+		w.WriteHeader(http.StatusFound)
+	default:
+		f.mu.Lock()
+		f.events++
+		f.mu.Unlock()
+		w.Header().Set("X-Admeter-Rejected", "duplicate")
+		w.Write([]byte("GIF89a"))
+	}
+}
+
+func smallPlan(t *testing.T, devices int) *Plan {
+	t.Helper()
+	cfg := testConfig(t)
+	cfg.Devices = devices
+	cfg.Web = 0.3
+	cfg.BatchSize = 5
+	p, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSender(t *testing.T) {
+	p := smallPlan(t, 400)
+	fc := newFakeCollector()
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	cfg := DefaultSenderConfig()
+	cfg.Concurrency = 4
+	s, err := NewSender(srv.URL, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Send(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != int64(len(p.Requests)) || st.OK != st.Requests || st.Failed+st.Errors != 0 || st.Events != int64(p.Events()) {
+		t.Fatalf("%d requests sent, %d OK, %d failed, %d errors, %d events, for %d requests", st.Requests, st.OK, st.Failed, st.Errors, st.Events, len(p.Requests))
+	}
+	if fc.events != p.Events() {
+		t.Errorf("server got %d events, the plan has %d", fc.events, p.Events())
+	}
+	for i, at := range st.Answered {
+		if at == 0 {
+			t.Fatalf("request %d has no answer time", i)
+		}
+	}
+	// Every target arrives verbatim.
+	var want []string
+	batches := 0
+	for _, r := range p.Requests {
+		want = append(want, r.Target)
+		if r.Method == "POST" {
+			batches++
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(fc.targets)
+	if !slices.Equal(want, fc.targets) {
+		t.Fatal("the server did not receive the plan's targets verbatim")
+	}
+	if st.Rejected["batch"] != int64(batches) || st.Rejected["duplicate"] == 0 {
+		t.Errorf("rejections %v: want one per batch and the pixels' duplicates", st.Rejected)
+	}
+	// Cookies: a browser that keeps them gets one on its first request and
+	// returns it after; everything else never returns one.
+	keepers := map[int32]bool{}
+	keeping := 0
+	for _, r := range p.Requests {
+		if r.Cookies {
+			keepers[r.Device] = true
+			keeping++
+		}
+	}
+	if len(keepers) == 0 {
+		t.Fatal("the plan has no browser that keeps cookies")
+	}
+	if fc.returned != keeping-len(keepers) || fc.issued != len(p.Requests)-fc.returned {
+		t.Errorf("cookies returned %d, issued %d; want %d returned by %d browsers", fc.returned, fc.issued, keeping-len(keepers), len(keepers))
+	}
+	if pr := s.Progress(); pr.Requests != st.Requests || pr.OK != st.OK {
+		t.Errorf("progress %+v, stats %d requests %d OK", pr, st.Requests, st.OK)
+	}
+
+	// A second plan continues the same browsers: they return their cookies
+	// from the start.
+	before := fc.returned
+	if _, err := s.Send(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if fc.returned-before != keeping {
+		t.Errorf("second send: %d cookies returned, want %d", fc.returned-before, keeping)
+	}
+}
+
+func TestSenderRate(t *testing.T) {
+	p := smallPlan(t, 60)
+	p.Requests = p.Requests[:100]
+	events := 0
+	for _, r := range p.Requests {
+		events += r.Events
+	}
+	srv := httptest.NewServer(newFakeCollector())
+	defer srv.Close()
+	cfg := DefaultSenderConfig()
+	cfg.Rate = 1000
+	s, err := NewSender(srv.URL, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Send(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if min := time.Duration(float64(events-p.Requests[len(p.Requests)-1].Events) / cfg.Rate * float64(time.Second)); st.Elapsed < min*9/10 {
+		t.Errorf("%d events at %v/s took %v, want at least %v", events, cfg.Rate, st.Elapsed, min)
+	}
+}
+
+// TestSenderStops checks that a cancelled send stops starting requests, and
+// that failed and unsent requests are left out of the truth.
+func TestSenderStops(t *testing.T) {
+	p := smallPlan(t, 400)
+	fc := newFakeCollector()
+	var n atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fc.fail = func(r *http.Request) bool {
+		if n.Add(1) == 300 {
+			cancel()
+		}
+		return r.Method == "POST"
+	}
+	srv := httptest.NewServer(fc)
+	defer srv.Close()
+	s, err := NewSender(srv.URL, DefaultSenderConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Send(ctx, p)
+	if err == nil {
+		t.Fatal("a cancelled send reported no error")
+	}
+	if st.Requests >= int64(len(p.Requests)) || st.Failed == 0 {
+		t.Fatalf("%d requests sent, %d failed, of %d: want fewer sent and some failed", st.Requests, st.Failed, len(p.Requests))
+	}
+	var tl Tally
+	if err := tl.Add(p, st.Answered); err != nil {
+		t.Fatal(err)
+	}
+	tr := tl.Truth()
+	if tr.Traffic.Requests != st.OK {
+		t.Errorf("truth counts %d requests, %d were answered", tr.Traffic.Requests, st.OK)
+	}
+	if tr.Traffic.Batched != 0 {
+		t.Errorf("every batch failed, yet the truth counts %d batched events", tr.Traffic.Batched)
+	}
+}
+
+func TestNewSenderRejects(t *testing.T) {
+	for _, target := range []string{"", "localhost:8080", "ftp://x", "http://"} {
+		if _, err := NewSender(target, DefaultSenderConfig(), nil); err == nil {
+			t.Errorf("NewSender(%q) accepted", target)
+		}
+	}
+	cfg := DefaultSenderConfig()
+	cfg.Rate = -1
+	if _, err := NewSender("http://127.0.0.1:1", cfg, nil); err == nil {
+		t.Error("a negative rate was accepted")
+	}
+}

@@ -66,10 +66,77 @@ func BenchmarkInsert(b *testing.B) {
 // strings stored as VARCHAR instead of dictionary ids.
 func BenchmarkRawAppender(b *testing.B) {
 	pool := benchPool(200_000)
+	dictRows, strRows := rawRows(pool)
+	for _, schema := range []struct {
+		name    string
+		varchar bool
+		rows    [][]driver.Value
+	}{{"dict", false, dictRows}, {"varchar", true, strRows}} {
+		for _, batch := range benchBatches {
+			b.Run(fmt.Sprintf("%s/batch=%d", schema.name, batch), func(b *testing.B) {
+				raw := openRaw(b, schema.varchar)
+				i := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					if i+batch > len(schema.rows) {
+						i = 0
+					}
+					raw.append(b, schema.rows[i:i+batch])
+					i += batch
+				}
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
+	}
+}
+
+// BenchmarkInsertVsRaw alternates an Insert and a raw append (as in
+// BenchmarkRawAppender/dict) of the same batch, so that a busy machine
+// slows both alike, and reports each one's events/s and their ratio.
+func BenchmarkInsertVsRaw(b *testing.B) {
+	pool := benchPool(200_000)
+	rows, _ := rawRows(pool)
+	for _, batch := range benchBatches {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			raw := openRaw(b, false)
+			ctx := context.Background()
+			var tInsert, tRaw time.Duration
+			next, i := uint64(0), 0
+			for b.Loop() {
+				if i+batch > len(pool) {
+					i = 0
+				}
+				next++
+				start := time.Now()
+				if err := db.Insert(ctx, pool[i:i+batch], next); err != nil {
+					b.Fatal(err)
+				}
+				tInsert += time.Since(start)
+				start = time.Now()
+				raw.append(b, rows[i:i+batch])
+				tRaw += time.Since(start)
+				i += batch
+			}
+			events := float64(batch * b.N)
+			b.ReportMetric(events/tInsert.Seconds(), "insert-events/s")
+			b.ReportMetric(events/tRaw.Seconds(), "raw-events/s")
+			b.ReportMetric(tRaw.Seconds()/tInsert.Seconds(), "insert/raw")
+		})
+	}
+}
+
+// rawRows converts events to appender rows: with dictionary ids (the
+// store's columns), and with the strings themselves.
+func rawRows(pool []admeter.Event) (dictRows, strRows [][]driver.Value) {
 	d := newDict()
 	var m memos
-	dictRows := make([][]driver.Value, len(pool))
-	strRows := make([][]driver.Value, len(pool))
+	dictRows = make([][]driver.Value, len(pool))
+	strRows = make([][]driver.Value, len(pool))
 	for i := range pool {
 		dictRows[i] = make([]driver.Value, numEventColumns)
 		m.fill(dictRows[i], &pool[i], d)
@@ -80,60 +147,60 @@ func BenchmarkRawAppender(b *testing.B) {
 		r[20], r[21], r[22] = e.Region.Country, e.Region.Province, e.Region.City
 		strRows[i] = r
 	}
-	varcharColumns := eventColumns
-	for _, c := range []string{"tenant", "campaign", "placement", "os_version", "browser", "model", "app", "app_package", "country", "province", "city"} {
-		varcharColumns = strings.Replace(varcharColumns, fmt.Sprintf("\t%-13s UINTEGER", c), fmt.Sprintf("\t%-13s VARCHAR", c), 1)
+	return dictRows, strRows
+}
+
+// rawTable is a bare DuckDB file with one table of event columns.
+type rawTable struct {
+	conn driver.Conn
+}
+
+// openRaw creates it in a temporary directory, with the store's settings;
+// varchar makes the string columns VARCHAR.
+func openRaw(b *testing.B, varchar bool) *rawTable {
+	ctx := context.Background()
+	connector, err := duck.NewConnector(filepath.Join(b.TempDir(), "raw.duckdb"), nil)
+	if err != nil {
+		b.Fatal(err)
 	}
-	for _, schema := range []struct {
-		name, columns string
-		rows          [][]driver.Value
-	}{{"dict", eventColumns, dictRows}, {"varchar", varcharColumns, strRows}} {
-		for _, batch := range benchBatches {
-			b.Run(fmt.Sprintf("%s/batch=%d", schema.name, batch), func(b *testing.B) {
-				ctx := context.Background()
-				connector, err := duck.NewConnector(filepath.Join(b.TempDir(), "raw.duckdb"), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer connector.Close()
-				conn, err := connector.Connect(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer conn.Close()
-				ex := conn.(driver.ExecerContext)
-				for _, s := range []string{
-					"SET GLOBAL checkpoint_threshold = '256MB'",
-					"SET GLOBAL preserve_insertion_order = false",
-					"CREATE TABLE events (" + schema.columns + ")",
-				} {
-					if _, err := ex.ExecContext(ctx, s, nil); err != nil {
-						b.Fatal(err)
-					}
-				}
-				i := 0
-				b.ReportAllocs()
-				for b.Loop() {
-					if i+batch > len(schema.rows) {
-						i = 0
-					}
-					a, err := duck.NewAppenderFromConn(conn, "", "events")
-					if err != nil {
-						b.Fatal(err)
-					}
-					for _, r := range schema.rows[i : i+batch] {
-						if err := a.AppendRow(r...); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := a.Close(); err != nil {
-						b.Fatal(err)
-					}
-					i += batch
-				}
-				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "events/s")
-			})
+	b.Cleanup(func() { connector.Close() })
+	conn, err := connector.Connect(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	columns := eventColumns
+	if varchar {
+		for _, c := range []string{"tenant", "campaign", "placement", "os_version", "browser", "model", "app", "app_package", "country", "province", "city"} {
+			columns = strings.Replace(columns, fmt.Sprintf("\t%-13s UINTEGER", c), fmt.Sprintf("\t%-13s VARCHAR", c), 1)
 		}
+	}
+	ex := conn.(driver.ExecerContext)
+	for _, s := range []string{
+		"SET GLOBAL checkpoint_threshold = '256MB'",
+		"SET GLOBAL preserve_insertion_order = false",
+		"CREATE TABLE events (" + columns + ")",
+	} {
+		if _, err := ex.ExecContext(ctx, s, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &rawTable{conn: conn}
+}
+
+// append appends rows with one appender, committing on close.
+func (r *rawTable) append(b *testing.B, rows [][]driver.Value) {
+	a, err := duck.NewAppenderFromConn(r.conn, "", "events")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, row := range rows {
+		if err := a.AppendRow(row...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := a.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
 

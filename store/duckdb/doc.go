@@ -50,9 +50,10 @@
 // agrees with the days the caller computes with the same *time.Location
 // (fixed zones included) and is an order of magnitude cheaper than AT TIME
 // ZONE (40 ms against 550 ms to bucket 2M events by day and hour). Users
-// are counted exactly with count(DISTINCT), totals through GROUPING SETS,
-// and media through a VALUES join built from the query's map. Duplicates
-// are looked for within the query's range. Over more than 16 partitions the
+// are counted exactly: events are grouped by (dimensions, kind, user) and
+// the users of each group counted, with the total (users distinct over the
+// range) as a second grouping set. Media come from a VALUES join built from
+// the query's map. Duplicates are looked for within the query's range. Over more than 16 partitions the
 // events are first read into a materialized CTE: each partition scan that
 // feeds a window or aggregation directly costs DuckDB about a millisecond
 // of setup.

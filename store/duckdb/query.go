@@ -239,24 +239,34 @@ func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc
 		dims = append(dims, fmt.Sprintf("%s AS d%d", e, i))
 	}
 
-	aggs := fmt.Sprintf(`count(*) FILTER (WHERE kind = %[1]d) AS impressions,
-	count(*) FILTER (WHERE kind = %[2]d) AS clicks,
-	count(DISTINCT user_key) FILTER (WHERE kind = %[1]d) AS uv,
-	count(DISTINCT user_key) FILTER (WHERE kind = %[2]d) AS click_uv,
-	count(*) FILTER (WHERE kind = %[1]d AND user_key IS NULL) AS anon_impressions,
-	count(*) FILTER (WHERE kind = %[2]d AND user_key IS NULL) AS anon_clicks`, sqlImpression, sqlClick)
+	// Two levels: events per (dimensions, kind, user), then per
+	// dimensions, counting the users of each kind (NULL, the anonymous,
+	// is not counted); the grouping set without dimensions is the total,
+	// whose users are distinct over the whole range. This is about a third
+	// faster than count(DISTINCT) in each grouping set.
+	aggs := fmt.Sprintf(`coalesce(sum(n) FILTER (WHERE kind = %[1]d), 0)::BIGINT AS impressions,
+	coalesce(sum(n) FILTER (WHERE kind = %[2]d), 0)::BIGINT AS clicks,
+	count(user_key) FILTER (WHERE kind = %[1]d) AS uv,
+	count(user_key) FILTER (WHERE kind = %[2]d) AS click_uv,
+	coalesce(sum(n) FILTER (WHERE kind = %[1]d AND user_key IS NULL), 0)::BIGINT AS anon_impressions,
+	coalesce(sum(n) FILTER (WHERE kind = %[2]d AND user_key IS NULL), 0)::BIGINT AS anon_clicks`, sqlImpression, sqlClick)
 	ev := dedup(src.from, cols, "")
 	if len(dims) == 0 {
-		return fmt.Sprintf("%sSELECT %s\nFROM (%s) ev", src.with, aggs, ev), plan, nil
+		return fmt.Sprintf(`%sSELECT %s
+FROM (SELECT kind, user_key, count(*) AS n FROM (%s) ev GROUP BY kind, user_key)`, src.with, aggs, ev), plan, nil
 	}
 	names := make([]string, len(dims))
 	for i := range names {
 		names[i] = fmt.Sprintf("d%d", i)
 	}
 	list := strings.Join(names, ", ")
-	return fmt.Sprintf(`%[6]sSELECT grouping(%[1]s) <> 0 AS total, %[1]s, %[2]s
-FROM (SELECT kind, user_key, %[3]s FROM (%[4]s) ev%[5]s)
-GROUP BY GROUPING SETS ((%[1]s), ())`, list, aggs, strings.Join(dims, ", "), ev, join, src.with), plan, nil
+	return fmt.Sprintf(`%[6]sSELECT g <> 0 AS total, %[1]s, %[2]s
+FROM (
+	SELECT grouping(%[1]s) AS g, %[1]s, kind, user_key, count(*) AS n
+	FROM (SELECT kind, user_key, %[3]s FROM (%[4]s) ev%[5]s)
+	GROUP BY GROUPING SETS ((%[1]s, kind, user_key), (kind, user_key))
+)
+GROUP BY g, %[1]s`, list, aggs, strings.Join(dims, ", "), ev, join, src.with), plan, nil
 }
 
 // Report returns impressions, clicks and users of one campaign in

@@ -9,8 +9,13 @@
 //   - only KindImpression events are impressions, only KindClick events are
 //     clicks; KindServed (br=0) is neither;
 //   - events sharing a non-zero ImpressionID on the same placement and of the
-//     same kind count once (an SDK retry); the first by event time wins;
+//     same kind count once (an SDK retry); the first by event time wins. The
+//     rule is applied within the queried range (an SDK retry carries its
+//     original event time, so it falls in the same range as the original);
+//     a day's rollup is that day reported alone;
 //   - users are the non-zero User pseudonyms; events without a user count as
 //     impressions and clicks but not as users, and are reported separately;
-//   - unique users are exact (COUNT DISTINCT), never estimated.
+//   - unique users are exact (COUNT DISTINCT), never estimated;
+//   - report rows are sorted by their dimension values, dimensions compared
+//     in the order of Dimensions (not the query's order).
 package store

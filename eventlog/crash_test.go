@@ -17,12 +17,14 @@ import (
 )
 
 const (
-	crashDirEnv  = "EVENTLOG_CRASH_DIR"
-	crashSeedEnv = "EVENTLOG_CRASH_SEED"
+	crashDirEnv   = "EVENTLOG_CRASH_DIR"
+	crashSeedEnv  = "EVENTLOG_CRASH_SEED"
+	crashFsyncEnv = "EVENTLOG_CRASH_FSYNC"
 )
 
 // TestHelperProcess is the child of TestCrash: it appends to the log in
-// $EVENTLOG_CRASH_DIR from several goroutines with FsyncAlways and prints
+// $EVENTLOG_CRASH_DIR from several goroutines, with FsyncAlways or, if
+// $EVENTLOG_CRASH_FSYNC is "interval", FsyncInterval, and prints
 // "offset hash" for every acknowledged record, until it is killed.
 func TestHelperProcess(t *testing.T) {
 	dir := os.Getenv(crashDirEnv)
@@ -30,8 +32,12 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestCrash")
 	}
 	seed, _ := strconv.ParseUint(os.Getenv(crashSeedEnv), 10, 64)
+	mode := FsyncAlways
+	if os.Getenv(crashFsyncEnv) == FsyncInterval.String() {
+		mode = FsyncInterval
+	}
 	// Small segments so that the kill also lands near rollovers.
-	l, err := Open(dir, Options{SegmentSize: 64 << 10}, nil, nil)
+	l, err := Open(dir, Options{SegmentSize: 64 << 10, Fsync: mode}, nil, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
@@ -73,9 +79,10 @@ func recordHash(b []byte) string {
 	return hex.EncodeToString(h[:8])
 }
 
-// TestCrash kills a process appending with FsyncAlways at a random moment,
-// several times over, and checks after each kill that every record the child
-// saw acknowledged is in the reopened log, intact and at its offset.
+// TestCrash kills a process appending at a random moment, several times
+// over, and checks after each kill that every record the child saw
+// acknowledged is in the reopened log, intact and at its offset. Both modes
+// promise that: a crash of the process loses no acknowledged record.
 //
 // SIGKILL tests the framing, recovery and acknowledgement logic; it cannot
 // test fdatasync itself, which only matters on power loss.
@@ -83,6 +90,12 @@ func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns child processes")
 	}
+	for _, mode := range []FsyncMode{FsyncAlways, FsyncInterval} {
+		t.Run(mode.String(), func(t *testing.T) { testCrash(t, mode) })
+	}
+}
+
+func testCrash(t *testing.T, mode FsyncMode) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -91,7 +104,8 @@ func TestCrash(t *testing.T) {
 
 	for round := range 4 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashSeedEnv, seed+uint64(round)))
+		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, fmt.Sprintf("%s=%d", crashSeedEnv, seed+uint64(round)),
+			crashFsyncEnv+"="+mode.String())
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {

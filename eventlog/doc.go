@@ -36,20 +36,28 @@
 //
 // # Writing and durability
 //
-// One writer goroutine owns the active segment. Append encodes its records into
-// the pending batch and waits; the writer takes everything pending, issues one
-// write(2) and, in [FsyncAlways] mode, one fdatasync(2), then wakes every
-// Append in the batch (group commit). An Append that returned nil in
-// FsyncAlways mode is on stable storage. In [FsyncInterval] mode an Append
-// returns once its write(2) returned, and a background goroutine calls
-// fdatasync every Options.FsyncInterval: the records survive a crash of the
-// process but the last interval may be lost on power failure.
+// Only the holder of the commit token writes to the active segment. An
+// Append that finds the token free takes it and commits its records itself,
+// with one write(2) and, in [FsyncAlways] mode, one fdatasync(2): no hand-off
+// to another goroutine. Appends that arrive meanwhile add their records to
+// the pending batch and wait. Before giving the token up, its holder commits
+// what is pending, each batch with one write(2) (and one fdatasync(2)) for
+// all the Appends in it (group commit), and wakes them: in FsyncInterval mode
+// an Append commits up to a few pending batches itself; in FsyncAlways mode,
+// and beyond those, it hands the token to a writer goroutine, which commits
+// batches until none is pending, so that an Append never waits for a second
+// fdatasync. An Append that returned nil in FsyncAlways mode is on stable
+// storage. In [FsyncInterval] mode an Append returns once its write(2)
+// returned, and a background goroutine calls fdatasync every
+// Options.FsyncInterval: the records survive a crash of the process but the
+// last interval may be lost on power failure.
 //
 // A batch never spans two segments. When the next batch would make the active
-// segment exceed Options.SegmentSize, the writer fdatasyncs the active segment,
-// creates its successor (written and fsynced under a temporary name, renamed,
-// then the directory fsynced) and continues there. Because a segment is durable
-// before its successor exists, only the last segment can hold a torn tail.
+// segment exceed Options.SegmentSize, the token holder fdatasyncs the active
+// segment, creates its successor (written and fsynced under a temporary name,
+// renamed, then the directory fsynced) and continues there. Because a segment
+// is durable before its successor exists, only the last segment can hold a
+// torn tail.
 //
 // # Recovery
 //

@@ -105,14 +105,14 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// batch is a group of Appends written together by one write(2) and made
-// durable by one fdatasync.
+// batch is a group of Appends that found the commit token taken: they are
+// written together by one write(2) and made durable by one fdatasync.
 type batch struct {
 	buf     []byte // framed records
 	records int
 	sync    bool // fdatasync even in FsyncInterval mode (Sync was called)
 
-	// Set by the writer before done is closed.
+	// Set by the token holder before done is closed.
 	first uint64
 	err   error
 	done  chan struct{}
@@ -127,27 +127,36 @@ type Log struct {
 	metrics *metrics
 	lock    *os.File
 
-	kick       chan struct{} // wakes the writer; capacity 1
+	kick       chan struct{} // hands the commit token to the writer goroutine; capacity 1
+	quit       chan struct{} // closed by Close to stop the writer goroutine
 	writerDone chan struct{}
 	syncerQuit chan struct{}
 	syncerDone chan struct{}
 
-	// Owned by the writer goroutine (and by Open and Close when it is not
-	// running). fileMu guards f against the FsyncInterval syncer: the
-	// writer takes it to replace f, the syncer to fdatasync f.
+	// Owned by the holder of the commit token (see busy), and by Open and
+	// Close. fileMu guards f against the FsyncInterval syncer: the token
+	// holder takes it to replace f, the syncer to fdatasync f.
 	fileMu sync.Mutex
 	f      *os.File
 	size   int64         // bytes in the active segment
 	next   uint64        // offset of the next record to write
+	frame  []byte        // framing buffer of the Appends that commit themselves
 	writes atomic.Uint64 // successful writes, for the FsyncInterval syncer
 
-	mu         sync.Mutex
-	closed     bool
-	idle       bool          // the writer waits for a kick
+	mu sync.Mutex
+	// busy is the commit token: only its holder writes to the active
+	// segment. An Append that finds it free takes it and commits its own
+	// records; one that finds it taken adds them to the pending batch and
+	// waits. Before releasing the token its holder commits every pending
+	// batch, or hands the token to the writer goroutine, so busy is set
+	// whenever a batch is pending.
+	busy       bool
+	idle       *sync.Cond    // on mu; broadcast when the token of a closed Log is released
+	closed     bool          // set by Close: Append and Sync refuse new records
 	err        error         // sticky: set when the log can no longer write safely
-	cur        *batch        // batch accepting records
-	queue      []*batch      // full batches waiting for the writer, oldest first
-	spare      []byte        // a drained batch buffer to reuse
+	cur        *batch        // batch accepting records; nil if none
+	queue      []*batch      // full batches waiting for the token, oldest first
+	spare      []byte        // a committed batch buffer to reuse
 	segs       []uint64      // first offsets of the segments, ascending; the last is active
 	visibleOff uint64        // records below visibleOff are visible to readers
 	visiblePos int64         // bytes of the active segment visible to readers
@@ -189,8 +198,10 @@ func Open(dir string, opts Options, logger *slog.Logger, reg prometheus.Register
 		metrics:    m,
 		lock:       lock,
 		kick:       make(chan struct{}, 1),
+		quit:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
+	l.idle = sync.NewCond(&l.mu)
 	defer func() {
 		if err != nil {
 			if l.f != nil {
@@ -204,7 +215,6 @@ func Open(dir string, opts Options, logger *slog.Logger, reg prometheus.Register
 		return nil, err
 	}
 	l.visibleOff, l.visiblePos = l.next, l.size
-	l.cur = l.newBatchLocked()
 	m.segments.Set(float64(len(l.segs)))
 	m.nextOffset.Set(float64(l.next))
 	logger.Info("opened event log", slog.String("dir", dir), slog.Int("segments", len(l.segs)),
@@ -279,22 +289,18 @@ func (l *Log) recover() error {
 	return nil
 }
 
-// newBatchLocked returns an empty batch, reusing a spare buffer. l.mu must be
-// held.
-func (l *Log) newBatchLocked() *batch {
-	b := &batch{buf: l.spare[:0], done: make(chan struct{})}
-	l.spare = nil
-	return b
-}
-
 // Append appends recs as one batch and returns the offset of the first; the
 // others follow consecutively. In FsyncAlways mode it returns once the
 // records are on stable storage, in FsyncInterval mode once they are written.
-// After a crash either all of recs are in the log or none is.
+// After a crash either all of recs are in the log or none is. The log copies
+// recs before Append returns; the caller may reuse them afterwards, whatever
+// the result.
 //
 // If ctx is done before the records are enqueued, nothing is appended. If it
-// is done while Append waits for the write, Append returns ctx.Err() but the
-// records may still be written: the caller cannot tell, as with a timeout.
+// is done while Append waits for another Append to write its records, Append
+// returns ctx.Err() but the records may still be written: the caller cannot
+// tell, as with a timeout. An Append that finds no write in progress writes
+// its records itself and does not look at ctx while it does.
 //
 // Append returns ErrClosed after Close, ErrTooLarge if the framed records
 // exceed Options.MaxBatchBytes, and the I/O error if the write failed; after
@@ -324,9 +330,18 @@ func (l *Log) Append(ctx context.Context, recs ...[]byte) (first uint64, err err
 		l.mu.Unlock()
 		return 0, err
 	}
+	if !l.busy {
+		// No write in progress and, therefore, nothing pending: commit
+		// recs here, without waking the writer goroutine.
+		l.busy = true
+		l.mu.Unlock()
+		return l.appendInline(recs)
+	}
 	b := l.cur
-	if b.records > 0 && len(b.buf)+size > l.opts.MaxBatchBytes {
-		l.queue = append(l.queue, b)
+	if b == nil || b.records > 0 && len(b.buf)+size > l.opts.MaxBatchBytes {
+		if b != nil {
+			l.queue = append(l.queue, b)
+		}
 		b = l.newBatchLocked()
 		l.cur = b
 	}
@@ -335,13 +350,8 @@ func (l *Log) Append(ctx context.Context, recs ...[]byte) (first uint64, err err
 		b.buf = appendRecord(b.buf, r, i < len(recs)-1)
 	}
 	b.records += len(recs)
-	wake := l.idle
-	l.idle = false
 	l.mu.Unlock()
 
-	if wake {
-		l.wakeWriter()
-	}
 	if done := ctx.Done(); done != nil {
 		select {
 		case <-b.done:
@@ -357,12 +367,51 @@ func (l *Log) Append(ctx context.Context, recs ...[]byte) (first uint64, err err
 	return b.first + uint64(index), nil
 }
 
-// wakeWriter wakes the writer goroutine if it waits for work.
-func (l *Log) wakeWriter() {
-	select {
-	case l.kick <- struct{}{}:
-	default:
+// maxInlineBatches is how many pending batches an Append that committed its
+// own records commits for others before it returns, in FsyncInterval mode (a
+// write is cheap there; in FsyncAlways mode the writer goroutine takes over
+// at once, so that the Append does not wait for a second fdatasync). Bounded
+// so that one Append does not write for others forever under load.
+const maxInlineBatches = 4
+
+// maxFrameBuf is the largest framing buffer kept for the next inline Append.
+const maxFrameBuf = 64 << 10
+
+// appendInline commits recs as the holder of the commit token, then commits
+// or hands on what other Appends left pending meanwhile and gives up the
+// token.
+func (l *Log) appendInline(recs [][]byte) (uint64, error) {
+	buf := l.frame[:0]
+	for i, r := range recs {
+		buf = appendRecord(buf, r, i < len(recs)-1)
 	}
+	first, err := l.commit(buf, len(recs), false)
+	if cap(buf) <= maxFrameBuf {
+		l.frame = buf[:0]
+	} else {
+		l.frame = nil
+	}
+	limit := 0
+	if l.opts.Fsync == FsyncInterval {
+		limit = maxInlineBatches
+	}
+	l.mu.Lock()
+	if err == nil {
+		l.publishLocked()
+	}
+	l.commitPending(limit)
+	if err != nil {
+		return 0, err
+	}
+	return first, nil
+}
+
+// newBatchLocked returns an empty batch, reusing a spare buffer. l.mu must be
+// held.
+func (l *Log) newBatchLocked() *batch {
+	b := &batch{buf: l.spare[:0], done: make(chan struct{})}
+	l.spare = nil
+	return b
 }
 
 // Sync waits until every record appended before the call is written and
@@ -380,56 +429,87 @@ func (l *Log) Sync() error {
 		return err
 	}
 	b := l.cur
+	if b == nil {
+		b = l.newBatchLocked()
+		l.cur = b
+	}
 	b.sync = true
-	l.idle = false
+	wake := !l.busy
+	l.busy = true
 	l.mu.Unlock()
-	l.wakeWriter()
+	if wake {
+		// The token was free: hand it to the writer goroutine.
+		l.kick <- struct{}{}
+	}
 	<-b.done
 	return b.err
 }
 
-// run is the writer goroutine: it commits batches in order until the log is
-// closed and nothing is pending. It takes l.mu once per batch, to publish the
-// previous batch and take the next.
+// run is the writer goroutine. It holds the commit token only when it was
+// handed over (by an Append that left batches pending, or by Sync), and then
+// commits batches until none is pending.
 func (l *Log) run() {
 	defer close(l.writerDone)
-	var prev *batch
 	for {
-		l.mu.Lock()
-		if prev != nil {
-			if prev.err == nil {
-				l.visibleOff, l.visiblePos = l.next, l.size
-				if l.notify != nil {
-					close(l.notify)
-					l.notify = nil
-				}
-			}
-			if cap(prev.buf) <= l.opts.MaxBatchBytes {
-				l.spare = prev.buf[:0]
-			}
-			prev.buf = nil
+		select {
+		case <-l.kick:
+		case <-l.quit:
+			return
 		}
-		b := l.takeBatchLocked()
-		closed, sticky := l.closed, l.err
-		l.idle = b == nil && !closed
-		l.mu.Unlock()
+		l.mu.Lock()
+		l.commitPending(-1)
+	}
+}
 
+// commitPending is called by the holder of the commit token with l.mu held,
+// and returns with l.mu released and the token given up. It commits pending
+// batches, oldest first, at most limit of them (all if limit is negative),
+// publishes each to readers and wakes its Appends; then it releases the
+// token, or hands it to the writer goroutine if batches are still pending.
+func (l *Log) commitPending(limit int) {
+	var prev *batch
+	for limit != 0 {
+		b := l.takeBatchLocked()
+		if b == nil {
+			break
+		}
+		limit--
+		sticky := l.err
+		l.mu.Unlock()
 		if prev != nil {
 			close(prev.done)
 			prev = nil
 		}
-		switch {
-		case b == nil && closed:
-			return
-		case b == nil:
-			<-l.kick
-		case sticky != nil:
+		if sticky != nil {
 			b.err = sticky
-			prev = b
-		default:
-			l.commit(b)
-			prev = b
+		} else {
+			b.first, b.err = l.commit(b.buf, b.records, b.sync)
 		}
+		l.mu.Lock()
+		if b.err == nil {
+			l.publishLocked()
+		}
+		if cap(b.buf) <= l.opts.MaxBatchBytes {
+			l.spare = b.buf[:0]
+		}
+		b.buf = nil
+		prev = b
+	}
+	handOff := len(l.queue) > 0 || l.cur != nil
+	if !handOff {
+		l.busy = false
+		if l.closed {
+			l.idle.Broadcast()
+		}
+	}
+	l.mu.Unlock()
+	if prev != nil {
+		close(prev.done)
+	}
+	if handOff {
+		// Cannot block: the writer goroutine took the last kick before it
+		// gave up the token we hold.
+		l.kick <- struct{}{}
 	}
 }
 
@@ -441,53 +521,63 @@ func (l *Log) takeBatchLocked() *batch {
 		l.queue = l.queue[1:]
 		return b
 	}
-	if b := l.cur; b.records > 0 || b.sync {
-		l.cur = l.newBatchLocked()
-		return b
-	}
-	return nil
+	b := l.cur
+	l.cur = nil
+	return b
 }
 
-// commit writes b to the active segment (rolling over first if it would not
-// fit) and fdatasyncs it if required. It sets b.first, or b.err on failure;
-// run then publishes b to readers and wakes its Appends.
-func (l *Log) commit(b *batch) {
-	n := int64(len(b.buf))
+// publishLocked makes everything committed visible to readers and wakes the
+// readers waiting for it. l.mu must be held.
+func (l *Log) publishLocked() {
+	l.visibleOff, l.visiblePos = l.next, l.size
+	if l.notify != nil {
+		close(l.notify)
+		l.notify = nil
+	}
+}
+
+// commit writes buf, holding records framed records, to the active segment
+// (rolling over first if it would not fit) and fdatasyncs it if the mode or
+// sync requires. It returns the offset of the first record. A failed write
+// is truncated away and fails only this commit; a failed fdatasync or
+// rollover makes the log fail. The caller must hold the commit token and
+// publish the records to readers.
+func (l *Log) commit(buf []byte, records int, sync bool) (first uint64, err error) {
+	n := int64(len(buf))
 	if n > 0 && l.size+n > l.opts.SegmentSize && l.size > segmentHeaderSize {
 		if err := l.rollover(); err != nil {
-			b.err = l.fail(err)
-			return
+			return 0, l.fail(err)
 		}
 	}
 	if n > 0 {
-		if _, err := l.f.WriteAt(b.buf, l.size); err != nil {
-			b.err = fmt.Errorf("write segment: %w", err)
+		if _, err := l.f.WriteAt(buf, l.size); err != nil {
+			err = fmt.Errorf("write segment: %w", err)
 			// Remove a partial write so that the next batch follows the
 			// last good record; if that fails the file can't be trusted.
 			if terr := l.f.Truncate(l.size); terr != nil {
-				b.err = l.fail(errors.Join(b.err, fmt.Errorf("truncate segment: %w", terr)))
+				return 0, l.fail(errors.Join(err, fmt.Errorf("truncate segment: %w", terr)))
 			}
-			return
+			return 0, err
 		}
 		l.writes.Add(1)
 	}
-	if l.opts.Fsync == FsyncAlways || b.sync {
+	if l.opts.Fsync == FsyncAlways || sync {
 		if err := l.sync(l.f); err != nil {
 			// The kernel may have dropped the dirty pages; nothing written
 			// from now on could be trusted to be durable.
-			b.err = l.fail(err)
-			return
+			return 0, l.fail(err)
 		}
 	}
-	b.first = l.next
+	first = l.next
 	l.size += n
-	l.next += uint64(b.records)
-	if b.records > 0 {
-		l.metrics.records.Add(float64(b.records))
+	l.next += uint64(records)
+	if records > 0 {
+		l.metrics.records.Add(float64(records))
 		l.metrics.bytes.Add(float64(n))
-		l.metrics.batch.Observe(float64(b.records))
+		l.metrics.batch.Observe(float64(records))
 		l.metrics.nextOffset.Set(float64(l.next))
 	}
+	return first, nil
 }
 
 // rollover makes the active segment durable and starts a new one at l.next.
@@ -659,8 +749,14 @@ func (l *Log) Close() error {
 		return ErrClosed
 	}
 	l.closed = true
+	// Wait for the token holder to commit what is pending, then keep the
+	// token: nothing is written any more.
+	for l.busy {
+		l.idle.Wait()
+	}
+	l.busy = true
 	l.mu.Unlock()
-	l.wakeWriter()
+	close(l.quit)
 	<-l.writerDone
 	if l.syncerQuit != nil {
 		close(l.syncerQuit)

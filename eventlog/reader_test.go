@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,4 +177,99 @@ func TestAppendContextWhileWaiting(t *testing.T) {
 		t.Fatalf("log has %d records, %d acknowledged of 200", len(got), n)
 	}
 	t.Logf("%d acknowledged, %d timed out, %d in the log", n, timedOut.Load(), len(got))
+}
+
+// TestReaderSeesWholeAppends tails the log while writers append batches of
+// one to four records (some committing their own records, some waiting in a
+// group commit) and another goroutine calls Sync in a loop: the Reader must
+// see every record once, in offset order, and whenever it has caught up with
+// the writers the last record it read must close its Append.
+func TestReaderSeesWholeAppends(t *testing.T) {
+	for _, mode := range []FsyncMode{FsyncAlways, FsyncInterval} {
+		t.Run(mode.String(), func(t *testing.T) {
+			const writers, appends = 8, 150
+			l := mustOpen(t, t.TempDir(), Options{Fsync: mode, SegmentSize: 16 << 10})
+			r, err := l.NewReader(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+
+			total := 0
+			var wg sync.WaitGroup
+			for w := range writers {
+				for i := range appends {
+					total += 1 + (w+i)%4
+				}
+				wg.Go(func() {
+					for i := range appends {
+						recs := make([][]byte, 1+(w+i)%4)
+						for j := range recs {
+							recs[j] = fmt.Appendf(nil, "%d/%d w%d a%d", j, len(recs), w, i)
+						}
+						if _, err := l.Append(t.Context(), recs...); err != nil {
+							t.Errorf("Append: %v", err)
+							return
+						}
+					}
+				})
+			}
+			stop := make(chan struct{})
+			synced := make(chan error, 1)
+			go func() {
+				for {
+					select {
+					case <-stop:
+						synced <- nil
+						return
+					default:
+					}
+					if err := l.Sync(); err != nil {
+						synced <- err
+						return
+					}
+				}
+			}()
+
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			// j and n of the last record read: the Reader is between two
+			// Appends when j == n-1.
+			j, n := -1, 0
+			caughtUp := 0
+			for read := 0; read < total; read++ {
+				rec, off, err := r.TryNext()
+				if errors.Is(err, ErrNoRecord) {
+					caughtUp++
+					if j != n-1 {
+						t.Fatalf("reader caught up at offset %d inside an Append (record %d of %d)", r.Offset(), j, n)
+					}
+					rec, off, err = r.Next(ctx)
+				}
+				if err != nil {
+					t.Fatalf("reading record %d: %v", read, err)
+				}
+				if off != uint64(read) {
+					t.Fatalf("read offset %d, want %d", off, read)
+				}
+				var rj, rn int
+				if _, err := fmt.Sscanf(string(rec), "%d/%d", &rj, &rn); err != nil {
+					t.Fatalf("record %d = %q: %v", off, rec, err)
+				}
+				if wantJ := (j + 1) % max(n, 1); rj != wantJ || (rj > 0 && rn != n) {
+					t.Fatalf("record %d is %d/%d after %d/%d: Appends interleaved", off, rj, rn, j, n)
+				}
+				j, n = rj, rn
+			}
+			wg.Wait()
+			close(stop)
+			if err := <-synced; err != nil {
+				t.Fatalf("Sync: %v", err)
+			}
+			if _, _, err := r.TryNext(); !errors.Is(err, ErrNoRecord) {
+				t.Fatalf("TryNext after the last record: err = %v, want ErrNoRecord", err)
+			}
+			t.Logf("%d records; the reader caught up %d times", total, caughtUp)
+		})
+	}
 }

@@ -83,35 +83,35 @@ func appendRecord(b, rec []byte, more bool) []byte {
 	if more {
 		word |= flagMore
 	}
-	var w [4]byte
-	binary.LittleEndian.PutUint32(w[:], word)
-	crc := crc32.Update(crc32.Checksum(w[:], castagnoli), castagnoli, rec)
-	b = append(b, w[:]...)
+	b = binary.LittleEndian.AppendUint32(b, word)
+	// The checksum reads the word from b: a local array passed to crc32
+	// would escape, costing an allocation per record.
+	crc := crc32.Update(crc32.Checksum(b[len(b)-4:], castagnoli), castagnoli, rec)
 	b = binary.LittleEndian.AppendUint32(b, crc)
 	return append(b, rec...)
 }
 
 // recordHeader is a decoded record header.
 type recordHeader struct {
-	length uint32
-	more   bool
-	crc    uint32
-	word   [4]byte
+	length  uint32
+	more    bool
+	crc     uint32
+	wordCRC uint32 // CRC32C of the 4 bytes of word, which the checksum starts with
 }
 
 func parseRecordHeader(h []byte) recordHeader {
 	word := binary.LittleEndian.Uint32(h[0:4])
 	return recordHeader{
-		length: word &^ flagMore,
-		more:   word&flagMore != 0,
-		crc:    binary.LittleEndian.Uint32(h[4:8]),
-		word:   [4]byte(h[0:4]),
+		length:  word &^ flagMore,
+		more:    word&flagMore != 0,
+		crc:     binary.LittleEndian.Uint32(h[4:8]),
+		wordCRC: crc32.Checksum(h[0:4], castagnoli),
 	}
 }
 
 // valid reports whether payload matches the header's checksum.
 func (h recordHeader) valid(payload []byte) bool {
-	return crc32.Update(crc32.Checksum(h.word[:], castagnoli), castagnoli, payload) == h.crc
+	return crc32.Update(h.wordCRC, castagnoli, payload) == h.crc
 }
 
 // scanResult is what scanning a segment found.

@@ -15,9 +15,11 @@ import (
 )
 
 // Reader reads the event log from an offset. Next blocks until a record is
-// available or ctx is done.
+// available or ctx is done; TryNext returns at once, with an error when no
+// record is available yet.
 type Reader interface {
 	Next(ctx context.Context) (rec []byte, offset uint64, err error)
+	TryNext() (rec []byte, offset uint64, err error)
 	Close() error
 }
 
@@ -175,7 +177,14 @@ func (l *Loader) fill(ctx context.Context, r Reader, batch []admeter.Event, next
 	wctx, cancel := context.WithTimeout(ctx, l.cfg.MaxDelay)
 	defer cancel()
 	for len(batch) < l.cfg.MaxBatch {
-		rec, o, err := r.Next(wctx)
+		// Take what is already there without waiting, so that a busy log
+		// does not wake the loader once per record.
+		rec, o, err := r.TryNext()
+		if err == nil {
+			batch, next = l.add(batch, rec, o)
+			continue
+		}
+		rec, o, err = r.Next(wctx)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 				break

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,5 +129,47 @@ func TestReportsEndToEnd(t *testing.T) {
 		if st := apiCall(t, "GET", base+"/api/v1/campaigns/"+c.ID+"/"+b.query, b.token, nil, &e); st != b.status || !strings.Contains(strings.ToLower(e.Error.Message), strings.ToLower(b.msg)) {
 			t.Errorf("%s: %d %q, want %d containing %q", b.name, st, e.Error.Message, b.status, b.msg)
 		}
+	}
+}
+
+// TestIngestCatchesUp runs a collector-only server (--ingest=false), then a
+// full one on the same data: the loader loads everything logged meanwhile.
+func TestIngestCatchesUp(t *testing.T) {
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.Ingest = false })
+	tok, c := setupCampaign(t, base, m.Config.DataDir, 1)
+	for i := range 50 {
+		resp, _ := get(t, fmt.Sprintf("%s/x/k=%s&p=%s&m11=%016x", base, c.ID, c.Placements[0].ID, i+1), nil)
+		if resp.StatusCode != 200 {
+			t.Fatal(resp.StatusCode)
+		}
+	}
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	var rep struct{ Total struct{ Impressions, UV int64 } }
+	u := func(base string) string {
+		return fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, c.ID, day, day)
+	}
+	time.Sleep(300 * time.Millisecond)
+	apiCall(t, "GET", u(base), tok, nil, &rep)
+	if rep.Total.Impressions != 0 {
+		t.Fatalf("collector-only node loaded %d impressions", rep.Total.Impressions)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := m.Config
+	cfg.Ingest, cfg.Addr = true, "127.0.0.1:0"
+	m2 := NewMain(cfg, nil)
+	if err := m2.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	base2 := "http://" + m2.Addr()
+	deadline := time.Now().Add(5 * time.Second)
+	for rep.Total.Impressions < 50 && time.Now().Before(deadline) {
+		apiCall(t, "GET", u(base2), tok, nil, &rep)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rep.Total.Impressions != 50 || rep.Total.UV != 50 {
+		t.Fatalf("after the loader started: %+v, want 50 impressions from 50 users", rep.Total)
 	}
 }

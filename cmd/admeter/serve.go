@@ -54,6 +54,7 @@ type ServeConfig struct {
 	StoreMemory     string
 	MaxReportDays   int
 	Demo            bool
+	Ingest          bool
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -70,6 +71,7 @@ func DefaultServeConfig() ServeConfig {
 		MaxBodyBytes:    4 << 20,
 		StoreMemory:     "1GB",
 		MaxReportDays:   report.DefaultMaxDays,
+		Ingest:          true,
 	}
 }
 
@@ -156,6 +158,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest batch API request body")
 	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded analytical store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
 	fs.IntVar(&cfg.MaxReportDays, "max-report-days", cfg.MaxReportDays, "longest date range one report request may cover")
+	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the analytical store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
 
@@ -315,9 +318,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	loadCtx, stopLoad := context.WithCancel(context.Background())
-	m.stopLoad, m.loadDone = stopLoad, make(chan error, 1)
-	go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+	if cfg.Ingest {
+		loadCtx, stopLoad := context.WithCancel(context.Background())
+		m.stopLoad, m.loadDone = stopLoad, make(chan error, 1)
+		go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+	} else {
+		logger.Warn("--ingest=false: events are logged but not loaded into the analytical store; reports will not show them until admeter runs with --ingest")
+	}
 
 	proxies, _ := parsePrefixes(cfg.TrustedProxies)
 	ccfg := collect.DefaultConfig()

@@ -34,7 +34,9 @@ func TestDemoMode(t *testing.T) {
 	today := time.Now().In(shanghai())
 	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, st.Campaign,
 		today.AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly), today.Format(time.DateOnly))
-	var rep struct{ Total struct{ Impressions, UV int64 } }
+	var rep struct {
+		Total struct{ Impressions, UV int64 }
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for rep.Total.Impressions < 1000 && time.Now().Before(deadline) {
 		apiCall(t, "GET", u, strings.TrimSpace(string(tok)), nil, &rep)

@@ -144,7 +144,9 @@ func TestIngestCatchesUp(t *testing.T) {
 		}
 	}
 	day := time.Now().In(shanghai()).Format(time.DateOnly)
-	var rep struct{ Total struct{ Impressions, UV int64 } }
+	var rep struct {
+		Total struct{ Impressions, UV int64 }
+	}
 	u := func(base string) string {
 		return fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, c.ID, day, day)
 	}

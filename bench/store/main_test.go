@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter"
+)
+
+func testPool(t *testing.T, events int) []admeter.Event {
+	t.Helper()
+	ps, err := pseudonymizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := buildPool(poolConfig{Seed: 7, Events: events, Start: benchStart, Days: 5, Campaigns: 4, BigShare: 0.3}, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// TestPool checks that the simulated traffic becomes valid events of the
+// kinds, sources and identifiers the collector produces, most of the large
+// campaign's in its days.
+func TestPool(t *testing.T) {
+	pool := testPool(t, 20_000)
+	if len(pool) < 15_000 || len(pool) > 25_000 {
+		t.Fatalf("pool has %d events, want about 20000", len(pool))
+	}
+	kinds := map[admeter.Kind]int{}
+	var users, cookies, imps, batch, corrected, big, inRange int
+	end := benchStart.AddDate(0, 0, 5)
+	for i := range pool {
+		e := &pool[i]
+		if err := e.Validate(); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		kinds[e.Kind]++
+		if e.UserType != admeter.IDNone {
+			users++
+		}
+		if e.UserType == admeter.IDCookie {
+			cookies++
+		}
+		if e.ImpressionID != (admeter.Pseudonym{}) {
+			imps++
+		}
+		if e.Flags&admeter.FlagBatch != 0 {
+			batch++
+		}
+		if e.Flags&admeter.FlagTimeCorrected != 0 {
+			corrected++
+		}
+		if e.Campaign == benchCampaign {
+			big++
+			if !e.At.Before(benchStart) && e.At.Before(end) {
+				inRange++
+			}
+		}
+		if e.Received.Before(e.At.Add(-maxFuture)) {
+			t.Fatalf("event %d received %s before its time %s", i, e.Received, e.At)
+		}
+	}
+	n := len(pool)
+	for _, c := range []struct {
+		name     string
+		got      int
+		min, max float64 // shares of the pool
+	}{
+		{"impressions", kinds[admeter.KindImpression], 0.8, 1},
+		{"clicks", kinds[admeter.KindClick], 0.001, 0.05},
+		{"served", kinds[admeter.KindServed], 0.005, 0.1},
+		{"with a user", users, 0.8, 1},
+		{"cookie users", cookies, 0.01, 0.2},
+		{"impression ids", imps, 0.1, 0.8},
+		{"batch", batch, 0.02, 0.3},
+		{"large campaign", big, 0.2, 0.4},
+	} {
+		if share := float64(c.got) / float64(n); share < c.min || share > c.max {
+			t.Errorf("%s: %d of %d (%.3f), want a share in [%.3f, %.3f]", c.name, c.got, n, share, c.min, c.max)
+		}
+	}
+	if corrected == 0 || corrected > n/10 {
+		t.Errorf("%d time-corrected events of %d, want a few", corrected, n)
+	}
+	if inRange < big*9/10 {
+		t.Errorf("%d of the large campaign's %d events in its days", inRange, big)
+	}
+}
+
+// TestReplicate checks that copies keep the pool's shape with their own
+// users and impression ids.
+func TestReplicate(t *testing.T) {
+	pool := testPool(t, 5_000)
+	p := uint64(len(pool))
+	var e0, e1, f1 admeter.Event
+	users := map[admeter.Pseudonym]admeter.Pseudonym{} // copy 0 user → copy 1 user
+	for i := range p {
+		replicate(&e0, pool, i)
+		if e0.User != pool[i].User || !e0.At.Equal(pool[i].At) {
+			t.Fatalf("copy 0 of event %d differs from the pool", i)
+		}
+		replicate(&e1, pool, p+i)
+		replicate(&f1, pool, 2*p+i)
+		if e0.User == (admeter.Pseudonym{}) {
+			if e1.User != e0.User {
+				t.Fatalf("event %d: an anonymous event got a user", i)
+			}
+			continue
+		}
+		if e1.User == e0.User || f1.User == e1.User {
+			t.Fatalf("event %d: copies share a user", i)
+		}
+		if u, ok := users[e0.User]; ok && u != e1.User {
+			t.Fatalf("event %d: one user of copy 0 became two of copy 1", i)
+		}
+		users[e0.User] = e1.User
+		if e0.ImpressionID != (admeter.Pseudonym{}) && e1.ImpressionID == e0.ImpressionID {
+			t.Fatalf("event %d: copies share an impression id", i)
+		}
+		if d := e1.At.Sub(e0.At); d < 0 || d >= 10*time.Minute || e1.Received.Sub(e0.Received) != d {
+			t.Fatalf("event %d: copy 1 moved by %s", i, d)
+		}
+	}
+}
+
+// TestRun runs the whole benchmark on a small store twice: the first run
+// builds the file, the second reuses it. measureDirect fails if the SQL
+// rebuilt in sql.go does not give the store's answers.
+func TestRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "store.duckdb")
+	args := []string{"--file", file, "--events", "60000", "--pool", "25000", "--batch", "7000", "--runs", "1", "--campaigns", "3"}
+	for i, want := range []string{"inserting 60000 more from offset 0", "reusing it"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, &out); err != nil {
+			t.Fatalf("run %d: %v\n%s", i, err, out.String())
+		}
+		s := out.String()
+		for _, w := range []string{want, "| A / B, median", "| Daily (rollups), 30 days", "| peak RSS during reports"} {
+			if !strings.Contains(s, w) {
+				t.Errorf("run %d: output lacks %q:\n%s", i, w, s)
+			}
+		}
+		if strings.Contains(s, "reach 0 |") {
+			t.Errorf("run %d: the campaign has no reach:\n%s", i, s)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3}, 3},
+		{[]time.Duration{5, 1, 3}, 3},
+		{[]time.Duration{4, 1, 3, 2}, 2},
+	} {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -107,6 +107,13 @@ type Config struct {
 	// Web is the share of devices that are web browsers, identified only by
 	// admeter's first-party cookie.
 	Web float64
+	// OptOut is the share of web browsers that keep cookies which opt out
+	// of measurement midway: each gets an opt-out time within [Start, End),
+	// and its requests from then on carry the opt-out cookie, so the
+	// collector drops their events. Browsers that refuse third-party
+	// cookies cannot carry it. App devices do not opt out (that needs the
+	// opt-out API).
+	OptOut float64
 	// CTR is the mean click-through rate; placements vary around it.
 	CTR float64
 	// Retries is the share of SDK impressions sent again with the same vf
@@ -139,6 +146,7 @@ func DefaultConfig() Config {
 		Devices:       10_000,
 		MeanFrequency: 3,
 		Web:           0.08,
+		OptOut:        0.02,
 		CTR:           0.01,
 		Retries:       0.02,
 		Served:        0.10,
@@ -178,7 +186,7 @@ func (c *Config) validate() error {
 		name string
 		v    float64
 	}{
-		{"web", c.Web}, {"ctr", c.CTR}, {"retries", c.Retries}, {"served", c.Served},
+		{"web", c.Web}, {"opt-out", c.OptOut}, {"ctr", c.CTR}, {"retries", c.Retries}, {"served", c.Served},
 		{"late arrival", c.LateArrival}, {"too late", c.TooLate}, {"batch fraction", c.BatchFraction},
 	} {
 		if !(f.v >= 0 && f.v <= 1) {

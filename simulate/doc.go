@@ -8,7 +8,8 @@
 // order, that media platforms and the MMA SDK would send for a set of
 // campaigns — heavy-tailed exposure per user, a diurnal curve in
 // Asia/Shanghai time, clicks, br=0 pings, SDK retries with the same vf, late
-// arrivals, and injected invalid traffic of known kinds. A [Sender] sends a
+// arrivals, browsers that opt out midway (the opt-out cookie), and injected
+// invalid traffic of known kinds. A [Sender] sends a
 // plan over kept-alive connections at a bounded rate, returning cookies the
 // way browsers do. A [Tally] counts what was delivered exactly as the server
 // counts it, giving the [Truth]: per campaign, placement and day the

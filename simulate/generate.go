@@ -40,6 +40,7 @@ const (
 	evTooLate                   // mt older than 7 days: the collector uses its receive time
 	evMillis                    // mt sent in milliseconds
 	evBatch                     // sent through the batch API
+	evOptOut                    // sent with the opt-out cookie: the collector drops it
 )
 
 // event is one simulated event: what the truth needs and what the request
@@ -69,6 +70,9 @@ type Generator struct {
 	// which a window's share of cfg.Impressions is measured.
 	spanWeight float64
 	serial     uint64 // numbers the users of cookie-less browsers
+	// optOut holds, for each browser that opts out, when it does (Unix
+	// nanoseconds): its requests from then on carry the opt-out cookie.
+	optOut map[int32]int64
 }
 
 // layout is the campaigns and placements of a Generator, shared by its
@@ -129,7 +133,32 @@ func NewGenerator(cfg Config) (*Generator, error) {
 	rng := rand.New(rand.NewPCG(g.seed, 0x706f70756c6174)) // "populat"
 	g.pop = newPopulation(rng, cfg.Devices, cfg.Web, ivtEvents)
 	g.spanWeight = diurnalWeight(cfg.Start, cfg.End)
+	g.optOut = optOutTimes(g.pop, cfg.OptOut, cfg.Start, cfg.End, g.seed)
 	return g, nil
+}
+
+// optOutTimes picks the browsers that opt out, a share of those that keep
+// cookies, and when each does, uniformly within [start, end). It draws from
+// a hash of the seed and the device rather than from the plan's random
+// stream, so that the rest of the traffic does not depend on share.
+func optOutTimes(pop *population, share float64, start, end time.Time, seed uint64) map[int32]int64 {
+	out := map[int32]int64{}
+	if share <= 0 {
+		return out
+	}
+	span := uint64(end.Sub(start))
+	for d := range pop.nNormal {
+		dev := &pop.devices[d]
+		if dev.class != classWeb || dev.flags&flagCookies == 0 {
+			continue
+		}
+		h := mix64(seed ^ 0x6f70742d6f7574 ^ uint64(d)) // "opt-out"
+		if float64(h>>11)/(1<<53) >= share {
+			continue
+		}
+		out[int32(d)] = start.UnixNano() + int64(mix64(h)%span)
+	}
+	return out
 }
 
 func newLayout(cs []Campaign, seed uint64) (*layout, error) {
@@ -490,6 +519,9 @@ func (b *builder) plan(start, end time.Time) *Plan {
 	}
 	size := max(1, b.g.cfg.BatchSize)
 	for _, e := range b.out {
+		if t, ok := b.g.optOut[e.ev.dev]; ok && e.at >= t {
+			e.ev.flags |= evOptOut
+		}
 		if e.ev.flags&evBatch != 0 {
 			batch = append(batch, e.ev)
 			if len(batch) == size {

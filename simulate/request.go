@@ -42,6 +42,10 @@ type Request struct {
 	// Cookies is set when the device is a browser that keeps cookies: the
 	// sender must return the cookies the server set on its earlier answers.
 	Cookies bool
+	// OptOut is set when the browser has opted out of measurement: the
+	// sender must send the opt-out cookie (admeter_optout=1) along with
+	// its id cookie. The collector drops the request's events.
+	OptOut bool
 	// Events is how many events the request carries.
 	Events int
 
@@ -80,6 +84,7 @@ func (w *writer) urlRequest(ev *event, first int32) Request {
 		UserAgent: userAgent(g, dev, pl),
 		Device:    ev.dev,
 		Cookies:   dev.class == classWeb && dev.flags&flagCookies != 0,
+		OptOut:    ev.flags&evOptOut != 0,
 		Events:    1,
 		first:     first,
 	}

@@ -32,13 +32,16 @@ type SenderConfig struct {
 	// CookieName is the server's browser id cookie, returned by browsers
 	// that keep cookies.
 	CookieName string
+	// OptOutCookieName is the server's opt-out cookie, sent (with the value
+	// 1) by browsers that have opted out.
+	OptOutCookieName string
 	// Now is the clock; tests pin it.
 	Now func() time.Time
 }
 
 // DefaultSenderConfig returns eight connections at no rate limit.
 func DefaultSenderConfig() SenderConfig {
-	return SenderConfig{Concurrency: 8, Timeout: 10 * time.Second, CookieName: "admeter_uid", Now: time.Now}
+	return SenderConfig{Concurrency: 8, Timeout: 10 * time.Second, CookieName: "admeter_uid", OptOutCookieName: "admeter_optout", Now: time.Now}
 }
 
 // Sender sends plans to a server over kept-alive connections, returning
@@ -75,6 +78,9 @@ func NewSender(target string, cfg SenderConfig, logger *slog.Logger) (*Sender, e
 	}
 	if cfg.CookieName == "" {
 		cfg.CookieName = "admeter_uid"
+	}
+	if cfg.OptOutCookieName == "" {
+		cfg.OptOutCookieName = "admeter_optout"
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -289,8 +295,11 @@ func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *w
 	}
 	if r.Cookies {
 		if v, ok := jar[r.Device]; ok {
-			req.Header.Set("Cookie", s.cfg.CookieName+"="+v)
+			req.AddCookie(&http.Cookie{Name: s.cfg.CookieName, Value: v})
 		}
+	}
+	if r.OptOut {
+		req.AddCookie(&http.Cookie{Name: s.cfg.OptOutCookieName, Value: "1"})
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

@@ -24,6 +24,7 @@ type fakeCollector struct {
 	issued   int
 	returned int
 	events   int
+	optedOut []string // targets of requests with the opt-out cookie
 	next     atomic.Int64
 	fail     func(r *http.Request) bool
 }
@@ -38,6 +39,9 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.targets = append(f.targets, r.RequestURI)
 	f.uas[r.UserAgent()]++
+	if c, err := r.Cookie("admeter_optout"); err == nil && c.Value == "1" {
+		f.optedOut = append(f.optedOut, r.RequestURI)
+	}
 	if _, err := r.Cookie("admeter_uid"); err == nil {
 		f.returned++
 	} else {

@@ -110,6 +110,10 @@ type Traffic struct {
 	Late          int64 `json:"late"`
 	TimeCorrected int64 `json:"time_corrected"`
 	NoTime        int64 `json:"no_time"`
+	// OptedOut events carried the opt-out cookie: they are sent (and in
+	// the counts above) but the collector drops them, so the campaigns'
+	// counts leave them out.
+	OptedOut int64 `json:"opted_out"`
 	// Undelivered events were not acknowledged by the server and are left
 	// out of every count.
 	Undelivered int64 `json:"undelivered"`
@@ -264,7 +268,7 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 			continue
 		}
 		for _, ev := range p.eventsOf(i) {
-			if ev.vf == 0 {
+			if ev.vf == 0 || ev.flags&evOptOut != 0 {
 				continue
 			}
 			k, eff := vfKey{ev.place, ev.kind, ev.vf}, effective(&ev, at)
@@ -283,8 +287,12 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 		t.traffic.Requests++
 		for j := range evs {
 			ev := &evs[j]
-			eff := effective(ev, at)
 			t.traffic.add(ev, at)
+			if ev.flags&evOptOut != 0 {
+				t.traffic.OptedOut++
+				continue // the collector drops it
+			}
+			eff := effective(ev, at)
 			if ev.vf != 0 {
 				k := vfKey{ev.place, ev.kind, ev.vf}
 				if cur, ok := first[k]; !ok || cur != eff {

@@ -19,8 +19,9 @@ import (
 // placements, devices seen 1…20+ times over several days, raw and MD5 forms
 // of the same identifiers, retried impression ids, br=0 pings, unreplaced
 // macros, late and time-corrected events, invalid traffic, batch and pixel
-// traffic, cookie-keyed browsers) through the real wiring, and asserts that
-// every number of the report and frequency APIs equals the truth exactly.
+// traffic, cookie-keyed browsers, browsers that opt out midway) through the
+// real wiring, and asserts that every number of the report and frequency
+// APIs equals the truth exactly.
 func TestReportAccuracy(t *testing.T) {
 	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval" })
 	token, shanghai := setupCampaign(t, base, m.Config.DataDir, 3)
@@ -38,7 +39,7 @@ func TestReportAccuracy(t *testing.T) {
 	defer cancel()
 	if err := (&SimulateCommand{Stdout: &out}).Run(ctx, []string{
 		"--target", base, "--token", token, "--campaign", shanghai.ID + "," + newYork.ID, "--rate", "0",
-		"--devices", "900", "--seed", "20261128", "--ivt", "0.08", "--batch", "0.2", "--web", "0.2", "--days", "5",
+		"--devices", "900", "--seed", "20261128", "--ivt", "0.08", "--batch", "0.2", "--web", "0.2", "--optout", "0.05", "--days", "5",
 		"--truth", truthPath,
 	}); err != nil {
 		t.Fatalf("simulate: %v\n%s", err, out.String())
@@ -51,7 +52,7 @@ func TestReportAccuracy(t *testing.T) {
 	if err := json.Unmarshal(b, &tr); err != nil {
 		t.Fatal(err)
 	}
-	if len(tr.Campaigns) != 2 || tr.Traffic.Retries == 0 || tr.Traffic.Served == 0 || tr.Traffic.TimeCorrected == 0 {
+	if len(tr.Campaigns) != 2 || tr.Traffic.Retries == 0 || tr.Traffic.Served == 0 || tr.Traffic.TimeCorrected == 0 || tr.Traffic.OptedOut == 0 {
 		t.Fatalf("the simulated traffic lacks the cases under test: %+v", tr.Traffic)
 	}
 

@@ -28,7 +28,7 @@ type SimulateCommand struct {
 // simulateOptions are the flags of "admeter simulate".
 type simulateOptions struct {
 	target, token, campaigns, truth string
-	rate, ivt, batch, web           float64
+	rate, ivt, batch, web, optOut   float64
 	duration                        time.Duration
 	devices, days, concurrency      int
 	seed                            int64
@@ -44,7 +44,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, concurrency: 8}
+	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, optOut: simulate.DefaultConfig().OptOut, concurrency: 8}
 	fs := newFlagSet("simulate", "Send realistic simulated traffic (monitoring URLs and the batch API) for existing campaigns to a running server,\n"+
 		"and write the ground truth of what was delivered: per campaign, placement and day the impressions, clicks,\n"+
 		"unique users and frequency the server should report, and the invalid traffic injected, by kind.\n"+
@@ -60,6 +60,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.ivt, "ivt", o.ivt, "share of invalid traffic to inject, spread over every kind (0.05 = 5%)")
 	fs.Float64Var(&o.batch, "batch", o.batch, "share of app events sent through POST /v1/events")
 	fs.Float64Var(&o.web, "web", o.web, "share of devices that are web browsers (cookie only)")
+	fs.Float64Var(&o.optOut, "optout", o.optOut, "share of cookie-keeping browsers that opt out midway: from then on they send the opt-out cookie and the server drops their events")
 	fs.IntVar(&o.days, "days", o.days, "event times span the last N days (1–6)")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "requests in flight")
 	if err := parseFlags(fs, args); err != nil {
@@ -89,7 +90,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	cfg.Start, cfg.End = now.Add(-time.Duration(o.days)*24*time.Hour), now
 	cfg.Campaigns = campaigns
 	cfg.Devices = o.devices
-	cfg.BatchFraction, cfg.Web = o.batch, o.web
+	cfg.BatchFraction, cfg.Web, cfg.OptOut = o.batch, o.web, o.optOut
 	if o.ivt > 0 {
 		cfg.IVT = simulate.UniformIVT(o.ivt)
 	}
@@ -234,7 +235,7 @@ func (o *simulateOptions) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}} {
+	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}, {"--optout", o.optOut}} {
 		if !(f.v >= 0 && f.v <= 1) {
 			problems = append(problems, fmt.Sprintf("%s must be between 0 and 1, not %v", f.name, f.v))
 		}

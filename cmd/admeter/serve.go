@@ -382,7 +382,7 @@ func (m *Main) Open(ctx context.Context) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          httpErrorLog(logger),
 	}
 
 	pollCtx, cancel := context.WithCancel(context.Background())

@@ -44,13 +44,7 @@ func MustRunMain(tb testing.TB, mod func(*ServeConfig)) (*Main, string) {
 		_ = m.Close()
 		tb.Fatalf("open: %v", err)
 	}
-	closed := false
-	tb.Cleanup(func() {
-		if !closed {
-			_ = m.Close()
-		}
-	})
-	_ = closed
+	tb.Cleanup(func() { _ = m.Close() }) // Close is idempotent; tests may close first
 	return m, "http://" + m.Addr()
 }
 

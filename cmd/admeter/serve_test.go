@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -322,7 +321,6 @@ func TestBrowserCookie(t *testing.T) {
 	if events[0].OS != admeter.OSWindows || events[0].DeviceType != admeter.DeviceDesktop || events[0].Browser != "Chrome" {
 		t.Errorf("UA not parsed: %v %v %q", events[0].OS, events[0].DeviceType, events[0].Browser)
 	}
-	_ = hex.EncodeToString
 }
 
 func TestServeConfigValidate(t *testing.T) {

@@ -96,8 +96,11 @@ func (db *DB) findTenant(ctx context.Context, where string, args ...any) (*admet
 
 // wrap returns an application error (*admeter.Error) as it is, so that its
 // code and message reach the caller unchanged, and prefixes any other error
-// with op.
+// with op. A nil error stays nil.
 func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var e *admeter.Error
 	if errors.As(err, &e) {
 		return e

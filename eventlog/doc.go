@@ -86,10 +86,26 @@
 // follows the writer into the active segment and across rollovers; [Reader.Next]
 // blocks until a record is available, [Reader.TryNext] does not.
 //
+// # Removal
+//
+// Raw events must not outlive their retention, nor a deletion request, once
+// they are in the analytical store. [Log.RemoveBefore] removes, oldest first,
+// the closed segments all of whose records lie below an offset (the ingest
+// checkpoint, say), and fsyncs the directory; the active segment is never
+// removed. [Log.Roll] closes the active segment early, if it holds any
+// record, so that after a deletion request everything loaded so far can be
+// removed: Roll, then RemoveBefore([Log.NextOffset]) leaves only an empty
+// active segment. Since segment names carry their first offset, a log
+// reopened after removal starts at the first remaining segment
+// ([Log.FirstOffset]) and offsets are never reused. A Reader that has a
+// removed segment open reads it to its end; one that needs a removed record
+// gets an error wrapping [ErrRemoved] and resumes at FirstOffset.
+//
 // # Metrics
 //
 // Registered on the Registerer given to Open, as admeter_eventlog_*:
 // records_appended_total, bytes_appended_total (record headers included),
 // fsync_duration_seconds, batch_records (records per group commit),
-// segments, torn_tail_truncations_total and next_offset.
+// segments, segments_removed_total, torn_tail_truncations_total and
+// next_offset.
 package eventlog

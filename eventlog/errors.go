@@ -14,10 +14,14 @@ var (
 	// Options.MaxBatchBytes.
 	ErrTooLarge = errors.New("eventlog: records too large")
 
-	// ErrOutOfRange is returned by NewReader, and by a Reader, for an offset
-	// below FirstOffset (already deleted by TruncateBefore) or above
+	// ErrOutOfRange is returned by NewReader for an offset above
 	// NextOffset.
 	ErrOutOfRange = errors.New("eventlog: offset out of range")
+
+	// ErrRemoved is returned, wrapped, by NewReader, and by a Reader, for an
+	// offset below FirstOffset: the segment that held it was removed by
+	// RemoveBefore. A consumer that meets it resumes at FirstOffset.
+	ErrRemoved = errors.New("eventlog: records removed")
 
 	// ErrNoRecord is returned by Reader.TryNext when no record is available
 	// yet.

@@ -111,6 +111,7 @@ type batch struct {
 	buf     []byte // framed records
 	records int
 	sync    bool // fdatasync even in FsyncInterval mode (Sync was called)
+	roll    bool // start a new segment before writing, if the active one holds records (Roll was called)
 
 	// Set by the token holder before done is closed.
 	first uint64
@@ -142,6 +143,9 @@ type Log struct {
 	next   uint64        // offset of the next record to write
 	frame  []byte        // framing buffer of the Appends that commit themselves
 	writes atomic.Uint64 // successful writes, for the FsyncInterval syncer
+
+	// removing serialises RemoveBefore calls; it is taken before mu.
+	removing sync.Mutex
 
 	mu sync.Mutex
 	// busy is the commit token: only its holder writes to the active
@@ -385,7 +389,7 @@ func (l *Log) appendInline(recs [][]byte) (uint64, error) {
 	for i, r := range recs {
 		buf = appendRecord(buf, r, i < len(recs)-1)
 	}
-	first, err := l.commit(buf, len(recs), false)
+	first, err := l.commit(buf, len(recs), false, false)
 	if cap(buf) <= maxFrameBuf {
 		l.frame = buf[:0]
 	} else {
@@ -483,7 +487,7 @@ func (l *Log) commitPending(limit int) {
 		if sticky != nil {
 			b.err = sticky
 		} else {
-			b.first, b.err = l.commit(b.buf, b.records, b.sync)
+			b.first, b.err = l.commit(b.buf, b.records, b.sync, b.roll)
 		}
 		l.mu.Lock()
 		if b.err == nil {
@@ -537,14 +541,14 @@ func (l *Log) publishLocked() {
 }
 
 // commit writes buf, holding records framed records, to the active segment
-// (rolling over first if it would not fit) and fdatasyncs it if the mode or
-// sync requires. It returns the offset of the first record. A failed write
-// is truncated away and fails only this commit; a failed fdatasync or
-// rollover makes the log fail. The caller must hold the commit token and
-// publish the records to readers.
-func (l *Log) commit(buf []byte, records int, sync bool) (first uint64, err error) {
+// (rolling over first if it would not fit, or if roll is set) and fdatasyncs
+// it if the mode or sync requires. It returns the offset of the first
+// record. A failed write is truncated away and fails only this commit; a
+// failed fdatasync or rollover makes the log fail. The caller must hold the
+// commit token and publish the records to readers.
+func (l *Log) commit(buf []byte, records int, sync, roll bool) (first uint64, err error) {
 	n := int64(len(buf))
-	if n > 0 && l.size+n > l.opts.SegmentSize && l.size > segmentHeaderSize {
+	if l.size > segmentHeaderSize && (roll || n > 0 && l.size+n > l.opts.SegmentSize) {
 		if err := l.rollover(); err != nil {
 			return 0, l.fail(err)
 		}
@@ -561,7 +565,7 @@ func (l *Log) commit(buf []byte, records int, sync bool) (first uint64, err erro
 		}
 		l.writes.Add(1)
 	}
-	if l.opts.Fsync == FsyncAlways || sync {
+	if l.opts.Fsync == FsyncAlways && n > 0 || sync {
 		if err := l.sync(l.f); err != nil {
 			// The kernel may have dropped the dirty pages; nothing written
 			// from now on could be trusted to be durable.
@@ -602,9 +606,8 @@ func (l *Log) rollover() error {
 	l.mu.Lock()
 	l.segs = append(l.segs, l.next)
 	l.visiblePos = l.size
-	nsegs := len(l.segs)
+	l.metrics.segments.Set(float64(len(l.segs)))
 	l.mu.Unlock()
-	l.metrics.segments.Set(float64(nsegs))
 	return nil
 }
 
@@ -673,45 +676,6 @@ func (l *Log) NextOffset() uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.visibleOff
-}
-
-// FirstOffset returns the offset of the oldest retained record (equal to
-// NextOffset when the log holds no records).
-func (l *Log) FirstOffset() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.segs[0]
-}
-
-// TruncateBefore deletes the segments whose records all have offsets below
-// offset, oldest first. The active segment is never deleted, so records at or
-// above the active segment's first offset are kept whatever offset is.
-// Readers positioned in a deleted segment read it to its end.
-func (l *Log) TruncateBefore(offset uint64) error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return ErrClosed
-	}
-	var drop []uint64
-	for len(l.segs) > 1 && l.segs[1] <= offset {
-		drop = append(drop, l.segs[0])
-		l.segs = l.segs[1:]
-	}
-	nsegs := len(l.segs)
-	l.mu.Unlock()
-	if len(drop) == 0 {
-		return nil
-	}
-	l.metrics.segments.Set(float64(nsegs))
-	for _, first := range drop {
-		if err := os.Remove(filepath.Join(l.dir, segmentName(first))); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove segment: %w", err)
-		}
-	}
-	l.logger.Info("deleted event log segments", slog.String("dir", l.dir),
-		slog.Int("segments", len(drop)), slog.Uint64("first_offset", l.FirstOffset()))
-	return syncDir(l.dir)
 }
 
 // Verify reads every retained record and checks its checksum, and returns a

@@ -295,80 +295,6 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-func TestTruncateBefore(t *testing.T) {
-	dir := t.TempDir()
-	l := mustOpen(t, dir, Options{SegmentSize: 1024})
-	for i := range 60 {
-		mustAppend(t, l, payload(i))
-	}
-	segs := segments(t, dir)
-	if len(segs) < 4 {
-		t.Fatalf("got %d segments, want at least 4", len(segs))
-	}
-
-	// An offset inside segment 2 deletes segments 0 and 1 only.
-	if err := l.TruncateBefore(segs[2] + 1); err != nil {
-		t.Fatal(err)
-	}
-	if got := segments(t, dir); !slices.Equal(got, segs[2:]) {
-		t.Fatalf("segments after TruncateBefore = %v, want %v", got, segs[2:])
-	}
-	if got := l.FirstOffset(); got != segs[2] {
-		t.Errorf("FirstOffset = %d, want %d", got, segs[2])
-	}
-	if _, err := l.NewReader(segs[2] - 1); !errors.Is(err, ErrOutOfRange) {
-		t.Errorf("NewReader below FirstOffset: err = %v, want ErrOutOfRange", err)
-	}
-	if got := readAll(t, l, segs[2]); len(got) != 60-int(segs[2]) || !bytes.Equal(got[0], payload(int(segs[2]))) {
-		t.Errorf("read from FirstOffset: %d records", len(got))
-	}
-
-	// A reader inside a segment being deleted reads it to its end and then
-	// reports the gap.
-	r, err := l.NewReader(segs[2])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, _, err := r.TryNext(); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.TruncateBefore(segs[len(segs)-1]); err != nil {
-		t.Fatal(err)
-	}
-	for r.Offset() < segs[3] {
-		if _, _, err := r.TryNext(); err != nil {
-			t.Fatalf("reading deleted segment at %d: %v", r.Offset(), err)
-		}
-	}
-	if _, _, err := r.TryNext(); !errors.Is(err, ErrOutOfRange) {
-		t.Errorf("reading past deleted segment: err = %v, want ErrOutOfRange", err)
-	}
-
-	// The active segment is never deleted.
-	if err := l.TruncateBefore(1 << 62); err != nil {
-		t.Fatal(err)
-	}
-	if got := segments(t, dir); !slices.Equal(got, segs[len(segs)-1:]) {
-		t.Errorf("segments = %v, want only the active %d", got, segs[len(segs)-1])
-	}
-	if first := mustAppend(t, l, payload(60)); first != 60 {
-		t.Errorf("Append after truncation: first = %d, want 60", first)
-	}
-
-	// Reopen keeps the truncated start.
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	l = mustOpen(t, dir, Options{SegmentSize: 1024})
-	if got, want := l.FirstOffset(), segs[len(segs)-1]; got != want {
-		t.Errorf("FirstOffset after reopen = %d, want %d", got, want)
-	}
-	if got := l.NextOffset(); got != 61 {
-		t.Errorf("NextOffset after reopen = %d, want 61", got)
-	}
-}
-
 func TestClose(t *testing.T) {
 	l := mustOpen(t, t.TempDir(), Options{})
 	mustAppend(t, l, payload(1))
@@ -386,8 +312,11 @@ func TestClose(t *testing.T) {
 	if err := l.Sync(); !errors.Is(err, ErrClosed) {
 		t.Errorf("Sync after Close: err = %v, want ErrClosed", err)
 	}
-	if err := l.TruncateBefore(1); !errors.Is(err, ErrClosed) {
-		t.Errorf("TruncateBefore after Close: err = %v, want ErrClosed", err)
+	if _, err := l.RemoveBefore(1); !errors.Is(err, ErrClosed) {
+		t.Errorf("RemoveBefore after Close: err = %v, want ErrClosed", err)
+	}
+	if err := l.Roll(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Roll after Close: err = %v, want ErrClosed", err)
 	}
 	if err := l.Close(); !errors.Is(err, ErrClosed) {
 		t.Errorf("second Close: err = %v, want ErrClosed", err)
@@ -569,6 +498,7 @@ func TestMetrics(t *testing.T) {
 		"admeter_eventlog_segments":                    float64(len(segments(t, l.dir))),
 		"admeter_eventlog_batch_records_count":         20,
 		"admeter_eventlog_torn_tail_truncations_total": 0,
+		"admeter_eventlog_segments_removed_total":      0,
 	} {
 		if got := m[name]; got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

@@ -14,6 +14,7 @@ type metrics struct {
 	fsync       prometheus.Histogram
 	batch       prometheus.Histogram
 	segments    prometheus.Gauge
+	removed     prometheus.Counter
 	truncations prometheus.Counter
 	nextOffset  prometheus.Gauge
 
@@ -48,6 +49,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: ns, Subsystem: sub, Name: "segments",
 			Help: "Segment files in the event log.",
 		}),
+		removed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "segments_removed_total",
+			Help: "Segment files removed from the event log by RemoveBefore (retention and deletion requests).",
+		}),
 		truncations: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "torn_tail_truncations_total",
 			Help: "Torn or corrupt segment tails truncated while opening the event log.",
@@ -61,7 +66,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.records, m.bytes, m.fsync, m.batch, m.segments, m.truncations, m.nextOffset} {
+	for _, c := range []prometheus.Collector{m.records, m.bytes, m.fsync, m.batch, m.segments, m.removed, m.truncations, m.nextOffset} {
 		if err := reg.Register(c); err != nil {
 			m.unregister()
 			return nil, fmt.Errorf("register metrics: %w", err)

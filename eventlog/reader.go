@@ -32,6 +32,10 @@ type Reader struct {
 	pos      int64  // file position of the record at off
 	limit    int64  // bytes of f that may be read; -1 until stat'ed for a sealed segment
 	avail    uint64 // records below avail are visible
+	// toEOF is set when f's segment was removed, perhaps with the segments
+	// after it, before the Reader learnt where it ends: it is sealed, and
+	// ends where the file ends.
+	toEOF bool
 
 	buf    []byte // bytes of f starting at bufOff
 	bufOff int64
@@ -39,12 +43,16 @@ type Reader struct {
 
 // NewReader returns a Reader that starts at offset from, which must lie in
 // [FirstOffset, NextOffset]; reading from NextOffset waits for the next
-// Append. It returns ErrOutOfRange for any other offset.
+// Append. It returns an error wrapping ErrRemoved for an offset below
+// FirstOffset and ErrOutOfRange for one above NextOffset.
 func (l *Log) NewReader(from uint64) (*Reader, error) {
 	l.mu.Lock()
 	first, next := l.segs[0], l.visibleOff
 	l.mu.Unlock()
-	if from < first || from > next {
+	if from < first {
+		return nil, fmt.Errorf("new reader at %d: the log now starts at %d, earlier records were removed (resume at FirstOffset): %w", from, first, ErrRemoved)
+	}
+	if from > next {
 		return nil, fmt.Errorf("new reader at %d (log holds [%d, %d)): %w", from, first, next, ErrOutOfRange)
 	}
 	return &Reader{l: l, off: from}, nil
@@ -59,8 +67,10 @@ func (r *Reader) Offset() uint64 { return r.off }
 //
 // Next returns ctx.Err() if ctx is done first, ErrClosed once the Log is
 // closed and every visible record was returned, a *CorruptionError if the
-// record is damaged on disk, and an error wrapping ErrOutOfRange if the record
-// was deleted by TruncateBefore.
+// record is damaged on disk, and an error wrapping ErrRemoved if the record
+// was removed by RemoveBefore before the Reader opened its segment. A Reader
+// that has a segment open reads it to its end even if it is removed
+// meanwhile.
 func (r *Reader) Next(ctx context.Context) (rec []byte, offset uint64, err error) {
 	for {
 		if r.off < r.avail {
@@ -117,7 +127,7 @@ func (r *Reader) refresh() (<-chan struct{}, error) {
 	l := r.l
 	l.mu.Lock()
 	r.avail = l.visibleOff
-	if r.f != nil && r.segEnd == math.MaxUint64 {
+	if r.f != nil && r.segEnd == math.MaxUint64 && !r.toEOF {
 		r.updateSegmentLocked()
 	}
 	if r.off < r.avail {
@@ -141,27 +151,41 @@ func (r *Reader) refresh() (<-chan struct{}, error) {
 func (r *Reader) updateSegmentLocked() {
 	segs := r.l.segs
 	i := sort.Search(len(segs), func(i int) bool { return segs[i] > r.segFirst })
-	if i < len(segs) {
+	switch {
+	case i == 0:
+		// RemoveBefore removed the segment, and perhaps its successor:
+		// segs[0] need not be where it ends. Only sealed segments are
+		// removed, so it ends at the end of the file.
+		r.segEnd, r.limit, r.toEOF = math.MaxUint64, -1, true
+	case i < len(segs):
 		// Sealed: its successor exists, so the file will not change again.
 		r.segEnd, r.limit = segs[i], -1
-		return
+	default:
+		r.segEnd, r.limit = math.MaxUint64, r.l.visiblePos
 	}
-	r.segEnd, r.limit = math.MaxUint64, r.l.visiblePos
 }
 
 // read returns the record at r.off, which must be visible.
 func (r *Reader) read() ([]byte, uint64, error) {
-	for r.f == nil || r.off >= r.segEnd {
-		if err := r.openSegment(); err != nil {
-			return nil, 0, err
+	for {
+		if r.f == nil || r.off >= r.segEnd {
+			if err := r.openSegment(); err != nil {
+				return nil, 0, err
+			}
+			continue
 		}
-	}
-	if r.limit < 0 {
-		fi, err := r.f.Stat()
-		if err != nil {
-			return nil, 0, fmt.Errorf("stat segment: %w", err)
+		if r.limit < 0 {
+			fi, err := r.f.Stat()
+			if err != nil {
+				return nil, 0, fmt.Errorf("stat segment: %w", err)
+			}
+			r.limit = fi.Size()
 		}
-		r.limit = fi.Size()
+		if r.toEOF && r.pos >= r.limit {
+			r.segEnd = r.off // the removed segment ends here
+			continue
+		}
+		break
 	}
 	rec, err := r.record(true)
 	if err != nil {
@@ -190,6 +214,7 @@ func (r *Reader) openSegmentAt() error {
 		r.f = nil
 	}
 	r.buf, r.bufOff = r.buf[:0], 0
+	r.toEOF = false
 
 	l := r.l
 	l.mu.Lock()
@@ -198,11 +223,11 @@ func (r *Reader) openSegmentAt() error {
 	if i < 0 {
 		first := segs[0]
 		l.mu.Unlock()
-		return fmt.Errorf("read offset %d (first retained %d): %w", r.off, first, ErrOutOfRange)
+		return fmt.Errorf("read offset %d: the log now starts at %d, earlier records were removed (resume at FirstOffset): %w", r.off, first, ErrRemoved)
 	}
 	r.segFirst = segs[i]
 	r.path = filepath.Join(l.dir, segmentName(r.segFirst))
-	// Open under l.mu so that TruncateBefore cannot delete the file between
+	// Open under l.mu so that RemoveBefore cannot remove the file between
 	// the lookup and the open.
 	f, err := os.Open(r.path)
 	if err != nil {

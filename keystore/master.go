@@ -3,6 +3,7 @@ package keystore
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // MasterKeySize is the length in bytes of a master key: an AES-256 key.
@@ -195,4 +197,93 @@ func isText(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// RotateMaster re-encrypts the key store file at path under newMaster: every
+// live secret, the opt-out registry secret and the master key check are
+// sealed again with fresh nonces, and the file is replaced atomically. The
+// secrets themselves, version numbers and destroyed versions do not change,
+// so pseudonyms stay the same. A format-1 file is upgraded on the way, as
+// Open would.
+//
+// RotateMaster fails without changing the file if oldMaster does not open it
+// (an error wrapping ErrWrongMasterKey), if newMaster is not MasterKeySize
+// bytes or if it equals oldMaster. It never creates a key store.
+//
+// Every process that has the key store open keeps the secrets it loaded,
+// but its next Reload, Rotate or Destroy fails with ErrWrongMasterKey:
+// restart each of them with the new master key, and replace the old key
+// wherever it is kept (the master key file, the secret manager). A nil
+// logger discards.
+func RotateMaster(path string, oldMaster, newMaster []byte, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	oldSealer, err := newAEAD(oldMaster)
+	if err != nil {
+		return fmt.Errorf("rotate master key: old key: %w", err)
+	}
+	newSealer, err := newAEAD(newMaster)
+	if err != nil {
+		return fmt.Errorf("rotate master key: new key: %w", err)
+	}
+	if subtle.ConstantTimeCompare(oldMaster, newMaster) == 1 {
+		return errors.New("rotate master key: the new master key is the old one; generate a new one, e.g. with `openssl rand -base64 32`")
+	}
+
+	unlock, err := lockFile(path)
+	if err != nil {
+		return fmt.Errorf("rotate master key: %w", err)
+	}
+	defer unlock()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("rotate master key: read key store: %w", err)
+	}
+	c, err := decode(data, oldSealer)
+	if err != nil {
+		return fmt.Errorf("rotate master key: cannot decrypt key store %s with the old key: %w", path, err)
+	}
+	defer func() { c.wipe() }()
+	if c.optOut.secret == nil {
+		if err := addOptOut(newSealer, &c, time.Now()); err != nil {
+			return fmt.Errorf("rotate master key: %w", err)
+		}
+		logger.Info("upgraded key store file: added the opt-out registry secret",
+			"path", path, "from_format", 1, "to_format", formatVersion)
+	}
+	for i, k := range c.keys {
+		if k.destroyed() {
+			continue
+		}
+		if c.keys[i].sealed, err = seal(newSealer, k.sealed, k.secret); err != nil {
+			return fmt.Errorf("rotate master key: %w", err)
+		}
+	}
+	if c.optOut.sealed, err = seal(newSealer, c.optOut.sealed, c.optOut.secret); err != nil {
+		return fmt.Errorf("rotate master key: %w", err)
+	}
+	out, err := encode(newSealer, c)
+	if err != nil {
+		return fmt.Errorf("rotate master key: %w", err)
+	}
+	// Check the new file before it replaces the old: a mistake here would
+	// lose every secret.
+	check, err := decode(out, newSealer)
+	if err != nil {
+		return fmt.Errorf("rotate master key: the re-encrypted key store does not open: %w", err)
+	}
+	defer check.wipe()
+	if err := sameHistory(c, check); err != nil {
+		return fmt.Errorf("rotate master key: the re-encrypted key store differs from the old one: %w", err)
+	}
+	if !sameVersions(c.keys, check.keys) {
+		return errors.New("rotate master key: the re-encrypted key store lists other versions than the old one")
+	}
+	if err := writeFileAtomic(path, out); err != nil {
+		return fmt.Errorf("rotate master key: write key store: %w", err)
+	}
+	logger.Warn("rotated the master key of the key store: restart every admeter process that uses it with the new master key, and replace the old key wherever it is kept",
+		"path", path, "versions", len(c.keys))
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,8 +43,12 @@ func TestOpen_Create(t *testing.T) {
 		t.Fatal("secret is not 32 random bytes")
 	}
 	infos := s.Versions()
-	if len(infos) != 1 || infos[0].Version != 1 || !infos[0].Current || infos[0].Purpose != keystore.PurposePseudonym || infos[0].Created.IsZero() {
+	if len(infos) != 1 || infos[0].Version != 1 || !infos[0].Current || infos[0].Purpose != keystore.PurposePseudonym || infos[0].Created.IsZero() || !infos[0].Destroyed.IsZero() {
 		t.Fatalf("Versions() = %+v", infos)
+	}
+	optOut := s.OptOutSecret()
+	if len(optOut) != keystore.SecretSize || bytes.Equal(optOut, secret) {
+		t.Fatal("no opt-out registry secret of its own")
 	}
 
 	fi, err := os.Stat(path)
@@ -53,11 +58,12 @@ func TestOpen_Create(t *testing.T) {
 	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode = %04o, want 0600", fi.Mode().Perm())
 	}
-	assertOnlyFile(t, filepath.Dir(path), "keys.json")
+	assertFiles(t, filepath.Dir(path), "keys.json")
 
 	// Reopening gives the same secret.
-	v2, secret2 := MustOpen(t, path, master).Current()
-	if v2 != v || !bytes.Equal(secret2, secret) {
+	again := MustOpen(t, path, master)
+	v2, secret2 := again.Current()
+	if v2 != v || !bytes.Equal(secret2, secret) || !bytes.Equal(again.OptOutSecret(), optOut) {
 		t.Fatal("reopened store has another secret")
 	}
 }
@@ -149,7 +155,8 @@ func TestOpen_Garbage(t *testing.T) {
 	for _, tt := range []struct{ name, text string }{
 		{"Empty", ""},
 		{"NotJSON", "master=xyz"},
-		{"FutureFormat", `{"format": 2}`},
+		{"FutureFormat", `{"format": 3}`},
+		{"Format2WithoutCheck", `{"format": 2}`},
 		{"NoCheck", `{"format": 1, "keys": []}`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +230,7 @@ func TestRotate(t *testing.T) {
 	if _, err := s.Secret(0); !errors.Is(err, keystore.ErrUnknownVersion) {
 		t.Fatalf("Secret(0) err = %v, want ErrUnknownVersion", err)
 	}
-	assertOnlyFile(t, filepath.Dir(path), "keys.json")
+	assertFiles(t, filepath.Dir(path), "keys.json", "keys.json.lock")
 }
 
 func TestRotate_KeepsOtherProcessVersions(t *testing.T) {
@@ -290,26 +297,36 @@ func TestStore_NoSecretsOnDiskOrInText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Rotate(t.Context()); err != nil {
+	for range 2 {
+		if _, err := s.Rotate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secrets := [][]byte{s.OptOutSecret(), master}
+	for _, info := range s.Versions() {
+		secret, err := s.Secret(info.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets = append(secrets, secret)
+	}
+	if err := s.Destroy(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("store", "store", s)
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("store", "store", s)
 
 	file := mustRead(t, path)
-	text := []byte(fmt.Sprintf("%v %+v %#v %s", s, s, s, s))
-	for _, info := range s.Versions() {
-		secret, err := s.Secret(info.Version)
-		if err != nil {
-			t.Fatal(err)
-		}
+	text := []byte(fmt.Sprintf("%v %+v %#v %s %+v", s, s, s, s, s.Versions()))
+	for _, secret := range secrets {
 		assertNoKey(t, "key store file", file, secret)
 		assertNoKey(t, "String()", text, secret)
 		assertNoKey(t, "log", logs.Bytes(), secret)
 	}
-	assertNoKey(t, "key store file", file, master)
-	assertNoKey(t, "log", logs.Bytes(), master)
-	if !strings.Contains(string(text), "versions: 2") {
+	if !strings.Contains(string(text), "versions: 3, current: 3, destroyed: 1") {
 		t.Fatalf("String() = %s", text)
 	}
 }
@@ -409,19 +426,11 @@ func mustRead(tb testing.TB, path string) []byte {
 	return data
 }
 
-// assertOnlyFile fails unless dir holds exactly one entry, name: no
-// temporary file is left behind.
-func assertOnlyFile(tb testing.TB, dir, name string) {
+// assertFiles fails unless dir holds exactly the entries names, in sorted
+// order: no temporary file is left behind.
+func assertFiles(tb testing.TB, dir string, names ...string) {
 	tb.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(entries) != 1 || entries[0].Name() != name {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		tb.Fatalf("%s holds %v, want only %s", dir, names, name)
+	if got := listDir(tb, dir); !slices.Equal(got, names) {
+		tb.Fatalf("%s holds %v, want %v", dir, listDir(tb, dir), names)
 	}
 }

@@ -30,7 +30,13 @@ type Store interface {
 	Frequency(ctx context.Context, q FrequencyQuery) (*FrequencyResult, error)
 
 	// RefreshRollups recomputes the daily rollups of a campaign for the given
-	// local days (in the campaign's time zone) from the raw events.
+	// local days (in the campaign's time zone) from the raw events. A day
+	// that begins before the latest DeleteBefore cut is left as it is: its
+	// raw events are incomplete (or gone), so its rollup is the only
+	// complete count, and recomputing it would lose counts. A later event
+	// of such a day (a late arrival) is therefore in reports of raw events
+	// but not in the day's rollup. Returns EINVALID for a nil tz, an empty
+	// tenant or an empty campaign.
 	RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []Date) error
 
 	// Daily returns the daily rollup rows of a campaign, one per placement
@@ -38,12 +44,44 @@ type Store interface {
 	Daily(ctx context.Context, q DailyQuery) ([]DailyRow, error)
 
 	// DeleteBefore deletes every raw event whose event time is before t (UTC),
-	// for retention. Rollups are kept. It returns the number of events deleted.
+	// of every tenant, for retention. Rollups are kept, and from then on
+	// RefreshRollups leaves the days that begin before t alone (the store
+	// remembers the latest cut, across reopening). It returns the number of
+	// events deleted.
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// DeleteUsers deletes every raw event of a tenant whose user is one of
-	// users (an end user's deletion request). It returns the number deleted.
-	DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (int64, error)
+	// users (an end user's deletion request; zero pseudonyms are ignored),
+	// in one transaction. It returns how many events were deleted and, per
+	// campaign, the span of their event times: the caller refreshes the
+	// rollups of the local days from From through To in the campaign's
+	// zone (TimeSpan.Days) so that they stop counting the users. Rollups
+	// of days before the latest DeleteBefore cut are not refreshed (see
+	// RefreshRollups). Returns EINVALID for an empty tenant.
+	DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (Deleted, error)
+
+	// UserEvents returns every raw event of a tenant whose user is one of
+	// users (an end user's access request; zero pseudonyms are ignored),
+	// ordered by event time, then receive time: at most limit of them, and
+	// truncated is true when there are more (ask again with a larger limit,
+	// or answer the request in parts). The events carry every field of
+	// admeter.Event as stored: times in UTC to the millisecond, an OS or
+	// device type out of range as unknown. Events of another tenant are
+	// never returned, even under the same pseudonym. Returns EINVALID for an
+	// empty tenant or a limit below 1.
+	UserEvents(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym, limit int) (events []admeter.Event, truncated bool, err error)
+
+	// RawDays returns each UTC day that holds raw events, with the number
+	// of its events, in ascending order: what DeleteBefore would remove.
+	// It is an operator function: counts over every tenant, no event data.
+	RawDays(ctx context.Context) ([]DayCount, error)
+
+	// KeyVersions returns, for each pseudonymisation key version that raw
+	// events name (admeter.Event.KeyVersion), how many there are and the
+	// latest event time, in ascending order of version: a version that is
+	// absent has no raw event left and its key may be destroyed. It is an
+	// operator function: counts over every tenant, no event data.
+	KeyVersions(ctx context.Context) ([]KeyVersionUse, error)
 
 	// Close flushes and closes the store.
 	Close() error
@@ -194,4 +232,53 @@ type DailyRow struct {
 	Counts
 	AnonymousImpressions int64
 	AnonymousClicks      int64
+}
+
+// Deleted is what a DeleteUsers removed.
+type Deleted struct {
+	// Events is the number of raw events deleted.
+	Events int64
+	// Campaigns holds, for each campaign that lost events, the span of
+	// their event times; nil when nothing was deleted.
+	Campaigns map[admeter.CampaignID]TimeSpan
+}
+
+// TimeSpan is the closed range [From, To] of some events' times, in UTC.
+type TimeSpan struct {
+	From, To time.Time
+}
+
+// Days returns the local days in loc from the day of From through the day
+// of To, in order: the days whose rollups a change to those events
+// affects. It returns nil for the zero TimeSpan or a nil loc.
+func (s TimeSpan) Days(loc *time.Location) []Date {
+	if loc == nil || s.From.IsZero() || s.To.Before(s.From) {
+		return nil
+	}
+	last := DateOf(s.To.In(loc))
+	var days []Date
+	for d := DateOf(s.From.In(loc)); !last.Before(d); d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	return days
+}
+
+// DayCount is the number of raw events of one UTC day.
+type DayCount struct {
+	Day    Date
+	Events int64
+}
+
+// KeyVersionUse is what the raw events hold under one pseudonymisation key
+// version.
+type KeyVersionUse struct {
+	Version uint32
+	// Events is the number of raw events made under the version;
+	// Pseudonymous those of them with a user or an impression id (the
+	// others carry no pseudonym that the key could match).
+	Events       int64
+	Pseudonymous int64
+	// Latest is the latest event time of those events (UTC, to the
+	// millisecond).
+	Latest time.Time
 }

@@ -450,3 +450,97 @@ func BenchmarkDaily(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUserRights loads 30 UTC days of 100 000 generated events each
+// (3M events, 100 000 users, a few of them very active) and measures the
+// end-user and retention functions over every partition: UserEvents for
+// one ordinary user, ten users, the most active user (all of its events,
+// and its first 100), RawDays, KeyVersions, and last DeleteUsers of one
+// ordinary user (a different one each iteration).
+func BenchmarkUserRights(b *testing.B) {
+	const days, perDay = 30, 100_000
+	ctx := context.Background()
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	const users = 100_000
+	g := storetest.NewGenerator(3, storetest.GenConfig{Campaigns: 4, Placements: 20, Users: users,
+		Start: benchStart, Step: 24 * time.Hour / perDay})
+	batch := make([]admeter.Event, perDay)
+	for d := range days {
+		g.Fill(batch)
+		if err := db.Insert(ctx, batch, uint64(d+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := db.sqldb.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded %d events in %d partitions in %v", days*perDay, len(db.parts), time.Since(start))
+
+	// The generator's user n is RandomID(0x55, n); n = 1 is the most active.
+	user := func(n int) admeter.Pseudonym { return storetest.RandomID(0x55, n) }
+	ordinary := []admeter.Pseudonym{user(users / 2)}
+	var ten []admeter.Pseudonym
+	for i := range 10 {
+		ten = append(ten, user(users/3+i*997))
+	}
+	heavy := []admeter.Pseudonym{user(1)}
+	for _, tc := range []struct {
+		name  string
+		users []admeter.Pseudonym
+		limit int
+	}{
+		{"events/users=1", ordinary, 100_000},
+		{"events/users=10", ten, 100_000},
+		{"events/heavy", heavy, 100_000},
+		{"events/heavy-limit=100", heavy, 100},
+	} {
+		evs, _, err := db.UserEvents(ctx, storetest.DefaultTenant, tc.users, tc.limit)
+		if err != nil || len(evs) == 0 {
+			b.Fatalf("%s: %d events, %v", tc.name, len(evs), err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := db.UserEvents(ctx, storetest.DefaultTenant, tc.users, tc.limit); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(evs)), "events")
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+		})
+	}
+	b.Run("rawdays", func(b *testing.B) {
+		for b.Loop() {
+			if d, err := db.RawDays(ctx); err != nil || len(d) != days {
+				b.Fatalf("RawDays: %d days, %v", len(d), err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+	})
+	b.Run("keyversions", func(b *testing.B) {
+		for b.Loop() {
+			if v, err := db.KeyVersions(ctx); err != nil || len(v) != 1 {
+				b.Fatalf("KeyVersions: %v, %v", v, err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+	})
+	b.Run("delete/users=1", func(b *testing.B) {
+		n, deleted := users/4, int64(0)
+		for b.Loop() {
+			n++
+			d, err := db.DeleteUsers(ctx, storetest.DefaultTenant, []admeter.Pseudonym{user(n)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			deleted += d.Events
+		}
+		b.ReportMetric(float64(deleted)/float64(b.N), "events")
+		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
+	})
+}

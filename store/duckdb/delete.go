@@ -4,16 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
 )
 
 // DeleteBefore deletes every raw event before t: it drops the partitions of
 // whole UTC days before t and deletes rows only in the partition of t's own
-// day. Rollups are kept. It returns the number of events deleted.
+// day. Rollups are kept, and t is recorded (in the same transaction) as the
+// cut before which RefreshRollups leaves days alone, unless an earlier call
+// recorded a later one. It returns the number of events deleted.
 func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	cut := ceilMillis(t)
 	cutDay := int32(floorDiv(cut, msPerDay))
@@ -28,6 +33,7 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 			drop = append(drop, d)
 		}
 	}
+	retained := max(db.retainedBefore, cut)
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		n = 0
@@ -52,6 +58,11 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 			}
 			n += rows
 		}
+		if retained > db.retainedBefore {
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'retained_before'`, uint64(retained)); err != nil {
+				return fmt.Errorf("record retention cut: %w", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -60,44 +71,87 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	for _, d := range drop {
 		delete(db.parts, d)
 	}
+	db.retainedBefore = retained
 	if len(drop) > 0 || n > 0 {
 		db.logger.Info("events deleted for retention", "before", t.UTC().Format(time.RFC3339), "events", n, "partitions_dropped", len(drop))
 	}
 	return n, nil
 }
 
-// deleteUsersChunk is the number of users deleted by one statement.
+// deleteUsersChunk is the number of users one statement looks for.
 const deleteUsersChunk = 1000
 
-// DeleteUsers deletes every raw event of tenant whose user is one of users,
-// in every partition, in one transaction. It returns the number deleted.
-func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (int64, error) {
-	if tenant == "" {
-		return 0, invalid("a deletion needs a tenant")
-	}
+// userKeys returns the SQL literals of the non-zero users, without repeats,
+// in chunks of at most deleteUsersChunk.
+func userKeys(users []admeter.Pseudonym) [][]string {
+	seen := map[admeter.Pseudonym]bool{}
 	var keys []string
 	for _, u := range users {
-		if !u.IsZero() {
+		if !u.IsZero() && !seen[u] {
+			seen[u] = true
 			keys = append(keys, uuidLiteral(u))
 		}
 	}
+	return slices.Collect(slices.Chunk(keys, deleteUsersChunk))
+}
+
+// userWhere is the filter of one tenant's events of some users.
+func userWhere(tenant uint32, keys []string) string {
+	return fmt.Sprintf("tenant = %d AND user_key IN (%s)", tenant, strings.Join(keys, ", "))
+}
+
+// DeleteUsers deletes every raw event of tenant whose user is one of users,
+// in one transaction. For each chunk of users one query over every
+// partition finds the partitions and campaigns that hold their events, and
+// the span of those events' times; rows are then deleted only in those
+// partitions. It returns the number deleted and the spans.
+func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (store.Deleted, error) {
+	if tenant == "" {
+		return store.Deleted{}, invalid("a deletion needs a tenant")
+	}
+	chunks := userKeys(users)
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	if db.closed {
-		return 0, fmt.Errorf("delete user events: %w", errClosed)
+		return store.Deleted{}, fmt.Errorf("delete user events: %w", errClosed)
 	}
 	t, ok := db.dict.lookup(string(tenant))
-	if !ok || len(keys) == 0 {
-		return 0, nil
+	if !ok || len(chunks) == 0 || len(db.parts) == 0 {
+		return store.Deleted{}, nil
 	}
 	days := sortedDays(db.parts)
+	type span struct{ from, to int64 }
+	var spans map[uint32]span
 	var n int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		n = 0
-		for start := 0; start < len(keys); start += deleteUsersChunk {
-			list := strings.Join(keys[start:min(start+deleteUsersChunk, len(keys))], ", ")
-			for _, d := range days {
-				res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE tenant = %d AND user_key IN (%s)`, partitionName(d), t, list))
+		n, spans = 0, map[uint32]span{}
+		for _, keys := range chunks {
+			where := userWhere(t, keys)
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT part, campaign, min(ts), max(ts) FROM (%s) GROUP BY part, campaign`,
+				unionAll(days, "campaign, ts", where, true)))
+			if err != nil {
+				return fmt.Errorf("find user events: %w", err)
+			}
+			hit := map[int32]bool{}
+			for rows.Next() {
+				var part int32
+				var c uint32
+				var from, to int64
+				if err := rows.Scan(&part, &c, &from, &to); err != nil {
+					rows.Close()
+					return fmt.Errorf("find user events: %w", err)
+				}
+				hit[part] = true
+				if s, ok := spans[c]; ok {
+					from, to = min(from, s.from), max(to, s.to)
+				}
+				spans[c] = span{from, to}
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return fmt.Errorf("find user events: %w", err)
+			}
+			for _, d := range sortedDays(hit) {
+				res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, partitionName(d), where))
 				if err != nil {
 					return fmt.Errorf("delete from %s: %w", partitionName(d), err)
 				}
@@ -111,10 +165,31 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("delete user events: %w", err)
+		return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
 	}
-	db.logger.Info("user events deleted", "tenant", tenant, "users", len(keys), "events", n)
-	return n, nil
+	out := store.Deleted{Events: n}
+	if len(spans) > 0 {
+		ids := make([]uint32, 0, len(spans))
+		for c := range spans {
+			ids = append(ids, c)
+		}
+		out.Campaigns = make(map[admeter.CampaignID]store.TimeSpan, len(spans))
+		for i, name := range db.dict.labels(ids) {
+			s := spans[ids[i]]
+			out.Campaigns[admeter.CampaignID(name)] = store.TimeSpan{From: time.UnixMilli(s.from).UTC(), To: time.UnixMilli(s.to).UTC()}
+		}
+	}
+	db.logger.Info("user events deleted", "tenant", tenant, "users", countKeys(chunks), "events", n, "campaigns", len(spans))
+	return out, nil
+}
+
+// countKeys returns the number of keys in chunks.
+func countKeys(chunks [][]string) int {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	return n
 }
 
 // uuidLiteral returns p as a SQL UUID literal.

@@ -19,8 +19,12 @@
 //     an IPv6 /48 as its top 48 bits), lat and lon the area's grid, NULL
 //     when unknown.
 //
-// Table meta holds the schema version and the event-log offset; table
-// daily holds the rollups (tenant, campaign, placement, local day, counts).
+// Table meta holds the schema version, the event-log offset and the latest
+// retention cut (retained_before); table daily holds the rollups (tenant,
+// campaign, placement, local day, counts). Open runs the schema's CREATE
+// TABLE IF NOT EXISTS and INSERT … ON CONFLICT DO NOTHING on every file, so
+// a row added to meta (as retained_before was) appears in older files
+// without a migration step.
 //
 // # Writes
 //
@@ -33,8 +37,15 @@
 // list and the events of one snapshot and never part of a batch.
 //
 // DeleteBefore drops the partitions of whole days before the cut and
-// deletes rows only in the cut's own day; DeleteUsers deletes the users'
-// rows of one tenant in every partition.
+// deletes rows only in the cut's own day, and records the cut in meta in
+// the same transaction: RefreshRollups leaves the local days that begin
+// before it as they are, since their raw events are incomplete and their
+// rollups are the only complete count (a late event for such a day, or a
+// deletion request, would otherwise make the rollup count only what is
+// left). DeleteUsers first finds, with one query over every partition, the
+// partitions and campaigns holding the users' events of the tenant and the
+// span of their event times (returned for the caller to refresh rollups),
+// then deletes in those partitions only.
 //
 // # Queries
 //
@@ -60,4 +71,15 @@
 //
 // RefreshRollups computes the chosen days in one INSERT … SELECT, each day
 // deduplicated as if reported alone; Daily reads only the rollup table.
+//
+// UserEvents (an access copy) is one query over the UNION ALL of every
+// partition, filtered by tenant and user keys, ordered by event time and
+// receive time with a LIMIT of one more than asked (to tell whether there
+// are more); the rows are turned back into events with the dictionary. It
+// costs a scan of every partition's tenant and user_key columns: 20–60 ms
+// for one user over 30 days of 100 000 events on 2 cores, and about 4×
+// that for ten users, the IN over UUIDs being evaluated per row (a
+// semi-join against a list of keys is no faster); see BenchmarkUserRights.
+// RawDays counts each partition; KeyVersions aggregates every partition by
+// key_version.
 package duckdb

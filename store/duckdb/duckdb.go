@@ -66,13 +66,20 @@ func (o Options) withDefaults() Options {
 const schemaVersion = 1
 
 // schema creates the tables other than the day partitions of raw events
-// (see eventColumns).
+// (see eventColumns). Open runs it on every file, so a row or table added
+// here later (as retained_before was) appears in older files at their next
+// opening without a new schema version, as long as older programs can
+// ignore it.
+//
+// meta holds schema_version; offset, the event-log offset; and
+// retained_before, the latest DeleteBefore cut in Unix milliseconds (0 for
+// none), before which RefreshRollups leaves days alone.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 1), ('offset', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 1), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -109,7 +116,11 @@ type DB struct {
 	wconn  *sql.Conn
 	parts  map[int32]bool // committed partitions, by UTC day number
 	closed bool
-	ins    inserter
+	// retainedBefore is the latest DeleteBefore cut, Unix milliseconds:
+	// raw events before it are gone, so rollups of days that begin
+	// before it are no longer recomputed.
+	retainedBefore int64
+	ins            inserter
 	// afterAppend, if set, runs inside Insert's transaction after the
 	// events are appended and before the offset is recorded: tests inject
 	// faults with it.
@@ -191,6 +202,11 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("read offset: %w", err)
 	}
 	db.offset.Store(offset)
+	var retained uint64
+	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'retained_before'`).Scan(&retained); err != nil {
+		return fmt.Errorf("read retention cut: %w", err)
+	}
+	db.retainedBefore = int64(retained)
 
 	rows, err := conn.QueryContext(ctx, `SELECT id, s FROM strs ORDER BY id`)
 	if err != nil {

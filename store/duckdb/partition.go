@@ -179,3 +179,22 @@ func source(days []int32, ranges []msRange, cols, where string) (string, int) {
 	}
 	return b.String(), n
 }
+
+// unionAll returns a UNION ALL of cols from every partition in days,
+// filtered by where (nothing to select from when days is empty: callers
+// check). With part, each row also has its partition's day number as
+// column part.
+func unionAll(days []int32, cols, where string, part bool) string {
+	var b strings.Builder
+	for i, d := range days {
+		if i > 0 {
+			b.WriteString("\n\tUNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		if part {
+			fmt.Fprintf(&b, "%d AS part, ", d)
+		}
+		fmt.Fprintf(&b, "%s FROM %s WHERE %s", cols, partitionName(d), where)
+	}
+	return b.String()
+}

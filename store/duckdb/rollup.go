@@ -16,7 +16,9 @@ import (
 // given local days in tz from the raw events, in one transaction: each
 // day's rows are those of a report by placement over that day (impression
 // ids deduplicated within the day). A day without events loses its rows.
-// It returns EINVALID for a nil tz.
+// Days that begin before the latest DeleteBefore cut keep their rows as
+// they are: their raw events are incomplete. It returns EINVALID for a nil
+// tz or an empty tenant or campaign.
 func (db *DB) RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []store.Date) error {
 	switch {
 	case tz == nil:
@@ -30,7 +32,28 @@ func (db *DB) RefreshRollups(ctx context.Context, tenant admeter.TenantID, campa
 	for _, d := range days {
 		set[epochDay(d)] = true
 	}
-	nums := sortedDays(set)
+
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed {
+		return fmt.Errorf("refresh rollups: %w", errClosed)
+	}
+	var nums []int32
+	skipped := 0
+	for _, n := range sortedDays(set) {
+		if dateOfDay(int64(n)).In(tz).UnixMilli() < db.retainedBefore {
+			skipped++
+			continue
+		}
+		nums = append(nums, n)
+	}
+	if skipped > 0 {
+		db.logger.Info("rollups before the retention cut kept as they are", "tenant", tenant, "campaign", campaign, "days", skipped,
+			"cut", time.UnixMilli(db.retainedBefore).UTC().Format(time.RFC3339))
+	}
+	if len(nums) == 0 {
+		return nil
+	}
 	// Contiguous days make one time range.
 	var ranges []msRange
 	for i, n := range nums {
@@ -44,12 +67,6 @@ func (db *DB) RefreshRollups(ctx context.Context, tenant admeter.TenantID, campa
 	dayList := make([]string, len(nums))
 	for i, n := range nums {
 		dayList[i] = fmt.Sprint(n)
-	}
-
-	db.wmu.Lock()
-	defer db.wmu.Unlock()
-	if db.closed {
-		return fmt.Errorf("refresh rollups: %w", errClosed)
 	}
 	t, ok1 := db.dict.lookup(string(tenant))
 	c, ok2 := db.dict.lookup(string(campaign))

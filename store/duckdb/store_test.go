@@ -549,3 +549,62 @@ func TestMaterializedSource(t *testing.T) {
 		t.Errorf("materialized results differ:\n%+v\n%+v\n%+v\n%+v", r1.Total, r2.Total, f1, f2)
 	}
 }
+
+// TestRetentionCutOlderFile: a file written before the retention cut was
+// recorded gets it (as 0, no cut) at its next opening; DeleteBefore then
+// records it, and it is read back at the next opening.
+func TestRetentionCutOlderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.duckdb")
+	db, err := Open(path, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.Insert(t, db, 1, imp(utc("2026-03-01T10:00:00Z"), user(1)), imp(utc("2026-03-03T10:00:00Z"), user(2)))
+	if _, err := db.sqldb.Exec(`DELETE FROM meta WHERE key = 'retained_before'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cut := func(db *DB) (mem int64, stored uint64) {
+		t.Helper()
+		if err := db.sqldb.QueryRow(`SELECT value FROM meta WHERE key = 'retained_before'`).Scan(&stored); err != nil {
+			t.Fatalf("read retained_before: %v", err)
+		}
+		return db.retainedBefore, stored
+	}
+	db = mustOpen(t, path)
+	if mem, stored := cut(db); mem != 0 || stored != 0 {
+		t.Fatalf("cut after opening an older file: %d in memory, %d stored; want 0", mem, stored)
+	}
+	at := utc("2026-03-02T12:00:00.0005Z")
+	if n, err := db.DeleteBefore(context.Background(), at); err != nil || n != 1 {
+		t.Fatalf("DeleteBefore = %d, %v; want 1", n, err)
+	}
+	want := at.UnixMilli() + 1 // rounded up, as the deletion
+	if mem, stored := cut(db); mem != want || stored != uint64(want) {
+		t.Fatalf("cut after DeleteBefore: %d in memory, %d stored; want %d", mem, stored, want)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpen(t, path)
+	if mem, _ := cut(db); mem != want {
+		t.Fatalf("cut after reopening: %d, want %d", mem, want)
+	}
+}
+
+// TestNetBlockRoundTrip: every kind of network block survives the net
+// column and comes back from UserEvents as it went in.
+func TestNetBlockRoundTrip(t *testing.T) {
+	for _, s := range []string{"203.0.113.77", "0.0.0.0", "255.255.255.255", "::ffff:10.1.2.3", "2001:db8:1234:5678::1", "::1", "ffff:ffff:ffff::"} {
+		b := admeter.BlockOf(netip.MustParseAddr(s))
+		v, ok := netValue(b).(int64)
+		if !ok {
+			t.Fatalf("%s: netValue = %v", s, netValue(b))
+		}
+		if got := blockOf(v); got != b {
+			t.Errorf("%s: %s → %d → %s", s, b, v, got)
+		}
+	}
+}

@@ -93,6 +93,10 @@ func OS(o admeter.OS) Opt { return func(e *admeter.Event) { e.OS = o } }
 // Device sets the event's device type.
 func Device(d admeter.DeviceType) Opt { return func(e *admeter.Event) { e.DeviceType = d } }
 
+// KeyVersion sets the version of the key the event's pseudonyms were made
+// with (1 by default).
+func KeyVersion(v uint32) Opt { return func(e *admeter.Event) { e.KeyVersion = v } }
+
 // Received sets the event's receive time.
 func Received(t time.Time) Opt { return func(e *admeter.Event) { e.Received = t.UTC() } }
 

@@ -2,6 +2,10 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,30 +55,68 @@ func testDeleteBefore(t *testing.T, s store.Store) {
 }
 
 // testDeleteUsers: a deletion request removes the tenant's events of those
-// users on every day, and nothing of other tenants or users.
+// users on every day, and nothing of other tenants or users; it reports
+// the count and each campaign's span of event times.
 func testDeleteUsers(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	day1, day2 := utc("2026-03-01T10:00:00Z"), utc("2026-03-05T10:00:00Z")
+	day1, day2 := utc("2026-03-01T10:00:00Z"), utc("2026-03-05T10:00:00.250Z")
 	Insert(t, s, 1,
 		Imp(day1, User(1)), Imp(day2, User(1)), Click(day2, User(1)),
 		Imp(day1, User(2)), Imp(day2),
 		Imp(day1, User(1), Tenant("t2")), Imp(day2, User(1), Tenant("t2")),
 	)
-	n, err := s.DeleteUsers(ctx, DefaultTenant, []admeter.Pseudonym{UserID(1), UserID(9)})
-	if err != nil || n != 3 {
-		t.Fatalf("DeleteUsers = %d, %v; want 3", n, err)
+	del := func(tenant admeter.TenantID, users []admeter.Pseudonym, want store.Deleted) {
+		t.Helper()
+		got, err := s.DeleteUsers(ctx, tenant, users)
+		if err != nil {
+			t.Fatalf("DeleteUsers(%s, %d users): %v", tenant, len(users), err)
+		}
+		checkDeleted(t, got, want)
 	}
+	span := store.TimeSpan{From: day1, To: day2}
+	// Repeated and zero pseudonyms, and users without events, change nothing.
+	del(DefaultTenant, []admeter.Pseudonym{UserID(1), UserID(9), {}, UserID(1)},
+		store.Deleted{Events: 3, Campaigns: map[admeter.CampaignID]store.TimeSpan{DefaultCampaign: span}})
 	checkReport(t, s, wideQuery(), store.ReportResult{Total: counts(2, 0, 1, 0), AnonymousImpressions: 1})
 	q := wideQuery()
 	q.Tenant = "t2"
 	checkReport(t, s, q, store.ReportResult{Total: counts(2, 0, 1, 0)})
-	if n, err := s.DeleteUsers(ctx, DefaultTenant, nil); err != nil || n != 0 {
-		t.Fatalf("DeleteUsers(none) = %d, %v; want 0", n, err)
-	}
-	if n, err := s.DeleteUsers(ctx, "t2", []admeter.Pseudonym{UserID(1)}); err != nil || n != 2 {
-		t.Fatalf("DeleteUsers(t2) = %d, %v; want 2", n, err)
-	}
+	del(DefaultTenant, nil, store.Deleted{})
+	del(DefaultTenant, []admeter.Pseudonym{{}}, store.Deleted{})
+	del(DefaultTenant, []admeter.Pseudonym{UserID(1)}, store.Deleted{})
+	del("t3", []admeter.Pseudonym{UserID(1)}, store.Deleted{})
+	del("t2", []admeter.Pseudonym{UserID(1)}, store.Deleted{Events: 2, Campaigns: map[admeter.CampaignID]store.TimeSpan{DefaultCampaign: span}})
 	checkReport(t, s, q, store.ReportResult{})
+	if _, err := s.DeleteUsers(ctx, "", []admeter.Pseudonym{UserID(2)}); admeter.ErrorCode(err) != admeter.EINVALID {
+		t.Errorf("DeleteUsers without a tenant: %v, want EINVALID", err)
+	}
+	checkReport(t, s, wideQuery(), store.ReportResult{Total: counts(2, 0, 1, 0), AnonymousImpressions: 1})
+}
+
+// checkDeleted compares what DeleteUsers returned with want, times by
+// instant.
+func checkDeleted(t *testing.T, got, want store.Deleted) {
+	t.Helper()
+	ok := got.Events == want.Events && len(got.Campaigns) == len(want.Campaigns)
+	for c, w := range want.Campaigns {
+		g, found := got.Campaigns[c]
+		ok = ok && found && g.From.Equal(w.From) && g.To.Equal(w.To) &&
+			g.From.Location() == time.UTC && g.To.Location() == time.UTC
+	}
+	if !ok {
+		t.Errorf("DeleteUsers = %s, want %s", formatDeleted(got), formatDeleted(want))
+	}
+}
+
+func formatDeleted(d store.Deleted) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d events", d.Events)
+	camps := slices.Sorted(maps.Keys(d.Campaigns))
+	for _, c := range camps {
+		sp := d.Campaigns[c]
+		fmt.Fprintf(&b, ", %s [%s, %s]", c, sp.From.UTC().Format(time.RFC3339Nano), sp.To.UTC().Format(time.RFC3339Nano))
+	}
+	return b.String()
 }
 
 // testConcurrent: reports and frequencies run while batches are inserted;

@@ -51,6 +51,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RollupsRefresh", testRollupsRefresh},
 		{"DeleteBefore", testDeleteBefore},
 		{"DeleteUsers", testDeleteUsers},
+		{"DeleteUsersRollups", testDeleteUsersRollups},
+		{"UserEvents", testUserEvents},
+		{"RawDays", testRawDays},
+		{"KeyVersions", testKeyVersions},
+		{"RollupsOutliveRetention", testRollupsOutliveRetention},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -106,6 +111,24 @@ func RunReopen(t *testing.T, open func(t *testing.T, path string) store.Store) {
 	}
 	Insert(t, s, 10, Imp(base, User(9)))
 	checkReport(t, s, q, store.ReportResult{Total: store.Counts{Impressions: 4, Clicks: 1, UV: 4, ClickUV: 1}})
+
+	// The retention cut survives reopening too: a refresh of a day before
+	// it after reopening keeps the day's rollup.
+	deleteBefore(t, s, base.Add(time.Hour), 4)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = open(t, path)
+	if err := s.RefreshRollups(ctx, DefaultTenant, DefaultCampaign, shanghai, []store.Date{day}); err != nil {
+		t.Fatalf("RefreshRollups: %v", err)
+	}
+	daily, err = s.Daily(ctx, store.DailyQuery{Tenant: DefaultTenant, Campaign: DefaultCampaign, From: day, To: day})
+	if err != nil {
+		t.Fatalf("Daily: %v", err)
+	}
+	if !reflect.DeepEqual(daily, wantDaily) {
+		t.Errorf("Daily after the cut and reopening = %+v, want %+v", daily, wantDaily)
+	}
 }
 
 // report runs q and fails t on error.

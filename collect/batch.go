@@ -141,10 +141,10 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		ev, _, out := c.process(h, t, start)
 		res.Accepted++
-		if out == outcomeOptedOut {
+		if out.optedOut() {
 			// Accepted and honoured: the user's choice is not the sender's
 			// error, and the answer does not reveal it.
-			c.m.optedOut.Inc()
+			c.m.optedOut[out].Inc()
 			continue
 		}
 		key, dup := c.duplicate(&ev, start)
@@ -223,7 +223,9 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	if err := dec.Decode(&e); err != nil {
 		return nil, nil, reasonBadEvent, fmt.Errorf("not a valid event object: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
-	h := &rawHit{source: admeter.FlagBatch}
+	// A server that relays Sec-GPC relays the browser's choice for every
+	// event of the batch.
+	h := &rawHit{source: admeter.FlagBatch, gpc: r.Header.Get("Sec-GPC") == "1"}
 	switch e.Type {
 	case "", "impression":
 		h.kind = admeter.KindImpression

@@ -103,3 +103,9 @@ func isPrefetch(r *http.Request) bool {
 func isBrowser(ua useragent.Info) bool {
 	return ua.Browser != "" && !ua.NonBrowser() && ua.DeviceType != admeter.DeviceBot
 }
+
+// ClientAddr returns the address of the client that sent r, believing
+// X-Forwarded-For only from the configured trusted proxies. Other front
+// doors on the same listener (the opt-out page's rate limiter) use it so that
+// every door agrees on who the client is. The address must not be kept.
+func (c *Collector) ClientAddr(r *http.Request) netip.Addr { return c.clientAddr(r, "") }

@@ -52,6 +52,7 @@ type fixture struct {
 	log    *memLog
 	opt    *optout.Set
 	ps     *pseudo.Pseudonymizer
+	optPS  *pseudo.Pseudonymizer // the opt-out registry key
 	now    time.Time
 	prefix string // "/x/k=…&p=…"
 }
@@ -71,13 +72,17 @@ func newFixture(tb testing.TB, mod func(*collect.Config)) *fixture {
 		ID: "12345678", Tenant: "t_a", Name: "c", LandingURL: "https://shop.example.com/", Timezone: "Asia/Shanghai",
 		Placements: []admeter.Placement{{ID: "pA1b2C", Campaign: "12345678", Name: "p", Media: "m"}},
 	}})
-	f := &fixture{log: &memLog{}, opt: &optout.Set{}, ps: ps, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), prefix: "/x/k=12345678&p=pA1b2C"}
+	optPS, err := pseudo.New(pseudo.Key{Version: 1, Secret: []byte("registry-key-registry-key-regist")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{log: &memLog{}, opt: &optout.Set{}, ps: ps, optPS: optPS, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), prefix: "/x/k=12345678&p=pA1b2C"}
 	cfg := collect.DefaultConfig()
 	cfg.Now = func() time.Time { return f.now }
 	if mod != nil {
 		mod(&cfg)
 	}
-	f.c, err = collect.New(cfg, cat, f.log, ps, geo, f.opt, nil, nil)
+	f.c, err = collect.New(cfg, cat, f.log, ps, geo, f.opt, f.optPS, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +105,7 @@ func TestOptOutDropsEveryIdentifier(t *testing.T) {
 	f := newFixture(t, nil)
 	const imei, oaid = "868049039501257", "abcdef0123456789"
 	can, _ := pseudo.Canonicalize(admeter.IDIMEI, pseudo.FormRaw, imei)
-	f.opt.Add(f.ps.Pseudonym(admeter.IDIMEI, can))
+	f.opt.Add(f.optPS.Pseudonym(admeter.IDIMEI, can))
 
 	tests := []struct {
 		name   string
@@ -121,6 +126,53 @@ func TestOptOutDropsEveryIdentifier(t *testing.T) {
 			}
 			if got := len(f.log.all()) - before; (got == 1) != tt.stored {
 				t.Fatalf("stored %d events, want stored=%v", got, tt.stored)
+			}
+		})
+	}
+}
+
+func TestOptOutRegistryUsesItsOwnKey(t *testing.T) {
+	f := newFixture(t, nil)
+	const imei = "868049039501257"
+	can, _ := pseudo.Canonicalize(admeter.IDIMEI, pseudo.FormRaw, imei)
+	// An entry made under the event key is not an opt-out: the registry's
+	// pseudonyms are made under its own key, which survives event-key rotation.
+	f.opt.Add(f.ps.Pseudonym(admeter.IDIMEI, can))
+	f.get(f.prefix + "&m3=" + imei)
+	if n := len(f.log.all()); n != 1 {
+		t.Fatalf("stored %d events, want 1", n)
+	}
+	if got := f.log.all()[0].User; got != f.ps.Pseudonym(admeter.IDIMEI, can) {
+		t.Fatal("the stored user key is not the event-key pseudonym")
+	}
+}
+
+func TestOptOutSignals(t *testing.T) {
+	tests := []struct {
+		name   string
+		honor  bool
+		target string
+		hdr    []string
+		stored bool
+	}{
+		{"GPC on a pixel", true, "&m11=abcdef0123456789", []string{"Sec-GPC", "1"}, false},
+		{"GPC on a browser pixel without ids", true, "", []string{"Sec-GPC", "1", "User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"}, false},
+		{"GPC other value", true, "&m11=abcdef0123456789", []string{"Sec-GPC", "0"}, true},
+		{"GPC not honoured by config", false, "&m11=abcdef0123456789", []string{"Sec-GPC", "1"}, true},
+		{"opt-out cookie", true, "&m11=abcdef0123456789", []string{"Cookie", "admeter_optout=1"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *collect.Config) { c.HonorGPC = tt.honor })
+			w := f.get(f.prefix+tt.target, tt.hdr...)
+			if w.Code != 200 || w.Header().Get("Content-Type") != "image/gif" {
+				t.Fatalf("answer %d, want the GIF either way", w.Code)
+			}
+			if got := len(f.log.all()); (got == 1) != tt.stored {
+				t.Fatalf("stored %d events, want stored=%v", got, tt.stored)
+			}
+			if !tt.stored && w.Header().Get("Set-Cookie") != "" {
+				t.Fatalf("an opted-out browser got a cookie: %s", w.Header().Get("Set-Cookie"))
 			}
 		})
 	}

@@ -28,7 +28,9 @@ type Locator interface {
 	Lookup(a netip.Addr) admeter.Region
 }
 
-// OptOuts answers whether a pseudonym has opted out of measurement.
+// OptOuts answers whether a device has opted out of measurement. It is asked
+// with pseudonyms made under the opt-out registry key (which never rotates),
+// not the event key.
 type OptOuts interface {
 	Contains(p admeter.Pseudonym) bool
 }
@@ -53,6 +55,9 @@ type Config struct {
 	CookieName       string
 	OptOutCookieName string
 	CookieMaxAge     time.Duration
+	// HonorGPC drops requests that carry Global Privacy Control
+	// (Sec-GPC: 1), like requests from an opted-out browser.
+	HonorGPC bool
 	// DedupWindow and DedupMax bound the in-memory set of recent impression
 	// ids (Miaozhen vf) used to drop SDK retries before they reach the log.
 	DedupWindow time.Duration
@@ -71,6 +76,7 @@ func DefaultConfig() Config {
 		CookieName:       "admeter_uid",
 		OptOutCookieName: "admeter_optout",
 		CookieMaxAge:     395 * 24 * time.Hour,
+		HonorGPC:         true,
 		DedupWindow:      time.Hour,
 		DedupMax:         200_000,
 		Now:              time.Now,
@@ -85,6 +91,7 @@ type Collector struct {
 	log     Appender
 	geo     Locator
 	optouts OptOuts
+	optPS   *pseudo.Pseudonymizer
 	ua      *useragent.Parser
 	uaCache *uaCache
 	geoMemo *geoCache
@@ -94,12 +101,13 @@ type Collector struct {
 	dedup   *dedup
 }
 
-// New returns a Collector. The pseudonymizer carries the current key; swap it
-// with SetPseudonymizer when the key rotates. logger may be nil; reg may be
+// New returns a Collector. ps carries the current event key; swap it with
+// SetPseudonymizer when the key rotates. optoutPS carries the opt-out
+// registry key, under which optouts is asked. logger may be nil; reg may be
 // nil to skip metrics registration.
-func New(cfg Config, catalog *Catalog, log Appender, ps *pseudo.Pseudonymizer, geo Locator, optouts OptOuts, logger *slog.Logger, reg prometheus.Registerer) (*Collector, error) {
-	if catalog == nil || log == nil || ps == nil || geo == nil || optouts == nil {
-		return nil, errors.New("new collector: catalog, log, pseudonymizer, locator and opt-out set are required")
+func New(cfg Config, catalog *Catalog, log Appender, ps *pseudo.Pseudonymizer, geo Locator, optouts OptOuts, optoutPS *pseudo.Pseudonymizer, logger *slog.Logger, reg prometheus.Registerer) (*Collector, error) {
+	if catalog == nil || log == nil || ps == nil || geo == nil || optouts == nil || optoutPS == nil {
+		return nil, errors.New("new collector: catalog, log, pseudonymizers, locator and opt-out registry are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -113,6 +121,7 @@ func New(cfg Config, catalog *Catalog, log Appender, ps *pseudo.Pseudonymizer, g
 		log:     log,
 		geo:     geo,
 		optouts: optouts,
+		optPS:   optoutPS,
 		ua:      useragent.New(),
 		uaCache: newUACache(),
 		geoMemo: newGeoCache(),

@@ -54,6 +54,7 @@ type rawHit struct {
 	// carries the opt-out cookie, and whether a new id cookie may be issued.
 	cookie       string
 	cookieOptOut bool
+	gpc          bool
 	browser      bool
 }
 
@@ -71,16 +72,25 @@ func (h *rawHit) addID(t admeter.IDType, f pseudo.Form, v string) {
 type outcome uint8
 
 const (
-	outcomeLogged   outcome = iota // an event to append
-	outcomeOptedOut                // dropped: the user opted out
+	outcomeLogged         outcome = iota // an event to append
+	outcomeOptOutCookie                  // dropped: the browser carries the opt-out cookie
+	outcomeOptOutGPC                     // dropped: the browser sends Sec-GPC: 1
+	outcomeOptOutRegistry                // dropped: an identifier is in the opt-out registry
+	numOutcomes
 )
+
+// optedOut reports whether o drops the event for the user's choice.
+func (o outcome) optedOut() bool { return o != outcomeLogged }
 
 // process de-identifies h into an event for the placement t. newCookie is a
 // freshly issued browser id when one should be set on the response.
 func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Event, newCookie string, out outcome) {
 	ps := c.pseudo.Load()
 	if h.cookieOptOut {
-		return ev, "", outcomeOptedOut
+		return ev, "", outcomeOptOutCookie
+	}
+	if h.gpc && c.cfg.HonorGPC {
+		return ev, "", outcomeOptOutGPC
 	}
 
 	var ids pseudo.IDSet
@@ -88,20 +98,21 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 		r := ids.Add(id.typ, id.form, id.value)
 		c.m.identifier(id.typ, r)
 	}
-	// Every identifier is checked against the opt-out set, not only the one
-	// that becomes the user key: a device opted out by its IMEI is opted out
-	// when it arrives with its OAID too.
+	// Every identifier is checked against the opt-out registry, not only the
+	// one that becomes the user key: a device opted out by its IMEI is opted
+	// out when it arrives with its OAID too.
 	optedOut := false
-	first := true
 	ids.Each(func(typ admeter.IDType, can pseudo.Canonical) {
-		p := ps.Pseudonym(typ, can)
-		if c.optouts.Contains(p) {
+		if !optedOut && c.optouts.Contains(c.optPS.Pseudonym(typ, can)) {
 			optedOut = true
 		}
-		if first {
-			ev.User, ev.UserType, first = p, typ, false
-		}
 	})
+	if optedOut {
+		return admeter.Event{}, "", outcomeOptOutRegistry
+	}
+	if typ, can, ok := ids.Best(); ok {
+		ev.User, ev.UserType = ps.Pseudonym(typ, can), typ
+	}
 	if ev.UserType == admeter.IDNone && h.browser {
 		id := h.cookie
 		if !validCookieID(id) {
@@ -111,12 +122,6 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 		}
 		ev.User = ps.Token(tokenCookie, []byte(id))
 		ev.UserType = admeter.IDCookie
-		if c.optouts.Contains(ev.User) {
-			optedOut = true
-		}
-	}
-	if optedOut {
-		return admeter.Event{}, "", outcomeOptedOut
 	}
 
 	ev.Kind = h.kind

@@ -30,7 +30,8 @@ type metrics struct {
 	requests    *prometheus.CounterVec
 	received    *prometheus.CounterVec
 	rejected    *prometheus.CounterVec
-	optedOut    prometheus.Counter
+	optedOutVec *prometheus.CounterVec
+	optedOut    [numOutcomes]prometheus.Counter // by opt-out outcome
 	logged      *prometheus.CounterVec
 	identifiers *prometheus.CounterVec
 	corrected   prometheus.Counter
@@ -69,6 +70,9 @@ func (m *metrics) resolve() {
 	for i, n := range endpointNames {
 		m.endpoints[i] = endpointMetrics{m.requests.WithLabelValues(n), m.received.WithLabelValues(n), m.duration.WithLabelValues(n)}
 	}
+	m.optedOut[outcomeOptOutCookie] = m.optedOutVec.WithLabelValues("cookie")
+	m.optedOut[outcomeOptOutGPC] = m.optedOutVec.WithLabelValues("gpc")
+	m.optedOut[outcomeOptOutRegistry] = m.optedOutVec.WithLabelValues("registry")
 	for k := range m.loggedBy {
 		m.loggedBy[k] = m.logged.WithLabelValues(admeter.Kind(k).String())
 	}
@@ -119,8 +123,8 @@ func newMetrics() *metrics {
 			Name: "events_received_total", Help: "Events received (pixel hits and batch items), by source."}, []string{"source"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "rejected_total", Help: "Events rejected and not stored, by reason."}, []string{"reason"}),
-		optedOut: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "optout_dropped_total", Help: "Events dropped because the end user opted out."}),
+		optedOutVec: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "optout_dropped_total", Help: "Events dropped because the end user opted out, by signal (cookie, gpc, registry)."}, []string{"signal"}),
 		logged: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "logged_total", Help: "Events appended to the durable log, by kind."}, []string{"kind"}),
 		identifiers: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -136,7 +140,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.requests, m.received, m.rejected, m.optedOut, m.logged, m.identifiers, m.corrected, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.received, m.rejected, m.optedOutVec, m.logged, m.identifiers, m.corrected, m.duration} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register collector metrics: %w", err)
 		}

@@ -101,8 +101,8 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	var h rawHit
 	c.fillFromParams(&h, r, &p, click)
 	ev, newCookie, out := c.process(&h, t, start)
-	if out == outcomeOptedOut {
-		c.m.optedOut.Inc()
+	if out.optedOut() {
+		c.m.optedOut[out].Inc()
 		c.answer(w, r, click, dest, http.StatusOK)
 		return
 	}
@@ -191,6 +191,8 @@ func (c *Collector) fillFromParams(h *rawHit, r *http.Request, p *macro.Params, 
 	if _, err := r.Cookie(c.cfg.OptOutCookieName); err == nil {
 		h.cookieOptOut = true
 	}
+	h.gpc = r.Header.Get("Sec-GPC") == "1"
+
 }
 
 // hashOrRaw guesses the form of an identifier that media send either way

@@ -39,6 +39,12 @@ type Config struct {
 	CampaignsChanged func(context.Context)
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// Rights carries out end users' rights requests; nil leaves the
+	// /api/v1/requests endpoints out.
+	Rights RightsService
+	// Retention runs the retention job for the operator; nil leaves
+	// /api/v1/admin/retention out.
+	Retention RetentionService
 }
 
 // Server serves the management API.
@@ -97,6 +103,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.requireTenant(s.report)))
 		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.requireTenant(s.frequency)))
 		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.requireTenant(s.daily)))
+	}
+	if s.cfg.Rights != nil {
+		mux.Handle("POST /api/v1/requests", s.wrap(s.requireTenant(s.submitRequest)))
+		mux.Handle("GET /api/v1/requests", s.wrap(s.requireTenant(s.listRequests)))
+		mux.Handle("GET /api/v1/requests/{id}", s.wrap(s.requireTenant(s.showRequest)))
+		mux.Handle("GET /api/v1/requests/{id}/export", s.wrap(s.requireTenant(s.exportRequest)))
+	}
+	if s.cfg.Retention != nil {
+		mux.Handle("POST /api/v1/admin/retention", s.wrap(s.requireOperator(s.runRetention)))
 	}
 	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)

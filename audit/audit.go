@@ -14,25 +14,12 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/admeter/admeter"
 )
 
 // Entry is one audited action.
-type Entry struct {
-	// Time is when it happened; Record sets it if zero.
-	Time time.Time `json:"time"`
-	// Actor is who did it: "tenant:t_…", "operator", "system".
-	Actor string `json:"actor"`
-	// Action names what was done, e.g. "rights.request.submit".
-	Action string `json:"action"`
-	// Tenant is the tenant whose data was concerned, if any.
-	Tenant string `json:"tenant,omitempty"`
-	// Target is the object acted on, e.g. a request id.
-	Target string `json:"target,omitempty"`
-	// Outcome is "ok", "failed: …" or another short result.
-	Outcome string `json:"outcome"`
-	// Details holds counts and other non-personal facts.
-	Details map[string]any `json:"details,omitempty"`
-}
+type Entry = admeter.AuditEntry
 
 // line is an Entry as written, chained to the line before.
 type line struct {

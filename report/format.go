@@ -67,7 +67,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteString(`],"total":{`)
 	countsJSON(&b, r.Total)
-	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d}`, r.AnonymousImpressions, r.AnonymousClicks)
+	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d`, r.AnonymousImpressions, r.AnonymousClicks)
+	if r.Retention != nil {
+		fmt.Fprintf(&b, `,"retention":{"raw_from":%q,"from_rollups":%t,"message":%s}`, r.Retention.RawFrom, r.Retention.FromRollups, jsonString(r.Retention.Message()))
+	}
+	b.WriteByte('}')
 	return b.Bytes(), nil
 }
 
@@ -134,6 +138,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "campaign %s, %s to %s (%s); impressions and clicks without a user id: %d, %d\n",
 		r.Campaign, r.From, r.To, r.Timezone, r.AnonymousImpressions, r.AnonymousClicks)
+	if err == nil && r.Retention != nil {
+		_, err = fmt.Fprintln(w, r.Retention.Message())
+	}
 	return err
 }
 
@@ -148,6 +155,13 @@ type frequencyJSON struct {
 	AverageFrequency float64          `json:"average_frequency"`
 	Distribution     []frequencyJSONB `json:"distribution"`
 	CumulativeReach  []dayReachJSON   `json:"cumulative_reach"`
+	Retention        *retentionJSON   `json:"retention,omitempty"`
+}
+
+type retentionJSON struct {
+	RawFrom     string `json:"raw_from"`
+	FromRollups bool   `json:"from_rollups"`
+	Message     string `json:"message"`
 }
 
 type frequencyJSONB struct {
@@ -178,6 +192,11 @@ func (f *Frequency) MarshalJSON() ([]byte, error) {
 	}
 	for _, d := range f.CumulativeReach {
 		out.CumulativeReach = append(out.CumulativeReach, dayReachJSON{Day: d.Day.String(), Reach: d.Reach})
+	}
+	if f.Retention != nil {
+		out.Retention = &retentionJSON{RawFrom: f.Retention.RawFrom.String(), Message: fmt.Sprintf(
+			"Raw events before %s are past the retention period and were deleted; reach and frequency need them, so they cover %s onwards only. / %s 之前的原始事件已超过保存期限并删除;到达和频次只统计 %s 起的数据。",
+			f.Retention.RawFrom, f.Retention.RawFrom, f.Retention.RawFrom, f.Retention.RawFrom)}
 	}
 	return json.Marshal(out)
 }

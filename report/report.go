@@ -29,6 +29,10 @@ type Service struct {
 	store     Store
 	// MaxDays is the longest range one request may cover.
 	MaxDays int
+	// RawFrom returns the instant from which raw events are kept (now minus
+	// the retention period); nil or a zero time means all are kept. Reports
+	// over earlier days answer from the daily rollups and say so.
+	RawFrom func() time.Time
 }
 
 // DefaultMaxDays is the default longest report range: a little over a year.
@@ -61,6 +65,8 @@ type Report struct {
 	AnonymousClicks      int64
 	// PlacementNames maps placement ids to names, for readable output.
 	PlacementNames map[admeter.PlacementID]string
+	// Retention is set when the range reaches past the raw-data retention.
+	Retention *Retention
 }
 
 // Frequency is a campaign's reach and frequency report.
@@ -69,6 +75,9 @@ type Frequency struct {
 	From, To store.Date
 	Timezone string
 	store.FrequencyResult
+	// Retention is set when the range reaches past the raw-data retention:
+	// reach and frequency then cover Retention.RawFrom onwards only.
+	Retention *Retention
 }
 
 // Daily is a campaign's daily rollup.
@@ -145,15 +154,23 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 	for _, p := range c.Placements {
 		media[p.ID], names[p.ID] = p.Media, p.Name
 	}
-	res, err := s.store.Report(ctx, store.ReportQuery{
+	q := store.ReportQuery{
 		Tenant: req.Tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, By: dims, Media: media,
-	})
+	}
+	ret := s.scopeRetention(f, loc)
+	var res *store.ReportResult
+	if ret != nil {
+		res, err = s.reportPastRetention(ctx, q, f, t, ret)
+	} else {
+		res, err = s.store.Report(ctx, q)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("query report: %w", err)
 	}
 	return &Report{
 		Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, By: dims, Rows: res.Rows, Total: res.Total,
 		AnonymousImpressions: res.AnonymousImpressions, AnonymousClicks: res.AnonymousClicks, PlacementNames: names,
+		Retention: ret,
 	}, nil
 }
 
@@ -164,11 +181,20 @@ func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id adm
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.store.Frequency(ctx, store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc})
+	q := store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc}
+	ret := s.scopeRetention(f, loc)
+	if ret != nil {
+		// Reach needs raw events: the answer covers the kept days only.
+		q.From = ret.RawFrom.In(loc)
+		if !q.From.Before(q.To) {
+			return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Retention: ret}, nil
+		}
+	}
+	res, err := s.store.Frequency(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("query frequency: %w", err)
 	}
-	return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, FrequencyResult: *res}, nil
+	return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, FrequencyResult: *res, Retention: ret}, nil
 }
 
 // Daily returns a campaign's daily rollups per placement.

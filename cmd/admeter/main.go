@@ -43,6 +43,10 @@ func run(ctx context.Context, args []string) error {
 		return (&ReportCommand{}).Run(ctx, args)
 	case "simulate":
 		return (&SimulateCommand{}).Run(ctx, args)
+	case "keys":
+		return (&KeysCommand{}).Run(ctx, args)
+	case "retention":
+		return (&RetentionCommand{}).Run(ctx, args)
 	case "version":
 		return (&VersionCommand{}).Run(ctx, args)
 	case "help", "-h", "-help", "--help":
@@ -67,6 +71,8 @@ Commands / 命令:
 	serve     run the collector, the loader and the API on embedded defaults / 启动采集、入库与 API 服务
 	report    print a campaign report from a running server / 查询活动报表
 	simulate  send realistic traffic with known ground truth to a server / 发送带真值的模拟流量
+	retention run [--dry-run]  enforce the raw-data retention now / 立即执行数据保存期限
+	keys      list, rotate the pseudonymisation key, rotate the master key / 密钥管理
 	version   print the version / 显示版本
 
 Every flag can also be set as an ADMETER_<FLAG> environment variable, e.g.

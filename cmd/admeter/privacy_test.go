@@ -23,7 +23,7 @@ import (
 func TestNoRawValuesOnDisk(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32")
-	_, c := setupCampaign(t, p.base, dataDir, 1)
+	tok, c := setupCampaign(t, p.base, dataDir, 1)
 	pl := c.Placements[0].ID
 
 	const (
@@ -72,6 +72,32 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":"99","placement":"zz","oaid":%q,"ip":%q,"bogus":%q}]`, oaid, ipv4, imei), nil)
 	send("POST", base+"/v1/events", fmt.Sprintf(`{"oaid":%q`, oaid), nil)
 	send("GET", base+"/metrics", "", nil)
+
+	// End-user rights: opt-outs by raw id and by browser, status queries, and
+	// access requests whose copies are written to disk.
+	const (
+		optIDFA = "11111111-2222-4333-8444-555555555555"
+		optIMEI = "352099001761481"
+	)
+	send("POST", base+"/api/v1/optout", fmt.Sprintf(`{"id_type":"idfa","id":%q}`, optIDFA), map[string]string{"Content-Type": "application/json"})
+	send("POST", base+"/api/v1/optout", fmt.Sprintf(`{"id_type":"imei","id":%q}`, optIMEI), map[string]string{"Content-Type": "application/json"})
+	send("POST", base+"/api/v1/optout", `{"id_type":"imei","id":"bogus-`+optIMEI+`"}`, map[string]string{"Content-Type": "application/json"})
+	send("GET", base+"/api/v1/optout/status?id_type=imei&id="+optIMEI, "", nil)
+	send("POST", base+"/optout", "action=device&id_type=oaid&id="+oaid, map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": base})
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	var rep struct{ Total struct{ Impressions int64 } }
+	for deadline := time.Now().Add(5 * time.Second); rep.Total.Impressions < 3 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		apiCall(t, "GET", fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, c.ID, day, day), tok, nil, &rep)
+	}
+	var accIMEI, accIDFA rightsRequest
+	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "ids": []map[string]string{{"id_type": "imei", "id": imei}, {"id_type": "oaid", "id": oaid}}, "note": "ticket 1"}, &accIMEI)
+	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "id_type": "idfa", "id": md5hex(idfa)}, &accIDFA)
+	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "optout", "id_type": "android_id", "id": androidID, "minor": true}, nil)
+	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "id_type": "openudid", "id": openUDID, "note": "about " + openUDID}, nil) // refused
+	if r := waitRequest(t, base, tok, accIMEI.ID); r.Outcome.Events < 1 {
+		t.Fatalf("access copy for the IMEI holds %d events; the scan would not look at a real copy", r.Outcome.Events)
+	}
+	waitRequest(t, base, tok, accIDFA.ID)
 	p.stop(t)
 
 	// Everything the system wrote: the data directory and the process output.
@@ -86,6 +112,11 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, want := range []string{"optout.reg", "audit.log", filepath.Join("exports", accIMEI.ID+".json"), "meta.db"} {
+		if _, ok := files[filepath.Join(dataDir, want)]; !ok {
+			t.Errorf("no %s written; the scan would miss it", want)
+		}
 	}
 	if len(files) < 4 {
 		t.Fatalf("only %d files written; the test is not looking at the real data", len(files))
@@ -104,11 +135,12 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	}
 	for name, v := range map[string]string{"oaid": oaid, "idfa": idfa, "idfv": idfv, "imei": imei, "android id": androidID,
 		"openudid": openUDID, "ipv4": ipv4, "ipv6": ipv6, "x-forwarded-for ip": xffIP, "user agent": uaCanary, "ua canary": "PRIVCANARY",
-		"latitude": lat, "longitude": lon, "impression id": vf, "cookie id": cookieID, "mac": macLower} {
+		"latitude": lat, "longitude": lon, "impression id": vf, "cookie id": cookieID, "mac": macLower,
+		"opted-out idfa": optIDFA, "opted-out imei": optIMEI} {
 		addText(name, v)
 	}
 	for name, raw := range map[string]string{"oaid": oaid, "idfa": idfa, "imei": imei, "android id": androidID, "openudid": openUDID,
-		"idfv": idfv, "impression id": vf} {
+		"idfv": idfv, "impression id": vf, "opted-out idfa": optIDFA, "opted-out imei": optIMEI} {
 		addMD5(name, raw)
 	}
 	addText("mac m6a md5", macNoColonMD5)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/audit"
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/geoip"
@@ -30,9 +31,13 @@ import (
 	"github.com/admeter/admeter/keystore"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
+	"github.com/admeter/admeter/optout/optouthttp"
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/report"
+	"github.com/admeter/admeter/retention"
+	"github.com/admeter/admeter/rights"
 	"github.com/admeter/admeter/store/duckdb"
+	"github.com/admeter/admeter/workday"
 )
 
 // ServeConfig is the configuration of "admeter serve".
@@ -55,6 +60,9 @@ type ServeConfig struct {
 	MaxReportDays   int
 	Demo            bool
 	Ingest          bool
+	Retention       string
+	Holidays        string
+	HonorGPC        bool
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -72,6 +80,8 @@ func DefaultServeConfig() ServeConfig {
 		StoreMemory:     "1GB",
 		MaxReportDays:   report.DefaultMaxDays,
 		Ingest:          true,
+		Retention:       "180d",
+		HonorGPC:        true,
 	}
 }
 
@@ -108,6 +118,11 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.StoreMemory == "" {
 		errs = append(errs, errors.New("--store-memory is required, e.g. 1GB"))
+	}
+	if d, err := retention.Parse(c.Retention); err != nil {
+		errs = append(errs, fmt.Errorf("--retention: %s", admeter.ErrorMessage(err)))
+	} else if err := (retention.Config{Retention: d}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--retention: %v", err))
 	}
 	if c.MaxBatchEvents < 1 || c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("--max-batch-events must be at least 1 and --max-body-bytes at least 1024"))
@@ -159,6 +174,9 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded analytical store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
 	fs.IntVar(&cfg.MaxReportDays, "max-report-days", cfg.MaxReportDays, "longest date range one report request may cover")
 	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the analytical store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
+	fs.StringVar(&cfg.Retention, "retention", cfg.Retention, "how long raw events are kept, at least 180d (e.g. 180d, 26w, 4320h); older ones are deleted by whole days, daily rollups stay / 原始事件保存期限,不少于 180 天")
+	fs.StringVar(&cfg.Holidays, "holidays", cfg.Holidays, "comma-separated holiday files or directories (the format of workday/data/cn-2026.json), replacing or adding years of China's working-day calendar used for request deadlines")
+	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
 
@@ -201,6 +219,9 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 type Main struct {
 	Config ServeConfig
 	Logger *slog.Logger
+	// Now is the clock of retention and request deadlines (collection
+	// always uses real time); tests move it forward. Default time.Now.
+	Now func() time.Time
 
 	meta     *sqlite.DB
 	log      *eventlog.Log
@@ -221,6 +242,14 @@ type Main struct {
 	closeErr  error
 	stopPoll  context.CancelFunc
 	pollDone  chan struct{}
+
+	keys      *keyring
+	registry  *optout.Registry
+	audit     *audit.Log
+	rights    *rights.Service
+	retention *retention.Job
+	stopBG    context.CancelFunc
+	bg        sync.WaitGroup
 }
 
 // NewMain returns a Main for cfg.
@@ -228,7 +257,7 @@ func NewMain(cfg ServeConfig, logger *slog.Logger) *Main {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Main{Config: cfg, Logger: logger}
+	return &Main{Config: cfg, Logger: logger, Now: time.Now}
 }
 
 // Addr returns the address the server listens on (useful with :0).
@@ -254,16 +283,44 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
 	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
 	keys, err := keystore.Open(filepath.Join(cfg.DataDir, "keys.json"), master, logger)
 	if err != nil {
 		return fmt.Errorf("open key store: %w", err)
 	}
-	version, secret := keys.Current()
-	ps, err := pseudo.New(pseudo.Key{Version: version, Secret: secret})
-	if err != nil {
-		return fmt.Errorf("create pseudonymizer: %w", err)
+	if m.keys, err = newKeyring(keys, logger.With("component", "keys")); err != nil {
+		return fmt.Errorf("open key store: %w", err)
 	}
-	logger.Info("key store open", "master_key_source", source, "key_version", version)
+	optSecret := keys.OptOutSecret()
+	optoutPS, err := pseudo.New(pseudo.Key{Version: 1, Secret: optSecret})
+	clear(optSecret)
+	if err != nil {
+		return fmt.Errorf("create opt-out pseudonymizer: %w", err)
+	}
+	logger.Info("key store open", "master_key_source", source, "key_version", m.keys.Current().Version())
+
+	if m.registry, err = optout.Open(filepath.Join(cfg.DataDir, "optout.reg"), logger.With("component", "optout")); err != nil {
+		return fmt.Errorf("open opt-out registry: %w", err)
+	}
+	if m.audit, err = audit.Open(filepath.Join(cfg.DataDir, "audit.log")); err != nil {
+		return fmt.Errorf("open audit record: %w", err)
+	}
+	var holidayFiles []string
+	for _, p := range strings.Split(cfg.Holidays, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			holidayFiles = append(holidayFiles, p)
+		}
+	}
+	cal, err := workday.Load(holidayFiles...)
+	if err != nil {
+		return fmt.Errorf("load holiday calendar: %w", err)
+	}
+	if y := m.Now().In(workday.Location()).Year(); !cal.Covers(y) || !cal.Covers(y+1) {
+		logger.Warn("the working-day calendar lacks China's public holidays for this or next year; request deadlines in those years count Monday to Friday only. Add the State Council's schedule with --holidays",
+			"years_covered", cal.Years(), "needed", []int{y, y + 1})
+	}
 
 	m.meta = sqlite.NewDB(filepath.Join(cfg.DataDir, "meta.db"))
 	if err := m.meta.Open(); err != nil {
@@ -306,6 +363,9 @@ func (m *Main) Open(ctx context.Context) error {
 		geo, m.geo = db, db
 	}
 
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "admeter", Subsystem: "optout", Name: "registry_entries",
+		Help: "Devices in the opt-out registry."}, func() float64 { return float64(m.registry.Len()) }))
+
 	m.catalog = &collect.Catalog{}
 	if err := m.reloadCatalog(ctx); err != nil {
 		return err
@@ -331,8 +391,25 @@ func (m *Main) Open(ctx context.Context) error {
 	ccfg.TrustedProxies = proxies
 	ccfg.MaxBatchEvents = cfg.MaxBatchEvents
 	ccfg.MaxBodyBytes = cfg.MaxBodyBytes
-	col, err := collect.New(ccfg, m.catalog, logAppender{m.log}, ps, geo, &optout.Set{}, logger.With("component", "collect"), reg)
+	ccfg.HonorGPC = cfg.HonorGPC
+	col, err := collect.New(ccfg, m.catalog, logAppender{m.log}, m.keys.Current(), geo, m.registry, optoutPS, logger.With("component", "collect"), reg)
 	if err != nil {
+		return err
+	}
+	m.keys.mu.Lock()
+	m.keys.onSwap = col.SetPseudonymizer
+	m.keys.mu.Unlock()
+
+	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: cfg.Ingest}
+	rcfg := rights.DefaultConfig(filepath.Join(cfg.DataDir, "exports"))
+	rcfg.Now = func() time.Time { return m.Now() }
+	rcfg.Location = workday.Location()
+	if m.rights, err = rights.New(rcfg, m.meta, m.store, m.registry, optoutPS, m.keys, pipe, cal, m.audit, logger.With("component", "rights")); err != nil {
+		return err
+	}
+	retentionPeriod, _ := retention.Parse(cfg.Retention)
+	if m.retention, err = retention.New(retention.Config{Retention: retentionPeriod, Now: func() time.Time { return m.Now() }},
+		m.store, m.log, pipe, m.keys, m.audit, logger.With("component", "retention")); err != nil {
 		return err
 	}
 
@@ -346,6 +423,16 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	reports := report.New(m.meta, m.store)
 	reports.MaxDays = cfg.MaxReportDays
+	reports.RawFrom = m.retention.RawFrom
+	optCfg := optouthttp.DefaultConfig()
+	optCfg.IDCookieName, optCfg.CookieName = ccfg.CookieName, ccfg.OptOutCookieName
+	optCfg.HonorGPC = cfg.HonorGPC
+	optCfg.ClientIP = col.ClientAddr
+	optCfg.PublicURL = public
+	optPage, err := optouthttp.New(optCfg, m.registry, optoutPS, logger.With("component", "optout"), reg)
+	if err != nil {
+		return err
+	}
 	apiSrv := api.New(api.Config{
 		PublicURL:         public,
 		OperatorTokenHash: opHash,
@@ -354,9 +441,12 @@ func (m *Main) Open(ctx context.Context) error {
 				logger.Error("reload campaign catalog", "err", err)
 			}
 		},
+		Rights:    m.rights,
+		Retention: m.retention,
 	}, m.meta, m.meta, reports, logger.With("component", "api"))
 
 	mux := http.NewServeMux()
+	optPage.Register(mux)
 	apiSrv.Register(mux)
 	mux.HandleFunc("/v1/events", col.ServeBatch)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -388,6 +478,14 @@ func (m *Main) Open(ctx context.Context) error {
 	pollCtx, cancel := context.WithCancel(context.Background())
 	m.stopPoll, m.pollDone = cancel, make(chan struct{})
 	go m.pollCatalog(pollCtx)
+
+	bgCtx, stopBG := context.WithCancel(context.Background())
+	m.stopBG = stopBG
+	m.bg.Go(func() { m.keys.poll(bgCtx, 5*time.Second) })
+	m.bg.Go(func() { _ = m.rights.Run(bgCtx, 30*time.Second) })
+	if cfg.Ingest {
+		m.bg.Go(func() { m.retention.Loop(bgCtx, time.Hour) })
+	}
 
 	go func() {
 		if err := m.http.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -442,6 +540,10 @@ func (m *Main) close() error {
 		m.stopPoll()
 		<-m.pollDone
 	}
+	if m.stopBG != nil {
+		m.stopBG()
+		m.bg.Wait()
+	}
 	if m.stopLoad != nil {
 		// The loader commits its batch in progress and refreshes rollups.
 		m.stopLoad()
@@ -467,6 +569,16 @@ func (m *Main) close() error {
 	if m.meta != nil {
 		if err := m.meta.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close metadata store: %w", err))
+		}
+	}
+	if m.registry != nil {
+		if err := m.registry.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close opt-out registry: %w", err))
+		}
+	}
+	if m.audit != nil {
+		if err := m.audit.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close audit record: %w", err))
 		}
 	}
 	if len(errs) == 0 {

@@ -302,7 +302,7 @@ func TestBrowserCookie(t *testing.T) {
 		t.Fatalf("opted-out browser: %d", resp.StatusCode)
 	}
 	_, metrics := get(t, base+"/metrics", nil)
-	if !bytes.Contains(metrics, []byte("admeter_collect_optout_dropped_total 1")) {
+	if !bytes.Contains(metrics, []byte(`admeter_collect_optout_dropped_total{signal="cookie"} 1`)) {
 		t.Errorf("opt-out drop not counted")
 	}
 	if err := m.Close(); err != nil {

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter/keystore"
+)
+
+// TestRetentionEndToEnd moves the server's retention clock 200 days ahead:
+// a dry run shows what would go and deletes nothing; a run drops the raw
+// events by whole days, keeps the daily rollups, removes the loaded log,
+// and destroys the key version no event uses any more; reports over those
+// days answer from the rollups and say so.
+func TestRetentionEndToEnd(t *testing.T) {
+	var shift atomic.Int64
+	cfg := DefaultServeConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.MasterKey = testMasterKey
+	m := NewMain(cfg, nil)
+	m.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	base := "http://" + m.Addr()
+	tok, c := setupCampaign(t, base, cfg.DataDir, 1)
+	op, _ := os.ReadFile(filepath.Join(cfg.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+
+	for i := range 4 {
+		if resp, _ := get(t, fmt.Sprintf("%s/x/k=%s&p=%s&m11=retention000000%02d", base, c.ID, c.Placements[0].ID, i%2), nil); resp.StatusCode != 200 {
+			t.Fatal(resp.Status)
+		}
+	}
+	ctx := t.Context()
+	if err := (pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: true}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.loader.RefreshRollups(ctx)
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+
+	// Under the real clock nothing is due.
+	var res struct {
+		DryRun        bool     `json:"dry_run"`
+		Events        int64    `json:"events"`
+		Days          []any    `json:"days"`
+		LogSegments   int      `json:"log_segments"`
+		KeysDestroyed []uint32 `json:"keys_destroyed"`
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": true}, &res); st != 200 || len(res.Days) != 0 {
+		t.Fatalf("dry run now: %d %+v", st, res)
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", tok, map[string]bool{"dry_run": true}, nil); st != 401 {
+		t.Fatalf("a tenant ran retention: status %d", st)
+	}
+
+	// Rotate the key: new events use version 2; version 1 is still in use.
+	if _, err := m.keys.ks.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.keys.rebuild(); err != nil {
+		t.Fatal(err)
+	}
+	shift.Store(int64(200 * 24 * time.Hour))
+	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": true}, &res); st != 200 ||
+		!res.DryRun || len(res.Days) != 1 || res.Events != 4 || len(res.KeysDestroyed) != 0 {
+		t.Fatalf("dry run after 200 days: %d %+v; want one day of 4 events and no key yet (its events remain)", st, res)
+	}
+	if days, _ := m.store.RawDays(ctx); len(days) != 1 {
+		t.Fatal("the dry run deleted events")
+	}
+	// The CLI prints the same plan.
+	tokFile := filepath.Join(cfg.DataDir, "operator.token")
+	if err := (&RetentionCommand{}).Run(ctx, []string{"run", "--dry-run", "--server", base, "--token-file", tokFile}); err != nil {
+		t.Fatal(err)
+	}
+
+	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, nil, &res); st != 200 || res.DryRun || res.Events != 4 ||
+		len(res.KeysDestroyed) != 1 || res.KeysDestroyed[0] != 1 || res.LogSegments < 1 {
+		t.Fatalf("run after 200 days: %d %+v; want 4 events gone, log segments removed, key 1 destroyed", st, res)
+	}
+	if days, _ := m.store.RawDays(ctx); len(days) != 0 {
+		t.Fatalf("raw days left: %v", days)
+	}
+	if len(readLogLive(t, m)) != 0 {
+		t.Fatal("the event log still holds loaded events past retention")
+	}
+	for _, v := range m.keys.ks.Versions() {
+		if v.Version == 1 && v.Destroyed.IsZero() {
+			t.Fatal("key version 1 is not destroyed")
+		}
+	}
+
+	// Reports: totals from the rollups, with a note; reach cannot be.
+	var rep struct {
+		Total struct {
+			Impressions int64 `json:"impressions"`
+			UV          int64 `json:"uv"`
+		} `json:"total"`
+		Retention *struct {
+			RawFrom     string `json:"raw_from"`
+			FromRollups bool   `json:"from_rollups"`
+			Message     string `json:"message"`
+		} `json:"retention"`
+	}
+	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=day", base, c.ID, day, day)
+	if st := apiCall(t, "GET", u, tok, nil, &rep); st != 200 || rep.Total.Impressions != 4 || rep.Total.UV != 2 ||
+		rep.Retention == nil || !rep.Retention.FromRollups || !strings.Contains(rep.Retention.Message, "rollups") {
+		t.Fatalf("report past retention: %d %+v %+v", st, rep.Total, rep.Retention)
+	}
+	u = fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=os", base, c.ID, day, day)
+	if apiCall(t, "GET", u, tok, nil, &rep); rep.Total.Impressions != 0 || rep.Retention == nil || rep.Retention.FromRollups {
+		t.Fatalf("report by os past retention: %+v %+v", rep.Total, rep.Retention)
+	}
+	var freq struct {
+		Reach     int64 `json:"reach"`
+		Retention *struct {
+			RawFrom string `json:"raw_from"`
+		} `json:"retention"`
+	}
+	u = fmt.Sprintf("%s/api/v1/campaigns/%s/frequency?from=%s&to=%s", base, c.ID, day, day)
+	if st := apiCall(t, "GET", u, tok, nil, &freq); st != 200 || freq.Reach != 0 || freq.Retention == nil {
+		t.Fatalf("frequency past retention: %d %+v", st, freq)
+	}
+
+	// keys CLI on the stopped server: list, rotate, rotate the master key.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&KeysCommand{}).Run(ctx, []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
+		t.Fatal(err)
+	}
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	if err := os.WriteFile(newKey, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&KeysCommand{}).Run(ctx, []string{"rotate-master", "--data", cfg.DataDir, "--master-key", testMasterKey, "--new-master-key-file", newKey}); err != nil {
+		t.Fatal(err)
+	}
+	master, _, _ := keystore.LoadMasterKey(keystore.MasterKeyConfig{File: newKey}, nil)
+	ks, err := keystore.Open(filepath.Join(cfg.DataDir, "keys.json"), master, nil)
+	if err != nil {
+		t.Fatalf("open under the new master key: %v", err)
+	}
+	vs := ks.Versions()
+	if len(vs) != 3 || !vs[2].Current || vs[0].Destroyed.IsZero() {
+		t.Fatalf("versions after rotations: %+v", vs)
+	}
+	old, _, _ := keystore.LoadMasterKey(keystore.MasterKeyConfig{Value: testMasterKey}, nil)
+	if _, err := keystore.Open(filepath.Join(cfg.DataDir, "keys.json"), old, nil); err == nil {
+		t.Fatal("the old master key still opens the key store")
+	}
+}
+
+// readLogLive returns the events in a running server's log.
+func readLogLive(t *testing.T, m *Main) []any {
+	t.Helper()
+	r, err := m.log.NewReader(m.log.FirstOffset())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []any
+	for {
+		rec, _, err := r.TryNext()
+		if err != nil || rec == nil {
+			return out
+		}
+		out = append(out, rec)
+	}
+}
+
+func TestRetentionFlag(t *testing.T) {
+	for _, tc := range []struct {
+		val string
+		ok  bool
+	}{{"180d", true}, {"26w", true}, {"4320h", true}, {"365d", true}, {"179d", false}, {"30d", false}, {"forever", false}} {
+		cfg := DefaultServeConfig()
+		cfg.Retention = tc.val
+		err := cfg.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("--retention=%s: err = %v, want ok=%v", tc.val, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "retention") {
+			t.Errorf("--retention=%s: unclear error %v", tc.val, err)
+		}
+	}
+}

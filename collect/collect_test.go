@@ -171,8 +171,14 @@ func TestOptOutSignals(t *testing.T) {
 			if got := len(f.log.all()); (got == 1) != tt.stored {
 				t.Fatalf("stored %d events, want stored=%v", got, tt.stored)
 			}
-			if !tt.stored && w.Header().Get("Set-Cookie") != "" {
-				t.Fatalf("an opted-out browser got a cookie: %s", w.Header().Get("Set-Cookie"))
+			set := w.Header().Values("Set-Cookie")
+			switch {
+			case tt.name == "opt-out cookie":
+				if len(set) != 1 || !strings.HasPrefix(set[0], "admeter_optout=1;") || !strings.Contains(set[0], "Max-Age=157680000") {
+					t.Fatalf("the opt-out cookie was not renewed: %q", set)
+				}
+			case !tt.stored && len(set) != 0:
+				t.Fatalf("an opted-out browser got a cookie: %q", set)
 			}
 		})
 	}

@@ -51,10 +51,12 @@ type Config struct {
 	MaxFuture time.Duration
 	// CookieName is the first-party browser id cookie; OptOutCookieName is
 	// the cookie that marks an opted-out browser. CookieMaxAge is the life of
-	// the id cookie.
-	CookieName       string
-	OptOutCookieName string
-	CookieMaxAge     time.Duration
+	// the id cookie, OptOutCookieMaxAge of the opt-out cookie, which every
+	// request that carries it renews.
+	CookieName         string
+	OptOutCookieName   string
+	CookieMaxAge       time.Duration
+	OptOutCookieMaxAge time.Duration
 	// HonorGPC drops requests that carry Global Privacy Control
 	// (Sec-GPC: 1), like requests from an opted-out browser.
 	HonorGPC bool
@@ -69,17 +71,18 @@ type Config struct {
 // DefaultConfig returns the settings admeter runs with unless told otherwise.
 func DefaultConfig() Config {
 	return Config{
-		MaxBodyBytes:     4 << 20,
-		MaxBatchEvents:   1000,
-		MaxPast:          7 * 24 * time.Hour,
-		MaxFuture:        5 * time.Minute,
-		CookieName:       "admeter_uid",
-		OptOutCookieName: "admeter_optout",
-		CookieMaxAge:     395 * 24 * time.Hour,
-		HonorGPC:         true,
-		DedupWindow:      time.Hour,
-		DedupMax:         200_000,
-		Now:              time.Now,
+		MaxBodyBytes:       4 << 20,
+		MaxBatchEvents:     1000,
+		MaxPast:            7 * 24 * time.Hour,
+		MaxFuture:          5 * time.Minute,
+		CookieName:         "admeter_uid",
+		OptOutCookieName:   "admeter_optout",
+		CookieMaxAge:       395 * 24 * time.Hour,
+		OptOutCookieMaxAge: 5 * 365 * 24 * time.Hour,
+		HonorGPC:           true,
+		DedupWindow:        time.Hour,
+		DedupMax:           200_000,
+		Now:                time.Now,
 	}
 }
 

@@ -103,6 +103,11 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	ev, newCookie, out := c.process(&h, t, start)
 	if out.optedOut() {
 		c.m.optedOut[out].Inc()
+		if out == outcomeOptOutCookie {
+			// Browsers cap cookie lifetimes (Chrome at 400 days): renew the
+			// opt-out on every visit so that it never quietly lapses.
+			c.setBrowserCookie(w, r, c.cfg.OptOutCookieName, "1", c.cfg.OptOutCookieMaxAge)
+		}
 		c.answer(w, r, click, dest, http.StatusOK)
 		return
 	}
@@ -283,11 +288,16 @@ func redirect(w http.ResponseWriter, dest string) {
 // SameSite=None; Secure so it works in third-party contexts; over plain HTTP
 // browsers only accept SameSite=Lax.
 func (c *Collector) setCookie(w http.ResponseWriter, r *http.Request, id string) {
+	c.setBrowserCookie(w, r, c.cfg.CookieName, id, c.cfg.CookieMaxAge)
+}
+
+// setBrowserCookie sets a first-party cookie with the collector's attributes.
+func (c *Collector) setBrowserCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
 	ck := &http.Cookie{
-		Name:     c.cfg.CookieName,
-		Value:    id,
+		Name:     name,
+		Value:    value,
 		Path:     "/",
-		MaxAge:   int(c.cfg.CookieMaxAge / time.Second),
+		MaxAge:   int(maxAge / time.Second),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}

@@ -194,3 +194,39 @@ func TestRetentionFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyRotationReachesRunningServer rotates the key with the keys command
+// while the server runs: new events are made under the new version within
+// the poll interval, and the old version stays live (its events remain).
+func TestKeyRotationReachesRunningServer(t *testing.T) {
+	cfg := DefaultServeConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.MasterKey = testMasterKey
+	m := NewMain(cfg, nil)
+	m.KeyPoll = 50 * time.Millisecond
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	base := "http://" + m.Addr()
+	_, c := setupCampaign(t, base, cfg.DataDir, 1)
+	pixel := fmt.Sprintf("%s/x/k=%s&p=%s&m11=rotation00000001", base, c.ID, c.Placements[0].ID)
+	get(t, pixel, nil)
+	if err := (&KeysCommand{}).Run(t.Context(), []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); m.keys.Current().Version() != 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the running server did not switch to key version 2")
+		}
+	}
+	get(t, pixel, nil)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	events := readLog(t, cfg.DataDir)
+	if len(events) != 2 || events[0].KeyVersion != 1 || events[1].KeyVersion != 2 || events[0].User == events[1].User {
+		t.Fatalf("events %d; want one under version 1 and one under version 2 with different pseudonyms", len(events))
+	}
+}

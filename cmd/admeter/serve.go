@@ -222,6 +222,9 @@ type Main struct {
 	// Now is the clock of retention and request deadlines (collection
 	// always uses real time); tests move it forward. Default time.Now.
 	Now func() time.Time
+	// KeyPoll is how often the key store file is reread, so that a key
+	// rotated by "admeter keys" is used within that time. Default 5 s.
+	KeyPoll time.Duration
 
 	meta     *sqlite.DB
 	log      *eventlog.Log
@@ -481,7 +484,10 @@ func (m *Main) Open(ctx context.Context) error {
 
 	bgCtx, stopBG := context.WithCancel(context.Background())
 	m.stopBG = stopBG
-	m.bg.Go(func() { m.keys.poll(bgCtx, 5*time.Second) })
+	if m.KeyPoll <= 0 {
+		m.KeyPoll = 5 * time.Second
+	}
+	m.bg.Go(func() { m.keys.poll(bgCtx, m.KeyPoll) })
 	m.bg.Go(func() { _ = m.rights.Run(bgCtx, 30*time.Second) })
 	if cfg.Ingest {
 		m.bg.Go(func() { m.retention.Loop(bgCtx, time.Hour) })

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,10 @@ import (
 // KeysCommand manages the pseudonymisation keys in a data directory's key
 // store. It works on the file directly; a running server picks up a rotation
 // within seconds.
-type KeysCommand struct{}
+type KeysCommand struct {
+	// Out receives the command's report; nil means standard output.
+	Out io.Writer
+}
 
 const keysUsage = `Usage: admeter keys <list|rotate|rotate-master> [flags]
 
@@ -29,9 +33,13 @@ Manage the pseudonymisation keys (管理假名化密钥):
 
 // Run executes the command.
 func (c *KeysCommand) Run(ctx context.Context, args []string) error {
+	out := c.Out
+	if out == nil {
+		out = os.Stdout
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Print(keysUsage)
+			fmt.Fprint(out, keysUsage)
 			return nil
 		}
 		return usageError{"keys needs a subcommand: list, rotate or rotate-master (run admeter keys --help)"}
@@ -80,9 +88,9 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("key version %d is now current; a running server switches to it within seconds.\n密钥版本 %d 已成为当前版本。\n", v, v)
+			fmt.Fprintf(out, "key version %d is now current; a running server switches to it within seconds.\n密钥版本 %d 已成为当前版本。\n", v, v)
 		}
-		return printVersions(ks.Versions())
+		return printVersions(out, ks.Versions())
 	case "rotate-master":
 		if newFile == "" {
 			return usageError{"--new-master-key-file is required"}
@@ -107,18 +115,18 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 			if err := os.Rename(tmp, dataKey); err != nil {
 				return fmt.Errorf("the key store is under the new key, but replacing %s failed: %w; copy %s there yourself", dataKey, err, newFile)
 			}
-			fmt.Printf("the key store %s is now encrypted under the new master key, and %s holds it; restart the server.\n主密钥已轮换,请重启服务。\n", path, dataKey)
+			fmt.Fprintf(out, "the key store %s is now encrypted under the new master key, and %s holds it; restart the server.\n主密钥已轮换,请重启服务。\n", path, dataKey)
 			return nil
 		}
-		fmt.Printf("the key store %s is now encrypted under the new master key; restart the server with --master-key-file=%s.\n主密钥已轮换,请使用新主密钥重启服务。\n", path, newFile)
+		fmt.Fprintf(out, "the key store %s is now encrypted under the new master key; restart the server with --master-key-file=%s.\n主密钥已轮换,请使用新主密钥重启服务。\n", path, newFile)
 		return nil
 	default:
 		return usageError{fmt.Sprintf("unknown keys subcommand %q: use list, rotate or rotate-master", sub)}
 	}
 }
 
-func printVersions(vs []keystore.VersionInfo) error {
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+func printVersions(w io.Writer, vs []keystore.VersionInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "version\tcreated\tstate")
 	for _, v := range vs {
 		state := "live"

@@ -16,10 +16,17 @@ import (
 
 // RetentionCommand asks a running server to enforce the raw-data retention
 // now, or with --dry-run to show what would go.
-type RetentionCommand struct{}
+type RetentionCommand struct {
+	// Out receives the command's report; nil means standard output.
+	Out io.Writer
+}
 
 // Run executes the command.
 func (c *RetentionCommand) Run(ctx context.Context, args []string) error {
+	out := c.Out
+	if out == nil {
+		out = os.Stdout
+	}
 	if len(args) == 0 || args[0] != "run" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			args = []string{"run", "--help"}
@@ -76,21 +83,21 @@ func (c *RetentionCommand) Run(ctx context.Context, args []string) error {
 	if res.DryRun {
 		verb = "would delete"
 	}
-	fmt.Printf("retention %s: raw events before %s go.\n", res.Retention, res.Cutoff.Format(time.RFC3339))
+	fmt.Fprintf(out, "retention %s: raw events before %s go.\n", res.Retention, res.Cutoff.Format(time.RFC3339))
 	for _, d := range res.Days {
 		if d.Events < 0 {
-			fmt.Printf("  %s  (the events before the cutoff)\n", d.Day)
+			fmt.Fprintf(out, "  %s  (the events before the cutoff)\n", d.Day)
 			continue
 		}
-		fmt.Printf("  %s  %d events\n", d.Day, d.Events)
+		fmt.Fprintf(out, "  %s  %d events\n", d.Day, d.Events)
 	}
-	fmt.Printf("%s %d raw events", verb, res.Events)
+	fmt.Fprintf(out, "%s %d raw events", verb, res.Events)
 	if !res.DryRun {
-		fmt.Printf(", removed %d loaded event-log segments", res.LogSegments)
+		fmt.Fprintf(out, ", removed %d loaded event-log segments", res.LogSegments)
 	}
 	if len(res.KeysDestroyed) > 0 {
-		fmt.Printf("; key versions %v destroyed%s", res.KeysDestroyed, map[bool]string{true: " (would be)", false: ""}[res.DryRun])
+		fmt.Fprintf(out, "; key versions %v destroyed%s", res.KeysDestroyed, map[bool]string{true: " (would be)", false: ""}[res.DryRun])
 	}
-	fmt.Println(".")
+	fmt.Fprintln(out, ".")
 	return nil
 }

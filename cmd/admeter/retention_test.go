@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,8 +80,12 @@ func TestRetentionEndToEnd(t *testing.T) {
 	}
 	// The CLI prints the same plan.
 	tokFile := filepath.Join(cfg.DataDir, "operator.token")
-	if err := (&RetentionCommand{}).Run(ctx, []string{"run", "--dry-run", "--server", base, "--token-file", tokFile}); err != nil {
+	var out strings.Builder
+	if err := (&RetentionCommand{Out: &out}).Run(ctx, []string{"run", "--dry-run", "--server", base, "--token-file", tokFile}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "would delete 4 raw events") || !strings.Contains(out.String(), day) {
+		t.Fatalf("retention run --dry-run printed:\n%s", out.String())
 	}
 
 	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, nil, &res); st != 200 || res.DryRun || res.Events != 4 ||
@@ -135,14 +140,18 @@ func TestRetentionEndToEnd(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&KeysCommand{}).Run(ctx, []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
+	out.Reset()
+	if err := (&KeysCommand{Out: &out}).Run(ctx, []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "key version 3 is now current") || !strings.Contains(out.String(), "destroyed") {
+		t.Fatalf("keys rotate printed:\n%s", out.String())
 	}
 	newKey := filepath.Join(t.TempDir(), "new.key")
 	if err := os.WriteFile(newKey, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&KeysCommand{}).Run(ctx, []string{"rotate-master", "--data", cfg.DataDir, "--master-key", testMasterKey, "--new-master-key-file", newKey}); err != nil {
+	if err := (&KeysCommand{Out: io.Discard}).Run(ctx, []string{"rotate-master", "--data", cfg.DataDir, "--master-key", testMasterKey, "--new-master-key-file", newKey}); err != nil {
 		t.Fatal(err)
 	}
 	master, _, _ := keystore.LoadMasterKey(keystore.MasterKeyConfig{File: newKey}, nil)
@@ -213,7 +222,7 @@ func TestKeyRotationReachesRunningServer(t *testing.T) {
 	_, c := setupCampaign(t, base, cfg.DataDir, 1)
 	pixel := fmt.Sprintf("%s/x/k=%s&p=%s&m11=rotation00000001", base, c.ID, c.Placements[0].ID)
 	get(t, pixel, nil)
-	if err := (&KeysCommand{}).Run(t.Context(), []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
+	if err := (&KeysCommand{Out: io.Discard}).Run(t.Context(), []string{"rotate", "--data", cfg.DataDir, "--master-key", testMasterKey}); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); m.keys.Current().Version() != 2; time.Sleep(20 * time.Millisecond) {

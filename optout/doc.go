@@ -49,6 +49,12 @@
 // swapping the pointer. Open sizes the table from the file length, so loading
 // never regrows.
 //
+// A lookup is one random access into a table that can be hundreds of MiB, so
+// its cost is memory latency: with 4 KiB pages nearly every lookup also
+// misses the TLB and walks the page tables. On Linux the table asks for
+// transparent huge pages (madvise), which removes most of that walk: about a
+// quarter to a third off a lookup at 10 M entries (docs/benchmarks.md).
+//
 // Fingerprints make false positives possible, never false negatives: a
 // pseudonym that did not opt out matches one that did with probability about
 // n/2^64 per lookup for n entries, about 5e-13 at 10 M entries, or one

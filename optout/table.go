@@ -52,7 +52,9 @@ func capacityFor(n int) int {
 }
 
 func newTable(capacity int) *table {
-	return &table{slots: make([]uint64, capacity)}
+	t := &table{slots: make([]uint64, capacity)}
+	adviseHugePages(t.slots)
+	return t
 }
 
 // contains reports whether fp is in t. Safe with a concurrent insert.

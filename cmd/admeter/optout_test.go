@@ -5,9 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/optout"
 )
 
 // TestOptOutEndToEnd opts devices out through the public page and API, by
@@ -174,4 +179,52 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestOptOutRepairCommand damages a stored opt-out in the middle of the
+// registry: the server refuses to start on it, and "admeter optout repair"
+// keeps every intact record.
+func TestOptOutRepairCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(data, "optout.reg")
+	r, err := optout.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []admeter.Pseudonym
+	for i := range 5 {
+		ps = append(ps, admeter.Pseudonym{byte(i + 1), 0xaa, byte(i)})
+	}
+	if _, err := r.Add(t.Context(), ps...); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	b, _ := os.ReadFile(path)
+	b[len(b)-3*20] ^= 0xff // inside the third record of five (20 bytes each)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultServeConfig()
+	cfg.Addr, cfg.DataDir, cfg.MasterKey = "127.0.0.1:0", data, testMasterKey
+	m := NewMain(cfg, nil)
+	err = m.Open(t.Context())
+	m.Close()
+	if err == nil || !strings.Contains(err.Error(), "admeter optout repair") {
+		t.Fatalf("open on a damaged registry: %v; want an error that names the repair command", err)
+	}
+	var out strings.Builder
+	if err := (&OptOutCommand{Out: &out}).Run(t.Context(), []string{"repair", "--data", data}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "dropped 1 damaged records") {
+		t.Fatalf("repair printed %q", out.String())
+	}
+	r, err = optout.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Len() != 4 {
+		t.Fatalf("%d opt-outs after repair, want 4", r.Len())
+	}
 }

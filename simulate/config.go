@@ -111,9 +111,17 @@ type Config struct {
 	// of measurement midway: each gets an opt-out time within [Start, End),
 	// and its requests from then on carry the opt-out cookie, so the
 	// collector drops their events. Browsers that refuse third-party
-	// cookies cannot carry it. App devices do not opt out (that needs the
-	// opt-out API).
+	// cookies cannot carry it.
 	OptOut float64
+	// AppOptOut is the share of app devices identified by an OAID, IDFA or
+	// IMEI that opt out midway through the opt-out API: at a time within
+	// [Start, End) the plan holds a POST /api/v1/optout naming one of the
+	// device's identifiers (raw or MD5), and the device's later events,
+	// still sent with all its identifiers, are dropped by the collector.
+	// Each call costs a pause of the Sender, and the server rate-limits
+	// the API per client network: keep the share small (see
+	// docs/simulation.md).
+	AppOptOut float64
 	// CTR is the mean click-through rate; placements vary around it.
 	CTR float64
 	// Retries is the share of SDK impressions sent again with the same vf
@@ -147,6 +155,7 @@ func DefaultConfig() Config {
 		MeanFrequency: 3,
 		Web:           0.08,
 		OptOut:        0.02,
+		AppOptOut:     0.005,
 		CTR:           0.01,
 		Retries:       0.02,
 		Served:        0.10,
@@ -186,7 +195,7 @@ func (c *Config) validate() error {
 		name string
 		v    float64
 	}{
-		{"web", c.Web}, {"opt-out", c.OptOut}, {"ctr", c.CTR}, {"retries", c.Retries}, {"served", c.Served},
+		{"web", c.Web}, {"opt-out", c.OptOut}, {"app opt-out", c.AppOptOut}, {"ctr", c.CTR}, {"retries", c.Retries}, {"served", c.Served},
 		{"late arrival", c.LateArrival}, {"too late", c.TooLate}, {"batch fraction", c.BatchFraction},
 	} {
 		if !(f.v >= 0 && f.v <= 1) {

@@ -8,13 +8,16 @@
 // order, that media platforms and the MMA SDK would send for a set of
 // campaigns — heavy-tailed exposure per user, a diurnal curve in
 // Asia/Shanghai time, clicks, br=0 pings, SDK retries with the same vf, late
-// arrivals, browsers that opt out midway (the opt-out cookie), and injected
-// invalid traffic of known kinds. A [Sender] sends a
-// plan over kept-alive connections at a bounded rate, returning cookies the
-// way browsers do. A [Tally] counts what was delivered exactly as the server
-// counts it, giving the [Truth]: per campaign, placement and day the
-// impressions, clicks and distinct users, the frequency distribution, and
-// the invalid traffic injected by kind.
+// arrivals, browsers that opt out midway (the opt-out cookie), app devices
+// that opt out midway (a call to the opt-out API), and injected invalid
+// traffic of known kinds. A [Sender] sends a plan over kept-alive
+// connections at a bounded rate, returning cookies the way browsers do and
+// making each opt-out call a barrier, so that the server sees a device's
+// earlier events before its opt-out and its later ones after. A [Tally]
+// counts what was delivered exactly as the server counts it, giving the
+// [Truth]: per campaign, placement and day the impressions, clicks and
+// distinct users, the frequency distribution, and the invalid traffic
+// injected by kind.
 //
 // Everything is deterministic for a seed: the same [Config] gives the same
 // plan, request for request, and the same truth. Identifiers are fake but

@@ -41,6 +41,9 @@ const (
 	evMillis                    // mt sent in milliseconds
 	evBatch                     // sent through the batch API
 	evOptOut                    // sent with the opt-out cookie: the collector drops it
+	// evOptOutAPI: sent after the device's call to the opt-out API; the
+	// collector drops it if that call was answered (see Tally).
+	evOptOutAPI
 )
 
 // event is one simulated event: what the truth needs and what the request
@@ -70,9 +73,21 @@ type Generator struct {
 	// which a window's share of cfg.Impressions is measured.
 	spanWeight float64
 	serial     uint64 // numbers the users of cookie-less browsers
-	// optOut holds, for each browser that opts out, when it does (Unix
-	// nanoseconds): its requests from then on carry the opt-out cookie.
+	// optOut holds, for each device that opts out, when it does (Unix
+	// nanoseconds): a browser's requests from then on carry the opt-out
+	// cookie; an app device calls the opt-out API then.
 	optOut map[int32]int64
+	// appOptOuts are the app devices that opt out through the API, by
+	// time. called holds those whose call a plan already holds: every
+	// event of theirs in a later request is dropped.
+	appOptOuts []appOptOut
+	called     map[int32]bool
+}
+
+// appOptOut is an app device's call to the opt-out API.
+type appOptOut struct {
+	at  int64 // Unix nanoseconds
+	dev int32
 }
 
 // layout is the campaigns and placements of a Generator, shared by its
@@ -133,32 +148,74 @@ func NewGenerator(cfg Config) (*Generator, error) {
 	rng := rand.New(rand.NewPCG(g.seed, 0x706f70756c6174)) // "populat"
 	g.pop = newPopulation(rng, cfg.Devices, cfg.Web, ivtEvents)
 	g.spanWeight = diurnalWeight(cfg.Start, cfg.End)
-	g.optOut = optOutTimes(g.pop, cfg.OptOut, cfg.Start, cfg.End, g.seed)
+	g.optOut, g.appOptOuts = optOutTimes(g.pop, cfg.OptOut, cfg.AppOptOut, cfg.Start, cfg.End, g.seed)
+	g.called = map[int32]bool{}
 	return g, nil
 }
 
-// optOutTimes picks the browsers that opt out, a share of those that keep
-// cookies, and when each does, uniformly within [start, end). It draws from
-// a hash of the seed and the device rather than from the plan's random
-// stream, so that the rest of the traffic does not depend on share.
-func optOutTimes(pop *population, share float64, start, end time.Time, seed uint64) map[int32]int64 {
+// optOutTimes picks the devices that opt out and when each does, uniformly
+// within [start, end): a share web of the browsers that keep cookies, and a
+// share app of the app devices that have an OAID, IDFA or IMEI (returned
+// again, by time, as the API calls to make). It draws from a hash of the
+// seed and the device rather than from the plan's random stream, so that
+// the rest of the traffic does not depend on the shares, and the browsers
+// picked do not depend on app nor the app devices on web.
+func optOutTimes(pop *population, web, app float64, start, end time.Time, seed uint64) (map[int32]int64, []appOptOut) {
 	out := map[int32]int64{}
-	if share <= 0 {
-		return out
-	}
+	var calls []appOptOut
 	span := uint64(end.Sub(start))
 	for d := range pop.nNormal {
 		dev := &pop.devices[d]
-		if dev.class != classWeb || dev.flags&flagCookies == 0 {
+		var h uint64
+		switch {
+		case dev.class == classWeb && dev.flags&flagCookies != 0 && web > 0:
+			h = mix64(seed ^ 0x6f70742d6f7574 ^ uint64(d)) // "opt-out"
+			if float64(h>>11)/(1<<53) >= web {
+				continue
+			}
+		case dev.app() && app > 0 && canOptOut(dev):
+			h = mix64(seed ^ 0x6170702d6f7074 ^ uint64(d)) // "app-opt"
+			if float64(h>>11)/(1<<53) >= app {
+				continue
+			}
+		default:
 			continue
 		}
-		h := mix64(seed ^ 0x6f70742d6f7574 ^ uint64(d)) // "opt-out"
-		if float64(h>>11)/(1<<53) >= share {
-			continue
+		at := start.UnixNano() + int64(mix64(h)%span)
+		out[int32(d)] = at
+		if dev.app() {
+			calls = append(calls, appOptOut{at: at, dev: int32(d)})
 		}
-		out[int32(d)] = start.UnixNano() + int64(mix64(h)%span)
 	}
-	return out
+	slices.SortFunc(calls, func(x, y appOptOut) int {
+		if c := cmp.Compare(x.at, y.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.dev, y.dev)
+	})
+	return out, calls
+}
+
+// optOutTypes are the identifiers by which an app device may opt out: the
+// ones it sends the same in every app and every event.
+var optOutTypes = [...]admeter.IDType{admeter.IDOAID, admeter.IDIDFA, admeter.IDIMEI}
+
+// canOptOut reports whether dev has an identifier to opt out by.
+func canOptOut(dev *device) bool {
+	for _, t := range optOutTypes {
+		if dev.hasID(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// callsIn returns the app opt-outs due within [start, end).
+func (g *Generator) callsIn(start, end int64) []appOptOut {
+	at := func(x appOptOut, t int64) int { return cmp.Compare(x.at, t) }
+	i, _ := slices.BinarySearchFunc(g.appOptOuts, start, at)
+	j, _ := slices.BinarySearchFunc(g.appOptOuts, end, at)
+	return g.appOptOuts[i:j]
 }
 
 func newLayout(cs []Campaign, seed uint64) (*layout, error) {
@@ -518,9 +575,43 @@ func (b *builder) plan(start, end time.Time) *Plan {
 		batch = batch[:0]
 	}
 	size := max(1, b.g.cfg.BatchSize)
+	// An app device's opt-out call goes in at its time, or before its
+	// first later event when that comes first (a plan's events can run past
+	// its window). Every request after the call that carries an event of
+	// the device is sent after it is answered (see Sender.Send), so the
+	// device's events that were batched before it are flushed first.
+	calls := b.g.callsIn(b.start, b.end)
+	call := func(d int32) {
+		if b.g.called[d] {
+			return
+		}
+		b.g.called[d] = true
+		for i := range batch {
+			if batch[i].dev == d {
+				flush()
+				break
+			}
+		}
+		p.Requests = append(p.Requests, w.optOutRequest(d, int32(len(p.events))))
+	}
 	for _, e := range b.out {
-		if t, ok := b.g.optOut[e.ev.dev]; ok && e.at >= t {
-			e.ev.flags |= evOptOut
+		for len(calls) > 0 && calls[0].at <= e.at {
+			call(calls[0].dev)
+			calls = calls[1:]
+		}
+		if t, ok := b.g.optOut[e.ev.dev]; ok {
+			if !b.g.pop.devices[e.ev.dev].app() {
+				if e.at >= t {
+					e.ev.flags |= evOptOut
+				}
+			} else {
+				if e.at >= t {
+					call(e.ev.dev)
+				}
+				if b.g.called[e.ev.dev] {
+					e.ev.flags |= evOptOutAPI
+				}
+			}
 		}
 		if e.ev.flags&evBatch != 0 {
 			batch = append(batch, e.ev)
@@ -531,6 +622,9 @@ func (b *builder) plan(start, end time.Time) *Plan {
 		}
 		p.events = append(p.events, e.ev)
 		p.Requests = append(p.Requests, w.urlRequest(&p.events[len(p.events)-1], int32(len(p.events)-1)))
+	}
+	for _, c := range calls {
+		call(c.dev)
 	}
 	flush()
 	b.out = nil

@@ -51,6 +51,7 @@ func TestConfigValidate(t *testing.T) {
 		"EmptySpan":       func(c *Config) { c.Start = c.End },
 		"NoSize":          func(c *Config) { c.Devices, c.Impressions = 0, 0 },
 		"CTROver1":        func(c *Config) { c.CTR = 1.5 },
+		"AppOptOutOver1":  func(c *Config) { c.AppOptOut = 1.5 },
 		"NegativeRetries": func(c *Config) { c.Retries = -0.1 },
 		"UnknownIVT":      func(c *Config) { c.IVT = map[IVTKind]float64{"bogus": 0.1} },
 		"TooMuchIVT":      func(c *Config) { c.IVT = UniformIVT(1.5) },

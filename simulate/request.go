@@ -24,16 +24,19 @@ type Plan struct {
 	events []event // in request order; Request.first indexes them
 }
 
-// Request is one HTTP request of a plan.
+// Request is one HTTP request of a plan: a monitoring URL, a batch, or an
+// app device's call to the opt-out API.
 type Request struct {
-	// Method is GET for monitoring URLs, POST for the batch API.
+	// Method is GET for monitoring URLs, POST for the batch API and the
+	// opt-out API.
 	Method string
 	// Target is the path and query, relative to the server's base URL,
 	// exactly as it goes on the request line.
 	Target string
 	// UserAgent is the User-Agent header.
 	UserAgent string
-	// Body is the batch API's JSON array for a POST, nil otherwise.
+	// Body is the JSON body of a POST (the batch API's array, or the
+	// opt-out API's object), nil otherwise.
 	Body []byte
 	// Device is the device that sends the request, or -1 for a batch (a
 	// server relaying many devices). A sender must send one device's
@@ -46,6 +49,18 @@ type Request struct {
 	// sender must send the opt-out cookie (admeter_optout=1) along with
 	// its id cookie. The collector drops the request's events.
 	OptOut bool
+	// OptOutAPI is set on an app device's call to the opt-out API (POST
+	// /api/v1/optout with {"id_type":…,"id":…}), which carries no event.
+	// A sender must send it only once every earlier request of the plan
+	// has been answered, wait out 429 answers, and start no later request
+	// before the server has confirmed it: the collector drops the device's
+	// later events, and only those (see Sender.Send).
+	OptOutAPI bool
+	// ClientIP is the end user's address of an opt-out call, sent as
+	// X-Forwarded-For. The server believes it only from a trusted proxy
+	// (collect.Config.TrustedProxies); it then rate-limits each device's
+	// network on its own, instead of all the calls from the sender's.
+	ClientIP string
 	// Events is how many events the request carries.
 	Events int
 
@@ -530,4 +545,76 @@ func (g *Generator) androidID(d int32, dev *device, pl *placeInfo) string {
 	}
 	b := newBits(g.seed, d, salt)
 	return b.hexID(16, hexLower)
+}
+
+// optOutPath is the opt-out API an app device calls (optouthttp.APIPath).
+const optOutPath = "/api/v1/optout"
+
+// optOutBody is the JSON body of POST /api/v1/optout.
+type optOutBody struct {
+	IDType string `json:"id_type"`
+	ID     string `json:"id"`
+	Form   string `json:"form,omitempty"`
+}
+
+// optOutRequest builds app device d's call to the opt-out API. It names one
+// of the identifiers the device sends in every event (OAID, IDFA or IMEI),
+// raw or as its MD5, in the spellings end users and apps produce (a
+// lowercase IDFA, an uppercase MD5, the form given or left to the server,
+// the type in capitals), so that the server's canonicalisation is
+// exercised: whichever it gets, the collector must recognise the device's
+// events. The choice is a hash of the seed and the device.
+func (w *writer) optOutRequest(d int32, first int32) Request {
+	g := w.g
+	dev := &g.pop.devices[d]
+	h := mix64(g.seed ^ 0x6f70742d617069 ^ uint64(d)) // "opt-api"
+	var types [len(optOutTypes)]admeter.IDType
+	n := 0
+	for _, t := range optOutTypes {
+		if dev.hasID(t) {
+			types[n] = t
+			n++
+		}
+	}
+	t := types[h%uint64(n)] // n > 0: optOutTimes picks only such devices
+	h = mix64(h)
+	var raw, sum string
+	switch t {
+	case admeter.IDOAID:
+		raw, _ = g.oaid(d, dev)
+		sum = oaidMD5(raw)
+	case admeter.IDIDFA:
+		raw = g.idfa(d)
+		sum = idfaMD5(raw)
+		if h>>3&1 == 0 {
+			raw = strings.ToLower(raw) // the server uppercases an IDFA
+		}
+	default:
+		raw = g.imei(d)
+		sum = imeiMD5(raw)
+	}
+	body := optOutBody{IDType: t.String(), ID: raw}
+	if h&1 != 0 {
+		body.ID = sum
+		if h>>3&3 == 0 {
+			body.ID = strings.ToUpper(sum)
+		}
+	}
+	if h>>1&3 == 0 {
+		body.Form = "raw"
+		if h&1 != 0 {
+			body.Form = "md5"
+		}
+	}
+	if h>>5&7 == 0 {
+		body.IDType = strings.ToUpper(body.IDType)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic("simulate: marshal opt-out: " + err.Error()) // three strings cannot fail
+	}
+	return Request{
+		Method: "POST", Target: optOutPath, Body: b, Device: d, OptOutAPI: true,
+		UserAgent: userAgent(g, dev, &g.layout.places[0]), ClientIP: dev.ip(true), first: first,
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,14 @@ type Stats struct {
 	// (X-Admeter-Rejected: "duplicate" for a retry it recognised, ...) and
 	// "batch" for events a batch answer rejected.
 	Rejected map[string]int64
-	Elapsed  time.Duration
+	// OptOuts counts the opt-out API calls the server confirmed.
+	// OptOutLimited counts the 429 answers they got first, and OptOutWait
+	// is the time spent waiting those out, during which nothing else was
+	// sent.
+	OptOuts       int64
+	OptOutLimited int64
+	OptOutWait    time.Duration
+	Elapsed       time.Duration
 	// Answered holds, for each request of the plan, when it was sent if it
 	// was answered with success (Unix nanoseconds), or 0. Pass it to
 	// Tally.Add so that the truth counts what the server received.
@@ -152,9 +160,16 @@ func (s *Sender) Progress() Progress {
 
 // Send sends the plan and returns what happened. A device's requests go
 // through one worker, in plan order, so a browser returns the cookie its
-// first request was given. When ctx ends, no further request is started
-// and those in flight are finished; Send then returns the stats so far and
-// ctx's error.
+// first request was given. An opt-out call (Request.OptOutAPI) is a
+// barrier: Send waits until every earlier request has been answered, makes
+// the call, waiting out 429 answers as Retry-After says, and starts no
+// later request before the server has answered it. So the collector sees
+// the device's earlier events before the opt-out and its later ones after,
+// whatever the concurrency. A call the server refuses otherwise is
+// counted as failed and the plan goes on: the truth then counts that
+// device's later events (Tally.Add). When ctx ends, no further request is
+// started and those in flight are finished; Send then returns the stats so
+// far and ctx's error.
 func (s *Sender) Send(ctx context.Context, p *Plan) (*Stats, error) {
 	if p == nil {
 		return nil, errors.New("send plan: no plan")
@@ -165,12 +180,15 @@ func (s *Sender) Send(ctx context.Context, p *Plan) (*Stats, error) {
 	st := &Stats{Rejected: map[string]int64{}, Answered: make([]int64, len(p.Requests))}
 	start := s.cfg.Now()
 	queues := make([]chan int, n)
-	results := make([]workerStats, n)
-	var wg sync.WaitGroup
+	results := make([]workerStats, n+1) // the last one: the opt-out calls
+	// pending counts the requests queued and not yet done, for the
+	// opt-out barrier. Only this goroutine calls Add and Wait.
+	var wg, pending sync.WaitGroup
 	for w := range n {
 		queues[w] = make(chan int, 256)
-		wg.Go(func() { s.work(ctx, p, w, queues[w], &results[w], st.Answered) })
+		wg.Go(func() { s.work(ctx, p, w, queues[w], &results[w], st.Answered, &pending) })
 	}
+	calls := &results[n]
 	var events float64
 	interval := 0.0
 	if s.cfg.Rate > 0 {
@@ -193,13 +211,30 @@ dispatch:
 				}
 			}
 		}
+		if r.OptOutAPI {
+			// A barrier: the rate's schedule does not move, so the
+			// requests held back catch up after it, as after a slow answer.
+			pending.Wait()
+			if ctx.Err() != nil {
+				err = ctx.Err()
+				break dispatch
+			}
+			if !s.optOut(ctx, r, i, calls, st) && ctx.Err() != nil {
+				// Not confirmed: the device's later requests must not go.
+				err = ctx.Err()
+				break dispatch
+			}
+			continue
+		}
 		w := i % n
 		if r.Device >= 0 {
 			w = int(r.Device) % n
 		}
+		pending.Add(1)
 		select {
 		case queues[w] <- i:
 		case <-ctx.Done():
+			pending.Done()
 			err = ctx.Err()
 			break dispatch
 		}
@@ -209,6 +244,7 @@ dispatch:
 		close(q)
 	}
 	wg.Wait()
+	st.OptOuts = calls.ok
 	for _, r := range results {
 		st.Requests += r.requests
 		st.Events += r.events
@@ -234,8 +270,9 @@ type workerStats struct {
 	rejected                             map[string]int64
 }
 
-// work sends the requests queued for worker w, in order.
-func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws *workerStats, answered []int64) {
+// work sends the requests queued for worker w, in order, marking each done
+// in pending.
+func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws *workerStats, answered []int64, pending *sync.WaitGroup) {
 	ws.rejected = map[string]int64{}
 	jar := s.jars[w]
 	// In-flight requests are finished even when ctx ends: an abandoned
@@ -244,35 +281,125 @@ func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws 
 	reqCtx := context.WithoutCancel(ctx)
 	for i := range queue {
 		if ctx.Err() != nil {
+			pending.Done()
 			continue // drain: not sent
 		}
 		r := &p.Requests[i]
 		sent := s.cfg.Now()
 		ok, err := s.do(reqCtx, r, jar, ws)
-		ws.requests++
-		ws.events += int64(r.Events)
-		s.progress.requests.Add(1)
-		s.progress.events.Add(int64(r.Events))
-		switch {
-		case err != nil:
-			ws.errors++
-			s.progress.errors.Add(1)
-			// A *url.Error names the URL, which holds (fake) device
-			// identifiers: log only what went wrong.
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			s.logger.Debug("send request", "err", err, "method", r.Method)
-		case ok:
-			ws.ok++
-			s.progress.ok.Add(1)
-			answered[i] = sent.UnixNano()
-		default:
-			ws.failed++
-			s.progress.failed.Add(1)
-		}
+		s.record(r, i, sent, ok, err, ws, answered)
+		pending.Done()
 	}
+}
+
+// record counts the outcome of request i, sent at sent.
+func (s *Sender) record(r *Request, i int, sent time.Time, ok bool, err error, ws *workerStats, answered []int64) {
+	ws.requests++
+	ws.events += int64(r.Events)
+	s.progress.requests.Add(1)
+	s.progress.events.Add(int64(r.Events))
+	switch {
+	case err != nil:
+		ws.errors++
+		s.progress.errors.Add(1)
+		// A *url.Error names the URL, which holds (fake) device
+		// identifiers: log only what went wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		s.logger.Debug("send request", "err", err, "method", r.Method)
+	case ok:
+		ws.ok++
+		s.progress.ok.Add(1)
+		answered[i] = sent.UnixNano()
+	default:
+		ws.failed++
+		s.progress.failed.Add(1)
+	}
+}
+
+// maxRetryAfter bounds one wait for the opt-out API's rate limit.
+const maxRetryAfter = time.Minute
+
+// optOut makes the opt-out call r (request i of the plan), waiting out 429
+// answers until ctx ends, and reports whether the server confirmed it. It
+// records the outcome in ws, answered and st.
+func (s *Sender) optOut(ctx context.Context, r *Request, i int, ws *workerStats, st *Stats) bool {
+	reqCtx := context.WithoutCancel(ctx)
+	for {
+		sent := s.cfg.Now()
+		status, confirmed, retry, err := s.callOptOut(reqCtx, r)
+		if status == http.StatusTooManyRequests {
+			st.OptOutLimited++
+			t := time.NewTimer(retry)
+			select {
+			case <-t.C:
+				st.OptOutWait += retry
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				// Not sent as far as the truth goes: the server refused it.
+				s.progress.requests.Add(1)
+				ws.requests++
+				ws.failed++
+				s.progress.failed.Add(1)
+				return false
+			}
+		}
+		ok := err == nil && confirmed
+		if err == nil && !ok {
+			// The status says why; the body could only repeat the
+			// identifier's type.
+			s.logger.Warn("the opt-out API did not confirm a call; that device's later events will count", "status", status)
+		}
+		s.record(r, i, sent, ok, err, ws, st.Answered)
+		return ok
+	}
+}
+
+// callOptOut sends the opt-out call once. It returns the status, whether
+// the answer confirms the opt-out (200 with "opted_out": true) and, for a
+// 429, how long to wait.
+func (s *Sender) callOptOut(ctx context.Context, r *Request) (status int, confirmed bool, retry time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, s.base.String()+r.Target, bytes.NewReader(r.Body))
+	if err != nil {
+		return 0, false, 0, fmt.Errorf("build opt-out request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", r.UserAgent)
+	if r.ClientIP != "" {
+		req.Header.Set("X-Forwarded-For", r.ClientIP)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, false, 0, err
+	}
+	defer resp.Body.Close()
+	defer func() { _, _ = io.Copy(io.Discard, resp.Body) }()
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests:
+		return resp.StatusCode, false, retryAfter(resp.Header.Get("Retry-After"), s.cfg.Now()), nil
+	case http.StatusOK:
+		var res struct {
+			OptedOut bool `json:"opted_out"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&res)
+		return resp.StatusCode, err == nil && res.OptedOut, 0, nil
+	}
+	return resp.StatusCode, false, 0, nil
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date) into a
+// wait between 10 ms and maxRetryAfter; one second when it says nothing.
+func retryAfter(v string, now time.Time) time.Duration {
+	d := time.Second
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		d = time.Duration(secs) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = at.Sub(now)
+	}
+	return min(max(d, 10*time.Millisecond), maxRetryAfter)
 }
 
 // do sends one request and reports whether it was answered with success.

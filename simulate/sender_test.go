@@ -25,8 +25,13 @@ type fakeCollector struct {
 	returned int
 	events   int
 	optedOut []string // targets of requests with the opt-out cookie
-	next     atomic.Int64
-	fail     func(r *http.Request) bool
+	// calls are the bodies of the opt-out API calls; limit, when set,
+	// answers a call 429 (with Retry-After: 0) while it returns true.
+	calls   []string
+	limited int
+	limit   func() bool
+	next    atomic.Int64
+	fail    func(r *http.Request) bool
 }
 
 func newFakeCollector() *fakeCollector { return &fakeCollector{uas: map[string]int{}} }
@@ -34,6 +39,10 @@ func newFakeCollector() *fakeCollector { return &fakeCollector{uas: map[string]i
 func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.fail != nil && f.fail(r) {
 		http.Error(w, "no", http.StatusServiceUnavailable)
+		return
+	}
+	if r.URL.Path == optOutPath {
+		f.serveOptOut(w, r)
 		return
 	}
 	f.mu.Lock()
@@ -76,6 +85,28 @@ func (f *fakeCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Admeter-Rejected", "duplicate")
 		w.Write([]byte("GIF89a"))
 	}
+}
+
+// serveOptOut answers the opt-out API as the server does.
+func (f *fakeCollector) serveOptOut(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.limit != nil && f.limit() {
+		f.limited++
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, `{"error":{"code":"rate_limited"}}`, http.StatusTooManyRequests)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	var req struct{ IDType, ID string }
+	if r.Method != "POST" || r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &req) != nil || req.ID == "" {
+		http.Error(w, "bad opt-out", http.StatusBadRequest)
+		return
+	}
+	f.targets = append(f.targets, r.RequestURI)
+	f.calls = append(f.calls, string(body))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	fmt.Fprintf(w, `{"opted_out":true,"id_type":%q,"added":true}`, strings.ToLower(req.IDType))
 }
 
 func smallPlan(t *testing.T, devices int) *Plan {
@@ -138,17 +169,20 @@ func TestSender(t *testing.T) {
 	// Cookies: a browser that keeps them gets one on its first request and
 	// returns it after; everything else never returns one.
 	keepers := map[int32]bool{}
-	keeping := 0
+	keeping, collected := 0, 0 // collected: requests to the collector, not the opt-out API
 	for _, r := range p.Requests {
 		if r.Cookies {
 			keepers[r.Device] = true
 			keeping++
 		}
+		if !r.OptOutAPI {
+			collected++
+		}
 	}
 	if len(keepers) == 0 {
 		t.Fatal("the plan has no browser that keeps cookies")
 	}
-	if fc.returned != keeping-len(keepers) || fc.issued != len(p.Requests)-fc.returned {
+	if fc.returned != keeping-len(keepers) || fc.issued != collected-fc.returned {
 		t.Errorf("cookies returned %d, issued %d; want %d returned by %d browsers", fc.returned, fc.issued, keeping-len(keepers), len(keepers))
 	}
 	if pr := s.Progress(); pr.Requests != st.Requests || pr.OK != st.OK {
@@ -242,5 +276,27 @@ func TestNewSenderRejects(t *testing.T) {
 	cfg.Rate = -1
 	if _, err := NewSender("http://127.0.0.1:1", cfg, nil); err == nil {
 		t.Error("a negative rate was accepted")
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2025, 11, 20, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"2", 2 * time.Second},
+		{" 3 ", 3 * time.Second},
+		{"", time.Second},            // says nothing: one second
+		{"soon", time.Second},        // not a wait
+		{"0", 10 * time.Millisecond}, // at least a little
+		{"-5", 10 * time.Millisecond},
+		{"86400", maxRetryAfter},
+		{now.Add(4 * time.Second).Format(http.TimeFormat), 4 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.header, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
+		}
 	}
 }

@@ -94,6 +94,7 @@ type CampaignTruth struct {
 
 // Traffic describes what was sent: every delivered event, retries included.
 type Traffic struct {
+	// Requests were answered, opt-out calls included.
 	Requests    int64 `json:"requests"`
 	Events      int64 `json:"events"`
 	Impressions int64 `json:"impressions"`
@@ -110,10 +111,15 @@ type Traffic struct {
 	Late          int64 `json:"late"`
 	TimeCorrected int64 `json:"time_corrected"`
 	NoTime        int64 `json:"no_time"`
-	// OptedOut events carried the opt-out cookie: they are sent (and in
-	// the counts above) but the collector drops them, so the campaigns'
-	// counts leave them out.
+	// OptedOut events carried the opt-out cookie, or came from an app
+	// device after the server confirmed its call to the opt-out API: they
+	// are sent (and in the counts above) but the collector drops them, so
+	// the campaigns' counts leave them out.
 	OptedOut int64 `json:"opted_out"`
+	// OptOutCalls are the app devices' calls to the opt-out API that the
+	// server confirmed. A call that was not confirmed opted nobody out: that
+	// device's later events count.
+	OptOutCalls int64 `json:"optout_calls"`
 	// Undelivered events were not acknowledged by the server and are left
 	// out of every count.
 	Undelivered int64 `json:"undelivered"`
@@ -152,6 +158,9 @@ type Tally struct {
 	layout  *layout
 	camps   []campTally
 	traffic Traffic
+	// optedOut holds the app devices whose opt-out call was made: true
+	// when the server confirmed it.
+	optedOut map[int32]bool
 }
 
 type campTally struct {
@@ -245,6 +254,7 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 				t.camps[i].places[j].days = map[int32]*cell{}
 			}
 		}
+		t.optedOut = map[int32]bool{}
 	} else if t.layout != p.layout {
 		return errors.New("tally plan: plans of different generators cannot be tallied together")
 	}
@@ -253,6 +263,26 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 			return p.Now.UnixNano()
 		}
 		return answered[i]
+	}
+	// An app device's events after its opt-out call (in this plan or an
+	// earlier one) are dropped if the server confirmed the call. The Sender
+	// sends no later request before the call is answered, and stops when
+	// it cannot get it answered, so whether it was is all that matters. A
+	// call in a plan that was never added is taken as confirmed.
+	for i := range p.Requests {
+		if p.Requests[i].OptOutAPI {
+			t.optedOut[p.Requests[i].Device] = recv(i) != 0
+		}
+	}
+	dropped := func(ev *event) bool {
+		if ev.flags&evOptOut != 0 {
+			return true
+		}
+		if ev.flags&evOptOutAPI == 0 {
+			return false
+		}
+		ok, known := t.optedOut[ev.dev]
+		return ok || !known
 	}
 	// The counting rule: events sharing an impression id on one placement
 	// and kind count once, the first by event time.
@@ -268,7 +298,7 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 			continue
 		}
 		for _, ev := range p.eventsOf(i) {
-			if ev.vf == 0 || ev.flags&evOptOut != 0 {
+			if ev.vf == 0 || dropped(&ev) {
 				continue
 			}
 			k, eff := vfKey{ev.place, ev.kind, ev.vf}, effective(&ev, at)
@@ -285,10 +315,13 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 			continue
 		}
 		t.traffic.Requests++
+		if p.Requests[i].OptOutAPI {
+			t.traffic.OptOutCalls++
+		}
 		for j := range evs {
 			ev := &evs[j]
 			t.traffic.add(ev, at)
-			if ev.flags&evOptOut != 0 {
+			if dropped(ev) {
 				t.traffic.OptedOut++
 				continue // the collector drops it
 			}

@@ -29,6 +29,7 @@ type SimulateCommand struct {
 type simulateOptions struct {
 	target, token, campaigns, truth string
 	rate, ivt, batch, web, optOut   float64
+	appOptOut                       float64
 	duration                        time.Duration
 	devices, days, concurrency      int
 	seed                            int64
@@ -44,7 +45,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, optOut: simulate.DefaultConfig().OptOut, concurrency: 8}
+	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, optOut: simulate.DefaultConfig().OptOut, appOptOut: simulate.DefaultConfig().AppOptOut, concurrency: 8}
 	fs := newFlagSet("simulate", "Send realistic simulated traffic (monitoring URLs and the batch API) for existing campaigns to a running server,\n"+
 		"and write the ground truth of what was delivered: per campaign, placement and day the impressions, clicks,\n"+
 		"unique users and frequency the server should report, and the invalid traffic injected, by kind.\n"+
@@ -61,6 +62,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.batch, "batch", o.batch, "share of app events sent through POST /v1/events")
 	fs.Float64Var(&o.web, "web", o.web, "share of devices that are web browsers (cookie only)")
 	fs.Float64Var(&o.optOut, "optout", o.optOut, "share of cookie-keeping browsers that opt out midway: from then on they send the opt-out cookie and the server drops their events")
+	fs.Float64Var(&o.appOptOut, "app-optout", o.appOptOut, "share of app devices (OAID, IDFA or IMEI) that opt out midway through POST /api/v1/optout; the server then drops their events. The API is rate limited per /24: run the server with --trusted-proxies covering this machine, or keep the share small")
 	fs.IntVar(&o.days, "days", o.days, "event times span the last N days (1–6)")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "requests in flight")
 	if err := parseFlags(fs, args); err != nil {
@@ -90,7 +92,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	cfg.Start, cfg.End = now.Add(-time.Duration(o.days)*24*time.Hour), now
 	cfg.Campaigns = campaigns
 	cfg.Devices = o.devices
-	cfg.BatchFraction, cfg.Web, cfg.OptOut = o.batch, o.web, o.optOut
+	cfg.BatchFraction, cfg.Web, cfg.OptOut, cfg.AppOptOut = o.batch, o.web, o.optOut, o.appOptOut
 	if o.ivt > 0 {
 		cfg.IVT = simulate.UniformIVT(o.ivt)
 	}
@@ -176,6 +178,9 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 		sum.OK += st.OK
 		sum.Failed += st.Failed
 		sum.Errors += st.Errors
+		sum.OptOuts += st.OptOuts
+		sum.OptOutLimited += st.OptOutLimited
+		sum.OptOutWait += st.OptOutWait
 		for k, v := range st.Rejected {
 			rejected[k] += v
 		}
@@ -367,6 +372,13 @@ func printSummary(out io.Writer, st simulate.Stats, rejected map[string]int64, e
 		if k != "duplicate" {
 			fmt.Fprintf(out, "warning: the server rejected %d events (%s); the truth counts them\n", v, k)
 		}
+	}
+	if st.OptOuts > 0 {
+		fmt.Fprintf(out, "%d app devices opted out through the API; the truth leaves out their later events\n", st.OptOuts)
+	}
+	if st.OptOutLimited > 0 {
+		fmt.Fprintf(out, "warning: the opt-out API rate-limited %d calls and sending paused %s; run the server with --trusted-proxies covering this machine, or lower --app-optout\n",
+			st.OptOutLimited, st.OptOutWait.Round(100*time.Millisecond))
 	}
 	if st.Errors > 0 {
 		fmt.Fprintf(out, "warning: %d requests got no answer; the truth leaves them out, but the server may have counted some\n", st.Errors)

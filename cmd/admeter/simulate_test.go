@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,16 +23,61 @@ import (
 // per placement and day, and the same frequency distribution, once retries
 // are counted once the way the store counts them.
 func TestSimulateAgainstServer(t *testing.T) {
-	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval" })
+	simulateAgainstServer(t, nil, []string{"--devices", "600", "--ivt", "0.1", "--batch", "0.2", "--web", "0.25"}, nil)
+}
+
+// TestSimulateAppOptOut lets app devices opt out midway through the real
+// opt-out API: the server's counts must still equal the truth, which leaves
+// their later events out, and its drop counters must match the truth's.
+func TestSimulateAppOptOut(t *testing.T) {
+	trusted := func(c *ServeConfig) { c.TrustedProxies = "127.0.0.1/32,::1/128" } // one rate-limit bucket per simulated device network
+	simulateAgainstServer(t, trusted, []string{"--devices", "3000", "--app-optout", "0.02", "--optout", "0.05", "--web", "0.2", "--batch", "0.3", "--ivt", "0.05"},
+		func(tr *simulate.Truth, metrics string) {
+			if tr.Traffic.OptOutCalls <= 10 || tr.Traffic.OptedOut == 0 {
+				t.Fatalf("truth traffic %+v: want more than 10 opt-out calls and dropped events", tr.Traffic)
+			}
+			metric := func(name string) int64 {
+				for _, l := range strings.Split(metrics, "\n") {
+					if v, ok := strings.CutPrefix(l, name+" "); ok {
+						n, _ := strconv.ParseFloat(v, 64)
+						return int64(n)
+					}
+				}
+				t.Fatalf("no metric %s", name)
+				return 0
+			}
+			registry := metric(`admeter_collect_optout_dropped_total{signal="registry"}`)
+			cookie := metric(`admeter_collect_optout_dropped_total{signal="cookie"}`)
+			if registry == 0 || registry+cookie != tr.Traffic.OptedOut {
+				t.Errorf("dropped: registry %d + cookie %d, truth %d", registry, cookie, tr.Traffic.OptedOut)
+			}
+			if ok := metric(`admeter_optout_requests_total{channel="api",kind="device",result="ok"}`); ok != tr.Traffic.OptOutCalls {
+				t.Errorf("opt-out API calls: server %d, truth %d", ok, tr.Traffic.OptOutCalls)
+			}
+			if n := metric(`admeter_optout_requests_total{channel="api",kind="device",result="limited"}`); n != 0 {
+				t.Errorf("%d opt-out calls were rate limited", n)
+			}
+		})
+}
+
+// simulateAgainstServer runs "admeter simulate" with args against a real
+// server and compares the server's log with the truth cell by cell; check,
+// if not nil, also sees the truth and the server's metrics.
+func simulateAgainstServer(t *testing.T, mod func(*ServeConfig), args []string, check func(*simulate.Truth, string)) {
+	m, base := MustRunMain(t, func(c *ServeConfig) {
+		c.Fsync = "interval"
+		if mod != nil {
+			mod(c)
+		}
+	})
 	token, c := setupCampaign(t, base, m.Config.DataDir, 3)
 	truthPath := filepath.Join(t.TempDir(), "truth.json")
 	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	err := (&SimulateCommand{Stdout: &out}).Run(ctx, []string{
-		"--target", base, "--token", token, "--campaign", c.ID, "--rate", "0", "--devices", "600",
-		"--seed", "7", "--ivt", "0.1", "--batch", "0.2", "--web", "0.25", "--days", "3", "--truth", truthPath,
-	})
+	err := (&SimulateCommand{Stdout: &out}).Run(ctx, append([]string{
+		"--target", base, "--token", token, "--campaign", c.ID, "--rate", "0", "--seed", "7", "--days", "3", "--truth", truthPath,
+	}, args...))
 	if err != nil {
 		t.Fatalf("simulate: %v\n%s", err, out.String())
 	}
@@ -39,6 +85,7 @@ func TestSimulateAgainstServer(t *testing.T) {
 	if !strings.Contains(out.String(), "truth written to") || strings.Contains(out.String(), "warning") {
 		t.Fatalf("unexpected output:\n%s", out.String())
 	}
+	_, metrics := get(t, base+"/metrics", nil)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +101,9 @@ func TestSimulateAgainstServer(t *testing.T) {
 		t.Fatalf("truth %s: want one campaign with impressions, retries and batched events", b)
 	}
 	want := tr.Campaigns[0]
+	if check != nil {
+		check(&tr, string(metrics))
+	}
 
 	events := readLog(t, m.Config.DataDir)
 	// The collector drops the retries it recognises; the rest must be

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -270,21 +272,27 @@ func (j *Job) Loop(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Parse parses a retention such as "180d", "26w" or "4320h".
+// Parse parses a retention such as "180d", "26w" or "4320h" (any
+// time.ParseDuration syntax): a positive whole number of days or weeks, or
+// a positive duration. Anything else, trailing text included, and a number
+// of days too large for a time.Duration (about 292 years), is an EINVALID
+// error.
 func Parse(s string) (time.Duration, error) {
-	var n int
-	var unit string
-	if _, err := fmt.Sscanf(s, "%d%s", &n, &unit); err == nil && n > 0 {
-		switch unit {
-		case "d":
-			return time.Duration(n) * 24 * time.Hour, nil
-		case "w":
-			return time.Duration(n) * 7 * 24 * time.Hour, nil
+	bad := admeter.Errorf(admeter.EINVALID, "retention %q is not a duration such as 180d, 26w or 4320h", s)
+	if n := len(s); n > 1 && (s[n-1] == 'd' || s[n-1] == 'w') {
+		unit := 24 * time.Hour
+		if s[n-1] == 'w' {
+			unit *= 7
 		}
+		v, err := strconv.ParseInt(s[:n-1], 10, 64)
+		if err != nil || v <= 0 || v > int64(math.MaxInt64/unit) {
+			return 0, bad
+		}
+		return time.Duration(v) * unit, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, admeter.Errorf(admeter.EINVALID, "retention %q is not a duration such as 180d, 26w or 4320h", s)
+		return 0, bad
 	}
 	return d, nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/admeter/admeter"
@@ -84,8 +85,10 @@ var connectionName = map[admeter.Network]string{
 	admeter.NetworkCellular: "cellular", admeter.NetworkWiFi: "wifi", admeter.NetworkNone: "none",
 }
 
-// writeExport writes exp to path atomically, readable by the owner only.
-func writeExport(path string, exp *Export) error {
+// writeExport writes exp to path atomically, readable by the owner only,
+// with now, the service's clock, as its modification time: ExpireExports
+// compares it with the same clock.
+func writeExport(path string, exp *Export, now time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("write access copy: %w", err)
 	}
@@ -103,6 +106,9 @@ func writeExport(path string, exp *Export) error {
 		return fmt.Errorf("write access copy: %w", err)
 	}
 	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("write access copy: %w", err)
+	}
+	if err := os.Chtimes(tmp.Name(), now, now); err != nil {
 		return fmt.Errorf("write access copy: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
@@ -142,7 +148,10 @@ func (s *Service) Export(ctx context.Context, tenant admeter.TenantID, id string
 }
 
 // CSV renders the copy as CSV with a UTF-8 byte order mark (so that Excel
-// opens Chinese text correctly) and one row per event.
+// opens Chinese text correctly) and one row per event. A cell that a
+// spreadsheet would take for a formula (it begins with =, +, -, @, a tab or
+// a carriage return: app names and the like come from ad requests) is
+// prefixed with an apostrophe, so that it shows as text.
 func (e *Export) CSV() []byte {
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
@@ -150,9 +159,15 @@ func (e *Export) CSV() []byte {
 	_ = w.Write([]string{"time", "received", "kind", "campaign", "placement", "country", "province", "city",
 		"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type"})
 	for _, x := range e.Events {
-		_ = w.Write([]string{x.Time.Format(time.RFC3339Nano), x.Received.Format(time.RFC3339Nano), x.Kind,
+		row := []string{x.Time.Format(time.RFC3339Nano), x.Received.Format(time.RFC3339Nano), x.Kind,
 			string(x.Campaign), string(x.Placement), x.Country, x.Province, x.City, x.Network, x.Area, x.OS,
-			x.OSVersion, x.DeviceType, x.Model, x.Browser, x.App, x.AppPackage, x.Connection, x.IDType})
+			x.OSVersion, x.DeviceType, x.Model, x.Browser, x.App, x.AppPackage, x.Connection, x.IDType}
+		for i, v := range row {
+			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+				row[i] = "'" + v
+			}
+		}
+		_ = w.Write(row)
 	}
 	w.Flush()
 	if e.Truncated {

@@ -111,8 +111,9 @@ func (s *Service) access(ctx context.Context, r *admeter.RightsRequest) error {
 		camps[events[i].Campaign] = true
 	}
 	r.Outcome.Events, r.Outcome.Campaigns, r.Outcome.Truncated = int64(len(events)), len(camps), truncated
-	exp := newExport(r, events, truncated, s.cfg.Now())
-	if err := writeExport(s.exportPath(r.ID), exp); err != nil {
+	now := s.cfg.Now()
+	exp := newExport(r, events, truncated, now)
+	if err := writeExport(s.exportPath(r.ID), exp, now); err != nil {
 		return err
 	}
 	return nil
@@ -135,15 +136,24 @@ func (s *Service) delete(ctx context.Context, r *admeter.RightsRequest) error {
 	if err != nil {
 		return fmt.Errorf("delete events: %w", err)
 	}
-	for c, span := range d.Campaigns {
-		if err := s.pipeline.Refresh(ctx, r.Tenant, c, span.From, span.To); err != nil {
-			return fmt.Errorf("recompute rollups of campaign %s: %w", c, err)
-		}
-	}
-	// A retry after a crash finds nothing left to delete; keep the first
-	// count.
+	// A retry finds nothing left to delete; keep the first count. It is
+	// saved at once, so that a retry after an interruption keeps it too.
 	if d.Events > 0 || r.Outcome.Events == 0 {
 		r.Outcome.Events, r.Outcome.Campaigns = d.Events, len(d.Campaigns)
+	}
+	// The events are gone: a retry would find no span to refresh, so a
+	// shutdown must not interrupt the saving of the count and the
+	// recomputing of the rollups.
+	keep := context.WithoutCancel(ctx)
+	if d.Events > 0 {
+		if err := s.requests.UpdateRequest(keep, r); err != nil {
+			return fmt.Errorf("save deletion count: %w", err)
+		}
+	}
+	for c, span := range d.Campaigns {
+		if err := s.pipeline.Refresh(keep, r.Tenant, c, span.From, span.To); err != nil {
+			return fmt.Errorf("recompute rollups of campaign %s: %w", c, err)
+		}
 	}
 	segs, err := s.pipeline.Purge(ctx)
 	if err != nil {

@@ -326,7 +326,9 @@ func (s *Service) Deadline(r *admeter.RightsRequest) Deadline {
 	if sameDay(today, due) {
 		left = 0
 	}
-	past := today.After(endOfDay(due))
+	// The due day ends at the midnight after it: from that instant on, the
+	// request is late.
+	past := !today.Before(endOfDay(due))
 	if past && left > 0 {
 		left = 0
 	}

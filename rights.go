@@ -86,4 +86,17 @@ type RequestOutcome struct {
 	// LogSegmentsRemoved counts event-log segments removed once loaded, so
 	// that no copy of deleted events stays in the log.
 	LogSegmentsRemoved int `json:"log_segments_removed,omitempty"`
+	// PendingRollups lists, while a deletion is being carried out, the
+	// campaigns and time spans whose daily rollups must still be recomputed:
+	// saved before the rollups are touched, so that a crash in between
+	// cannot leave them counting deleted events.
+	PendingRollups []RollupSpan `json:"pending_rollups,omitempty"`
+}
+
+// RollupSpan is a campaign and the span of event times [From, To] (UTC)
+// whose daily rollups a change affected.
+type RollupSpan struct {
+	Campaign CampaignID `json:"campaign"`
+	From     time.Time  `json:"from"`
+	To       time.Time  `json:"to"`
 }

@@ -82,6 +82,12 @@ func CanonicalizeSubject(t admeter.IDType, f Form, value string) ([]Canonical, e
 		c, r := Canonicalize(t, form, v)
 		if i == 0 {
 			first = r
+			if r == ReasonPlaceholder && len(forms) > 1 {
+				// The MD5 of a placeholder (md5("__OAID__"), of all
+				// zeros...) is what a media platform sends for "no id";
+				// it names no device even if it also parses as raw.
+				break
+			}
 		}
 		if r == ReasonOK && (len(out) == 0 || out[0] != c) {
 			out = append(out, c)

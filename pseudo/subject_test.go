@@ -35,6 +35,7 @@ func TestCanonicalizeSubject(t *testing.T) {
 		{"malformed idfa", admeter.IDIDFA, 0, "not-an-idfa", 0, false, "UUID"},
 		{"zero idfa", admeter.IDIDFA, 0, "00000000-0000-0000-0000-000000000000", 0, false, "placeholder"},
 		{"macro", admeter.IDIMEI, 0, "__IMEI__", 0, false, "placeholder"},
+		{"md5 of a macro, also a valid raw oaid", admeter.IDOAID, 0, md5hex("__OAID__"), 0, false, "placeholder"},
 		{"empty", admeter.IDIMEI, 0, "  ", 0, false, "required"},
 		{"cookie", admeter.IDCookie, 0, "x", 0, false, "cannot be named"},
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestAccess(t *testing.T) {
 	h.clock.Add(time.Minute)
 	h.process(1)
 	done := h.get(a, r.ID)
-	if done.Status != admeter.RequestDone || done.Outcome != (admeter.RequestOutcome{Events: 3, Campaigns: 2}) {
+	if done.Status != admeter.RequestDone || !reflect.DeepEqual(done.Outcome, admeter.RequestOutcome{Events: 3, Campaigns: 2}) {
 		t.Fatalf("access request: status %s, outcome %+v; want 3 events in 2 campaigns", done.Status, done.Outcome)
 	}
 	if h.registry.Len() != 0 {
@@ -154,7 +155,7 @@ func TestAccessTruncated(t *testing.T) {
 	h.insert(h.ev(tn, "10000001", victim, 1, t0.Add(2*time.Hour)), h.ev(tn, "10000001", victim, 1, t0), h.ev(tn, "10000001", victim, 2, t0.Add(time.Hour)))
 	r, _ := h.submit(tn, oaid("access", victim))
 	h.process(1)
-	if got := h.get(tn, r.ID).Outcome; got != (admeter.RequestOutcome{Events: 2, Campaigns: 1, Truncated: true}) {
+	if got := h.get(tn, r.ID).Outcome; !reflect.DeepEqual(got, admeter.RequestOutcome{Events: 2, Campaigns: 1, Truncated: true}) {
 		t.Errorf("outcome %+v, want 2 events, truncated", got)
 	}
 	exp, err := h.svc.Export(t.Context(), tn, r.ID)

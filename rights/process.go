@@ -136,25 +136,31 @@ func (s *Service) delete(ctx context.Context, r *admeter.RightsRequest) error {
 	if err != nil {
 		return fmt.Errorf("delete events: %w", err)
 	}
-	// A retry finds nothing left to delete; keep the first count. It is
-	// saved at once, so that a retry after an interruption keeps it too.
+	// A retry finds nothing left to delete; keep the first count. The count
+	// and the rollups still to recompute are saved at once, before the
+	// rollups are touched: a retry after an interruption or a crash finds
+	// no events and so no spans of its own, and must use these.
 	if d.Events > 0 || r.Outcome.Events == 0 {
 		r.Outcome.Events, r.Outcome.Campaigns = d.Events, len(d.Campaigns)
 	}
-	// The events are gone: a retry would find no span to refresh, so a
-	// shutdown must not interrupt the saving of the count and the
-	// recomputing of the rollups.
+	for c, span := range d.Campaigns {
+		r.Outcome.PendingRollups = append(r.Outcome.PendingRollups, admeter.RollupSpan{Campaign: c, From: span.From, To: span.To})
+	}
+	// Shutdown must not interrupt saving the count or recomputing rollups.
 	keep := context.WithoutCancel(ctx)
 	if d.Events > 0 {
 		if err := s.requests.UpdateRequest(keep, r); err != nil {
 			return fmt.Errorf("save deletion count: %w", err)
 		}
 	}
-	for c, span := range d.Campaigns {
-		if err := s.pipeline.Refresh(keep, r.Tenant, c, span.From, span.To); err != nil {
-			return fmt.Errorf("recompute rollups of campaign %s: %w", c, err)
+	for len(r.Outcome.PendingRollups) > 0 {
+		p := r.Outcome.PendingRollups[0]
+		if err := s.pipeline.Refresh(keep, r.Tenant, p.Campaign, p.From, p.To); err != nil {
+			return fmt.Errorf("recompute rollups of campaign %s: %w", p.Campaign, err)
 		}
+		r.Outcome.PendingRollups = r.Outcome.PendingRollups[1:]
 	}
+	r.Outcome.PendingRollups = nil
 	segs, err := s.pipeline.Purge(ctx)
 	if err != nil {
 		return fmt.Errorf("remove loaded event-log segments: %w", err)

@@ -94,9 +94,10 @@ type pipeline struct {
 	store *duckdb.DB
 	zones map[admeter.CampaignID]*time.Location
 
-	failDrain atomic.Int32 // Drain calls still to fail
-	onRefresh func()       // called at the start of each Refresh
-	onPurge   func()       // called at the start of each Purge
+	failDrain   atomic.Int32 // Drain calls still to fail
+	failRefresh atomic.Int32 // Refresh calls still to fail
+	onRefresh   func()       // called at the start of each Refresh
+	onPurge     func()       // called at the start of each Purge
 
 	refreshes atomic.Int32
 }
@@ -113,6 +114,9 @@ func (p *pipeline) Drain(ctx context.Context) error {
 func (p *pipeline) Refresh(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time) error {
 	if p.onRefresh != nil {
 		p.onRefresh()
+	}
+	if p.failRefresh.Add(-1) >= 0 {
+		return errInjected
 	}
 	p.refreshes.Add(1)
 	loc := p.zones[campaign]

@@ -56,6 +56,7 @@ func TestAPIErrors(t *testing.T) {
 		{"all-zero IDFA", http.MethodPost, jsonCT, `{"id_type":"idfa","id":"00000000-0000-0000-0000-000000000000"}`, 400, "invalid", "placeholder"},
 		{"unreplaced macro", http.MethodPost, jsonCT, `{"id_type":"oaid","id":"__OAID__"}`, 400, "invalid", "placeholder"},
 		{"MD5 of a placeholder", http.MethodPost, jsonCT, `{"id_type":"imei","id":"` + md5Hex("000000000000000") + `"}`, 400, "invalid", "placeholder"},
+		{"MD5 of a macro, also a valid raw OAID", http.MethodPost, jsonCT, `{"id_type":"oaid","id":"` + md5Hex("__OAID__") + `"}`, 400, "invalid", "placeholder"},
 		{"body too large", http.MethodPost, jsonCT, `{"id_type":"idfa","id":"` + idfa + `","form":"` + strings.Repeat(" ", 5000) + `"}`, 413, "too_large", "larger than 4096 bytes"},
 	}
 	for _, tt := range tests {

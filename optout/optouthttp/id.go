@@ -160,8 +160,13 @@ func resolve(ps *pseudo.Pseudonymizer, t admeter.IDType, f pseudo.Form, value st
 	}
 	d := device{typ: t}
 	why := pseudo.ReasonOK
-	for _, a := range tries[:n] {
+	for i, a := range tries[:n] {
 		c, r := pseudo.Canonicalize(a.t, a.f, v)
+		if i == 0 && f == 0 && a.f == pseudo.FormMD5 && r == pseudo.ReasonPlaceholder {
+			// The MD5 of a placeholder (md5("__OAID__")...) names no
+			// device, even where the same text also parses as a raw id.
+			return device{}, idError(t, f, r)
+		}
 		if r != pseudo.ReasonOK {
 			// Report why the first reading, the one the caller most
 			// likely meant, failed.

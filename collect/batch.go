@@ -225,7 +225,7 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	}
 	// A server that relays Sec-GPC relays the browser's choice for every
 	// event of the batch.
-	h := &rawHit{source: admeter.FlagBatch, gpc: r.Header.Get("Sec-GPC") == "1"}
+	h := &rawHit{source: admeter.FlagBatch, gpc: sendsGPC(r)}
 	switch e.Type {
 	case "", "impression":
 		h.kind = admeter.KindImpression

@@ -109,3 +109,11 @@ func isBrowser(ua useragent.Info) bool {
 // doors on the same listener (the opt-out page's rate limiter) use it so that
 // every door agrees on who the client is. The address must not be kept.
 func (c *Collector) ClientAddr(r *http.Request) netip.Addr { return c.clientAddr(r, "") }
+
+// sendsGPC reports whether r carries Global Privacy Control (Sec-GPC: 1).
+// It indexes the header map with the canonical key: Header.Get would
+// canonicalise "Sec-GPC" into a new string on every request.
+func sendsGPC(r *http.Request) bool {
+	v := r.Header["Sec-Gpc"]
+	return len(v) > 0 && v[0] == "1"
+}

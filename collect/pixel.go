@@ -196,7 +196,7 @@ func (c *Collector) fillFromParams(h *rawHit, r *http.Request, p *macro.Params, 
 	if _, err := r.Cookie(c.cfg.OptOutCookieName); err == nil {
 		h.cookieOptOut = true
 	}
-	h.gpc = r.Header.Get("Sec-GPC") == "1"
+	h.gpc = sendsGPC(r)
 
 }
 

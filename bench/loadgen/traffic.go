@@ -79,6 +79,7 @@ func trafficConfig(cp simulate.Campaign, n, devices int, seed int64, now time.Ti
 	cfg.Start, cfg.End = cfg.Now.Add(-24*time.Hour), cfg.Now
 	cfg.Campaigns = []simulate.Campaign{cp}
 	cfg.BatchFraction = 0
+	cfg.AppOptOut = 0 // opt-out API calls are not monitoring-URL load
 	cfg.Devices = devices
 	// A little more than n: the simulator sizes a plan by its expected
 	// number of events, and the pool is cut at n.

@@ -92,6 +92,7 @@ func buildPool(cfg poolConfig, ps *pseudo.Pseudonymizer) ([]admeter.Event, error
 		sc.Now, sc.Start, sc.End = end, cfg.Start, end
 		sc.Campaigns = part.cs
 		sc.IVT = simulate.UniformIVT(0.03)
+		sc.AppOptOut = 0 // the store benchmark loads events, not opt-out API calls
 		sc.SizeFor(int(float64(cfg.Events) * part.share))
 		g, err := simulate.NewGenerator(sc)
 		if err != nil {

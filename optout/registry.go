@@ -125,7 +125,7 @@ func (r *Registry) load() error {
 		if p.IsZero() {
 			return // never written by Add; carries no opt-out
 		}
-		if 5*(n+1) > 4*len(t.slots) {
+		if full(n+1, len(t.slots)) {
 			t = t.grown(capacityFor(n + 1))
 		}
 		if t.insert(fingerprint(p), false) {
@@ -293,8 +293,8 @@ func (r *Registry) commit(reqs []*addReq) error {
 	r.size += int64(len(buf))
 
 	n := int(r.n.Load())
-	if c := capacityFor(n + len(fps)); c > len(t.slots) {
-		t = t.grown(c)
+	if full(n+len(fps), len(t.slots)) {
+		t = t.grown(capacityFor(n + len(fps)))
 		for _, fp := range fps {
 			t.insert(fp, false)
 		}

@@ -2,6 +2,7 @@ package optout
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/admeter/admeter"
@@ -10,7 +11,16 @@ import (
 // The in-memory index is an insert-only open-addressing hash table with
 // linear probing. A slot holds a pseudonym's 64-bit fingerprint, or 0 for an
 // empty slot. Pseudonyms are HMAC outputs, uniformly random, so the
-// fingerprint needs no further hashing: its low bits pick the home slot.
+// fingerprint needs no further hashing.
+//
+// Slots come in buckets of 8 (one 64-byte cache line). A fingerprint's probe
+// starts at the first slot of its home bucket, picked by multiplying the
+// fingerprint by the bucket count and keeping the high 64 bits, so the slot
+// count need not be a power of two. Starting at a line boundary means that a
+// lookup, and above all a miss (which must reach an empty slot), seldom
+// needs a second cache line; and a slot count that is any multiple of 8 lets
+// the table hold its load between 0.52 and 0.7 instead of a power of two's
+// 0.4 to 0.8: 11.4 to 15.4 bytes per entry, and short probes.
 //
 // Readers never lock: they load the current *table through an
 // atomic.Pointer and read slots with atomic loads. The single writer (holding
@@ -20,6 +30,8 @@ import (
 // fingerprint. Growth builds a new table with plain stores, while nobody else
 // can see it, and publishes it with one atomic pointer store.
 const (
+	// bucketSlots is the number of slots in a bucket: one cache line.
+	bucketSlots = 8
 	// minCapacity is the slot count of an empty registry (2 KiB).
 	minCapacity = 256
 	// maxPresize bounds the slot count Open allocates up front from the file
@@ -28,7 +40,7 @@ const (
 )
 
 type table struct {
-	slots []uint64 // len is a power of two
+	slots []uint64 // len is a multiple of bucketSlots
 }
 
 // fingerprint returns the table key of p: its first 8 bytes, little-endian,
@@ -41,14 +53,16 @@ func fingerprint(p *admeter.Pseudonym) uint64 {
 	return fp
 }
 
-// capacityFor returns the smallest power-of-two slot count, at least
-// minCapacity, that holds n entries at a load factor of at most 0.8.
+// full reports whether a table of capacity slots must grow before it holds
+// n entries: above a load of 0.7, misses start to probe long runs.
+func full(n, capacity int) bool { return 10*n > 7*capacity }
+
+// capacityFor returns the slot count, a multiple of bucketSlots and at least
+// minCapacity, for n entries at a load of 0.52.
 func capacityFor(n int) int {
-	c := minCapacity
-	for 5*n > 4*c {
-		c <<= 1
-	}
-	return c
+	c := n * 25 / 13
+	c = (c + bucketSlots - 1) / bucketSlots * bucketSlots
+	return max(c, minCapacity)
 }
 
 func newTable(capacity int) *table {
@@ -57,17 +71,25 @@ func newTable(capacity int) *table {
 	return t
 }
 
+// home returns the first slot of fp's home bucket in a table of n slots.
+func home(fp uint64, n int) int {
+	b, _ := bits.Mul64(fp, uint64(n/bucketSlots))
+	return int(b) * bucketSlots
+}
+
 // contains reports whether fp is in t. Safe with a concurrent insert.
 func (t *table) contains(fp uint64) bool {
 	s := t.slots
-	m := uint64(len(s) - 1)
-	for i := fp & m; ; i = (i + 1) & m {
+	for i := home(fp, len(s)); ; {
 		v := atomic.LoadUint64(&s[i])
 		if v == fp {
 			return true
 		}
 		if v == 0 {
 			return false
+		}
+		if i++; i == len(s) {
+			i = 0
 		}
 	}
 }
@@ -78,8 +100,7 @@ func (t *table) contains(fp uint64) bool {
 // still private to the writer.
 func (t *table) insert(fp uint64, shared bool) bool {
 	s := t.slots
-	m := uint64(len(s) - 1)
-	for i := fp & m; ; i = (i + 1) & m {
+	for i := home(fp, len(s)); ; {
 		switch s[i] { // only the writer stores slots: a plain load is enough
 		case fp:
 			return false
@@ -90,6 +111,9 @@ func (t *table) insert(fp uint64, shared bool) bool {
 				s[i] = fp
 			}
 			return true
+		}
+		if i++; i == len(s) {
+			i = 0
 		}
 	}
 }

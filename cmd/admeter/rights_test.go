@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -235,5 +236,47 @@ func TestRightsRequestsEndToEnd(t *testing.T) {
 	b, _ := json.Marshal(entries)
 	if strings.Contains(string(b), victim) || strings.Contains(string(b), md5hex(victim)) {
 		t.Fatal("the audit record holds the identifier")
+	}
+}
+
+// TestHolidaysFlag gives the server next year's holiday schedule with
+// --holidays: a request received in late December is then due on a date
+// counted with it, and says so.
+func TestHolidaysFlag(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cn-2027.json")
+	if err := os.WriteFile(file, []byte(`{"year": 2027, "source": "test schedule, not the State Council's",
+		"days_off": [{"date": "2027-01-01", "name": "元旦"}], "working_weekend_days": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		holidays string
+		due      string
+		exact    bool
+	}{{"", "2027-01-11", false}, {file, "2027-01-12", true}} {
+		cfg := DefaultServeConfig()
+		cfg.Addr, cfg.DataDir, cfg.MasterKey, cfg.Holidays = "127.0.0.1:0", filepath.Join(t.TempDir(), "data"), testMasterKey, tc.holidays
+		m := NewMain(cfg, nil)
+		m.Now = func() time.Time { return time.Date(2026, 12, 21, 10, 0, 0, 0, shanghai()) }
+		if err := m.Open(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + m.Addr()
+		tok, _ := setupCampaign(t, base, cfg.DataDir, 1)
+		var r rightsRequest
+		if st := apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "optout", "id_type": "imei", "id": "868049039501257"}, &r); st != 202 {
+			t.Fatalf("submit: %d", st)
+		}
+		m.Close()
+		if r.Due != tc.due || r.DueExact != tc.exact {
+			t.Errorf("--holidays=%q: due %s exact %v; want %s %v", tc.holidays, r.Due, r.DueExact, tc.due, tc.exact)
+		}
+	}
+	cfg := DefaultServeConfig()
+	cfg.Addr, cfg.DataDir, cfg.MasterKey, cfg.Holidays = "127.0.0.1:0", filepath.Join(t.TempDir(), "data"), testMasterKey, filepath.Join(t.TempDir(), "missing.json")
+	m := NewMain(cfg, nil)
+	err := m.Open(t.Context())
+	m.Close()
+	if err == nil || !strings.Contains(err.Error(), "holiday") {
+		t.Fatalf("a missing --holidays file: %v", err)
 	}
 }

@@ -216,20 +216,3 @@ func createSegment(dir string, first uint64) (_ *os.File, err error) {
 	}
 	return f, nil
 }
-
-// syncDir fsyncs a directory so that entries created, renamed or removed in it
-// are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
-}

@@ -74,25 +74,6 @@ func writeFileExclusive(path string, data []byte) error {
 	return syncDir(dir)
 }
 
-// syncDir makes a rename or link in dir durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be opened for sync on Windows
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory %s: %w", dir, err)
-	}
-	return nil
-}
-
 // checkPrivate returns an error unless fi, the file at path, is a regular file
 // that only its owner can read or write.
 func checkPrivate(path string, fi os.FileInfo) error {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/admeter/admeter"
 )
@@ -210,24 +209,4 @@ func Repair(path string, logger *slog.Logger) (dropped int64, err error) {
 func appendRecordTo(w *bytes.Buffer, p *admeter.Pseudonym) {
 	var rec [recordSize]byte
 	w.Write(appendRecord(rec[:0], p))
-}
-
-// syncDir fsyncs a directory so that a file created or renamed in it is
-// durable. Windows cannot sync a directory; there it does nothing.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync directory: %w", err)
-	}
-	return nil
 }

@@ -1,5 +1,3 @@
-//go:build unix
-
 package eventlog
 
 import (
@@ -8,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
+	"github.com/admeter/admeter/internal/fsutil"
 )
 
 // lockDir takes an exclusive flock on dir's LOCK file, so that two Logs (in
@@ -19,23 +17,19 @@ func lockDir(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	rc, err := f.SyscallConn()
-	if err != nil {
+	if err := fsutil.Lock(f, false); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("lock directory: %w", err)
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		ferr = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
-	}); err != nil {
-		ferr = err
-	}
-	if ferr != nil {
-		_ = f.Close()
-		if errors.Is(ferr, unix.EWOULDBLOCK) {
+		if errors.Is(err, fsutil.ErrLocked) {
 			return nil, fmt.Errorf("lock directory %s: %w", dir, ErrLocked)
 		}
-		return nil, fmt.Errorf("lock directory: %w", ferr)
+		return nil, fmt.Errorf("lock directory: %w", err)
 	}
 	return f, nil
 }
+
+// fdatasync flushes f's data (and its size) to stable storage.
+func fdatasync(f *os.File) error { return fsutil.Fdatasync(f) }
+
+// syncDir fsyncs a directory so that entries created, renamed or removed in
+// it are durable.
+func syncDir(dir string) error { return fsutil.SyncDir(dir) }

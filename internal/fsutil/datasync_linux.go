@@ -1,4 +1,4 @@
-package eventlog
+package fsutil
 
 import (
 	"errors"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fdatasync flushes f's data, and the metadata needed to read it back, to
-// stable storage. It skips the inode timestamps that fsync would also write.
-func fdatasync(f *os.File) error {
+// Fdatasync flushes f's data, and the metadata needed to read it back (its
+// size), to stable storage. It skips the inode timestamps fsync would write.
+func Fdatasync(f *os.File) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return err

@@ -28,16 +28,30 @@ func (k TenantKind) Valid() bool {
 	return false
 }
 
-// Tenant is a customer account. Its API token is never part of this type: the
-// metadata store keeps only a hash of it.
+// Tenant is a customer account. Its API tokens are never part of this type:
+// the metadata store keeps only their hashes.
 type Tenant struct {
-	ID      TenantID
-	Name    string
-	Kind    TenantKind
-	Created time.Time
+	ID   TenantID
+	Name string
+	Kind TenantKind
+	// Status is where the account stands. A tenant the operator creates
+	// directly is active; a self-service registration starts pending.
+	Status TenantStatus
+	// StatusNote is the operator's note on the last status change (how
+	// the company was verified, why it was suspended).
+	StatusNote string
+	// Registration is the company's registration data; it is zero for a
+	// tenant the operator created without one.
+	Registration Registration
+	Created      time.Time
+	// Closed is when the account was closed (zero: not closed).
+	Closed time.Time
 }
 
-// Validate returns an EINVALID error describing the first problem with t.
+// Validate returns an EINVALID error describing the first problem with t:
+// a name and kind are required, Status must be empty or defined, and
+// Registration, if any of its fields is set, must be complete and valid (it
+// is normalised in place).
 func (t *Tenant) Validate() error {
 	name := strings.TrimSpace(t.Name)
 	switch {
@@ -47,8 +61,26 @@ func (t *Tenant) Validate() error {
 		return Errorf(EINVALID, "name is longer than 200 bytes")
 	case !t.Kind.Valid():
 		return Errorf(EINVALID, "kind must be advertiser, agency or media, not %q", t.Kind)
+	case t.Status != "" && !t.Status.Valid():
+		return Errorf(EINVALID, "status must be pending, verified, active, suspended or closed, not %q", t.Status)
+	}
+	if t.Registration != (Registration{}) {
+		return t.Registration.Validate()
 	}
 	return nil
+}
+
+// ValidateRegistration checks a self-service registration: Registration is
+// required and normalised in place, an empty Name defaults to the company
+// name, and then t must pass Validate.
+func (t *Tenant) ValidateRegistration() error {
+	if err := t.Registration.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(t.Name) == "" {
+		t.Name = t.Registration.Company
+	}
+	return t.Validate()
 }
 
 // CampaignID identifies a campaign. It is a numeric string: the k parameter of
@@ -86,6 +118,9 @@ type Placement struct {
 	Campaign CampaignID
 	Name     string
 	Media    string
+	// MediaTenant is the media tenant whose placement this is, "" if the
+	// media has no account. That tenant may see the placement's numbers.
+	MediaTenant TenantID
 }
 
 // Validate checks c and normalises it in place: it trims names, lowercases

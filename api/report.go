@@ -45,6 +45,9 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	if p := principalFrom(r.Context()); csv && p != nil && !p.allows(admeter.PermExport) {
+		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "%s may read reports but not export them (needs %s)", p.describe(), admeter.PermExport)
+	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
 		Tenant: tenantFrom(r.Context()).ID, Campaign: admeter.CampaignID(r.PathValue("id")),
 		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"),

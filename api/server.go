@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/auth"
 )
 
 // TenantService stores tenants and finds them by token hash.
@@ -45,6 +48,20 @@ type Config struct {
 	// Retention runs the retention job for the operator; nil leaves
 	// /api/v1/admin/retention out.
 	Retention RetentionService
+	// Accounts stores enterprise accounts, users, sessions and tokens; nil
+	// leaves the account endpoints out (tenant tokens still work through
+	// TenantService).
+	Accounts AccountService
+	// Audit is the audit record; nil records nothing.
+	Audit AuditLog
+	// CSRFKey keys the CSRF tokens of sessions (32 random bytes, kept
+	// secret); SealSecret and OpenSecret protect second-factor secrets at
+	// rest.
+	CSRFKey    []byte
+	SealSecret func([]byte) ([]byte, error)
+	OpenSecret func([]byte) ([]byte, error)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 }
 
 // Server serves the management API.
@@ -54,6 +71,12 @@ type Server struct {
 	tenants      TenantService
 	campaigns    CampaignService
 	reports      ReportService
+	accounts     AccountService
+	auditLog     AuditLog
+	throttle     *auth.Throttle
+	csrfKey      []byte
+	hashing      chan struct{} // bounds concurrent password checks
+	totp         totpEnrolments
 	logger       *slog.Logger
 }
 
@@ -67,8 +90,36 @@ func New(cfg Config, tenants TenantService, campaigns CampaignService, reports R
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	return &Server{cfg: cfg, operatorHash: cfg.OperatorTokenHash, tenants: tenants, campaigns: campaigns, reports: reports, logger: logger}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, operatorHash: cfg.OperatorTokenHash, tenants: tenants, campaigns: campaigns, reports: reports,
+		accounts: cfg.Accounts, auditLog: cfg.Audit, csrfKey: cfg.CSRFKey, logger: logger,
+		throttle: auth.NewThrottle(auth.DefaultThrottleConfig())}
+	if len(s.csrfKey) == 0 {
+		s.csrfKey = make([]byte, 32)
+		_, _ = rand.Read(s.csrfKey)
+	}
+	s.hashing = make(chan struct{}, 2)
+	return s
 }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// checkCSRF reports whether token is the CSRF token of session id.
+func (s *Server) checkCSRF(id, token string) bool { return auth.CheckCSRF(s.csrfKey, id, token) }
+
+// openSecret unseals a second-factor secret.
+func (s *Server) openSecret(b []byte) ([]byte, error) {
+	if s.cfg.OpenSecret == nil {
+		return nil, errors.New("no key to open second-factor secrets")
+	}
+	return s.cfg.OpenSecret(b)
+}
+
+// writerKey carries the ResponseWriter in a request's context, so that
+// handlers that set cookies (signing in and out) can.
+const writerKey ctxKey = iota + 20
 
 // apiFunc is a handler that returns its status and body, or an error.
 type apiFunc func(r *http.Request) (status int, body any, err error)
@@ -76,6 +127,7 @@ type apiFunc func(r *http.Request) (status int, body any, err error)
 // wrap turns an apiFunc into an http.Handler.
 func (s *Server) wrap(h apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), writerKey, w))
 		status, body, err := h(r)
 		if err != nil {
 			writeError(w, r, s.logger, err)
@@ -95,23 +147,44 @@ func (s *Server) wrap(h apiFunc) http.Handler {
 
 // Register adds the API's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.Handle("POST /api/v1/tenants", s.wrap(s.requireOperator(s.createTenant)))
-	mux.Handle("POST /api/v1/campaigns", s.wrap(s.requireTenant(s.createCampaign)))
-	mux.Handle("GET /api/v1/campaigns", s.wrap(s.requireTenant(s.listCampaigns)))
-	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.requireTenant(s.showCampaign)))
+	mux.Handle("POST /api/v1/tenants", s.wrap(s.requireOperator(s.audited("admin.tenant.create", s.createTenant))))
+	mux.Handle("POST /api/v1/campaigns", s.wrap(s.require(admeter.PermManageCampaigns, s.audited("campaign.create", s.createCampaign))))
+	mux.Handle("GET /api/v1/campaigns", s.wrap(s.require(admeter.PermReadCampaigns, s.listCampaigns)))
+	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.require(admeter.PermReadCampaigns, s.showCampaign)))
 	if s.reports != nil {
-		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.requireTenant(s.report)))
-		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.requireTenant(s.frequency)))
-		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.requireTenant(s.daily)))
+		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.require(admeter.PermReadReports, s.audited("report.read", s.report))))
+		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.audited("report.frequency", s.frequency))))
+		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.require(admeter.PermReadReports, s.audited("report.daily", s.daily))))
 	}
 	if s.cfg.Rights != nil {
-		mux.Handle("POST /api/v1/requests", s.wrap(s.requireTenant(s.submitRequest)))
-		mux.Handle("GET /api/v1/requests", s.wrap(s.requireTenant(s.listRequests)))
-		mux.Handle("GET /api/v1/requests/{id}", s.wrap(s.requireTenant(s.showRequest)))
-		mux.Handle("GET /api/v1/requests/{id}/export", s.wrap(s.requireTenant(s.exportRequest)))
+		mux.Handle("POST /api/v1/requests", s.wrap(s.require(admeter.PermRights, s.audited("rights.request.api.submit", s.submitRequest))))
+		mux.Handle("GET /api/v1/requests", s.wrap(s.require(admeter.PermRights, s.listRequests)))
+		mux.Handle("GET /api/v1/requests/{id}", s.wrap(s.require(admeter.PermRights, s.showRequest)))
+		mux.Handle("GET /api/v1/requests/{id}/export", s.wrap(s.require(admeter.PermRights, s.audited("rights.export.read", s.exportRequest))))
 	}
 	if s.cfg.Retention != nil {
-		mux.Handle("POST /api/v1/admin/retention", s.wrap(s.requireOperator(s.runRetention)))
+		mux.Handle("POST /api/v1/admin/retention", s.wrap(s.requireOperator(s.audited("admin.retention.run", s.runRetention))))
+	}
+	if s.accounts != nil {
+		mux.Handle("POST /api/v1/register", s.wrap(s.register))
+		mux.Handle("POST /api/v1/session", s.wrap(s.signIn))
+		mux.Handle("DELETE /api/v1/session", s.wrap(s.require(admeter.PermReadCampaigns, s.signOut)))
+		mux.Handle("GET /api/v1/me", s.wrap(s.require(admeter.PermReadCampaigns, s.me)))
+		mux.Handle("POST /api/v1/me/totp", s.wrap(s.require(admeter.PermReadCampaigns, s.startTOTP)))
+		mux.Handle("POST /api/v1/me/totp/confirm", s.wrap(s.require(admeter.PermReadCampaigns, s.confirmTOTP)))
+		mux.Handle("PATCH /api/v1/account", s.wrap(s.require(admeter.PermManageAccount, s.updateAccount)))
+		mux.Handle("GET /api/v1/users", s.wrap(s.require(admeter.PermManageUsers, s.listUsers)))
+		mux.Handle("POST /api/v1/users", s.wrap(s.require(admeter.PermManageUsers, s.createUser)))
+		mux.Handle("PATCH /api/v1/users/{id}", s.wrap(s.require(admeter.PermManageUsers, s.updateUser)))
+		mux.Handle("GET /api/v1/tokens", s.wrap(s.require(admeter.PermManageTokens, s.listTokens)))
+		mux.Handle("POST /api/v1/tokens", s.wrap(s.require(admeter.PermManageTokens, s.createToken)))
+		mux.Handle("DELETE /api/v1/tokens/{id}", s.wrap(s.require(admeter.PermManageTokens, s.revokeToken)))
+		mux.Handle("GET /api/v1/admin/tenants", s.wrap(s.requireOperator(s.adminTenants)))
+		mux.Handle("POST /api/v1/admin/tenants/{id}/status", s.wrap(s.requireOperator(s.adminTenantStatus)))
+	}
+	if s.auditLog != nil {
+		mux.Handle("GET /api/v1/audit", s.wrap(s.require(admeter.PermReadAudit, s.auditTrail(false))))
+		mux.Handle("GET /api/v1/admin/audit", s.wrap(s.requireOperator(s.auditTrail(true))))
 	}
 	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)

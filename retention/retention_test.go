@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/audit"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/store"
 	"github.com/admeter/admeter/store/duckdb"
@@ -165,19 +165,19 @@ func (k keys) Destroy(ctx context.Context, version uint32) error { return k.ks.D
 // directory: the DuckDB store, the event log, the key store and the audit
 // record.
 type harness struct {
-	t         *testing.T
-	store     *duckdb.DB
-	log       *eventlog.Log
-	ks        *keystore.Store
-	auditPath string
-	clock     *clock
-	job       *retention.Job
+	t     *testing.T
+	store *duckdb.DB
+	log   *eventlog.Log
+	ks    *keystore.Store
+	meta  *sqlite.DB
+	clock *clock
+	job   *retention.Job
 }
 
 func newHarness(t *testing.T, retain time.Duration) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	h := &harness{t: t, clock: &clock{t: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}, auditPath: filepath.Join(dir, "audit.log")}
+	h := &harness{t: t, clock: &clock{t: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)}}
 	var err error
 	if h.store, err = duckdb.Open(filepath.Join(dir, "events.duckdb"), duckdb.DefaultOptions(), nil); err != nil {
 		t.Fatal(err)
@@ -192,11 +192,12 @@ func newHarness(t *testing.T, retain time.Duration) *harness {
 		t.Fatal(err)
 	}
 	h.ks.Now = h.clock.Now
-	rec, err := audit.Open(h.auditPath)
-	if err != nil {
+	h.meta = sqlite.NewDB(filepath.Join(dir, "meta.db"))
+	if err := h.meta.Open(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = rec.Close() })
+	t.Cleanup(func() { _ = h.meta.Close() })
+	rec := sqlite.NewAuditLog(h.meta, nil)
 	h.job, err = retention.New(retention.Config{Retention: retain, Now: h.clock.Now}, h.store, h.log, pipeline{h.log, h.store}, keys{h.ks}, rec, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -244,13 +245,13 @@ func (h *harness) run(dryRun bool) *retention.Result {
 }
 
 // entries returns the audit record's entries with the given action.
-func (h *harness) entries(action string) []audit.Entry {
+func (h *harness) entries(action string) []admeter.AuditEntry {
 	h.t.Helper()
-	es, err := audit.Entries(h.auditPath)
+	es, err := h.meta.AuditEntries(h.t.Context(), sqlite.AuditQuery{Action: action, Limit: sqlite.MaxAuditLimit})
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var out []audit.Entry
+	var out []admeter.AuditEntry
 	for _, e := range es {
 		if e.Action == action {
 			out = append(out, e)
@@ -273,11 +274,7 @@ func (h *harness) version(v uint32) keystore.VersionInfo {
 
 func TestNew(t *testing.T) {
 	h := newHarness(t, retention.MinRetention)
-	rec, err := audit.Open(filepath.Join(t.TempDir(), "audit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
+	rec := sqlite.NewAuditLog(h.meta, nil)
 	p, k := pipeline{h.log, h.store}, keys{h.ks}
 	for _, d := range []time.Duration{0, 179 * day, retention.MinRetention - time.Nanosecond} {
 		if _, err := retention.New(retention.Config{Retention: d}, h.store, h.log, p, k, rec, nil); err == nil || !strings.Contains(err.Error(), "180 days") {

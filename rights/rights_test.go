@@ -3,6 +3,7 @@ package rights_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/audit"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/pseudo"
@@ -167,8 +167,9 @@ type harness struct {
 	meta      *sqlite.DB
 	store     *duckdb.DB
 	registry  *optout.Registry
-	audit     *audit.Log
-	auditPath string
+	audit     *sqlite.AuditLog
+	auditKey  ed25519.PrivateKey
+	auditPub  ed25519.PublicKey
 	optoutPS  *pseudo.Pseudonymizer
 	keys      keys
 	pipe      *pipeline
@@ -212,10 +213,8 @@ func newHarness(t testing.TB, edit func(*rights.Config)) *harness {
 	if h.registry, err = optout.Open(filepath.Join(dir, "optout.reg"), nil); err != nil {
 		t.Fatal(err)
 	}
-	h.auditPath = filepath.Join(dir, "audit.log")
-	if h.audit, err = audit.Open(h.auditPath); err != nil {
-		t.Fatal(err)
-	}
+	h.auditPub, h.auditKey, _ = ed25519.GenerateKey(nil)
+	h.audit = sqlite.NewAuditLog(h.meta, h.auditKey)
 	t.Cleanup(h.close)
 
 	h.optoutPS = newPseudonymizer(t, 1, "opt-out registry key")
@@ -238,7 +237,7 @@ func newHarness(t testing.TB, edit func(*rights.Config)) *harness {
 // close closes every component; it may be called more than once.
 func (h *harness) close() {
 	h.closeOnce.Do(func() {
-		for _, err := range []error{h.audit.Close(), h.registry.Close(), h.store.Close(), h.meta.Close()} {
+		for _, err := range []error{h.audit.Checkpoint(context.Background()), h.registry.Close(), h.store.Close(), h.meta.Close()} {
 			if err != nil {
 				h.t.Error(err)
 			}
@@ -352,12 +351,12 @@ func (h *harness) get(tenant admeter.TenantID, id string) *admeter.RightsRequest
 }
 
 // auditEntries returns the audit record, after checking its chain.
-func (h *harness) auditEntries() []audit.Entry {
+func (h *harness) auditEntries() []admeter.AuditEntry {
 	h.t.Helper()
-	if _, err := audit.Verify(h.auditPath); err != nil {
+	if _, err := h.meta.VerifyAudit(h.t.Context(), h.auditPub); err != nil {
 		h.t.Fatal(err)
 	}
-	es, err := audit.Entries(h.auditPath)
+	es, err := h.meta.AuditEntries(h.t.Context(), sqlite.AuditQuery{Limit: sqlite.MaxAuditLimit})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -732,7 +731,7 @@ func TestAuditRecord(t *testing.T) {
 	h.process(1)
 
 	type key struct{ action, target string }
-	got := map[key]audit.Entry{}
+	got := map[key]admeter.AuditEntry{}
 	for _, e := range h.auditEntries() {
 		got[key{e.Action, e.Target}] = e
 	}

@@ -11,10 +11,10 @@ import (
 // never import an adapter, and adapters never import each other or a service.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/admeter/admeter"
-	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb", mod + "/audit"}
+	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb"}
 	services := []string{mod + "/collect", mod + "/api", mod + "/pseudo", mod + "/optout", mod + "/useragent", mod + "/collect/macro",
 		mod + "/ingest", mod + "/report", mod + "/simulate", mod + "/store",
-		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp"}
+		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

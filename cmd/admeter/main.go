@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string) error {
 		return (&SimulateCommand{}).Run(ctx, args)
 	case "keys":
 		return (&KeysCommand{}).Run(ctx, args)
+	case "audit":
+		return (&AuditCommand{}).Run(ctx, args)
 	case "optout":
 		return (&OptOutCommand{}).Run(ctx, args)
 	case "retention":
@@ -76,6 +78,7 @@ Commands / 命令:
 	retention run [--dry-run]  enforce the raw-data retention now / 立即执行数据保存期限
 	keys      list, rotate the pseudonymisation key, rotate the master key / 密钥管理
 	optout repair  repair a damaged opt-out registry of a stopped server / 修复退出登记文件
+	audit verify   check the audit record's hash chain and checkpoints / 校验审计日志
 	version   print the version / 显示版本
 
 Every flag can also be set as an ADMETER_<FLAG> environment variable, e.g.

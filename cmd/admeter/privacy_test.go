@@ -113,7 +113,7 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"optout.reg", "audit.log", filepath.Join("exports", accIMEI.ID+".json"), "meta.db"} {
+	for _, want := range []string{"optout.reg", "audit.pub", filepath.Join("exports", accIMEI.ID+".json"), "meta.db"} {
 		if _, ok := files[filepath.Join(dataDir, want)]; !ok {
 			t.Errorf("no %s written; the scan would miss it", want)
 		}

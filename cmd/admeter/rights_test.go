@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/audit"
+	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/pseudo"
 )
 
@@ -213,11 +213,16 @@ func TestRightsRequestsEndToEnd(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(m.Config.DataDir, "audit.log")
-	if _, err := audit.Verify(path); err != nil {
+	var out strings.Builder
+	if err := (&AuditCommand{Out: &out}).Run(t.Context(), []string{"verify", "--data", m.Config.DataDir, "--master-key", testMasterKey}); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := audit.Entries(path)
+	db := sqlite.NewDB(filepath.Join(m.Config.DataDir, "meta.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, _ := db.AuditEntries(t.Context(), sqlite.AuditQuery{Limit: sqlite.MaxAuditLimit})
 	actions := map[string]int{}
 	for _, e := range entries {
 		actions[e.Action]++

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
-	"github.com/admeter/admeter/audit"
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/geoip"
@@ -248,7 +248,7 @@ type Main struct {
 
 	keys      *keyring
 	registry  *optout.Registry
-	audit     *audit.Log
+	audit     *sqlite.AuditLog
 	rights    *rights.Service
 	retention *retention.Job
 	stopBG    context.CancelFunc
@@ -307,9 +307,6 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.registry, err = optout.Open(filepath.Join(cfg.DataDir, "optout.reg"), logger.With("component", "optout")); err != nil {
 		return fmt.Errorf("open opt-out registry: %w", err)
 	}
-	if m.audit, err = audit.Open(filepath.Join(cfg.DataDir, "audit.log")); err != nil {
-		return fmt.Errorf("open audit record: %w", err)
-	}
 	var holidayFiles []string
 	for _, p := range strings.Split(cfg.Holidays, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -328,6 +325,15 @@ func (m *Main) Open(ctx context.Context) error {
 	m.meta = sqlite.NewDB(filepath.Join(cfg.DataDir, "meta.db"))
 	if err := m.meta.Open(); err != nil {
 		return fmt.Errorf("open metadata store: %w", err)
+	}
+	sealer, err := newSecretSealer(derivedKey(master, "totp-secrets/v1"))
+	if err != nil {
+		return err
+	}
+	auditKey := auditSigningKey(master)
+	m.audit = sqlite.NewAuditLog(m.meta, auditKey)
+	if err := writeAuditPublicKey(cfg.DataDir, auditKey.Public().(ed25519.PublicKey)); err != nil {
+		return err
 	}
 
 	reg := prometheus.NewRegistry()
@@ -444,8 +450,13 @@ func (m *Main) Open(ctx context.Context) error {
 				logger.Error("reload campaign catalog", "err", err)
 			}
 		},
-		Rights:    m.rights,
-		Retention: m.retention,
+		Rights:     m.rights,
+		Retention:  m.retention,
+		Accounts:   accountStore{m.meta},
+		Audit:      auditStore{m.audit},
+		CSRFKey:    derivedKey(master, "csrf/v1"),
+		SealSecret: sealer.Seal,
+		OpenSecret: sealer.Open,
 	}, m.meta, m.meta, reports, logger.With("component", "api"))
 
 	mux := http.NewServeMux()
@@ -572,6 +583,11 @@ func (m *Main) close() error {
 			errs = append(errs, fmt.Errorf("close geoip: %w", err))
 		}
 	}
+	if m.audit != nil {
+		if err := m.audit.Checkpoint(context.Background()); err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint audit record: %w", err))
+		}
+	}
 	if m.meta != nil {
 		if err := m.meta.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close metadata store: %w", err))
@@ -582,11 +598,7 @@ func (m *Main) close() error {
 			errs = append(errs, fmt.Errorf("close opt-out registry: %w", err))
 		}
 	}
-	if m.audit != nil {
-		if err := m.audit.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close audit record: %w", err))
-		}
-	}
+
 	if len(errs) == 0 {
 		m.Logger.Info("admeter stopped cleanly")
 	}

@@ -25,6 +25,8 @@ const placementIDLen = 6
 // random unused 8-digit number; each placement's ID, 6 random base62
 // characters unused anywhere in the system, and Campaign; and c.Created.
 //
+// A placement's MediaTenant, if set, must be a media tenant.
+//
 // Returns EINVALID if c is invalid and ENOTFOUND if its tenant does not
 // exist.
 func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
@@ -55,6 +57,9 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		} else if n == 0 {
 			return admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
 		}
+		if err := checkMediaTenants(ctx, tx, c.Placements); err != nil {
+			return err
+		}
 		created = tx.now
 
 		s, err := insertWithRandomID("campaign id",
@@ -76,8 +81,8 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		id = admeter.CampaignID(s)
 
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO placements (id, campaign_id, position, name, media)
-			VALUES (?, ?, ?, ?, ?)
+			INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id)
+			VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("prepare placement insert: %w", err)
@@ -87,7 +92,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			s, err := insertWithRandomID("placement id",
 				func() string { return db.randomString(base62, placementIDLen) },
 				func(pid string) (bool, error) {
-					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media)
+					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)))
 					if err != nil {
 						return false, fmt.Errorf("insert placement: %w", err)
 					}
@@ -96,7 +101,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
-			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media}
+			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant}
 		}
 		return nil
 	})
@@ -194,7 +199,7 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 	}
 
 	rows, err = tx.QueryContext(ctx, `
-		SELECT p.id, p.campaign_id, p.name, p.media
+		SELECT `+placementColumns+`
 		FROM placements p
 		JOIN campaigns c ON c.id = p.campaign_id
 		WHERE `+where+`
@@ -204,9 +209,9 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p admeter.Placement
-		if err := rows.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media); err != nil {
-			return nil, fmt.Errorf("scan placement: %w", err)
+		p, err := scanPlacement(rows)
+		if err != nil {
+			return nil, err
 		}
 		c := byID[p.Campaign]
 		if c == nil {
@@ -218,4 +223,78 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 		return nil, fmt.Errorf("query placements: %w", err)
 	}
 	return cs, nil
+}
+
+// placementColumns are the columns scanPlacement reads, from placements
+// aliased p.
+const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id`
+
+// scanPlacement scans placementColumns.
+func scanPlacement(row rowScanner) (admeter.Placement, error) {
+	var p admeter.Placement
+	var media sql.NullString
+	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media); err != nil {
+		return p, fmt.Errorf("scan placement: %w", err)
+	}
+	p.MediaTenant = admeter.TenantID(media.String)
+	return p, nil
+}
+
+// checkMediaTenants returns EINVALID unless every placement's MediaTenant is
+// "" or a media tenant.
+func checkMediaTenants(ctx context.Context, tx *writeTx, ps []admeter.Placement) error {
+	checked := make(map[admeter.TenantID]bool)
+	for i, p := range ps {
+		if p.MediaTenant == "" || checked[p.MediaTenant] {
+			continue
+		}
+		var kind string
+		err := tx.QueryRowContext(ctx, `SELECT kind FROM tenants WHERE id = ?`, string(p.MediaTenant)).Scan(&kind)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && kind != string(admeter.TenantMedia) {
+			return admeter.Errorf(admeter.EINVALID, "placements[%d].media_tenant %s is not a media tenant", i, p.MediaTenant)
+		} else if err != nil {
+			return fmt.Errorf("check media tenant: %w", err)
+		}
+		checked[p.MediaTenant] = true
+	}
+	return nil
+}
+
+// nullIfEmpty returns nil (NULL) for "" and s otherwise.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// PlacementsOfMedia returns the placements whose MediaTenant is media, across
+// the campaigns of every tenant, oldest campaign first and in each campaign's
+// order. It returns the placements only, not their campaigns.
+func (db *DB) PlacementsOfMedia(ctx context.Context, media admeter.TenantID) ([]admeter.Placement, error) {
+	var out []admeter.Placement
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+placementColumns+`
+			FROM placements p
+			JOIN campaigns c ON c.id = p.campaign_id
+			WHERE p.media_tenant_id = ?
+			ORDER BY c.created, c.rowid, p.position`, string(media))
+		if err != nil {
+			return fmt.Errorf("query placements: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanPlacement(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("list placements of media", err)
+	}
+	return out, nil
 }

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/admeter/admeter"
+)
+
+// maxStatusNote is the longest note on a status change, in characters.
+const maxStatusNote = 1000
+
+// RegisterTenant stores a company's self-service registration: tenant t,
+// pending, and its first user owner, an owner, with the given password hash,
+// in one transaction. t.Registration is required (see
+// admeter.Tenant.ValidateRegistration; t.Name defaults to the company name);
+// owner needs an email, and its name defaults to the registration's
+// contact. It assigns t.ID, t.Status, t.Created, owner.ID, owner.Tenant,
+// owner.Role and owner.Created. The tenant gets no API token: its users
+// create them once it is active.
+//
+// Returns EINVALID if t or owner is invalid, and ECONFLICT if an open tenant
+// is registered with the same credit code or a user has the same email.
+func (db *DB) RegisterTenant(ctx context.Context, t *admeter.Tenant, owner *admeter.User, passwordHash string) error {
+	if err := t.ValidateRegistration(); err != nil {
+		return err
+	}
+	o := *owner
+	o.Role, o.Disabled, o.TOTP = admeter.RoleOwner, false, false
+	if strings.TrimSpace(o.Name) == "" {
+		o.Name = t.Registration.Contact
+	}
+	if err := normalizeUser(&o); err != nil {
+		return err
+	}
+	if passwordHash == "" {
+		return errors.New("register tenant: empty password hash")
+	}
+	name := strings.TrimSpace(t.Name)
+	var id admeter.TenantID
+	err := db.update(ctx, func(tx *writeTx) error {
+		if err := checkCreditCodeFree(ctx, tx, t.Registration.CreditCode, ""); err != nil {
+			return err
+		}
+		var err error
+		if id, err = db.insertTenant(ctx, tx, t, name, admeter.TenantPending); err != nil {
+			return err
+		}
+		o.Tenant = id
+		return db.insertUser(ctx, tx, &o, passwordHash)
+	})
+	if err != nil {
+		return wrap("register tenant", err)
+	}
+	t.ID, t.Name, t.Status, t.StatusNote, t.Created, t.Closed = id, name, admeter.TenantPending, "", o.Created, time.Time{}
+	*owner = o
+	return nil
+}
+
+// SetTenantStatus moves tenant id to next, if admeter.TenantStatus.CanMoveTo
+// allows it, and records the operator's note (at most 1000 characters)
+// about why. Closing sets Closed. It returns the tenant as it now is.
+//
+// Returns EINVALID if the note is too long, ENOTFOUND if there is no such
+// tenant and ECONFLICT if the move is not allowed.
+func (db *DB) SetTenantStatus(ctx context.Context, id admeter.TenantID, next admeter.TenantStatus, note string) (*admeter.Tenant, error) {
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > maxStatusNote {
+		return nil, admeter.Errorf(admeter.EINVALID, "note is longer than %d characters", maxStatusNote)
+	}
+	var t *admeter.Tenant
+	err := db.update(ctx, func(tx *writeTx) error {
+		cur, err := txTenant(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !cur.Status.CanMoveTo(next) {
+			return admeter.Errorf(admeter.ECONFLICT, "A %s account cannot become %q: pending accounts are verified, then activated; active and suspended ones swap; any open account may be closed.", cur.Status, next)
+		}
+		var closed any
+		if next == admeter.TenantClosed {
+			closed = formatTime(tx.now)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE tenants SET status = ?, status_note = ?, closed = COALESCE(?, closed) WHERE id = ?`,
+			string(next), note, closed, string(id)); err != nil {
+			return fmt.Errorf("update status: %w", err)
+		}
+		t, err = txTenant(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("set tenant status", err)
+	}
+	return t, nil
+}
+
+// UpdateRegistration validates r (normalising it) and replaces tenant id's
+// registration data with it.
+//
+// Returns EINVALID if r is invalid, ENOTFOUND if there is no such tenant and
+// ECONFLICT if the tenant is closed or another open tenant is registered
+// with r's credit code.
+func (db *DB) UpdateRegistration(ctx context.Context, id admeter.TenantID, r admeter.Registration) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	err := db.update(ctx, func(tx *writeTx) error {
+		cur, err := txTenant(ctx, tx, id)
+		if err != nil {
+			return err
+		} else if cur.Status == admeter.TenantClosed {
+			return admeter.Errorf(admeter.ECONFLICT, "The account is closed: its registration can no longer change.")
+		}
+		if err := checkCreditCodeFree(ctx, tx, r.CreditCode, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE tenants SET company = ?, credit_code = ?, licence_ref = ?, contact = ?, phone = ?, email = ?
+			WHERE id = ?`,
+			r.Company, r.CreditCode, r.LicenceRef, r.Contact, r.Phone, r.Email, string(id))
+		if err != nil {
+			return fmt.Errorf("update registration: %w", err)
+		}
+		return nil
+	})
+	return wrap("update registration", err)
+}
+
+// Tenants returns the tenants with the given status, or all of them if
+// status is "", oldest first. It is for operators: nothing that answers a
+// tenant may use it.
+//
+// Returns EINVALID if status is not a defined status.
+func (db *DB) Tenants(ctx context.Context, status admeter.TenantStatus) ([]*admeter.Tenant, error) {
+	if status != "" && !status.Valid() {
+		return nil, admeter.Errorf(admeter.EINVALID, "status must be pending, verified, active, suspended or closed, not %q", status)
+	}
+	var out []*admeter.Tenant
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+tenantColumns+` FROM tenants t
+			WHERE ? = '' OR t.status = ?
+			ORDER BY t.created, t.rowid`, string(status), string(status))
+		if err != nil {
+			return fmt.Errorf("query tenants: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTenant(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("list tenants", err)
+	}
+	return out, nil
+}
+
+// txTenant returns tenant id as tx sees it, or ENOTFOUND.
+func txTenant(ctx context.Context, tx *writeTx, id admeter.TenantID) (*admeter.Tenant, error) {
+	return scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants t WHERE t.id = ?`, string(id)))
+}

@@ -1,0 +1,382 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/admeter/admeter"
+)
+
+// maxUserName is the longest user name, in characters.
+const maxUserName = 100
+
+// Credentials are what signing in checks, as the store keeps them. They never
+// leave the store inside an admeter.User.
+type Credentials struct {
+	// PasswordHash is the self-describing hash string the caller stored
+	// (algorithm, parameters, salt and hash).
+	PasswordHash string
+	// TOTPSecret is the second factor's secret, sealed by the caller (the
+	// API seals it with a key store key) and opaque here; nil when the user
+	// has no second factor.
+	TOTPSecret []byte
+	// TOTPLastStep is the last TOTP time step a code was accepted for, so
+	// that a code cannot be used twice.
+	TOTPLastStep int64
+	// FailedLogins counts failed sign-ins since the last successful one.
+	FailedLogins int
+	// LockedUntil is until when sign-in is refused (zero: not locked).
+	LockedUntil time.Time
+}
+
+// normalizeUser trims u's email and name and returns an EINVALID error for
+// the first problem found: a plain email address, a name of at most 100
+// characters and a defined role are required.
+func normalizeUser(u *admeter.User) error {
+	u.Email = strings.TrimSpace(u.Email)
+	u.Name = strings.TrimSpace(u.Name)
+	if err := admeter.CheckEmail(u.Email); err != nil {
+		return err
+	}
+	switch {
+	case u.Name == "":
+		return admeter.Errorf(admeter.EINVALID, "name is required: the person's name")
+	case utf8.RuneCountInString(u.Name) > maxUserName:
+		return admeter.Errorf(admeter.EINVALID, "name is longer than %d characters", maxUserName)
+	case !u.Role.Valid():
+		return admeter.Errorf(admeter.EINVALID, "role must be owner, admin, analyst or viewer, not %q", u.Role)
+	}
+	return nil
+}
+
+// CreateUser validates u and stores it in u.Tenant with the given password
+// hash (a self-describing string the caller computed; never a password). It
+// assigns u.ID ("u_" and 12 random base32 characters) and u.Created, trims
+// u.Email and u.Name, and clears u.TOTP: a second factor is added with
+// SetTOTP.
+//
+// Returns EINVALID if u is invalid, ENOTFOUND if its tenant does not exist
+// and ECONFLICT if any user, of any tenant, has the same email (compared
+// without ASCII case): the email is the sign-in name.
+func (db *DB) CreateUser(ctx context.Context, u *admeter.User, passwordHash string) error {
+	if u.Tenant == "" {
+		return admeter.Errorf(admeter.EINVALID, "tenant is required")
+	}
+	if err := normalizeUser(u); err != nil {
+		return err
+	}
+	if passwordHash == "" {
+		return errors.New("create user: empty password hash")
+	}
+	nu := *u
+	nu.TOTP = false
+	err := db.update(ctx, func(tx *writeTx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tenants WHERE id = ?`, string(u.Tenant)).Scan(&n); err != nil {
+			return fmt.Errorf("check tenant: %w", err)
+		} else if n == 0 {
+			return admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
+		}
+		return db.insertUser(ctx, tx, &nu, passwordHash)
+	})
+	if err != nil {
+		return wrap("create user", err)
+	}
+	*u = nu
+	return nil
+}
+
+// insertUser checks that u.Email is free and inserts u, already validated,
+// with a fresh random id; it sets u.ID and u.Created.
+func (db *DB) insertUser(ctx context.Context, tx *writeTx, u *admeter.User, passwordHash string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = ?`, u.Email).Scan(&n); err != nil {
+		return fmt.Errorf("check email: %w", err)
+	} else if n != 0 {
+		return admeter.Errorf(admeter.ECONFLICT, "A user with this email address already exists: sign in with it, or use another address.")
+	}
+	id, err := insertWithRandomID("user id",
+		func() string { return "u_" + db.randomString(base32Lower, 12) },
+		func(id string) (bool, error) {
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO users (id, tenant_id, email, name, role, password_hash, disabled, created)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (id) DO NOTHING`,
+				id, string(u.Tenant), u.Email, u.Name, string(u.Role), passwordHash, u.Disabled, formatTime(tx.now))
+			if err != nil {
+				return false, fmt.Errorf("insert user: %w", err)
+			}
+			return insertedOne(res)
+		})
+	if err != nil {
+		return err
+	}
+	u.ID, u.Created = admeter.UserID(id), tx.now
+	return nil
+}
+
+// userColumns are the columns scanUser reads, from users aliased u.
+const userColumns = `u.id, u.tenant_id, u.email, u.name, u.role, u.totp_secret IS NOT NULL, u.disabled, u.created`
+
+// scanUser scans userColumns and then extra. It returns ENOTFOUND, naming
+// id, for sql.ErrNoRows.
+func scanUser(row rowScanner, id string, extra ...any) (*admeter.User, error) {
+	var u admeter.User
+	var created string
+	err := row.Scan(append([]any{&u.ID, &u.Tenant, &u.Email, &u.Name, &u.Role, &u.TOTP, &u.Disabled, &created}, extra...)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(id)
+	} else if err != nil {
+		return nil, fmt.Errorf("query user: %w", err)
+	}
+	if u.Created, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// userNotFound is the error for a user that does not exist or belongs to
+// another tenant: the two cannot be told apart.
+func userNotFound(id string) error {
+	if id == "" {
+		return admeter.Errorf(admeter.ENOTFOUND, "User not found.")
+	}
+	return admeter.Errorf(admeter.ENOTFOUND, "User %s not found.", id)
+}
+
+// User returns tenant's user id. Returns ENOTFOUND if there is none or it
+// belongs to another tenant.
+func (db *DB) User(ctx context.Context, tenant admeter.TenantID, id admeter.UserID) (*admeter.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ? AND u.tenant_id = ?`,
+		string(id), string(tenant)), string(id))
+	if err != nil {
+		return nil, wrap("get user", err)
+	}
+	return u, nil
+}
+
+// Users returns the users of tenant, oldest first.
+func (db *DB) Users(ctx context.Context, tenant admeter.TenantID) ([]*admeter.User, error) {
+	var out []*admeter.User
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = ? ORDER BY u.created, u.rowid`, string(tenant))
+		if err != nil {
+			return fmt.Errorf("query users: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows, "")
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, wrap("list users", err)
+	}
+	return out, nil
+}
+
+// UpdateUser saves u's name, role and disabled flag; its email, tenant and
+// credentials do not change here. It trims u.Name.
+//
+// Returns EINVALID if the name or role is invalid, ENOTFOUND if u.Tenant has
+// no user u.ID, and ECONFLICT if the change would leave the tenant without
+// an enabled owner.
+func (db *DB) UpdateUser(ctx context.Context, u *admeter.User) error {
+	u.Name = strings.TrimSpace(u.Name)
+	switch {
+	case u.Name == "":
+		return admeter.Errorf(admeter.EINVALID, "name is required: the person's name")
+	case utf8.RuneCountInString(u.Name) > maxUserName:
+		return admeter.Errorf(admeter.EINVALID, "name is longer than %d characters", maxUserName)
+	case !u.Role.Valid():
+		return admeter.Errorf(admeter.EINVALID, "role must be owner, admin, analyst or viewer, not %q", u.Role)
+	}
+	err := db.update(ctx, func(tx *writeTx) error {
+		if u.Role != admeter.RoleOwner || u.Disabled {
+			if err := checkOtherOwner(ctx, tx, u.Tenant, u.ID); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, role = ?, disabled = ? WHERE id = ? AND tenant_id = ?`,
+			u.Name, string(u.Role), u.Disabled, string(u.ID), string(u.Tenant))
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if ok, err := insertedOne(res); err != nil {
+			return err
+		} else if !ok {
+			return userNotFound(string(u.ID))
+		}
+		return nil
+	})
+	return wrap("update user", err)
+}
+
+// checkOtherOwner returns ECONFLICT if user id is an enabled owner of tenant
+// and no other enabled owner exists: a tenant always keeps one.
+func checkOtherOwner(ctx context.Context, tx *writeTx, tenant admeter.TenantID, id admeter.UserID) error {
+	var self, others int
+	if err := tx.QueryRowContext(ctx, `
+		SELECT COALESCE(SUM(id = ?), 0), COALESCE(SUM(id <> ?), 0)
+		FROM users WHERE tenant_id = ? AND role = 'owner' AND disabled = 0`,
+		string(id), string(id), string(tenant)).Scan(&self, &others); err != nil {
+		return fmt.Errorf("count owners: %w", err)
+	}
+	if self == 1 && others == 0 {
+		return admeter.Errorf(admeter.ECONFLICT, "This is the account's only enabled owner: make another user owner first.")
+	}
+	return nil
+}
+
+// DeleteUser deletes tenant's user id and, with it, the user's sessions.
+//
+// Returns ENOTFOUND if tenant has no such user and ECONFLICT if it is the
+// tenant's only enabled owner.
+func (db *DB) DeleteUser(ctx context.Context, tenant admeter.TenantID, id admeter.UserID) error {
+	err := db.update(ctx, func(tx *writeTx) error {
+		if err := checkOtherOwner(ctx, tx, tenant, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ? AND tenant_id = ?`, string(id), string(tenant))
+		if err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if ok, err := insertedOne(res); err != nil {
+			return err
+		} else if !ok {
+			return userNotFound(string(id))
+		}
+		return nil
+	})
+	return wrap("delete user", err)
+}
+
+// UserCredentials returns the user who signs in with email (compared without
+// ASCII case) and the credentials to check. It returns disabled users and
+// users of tenants that are not active too: the caller checks the password
+// first and refuses them after, so that a refusal tells nothing to someone
+// without the password.
+//
+// Returns ENOTFOUND if no user has the email.
+func (db *DB) UserCredentials(ctx context.Context, email string) (*admeter.User, *Credentials, error) {
+	var c Credentials
+	var locked sql.NullString
+	u, err := scanUser(db.read.QueryRowContext(ctx, `
+		SELECT `+userColumns+`, u.password_hash, u.totp_secret, u.totp_last_step, u.failed_logins, u.locked_until
+		FROM users u WHERE u.email = ?`, strings.TrimSpace(email)),
+		"", &c.PasswordHash, &c.TOTPSecret, &c.TOTPLastStep, &c.FailedLogins, &locked)
+	if err != nil {
+		return nil, nil, wrap("get user credentials", err)
+	}
+	if c.LockedUntil, err = parseNullTime(locked); err != nil {
+		return nil, nil, wrap("get user credentials", err)
+	}
+	return u, &c, nil
+}
+
+// SetPassword replaces user id's password hash. It does not end the user's
+// sessions: call DeleteUserSessions for that.
+//
+// Returns ENOTFOUND if there is no such user.
+func (db *DB) SetPassword(ctx context.Context, id admeter.UserID, hash string) error {
+	if hash == "" {
+		return errors.New("set password: empty password hash")
+	}
+	return wrap("set password", db.updateUser(ctx, id, `password_hash = ?`, hash))
+}
+
+// SetTOTP sets user id's second factor secret, sealed by the caller (the API
+// seals it with a key store key) and stored as opaque bytes; nil or empty
+// removes the second factor. Set it only once the user has confirmed a code:
+// from then on admeter.User.TOTP is true. The last accepted time step is
+// kept, so a code accepted before cannot be accepted again.
+//
+// Returns ENOTFOUND if there is no such user.
+func (db *DB) SetTOTP(ctx context.Context, id admeter.UserID, secret []byte) error {
+	var v any
+	if len(secret) > 0 {
+		v = secret
+	}
+	return wrap("set totp", db.updateUser(ctx, id, `totp_secret = ?`, v))
+}
+
+// SetTOTPLastStep records that a code for TOTP time step step was accepted
+// for user id. It only moves forward, atomically, so of two sign-ins with
+// the same code only one succeeds.
+//
+// Returns ENOTFOUND if there is no such user and ECONFLICT if step is not
+// after the recorded one: the code was already used.
+func (db *DB) SetTOTPLastStep(ctx context.Context, id admeter.UserID, step int64) error {
+	err := db.update(ctx, func(tx *writeTx) error {
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT totp_last_step FROM users WHERE id = ?`, string(id)).Scan(&last)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(string(id))
+		} else if err != nil {
+			return fmt.Errorf("read totp step: %w", err)
+		}
+		if step <= last {
+			return admeter.Errorf(admeter.ECONFLICT, "This code was already used: wait for the next one.")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ?`, step, string(id)); err != nil {
+			return fmt.Errorf("update totp step: %w", err)
+		}
+		return nil
+	})
+	return wrap("set totp step", err)
+}
+
+// RecordLogin records a sign-in attempt of user id and returns the failures
+// since the last success. A success (ok) resets the count and the lock; a
+// failure increments the count and stores lockedUntil as the caller decided
+// it (zero: not locked).
+//
+// Returns ENOTFOUND if there is no such user.
+func (db *DB) RecordLogin(ctx context.Context, id admeter.UserID, ok bool, lockedUntil time.Time) (failed int, err error) {
+	err = db.update(ctx, func(tx *writeTx) error {
+		var row *sql.Row
+		if ok {
+			row = tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? RETURNING failed_logins`, string(id))
+		} else {
+			row = tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1, locked_until = ? WHERE id = ? RETURNING failed_logins`,
+				nullTime(lockedUntil), string(id))
+		}
+		err := row.Scan(&failed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(string(id))
+		} else if err != nil {
+			return fmt.Errorf("record login: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap("record login", err)
+	}
+	return failed, nil
+}
+
+// updateUser sets columns (a constant of this package, "col = ?") of user id
+// to args, or returns ENOTFOUND.
+func (db *DB) updateUser(ctx context.Context, id admeter.UserID, set string, args ...any) error {
+	return db.update(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` WHERE id = ?`, append(args, string(id))...)
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if ok, err := insertedOne(res); err != nil {
+			return err
+		} else if !ok {
+			return userNotFound(string(id))
+		}
+		return nil
+	})
+}

@@ -171,7 +171,7 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 	}
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	if err := s.allowAttempt(r, email); err != nil {
-		s.audit(r, "session.signin", email, "refused: rate limited", nil)
+		s.audit(r, "session.signin", email, "refused: locked or rate limited", nil)
 		return 0, nil, err
 	}
 	ctx := r.Context()
@@ -548,7 +548,10 @@ func (s *Server) allowAttempt(r *http.Request, email string) error {
 	if ok {
 		return nil
 	}
-	return admeter.Errorf(admeter.ERATELIMITED, "too many attempts (%s); try again in %s (尝试次数过多,请稍后再试)", reason, retry.Round(time.Second))
+	if reason == auth.ReasonAccountLocked {
+		return admeter.Errorf(admeter.ERATELIMITED, "too many wrong passwords: the account is locked; try again in %s (密码错误次数过多,账户已临时锁定)", retry.Round(time.Second))
+	}
+	return admeter.Errorf(admeter.ERATELIMITED, "too many attempts from this network; try again in %s (尝试次数过多,请稍后再试)", retry.Round(time.Second))
 }
 
 // clientAddr returns the connection's address.

@@ -190,6 +190,8 @@ func (s *Server) require(perm admeter.Permission, h apiFunc) apiFunc {
 			return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "the operator token manages tenants; act on a tenant's data with that tenant's token")
 		}
 		if !p.allows(perm) {
+			denied := r.WithContext(context.WithValue(r.Context(), principalKey, p))
+			s.audit(denied, "access.denied", r.Method+" "+r.URL.Path, "refused", map[string]any{"needs": string(perm)})
 			return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "%s may not do this (needs %s)", p.describe(), perm)
 		}
 		ctx := context.WithValue(r.Context(), principalKey, p)

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// session is a signed-in user's cookie and CSRF token.
+type session struct {
+	cookie *http.Cookie
+	csrf   string
+}
+
+// call sends a JSON request with the session (cookie and, for unsafe
+// methods, the CSRF header) and decodes the answer into out.
+func (s session) call(t *testing.T, method, url string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.AddCookie(s.cookie)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method != "GET" && s.csrf != "" {
+		req.Header.Set("X-CSRF-Token", s.csrf)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: decode %q: %v", method, url, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// signIn signs in and returns the session.
+func signIn(t *testing.T, base, email, password string) (session, int) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := noRedirect.Post(base+"/api/v1/session", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		CSRF string `json:"csrf_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	var s session
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "admeter_session" {
+			s.cookie = ck
+		}
+	}
+	s.csrf = out.CSRF
+	return s, resp.StatusCode
+}
+
+// TestEnterpriseAccountFlow registers an enterprise, has the operator
+// verify and activate it, signs its owner in, adds users with roles, issues
+// scoped tokens, and checks that each can do what its role or scope allows
+// and nothing more; every step lands in the audit trail.
+func TestEnterpriseAccountFlow(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	const password = "Tq7#mLw2!xVb9pZ"
+	reg := map[string]any{
+		"kind": "advertiser",
+		"registration": map[string]string{"company": "示例科技有限公司", "credit_code": "91350100M000100Y43", "licence_ref": "BL-2026-001",
+			"contact": "张三", "phone": "13812345678", "email": "ops@example.com"},
+		"owner": map[string]string{"email": "Owner@Example.com", "name": "张三", "password": password},
+	}
+
+	// Bad registrations: clear errors.
+	for _, tc := range []struct {
+		mod  func(map[string]any)
+		want string
+	}{
+		{func(r map[string]any) { r["registration"].(map[string]string)["credit_code"] = "91350100M000100Y44" }, "check character"},
+		{func(r map[string]any) { r["registration"].(map[string]string)["phone"] = "021-12345678" }, "mobile"},
+		{func(r map[string]any) { r["owner"].(map[string]string)["password"] = "password123!" }, "password"},
+		{func(r map[string]any) { r["owner"].(map[string]string)["password"] = "short" }, "12"},
+	} {
+		b, _ := json.Marshal(reg)
+		var r map[string]any
+		_ = json.Unmarshal(b, &r)
+		for k, v := range r {
+			if mv, ok := v.(map[string]any); ok {
+				ms := map[string]string{}
+				for kk, vv := range mv {
+					ms[kk] = vv.(string)
+				}
+				r[k] = ms
+			}
+		}
+		tc.mod(r)
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if st := apiCall(t, "POST", base+"/api/v1/register", "", r, &e); st != 400 || !strings.Contains(strings.ToLower(e.Error.Message), tc.want) {
+			t.Errorf("registration: %d %q, want 400 mentioning %q", st, e.Error.Message, tc.want)
+		}
+	}
+
+	var acct struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/register", "", reg, &acct); st != 201 || acct.Status != "pending" {
+		t.Fatalf("register: %d %+v", st, acct)
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/register", "", reg, nil); st != 409 {
+		t.Fatalf("second registration with the same credit code: %d, want 409", st)
+	}
+	// Pending: no sign-in.
+	if _, st := signIn(t, base, "owner@example.com", password); st != 403 {
+		t.Fatalf("sign-in while pending: %d, want 403", st)
+	}
+	// The operator verifies (a note is required) and activates.
+	status := func(s, note string) int {
+		return apiCall(t, "POST", base+"/api/v1/admin/tenants/"+acct.ID+"/status", opTok, map[string]string{"status": s, "note": note}, nil)
+	}
+	if st := status("active", ""); st != 409 {
+		t.Fatalf("pending → active: %d, want 409 (verify first)", st)
+	}
+	if st := status("verified", ""); st != 400 {
+		t.Fatalf("verify without a note: %d, want 400", st)
+	}
+	if status("verified", "licence and credit code checked against the national registry") != 200 || status("active", "") != 200 {
+		t.Fatal("verify and activate failed")
+	}
+
+	// Sign in (email is case-insensitive); wrong passwords are refused.
+	if _, st := signIn(t, base, "owner@example.com", password+"x"); st != 401 {
+		t.Fatalf("wrong password: %d", st)
+	}
+	owner, st := signIn(t, base, "OWNER@example.com", password)
+	if st != 200 || owner.cookie == nil || !owner.cookie.HttpOnly || owner.csrf == "" {
+		t.Fatalf("sign-in: %d cookie %+v csrf %q", st, owner.cookie, owner.csrf)
+	}
+	// Unsafe requests with the cookie need the CSRF token.
+	noCSRF := session{cookie: owner.cookie}
+	if st := noCSRF.call(t, "POST", base+"/api/v1/tokens", map[string]any{"name": "x", "scopes": []string{"collect"}}, nil); st != 403 {
+		t.Fatalf("POST without CSRF: %d, want 403", st)
+	}
+
+	// Users with roles.
+	var analyst struct{ ID string }
+	if st := owner.call(t, "POST", base+"/api/v1/users", map[string]string{"email": "analyst@example.com", "name": "李四", "role": "analyst", "password": "Lk9$wQe4#nMz2vR"}, &analyst); st != 201 {
+		t.Fatalf("create analyst: %d", st)
+	}
+	an, st := signIn(t, base, "analyst@example.com", "Lk9$wQe4#nMz2vR")
+	if st != 200 {
+		t.Fatalf("analyst sign-in: %d", st)
+	}
+	if st := an.call(t, "POST", base+"/api/v1/campaigns", map[string]any{"name": "x", "landing_url": "https://shop.example.com/", "placements": []map[string]string{{"name": "p", "media": "m"}}}, nil); st != 403 {
+		t.Fatalf("analyst creates a campaign: %d, want 403", st)
+	}
+	if st := an.call(t, "GET", base+"/api/v1/users", nil, nil); st != 403 {
+		t.Fatalf("analyst lists users: %d, want 403", st)
+	}
+	var camp testCampaign
+	if st := owner.call(t, "POST", base+"/api/v1/campaigns", map[string]any{"name": "双十一", "landing_url": "https://shop.example.com/",
+		"placements": []map[string]string{{"name": "开屏", "media": "媒体A"}}}, &camp); st != 201 {
+		t.Fatalf("owner creates a campaign: %d", st)
+	}
+	if st := an.call(t, "GET", base+"/api/v1/campaigns/"+camp.ID+"/report?from=2026-12-01&to=2026-12-05&format=csv", nil, nil); st != 200 {
+		t.Fatalf("analyst exports a report: %d", st)
+	}
+
+	// Scoped tokens: shown once, hashed, revocable, last used.
+	newToken := func(scopes ...string) (string, string) {
+		var tok struct{ ID, Token string }
+		if st := owner.call(t, "POST", base+"/api/v1/tokens", map[string]any{"name": "ci " + strings.Join(scopes, "+"), "scopes": scopes}, &tok); st != 201 || tok.Token == "" {
+			t.Fatalf("create token %v: %d", scopes, st)
+		}
+		return tok.ID, tok.Token
+	}
+	_, readTok := newToken("reports:read")
+	collectID, collectTok := newToken("collect")
+	reportURL := base + "/api/v1/campaigns/" + camp.ID + "/report?from=2026-12-01&to=2026-12-05"
+	if st := apiCall(t, "GET", reportURL, readTok, nil, nil); st != 200 {
+		t.Fatalf("reports:read token reads a report: %d", st)
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/requests", readTok, map[string]string{"type": "optout", "id_type": "imei", "id": "868049039501257"}, nil); st != 403 {
+		t.Fatalf("reports:read token submits a rights request: %d, want 403", st)
+	}
+	if st := apiCall(t, "GET", reportURL, collectTok, nil, nil); st != 403 {
+		t.Fatalf("collect token reads a report: %d, want 403", st)
+	}
+	var tokens struct {
+		Tokens []struct {
+			ID       string  `json:"id"`
+			Token    string  `json:"token"`
+			LastUsed *string `json:"last_used"`
+		} `json:"tokens"`
+	}
+	owner.call(t, "GET", base+"/api/v1/tokens", nil, &tokens)
+	used := false
+	for _, tk := range tokens.Tokens {
+		if tk.Token != "" {
+			t.Fatal("a token's secret is listed after creation")
+		}
+		if tk.LastUsed != nil {
+			used = true
+		}
+	}
+	if !used {
+		t.Error("no token shows a last-used time")
+	}
+	if st := owner.call(t, "DELETE", base+"/api/v1/tokens/"+collectID, nil, nil); st != 200 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/me", collectTok, nil, nil); st != 401 {
+		t.Fatalf("revoked token: %d, want 401", st)
+	}
+
+	// Suspension stops every credential of the tenant.
+	if status("suspended", "unpaid invoice") != 200 {
+		t.Fatal("suspend failed")
+	}
+	if st := apiCall(t, "GET", reportURL, readTok, nil, nil); st != 403 {
+		t.Fatalf("token of a suspended account: %d, want 403", st)
+	}
+	if st := owner.call(t, "GET", base+"/api/v1/me", nil, nil); st != 401 && st != 403 {
+		t.Fatalf("session of a suspended account: %d", st)
+	}
+	if status("active", "paid") != 200 {
+		t.Fatal("reactivate failed")
+	}
+
+	// Sign out everywhere ends both of the owner's sessions.
+	owner2, _ := signIn(t, base, "owner@example.com", password)
+	if st := owner.call(t, "DELETE", base+"/api/v1/session?everywhere=1", nil, nil); st != 200 {
+		t.Fatalf("sign out everywhere: %d", st)
+	}
+	if st := owner2.call(t, "GET", base+"/api/v1/me", nil, nil); st != 401 {
+		t.Fatalf("the other session after sign-out everywhere: %d, want 401", st)
+	}
+
+	// The trail holds the sign-ins (failed ones too), the changes and the
+	// data access, each with a network block and never a password.
+	owner, _ = signIn(t, base, "owner@example.com", password)
+	var trail struct {
+		Entries []struct {
+			Actor, Action, Outcome, IP, Target string
+		} `json:"entries"`
+	}
+	if st := owner.call(t, "GET", base+"/api/v1/audit?limit=1000", nil, &trail); st != 200 {
+		t.Fatalf("audit trail: %d", st)
+	}
+	seen := map[string]bool{}
+	for _, e := range trail.Entries {
+		seen[e.Action+" "+strings.SplitN(e.Outcome, ":", 2)[0]] = true
+		if e.IP != "127.0.0.0/24" {
+			t.Errorf("entry %s has ip %q, want the /24 block", e.Action, e.IP)
+		}
+	}
+	for _, want := range []string{"session.signin ok", "session.signin failed", "user.create ok", "token.create ok", "token.revoke ok",
+		"campaign.create ok", "report.read ok", "access.denied refused", "session.signout ok"} {
+		if !seen[want] {
+			t.Errorf("audit trail lacks %q; has %v", want, seen)
+		}
+	}
+	b, _ := json.Marshal(trail)
+	if strings.Contains(string(b), password) {
+		t.Fatal("the audit trail holds a password")
+	}
+}
+
+// TestSignInLockout locks an account after five wrong passwords, with a
+// clear message, even for the right password; the failures are audited.
+func TestSignInLockout(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	const password = "Zr8&hVp3!kLq6wN"
+	var acct struct{ ID string }
+	if st := apiCall(t, "POST", base+"/api/v1/register", "", map[string]any{"kind": "agency",
+		"registration": map[string]string{"company": "代理有限公司", "credit_code": "91440300708461136T", "licence_ref": "BL-9",
+			"contact": "王五", "phone": "13912345678", "email": "a@agency.example"},
+		"owner": map[string]string{"email": "boss@agency.example", "name": "王五", "password": password}}, &acct); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	for _, s := range []string{"verified", "active"} {
+		if st := apiCall(t, "POST", base+"/api/v1/admin/tenants/"+acct.ID+"/status", opTok, map[string]string{"status": s, "note": "checked"}, nil); st != 200 {
+			t.Fatalf("%s: %d", s, st)
+		}
+	}
+	for i := range 5 {
+		if _, st := signIn(t, base, "boss@agency.example", "wrong password "+string(rune('a'+i))); st != 401 {
+			t.Fatalf("wrong password %d: %d, want 401", i, st)
+		}
+	}
+	b, _ := json.Marshal(map[string]string{"email": "boss@agency.example", "password": password})
+	resp, err := noRedirect.Post(base+"/api/v1/session", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || !strings.Contains(string(body), "locked") || !strings.Contains(string(body), "try again in") {
+		t.Fatalf("right password on a locked account: %d %s, want 429 saying until when", resp.StatusCode, body)
+	}
+	var trail struct {
+		Entries []struct{ Action, Outcome string } `json:"entries"`
+	}
+	apiCall(t, "GET", base+"/api/v1/admin/audit?action=session.signin&limit=100", opTok, nil, &trail)
+	failed, locked := 0, 0
+	for _, e := range trail.Entries {
+		switch {
+		case e.Outcome == "failed":
+			failed++
+		case strings.HasPrefix(e.Outcome, "refused"):
+			locked++
+		}
+	}
+	if failed != 5 || locked != 1 {
+		t.Fatalf("audit: %d failed and %d locked sign-ins, want 5 and 1", failed, locked)
+	}
+}

@@ -110,6 +110,10 @@ type Campaign struct {
 	Timezone   string
 	Placements []Placement
 	Created    time.Time
+	// Stopped is true while the campaign's tenant is not active (suspended
+	// or closed): its monitoring URLs still answer, and clicks still
+	// redirect, but no event is recorded.
+	Stopped bool
 }
 
 // Placement is one ad slot of a campaign on one media.

@@ -562,3 +562,65 @@ func clientAddr(r *http.Request) netip.Addr {
 	}
 	return ap.Addr().Unmap()
 }
+
+// closeAccount serves POST /api/v1/account/close {"password", "confirm"}:
+// the owner closes the enterprise account. It asks for the password again
+// and for the company name as confirmation; every campaign stops
+// collecting, every token and session ends, and the account's data is
+// deleted once the retention floor has passed (raw events age out with the
+// retention; the rest goes with the account then).
+func (s *Server) closeAccount(r *http.Request) (int, any, error) {
+	p := principalFrom(r.Context())
+	if p.user == nil {
+		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "closing the account needs a signed-in owner, not a token")
+	}
+	var in struct {
+		Password string `json:"password"`
+		Confirm  string `json:"confirm"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.reauthenticate(r, p.user, in.Password); err != nil {
+		return 0, nil, err
+	}
+	want := p.tenant.Registration.Company
+	if want == "" {
+		want = p.tenant.Name
+	}
+	if strings.TrimSpace(in.Confirm) != want {
+		return 0, nil, admeter.Errorf(admeter.EINVALID, "to confirm, send the company name exactly as registered in confirm")
+	}
+	ctx := r.Context()
+	t, err := s.accounts.SetTenantStatus(ctx, p.tenant.ID, admeter.TenantClosed, "closed by its owner")
+	if err != nil {
+		return 0, nil, err
+	}
+	tokens, err := s.accounts.Tokens(ctx, p.tenant.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, tk := range tokens {
+		if tk.Revoked.IsZero() {
+			if err := s.accounts.RevokeToken(ctx, p.tenant.ID, tk.ID); err != nil {
+				return 0, nil, err
+			}
+		}
+	}
+	users, err := s.accounts.Users(ctx, p.tenant.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, u := range users {
+		if _, err := s.accounts.DeleteUserSessions(ctx, u.ID); err != nil {
+			return 0, nil, err
+		}
+	}
+	if s.cfg.CampaignsChanged != nil {
+		s.cfg.CampaignsChanged(ctx)
+	}
+	deletion := t.Closed.Add(s.cfg.RetentionFloor)
+	s.audit(r, "account.close", string(t.ID), "ok", map[string]any{"tokens_revoked": len(tokens), "deletion_after": deletion})
+	s.setSessionCookie(r, "", -1)
+	return http.StatusOK, map[string]any{"account": accountView(t), "data_deleted_after": deletion}, nil
+}

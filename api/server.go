@@ -60,6 +60,9 @@ type Config struct {
 	CSRFKey    []byte
 	SealSecret func([]byte) ([]byte, error)
 	OpenSecret func([]byte) ([]byte, error)
+	// RetentionFloor is how long a closed account's data is kept before it
+	// is deleted (the raw-data retention).
+	RetentionFloor time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -172,6 +175,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/me", s.wrap(s.require(admeter.PermReadCampaigns, s.me)))
 		mux.Handle("POST /api/v1/me/totp", s.wrap(s.require(admeter.PermReadCampaigns, s.startTOTP)))
 		mux.Handle("POST /api/v1/me/totp/confirm", s.wrap(s.require(admeter.PermReadCampaigns, s.confirmTOTP)))
+		mux.Handle("POST /api/v1/account/close", s.wrap(s.require(admeter.PermCloseAccount, s.closeAccount)))
 		mux.Handle("PATCH /api/v1/account", s.wrap(s.require(admeter.PermManageAccount, s.updateAccount)))
 		mux.Handle("GET /api/v1/users", s.wrap(s.require(admeter.PermManageUsers, s.listUsers)))
 		mux.Handle("POST /api/v1/users", s.wrap(s.require(admeter.PermManageUsers, s.createUser)))

@@ -249,6 +249,9 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	if t == nil {
 		return nil, nil, reasonUnknownPlacement, fmt.Errorf("unknown campaign %q or placement %q", e.Campaign, e.Placement)
 	}
+	if t.campaign.Stopped {
+		return nil, nil, reasonStopped, fmt.Errorf("campaign %q is stopped: its account is suspended or closed", e.Campaign)
+	}
 	if ts := string(e.TS); ts != "" && !macro.IsUnreplacedMacro(ts) {
 		tm, ok := macro.ParseTime(ts)
 		if !ok {

@@ -17,6 +17,7 @@ const (
 	reasonNoPlacement      = "missing_placement"
 	reasonUnknownCampaign  = "unknown_campaign"
 	reasonUnknownPlacement = "unknown_placement"
+	reasonStopped          = "campaign_stopped"
 	reasonPrefetch         = "prefetch"
 	reasonMethod           = "method"
 	reasonBadEvent         = "bad_event"
@@ -62,7 +63,7 @@ type endpointMetrics struct {
 	duration prometheus.Observer
 }
 
-var allReasons = []string{reasonBadURL, reasonNoCampaign, reasonNoPlacement, reasonUnknownCampaign, reasonUnknownPlacement,
+var allReasons = []string{reasonBadURL, reasonNoCampaign, reasonNoPlacement, reasonUnknownCampaign, reasonUnknownPlacement, reasonStopped,
 	reasonPrefetch, reasonMethod, reasonBadEvent, reasonLogUnavailable, reasonBatchTooLarge, reasonBatchMalformed, reasonDuplicate}
 
 // resolve fills the pre-resolved children.

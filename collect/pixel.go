@@ -90,6 +90,13 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	if click {
 		dest = clickDestination(t.campaign, p.O)
 	}
+	if t.campaign.Stopped {
+		// The account is suspended or closed: the user still gets the
+		// pixel or reaches the landing page, but nothing is recorded.
+		c.reject(w, reasonStopped)
+		c.answer(w, r, click, dest, http.StatusOK)
+		return
+	}
 	if r.Method == http.MethodHead || isPrefetch(r) {
 		// Not a view or a click: answer without counting.
 		c.reject(w, reasonPrefetch)

@@ -241,8 +241,15 @@ func TestEnterpriseAccountFlow(t *testing.T) {
 	if st := owner.call(t, "GET", base+"/api/v1/me", nil, nil); st != 401 && st != 403 {
 		t.Fatalf("session of a suspended account: %d", st)
 	}
+	pixel := base + "/x/k=" + camp.ID + "&p=" + camp.Placements[0].ID + "&m11=abcdef0123456789"
+	if resp, _ := get(t, pixel, nil); resp.StatusCode != 200 || resp.Header.Get("X-Admeter-Rejected") != "campaign_stopped" {
+		t.Fatalf("pixel of a suspended account: %d %q; want the GIF, rejected as campaign_stopped", resp.StatusCode, resp.Header.Get("X-Admeter-Rejected"))
+	}
 	if status("active", "paid") != 200 {
 		t.Fatal("reactivate failed")
+	}
+	if resp, _ := get(t, pixel, nil); resp.Header.Get("X-Admeter-Rejected") != "" {
+		t.Fatalf("pixel after reactivation rejected: %q", resp.Header.Get("X-Admeter-Rejected"))
 	}
 
 	// Sign out everywhere ends both of the owner's sessions.
@@ -281,6 +288,32 @@ func TestEnterpriseAccountFlow(t *testing.T) {
 	b, _ := json.Marshal(trail)
 	if strings.Contains(string(b), password) {
 		t.Fatal("the audit trail holds a password")
+	}
+
+	// Closing asks for the password and the company name, then stops
+	// everything and says when the data goes.
+	if st := owner.call(t, "POST", base+"/api/v1/account/close", map[string]string{"password": password, "confirm": "wrong"}, nil); st != 400 {
+		t.Fatalf("close without the right confirmation: %d, want 400", st)
+	}
+	if st := owner.call(t, "POST", base+"/api/v1/account/close", map[string]string{"password": "not it", "confirm": "示例科技有限公司"}, nil); st != 401 {
+		t.Fatalf("close with a wrong password: %d, want 401", st)
+	}
+	var closed struct {
+		Account struct{ Status string } `json:"account"`
+		Deleted string                  `json:"data_deleted_after"`
+	}
+	if st := owner.call(t, "POST", base+"/api/v1/account/close", map[string]string{"password": password, "confirm": "示例科技有限公司"}, &closed); st != 200 ||
+		closed.Account.Status != "closed" || closed.Deleted == "" {
+		t.Fatalf("close: %d %+v", st, closed)
+	}
+	if st := apiCall(t, "GET", reportURL, readTok, nil, nil); st != 401 {
+		t.Fatalf("token after closing: %d, want 401 (revoked)", st)
+	}
+	if resp, _ := get(t, pixel, nil); resp.Header.Get("X-Admeter-Rejected") != "campaign_stopped" {
+		t.Fatal("a closed account's campaign still collects")
+	}
+	if _, st := signIn(t, base, "owner@example.com", password); st != 403 {
+		t.Fatalf("sign-in after closing: %d, want 403", st)
 	}
 }
 

@@ -450,13 +450,14 @@ func (m *Main) Open(ctx context.Context) error {
 				logger.Error("reload campaign catalog", "err", err)
 			}
 		},
-		Rights:     m.rights,
-		Retention:  m.retention,
-		Accounts:   accountStore{m.meta},
-		Audit:      auditStore{m.audit},
-		CSRFKey:    derivedKey(master, "csrf/v1"),
-		SealSecret: sealer.Seal,
-		OpenSecret: sealer.Open,
+		Rights:         m.rights,
+		Retention:      m.retention,
+		Accounts:       accountStore{m.meta},
+		RetentionFloor: retentionPeriod,
+		Audit:          auditStore{m.audit},
+		CSRFKey:        derivedKey(master, "csrf/v1"),
+		SealSecret:     sealer.Seal,
+		OpenSecret:     sealer.Open,
 	}, m.meta, m.meta, reports, logger.With("component", "api"))
 
 	mux := http.NewServeMux()

@@ -163,7 +163,8 @@ func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
 // built from input.
 func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created,
+			(SELECT t.status <> 'active' FROM tenants t WHERE t.id = c.tenant_id)
 		FROM campaigns c
 		WHERE `+where+`
 		ORDER BY c.created, c.rowid`, args...)
@@ -176,7 +177,7 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 	for rows.Next() {
 		var c admeter.Campaign
 		var hosts, created string
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created); err != nil {
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created, &c.Stopped); err != nil {
 			return nil, fmt.Errorf("scan campaign: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {

@@ -28,6 +28,8 @@ type campaignJSON struct {
 	Timezone     string             `json:"timezone"`
 	Placements   []placementJSON    `json:"placements"`
 	Created      time.Time          `json:"created"`
+	// Owner is set on a campaign another tenant granted access to.
+	Owner admeter.TenantID `json:"owner,omitempty"`
 }
 
 // campaignInput is the body of POST /api/v1/campaigns.
@@ -79,12 +81,23 @@ func (s *Server) listCampaigns(r *http.Request) (int, any, error) {
 	for _, c := range cs {
 		out = append(out, s.campaignJSON(c))
 	}
+	if s.grants != nil {
+		granted, err := s.grants.GrantedCampaigns(r.Context(), tenantFrom(r.Context()).ID)
+		if err != nil {
+			return 0, nil, fmt.Errorf("list granted campaigns: %w", err)
+		}
+		for _, c := range granted {
+			v := s.campaignJSON(c)
+			v.Owner = c.Tenant
+			out = append(out, v)
+		}
+	}
 	return http.StatusOK, map[string]any{"campaigns": out}, nil
 }
 
 func (s *Server) showCampaign(r *http.Request) (int, any, error) {
 	id := admeter.CampaignID(r.PathValue("id"))
-	c, err := s.campaigns.Campaign(r.Context(), tenantFrom(r.Context()).ID, id)
+	c, err := s.campaigns.Campaign(r.Context(), ownerFrom(r.Context()), id)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -241,6 +241,15 @@ func (s *Server) audit(r *http.Request, action, target, outcome string, details 
 		if p.tenant != nil {
 			e.Tenant = string(p.tenant.ID)
 		}
+		// Access through a grant is recorded in the trail of the tenant
+		// whose data it is, naming the caller's tenant.
+		if owner, ok := r.Context().Value(ownerKey).(admeter.TenantID); ok && p.tenant != nil && owner != p.tenant.ID {
+			if e.Details == nil {
+				e.Details = map[string]any{}
+			}
+			e.Details["via_grant_to"] = string(p.tenant.ID)
+			e.Tenant = string(owner)
+		}
 	} else {
 		e.Actor = "anonymous"
 	}

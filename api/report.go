@@ -49,7 +49,7 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "%s may read reports but not export them (needs %s)", p.describe(), admeter.PermExport)
 	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
-		Tenant: tenantFrom(r.Context()).ID, Campaign: admeter.CampaignID(r.PathValue("id")),
+		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
 		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"),
 	})
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 
 func (s *Server) frequency(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	f, err := s.reports.Frequency(r.Context(), tenantFrom(r.Context()).ID, admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	f, err := s.reports.Frequency(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Server) frequency(r *http.Request) (int, any, error) {
 
 func (s *Server) daily(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	d, err := s.reports.Daily(r.Context(), tenantFrom(r.Context()).ID, admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	d, err := s.reports.Daily(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
 	if err != nil {
 		return 0, nil, err
 	}

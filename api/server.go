@@ -60,6 +60,8 @@ type Config struct {
 	CSRFKey    []byte
 	SealSecret func([]byte) ([]byte, error)
 	OpenSecret func([]byte) ([]byte, error)
+	// Grants stores advertisers' grants to agencies; nil: no grants.
+	Grants GrantService
 	// RetentionFloor is how long a closed account's data is kept before it
 	// is deleted (the raw-data retention).
 	RetentionFloor time.Duration
@@ -75,6 +77,7 @@ type Server struct {
 	campaigns    CampaignService
 	reports      ReportService
 	accounts     AccountService
+	grants       GrantService
 	auditLog     AuditLog
 	throttle     *auth.Throttle
 	csrfKey      []byte
@@ -97,7 +100,7 @@ func New(cfg Config, tenants TenantService, campaigns CampaignService, reports R
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, operatorHash: cfg.OperatorTokenHash, tenants: tenants, campaigns: campaigns, reports: reports,
-		accounts: cfg.Accounts, auditLog: cfg.Audit, csrfKey: cfg.CSRFKey, logger: logger,
+		accounts: cfg.Accounts, grants: cfg.Grants, auditLog: cfg.Audit, csrfKey: cfg.CSRFKey, logger: logger,
 		throttle: auth.NewThrottle(auth.DefaultThrottleConfig())}
 	if len(s.csrfKey) == 0 {
 		s.csrfKey = make([]byte, 32)
@@ -153,11 +156,16 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tenants", s.wrap(s.requireOperator(s.audited("admin.tenant.create", s.createTenant))))
 	mux.Handle("POST /api/v1/campaigns", s.wrap(s.require(admeter.PermManageCampaigns, s.audited("campaign.create", s.createCampaign))))
 	mux.Handle("GET /api/v1/campaigns", s.wrap(s.require(admeter.PermReadCampaigns, s.listCampaigns)))
-	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.require(admeter.PermReadCampaigns, s.showCampaign)))
+	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.require(admeter.PermReadCampaigns, s.onCampaign(admeter.PermReadCampaigns, s.showCampaign))))
 	if s.reports != nil {
-		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.require(admeter.PermReadReports, s.audited("report.read", s.report))))
-		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.audited("report.frequency", s.frequency))))
-		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.require(admeter.PermReadReports, s.audited("report.daily", s.daily))))
+		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.read", s.report)))))
+		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.frequency", s.frequency)))))
+		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.daily", s.daily)))))
+	}
+	if s.grants != nil {
+		mux.Handle("GET /api/v1/grants", s.wrap(s.require(admeter.PermReadCampaigns, s.listGrants)))
+		mux.Handle("POST /api/v1/grants", s.wrap(s.require(admeter.PermManageGrants, s.createGrant)))
+		mux.Handle("DELETE /api/v1/grants/{id}", s.wrap(s.require(admeter.PermManageGrants, s.revokeGrant)))
 	}
 	if s.cfg.Rights != nil {
 		mux.Handle("POST /api/v1/requests", s.wrap(s.require(admeter.PermRights, s.audited("rights.request.api.submit", s.submitRequest))))

@@ -23,10 +23,12 @@ type Store interface {
 	Offset(ctx context.Context) (uint64, error)
 
 	// Report returns impressions, clicks and unique users of one campaign,
-	// broken down by the query's dimensions.
+	// broken down by the query's dimensions, over the query's placements
+	// only when it names some (ReportQuery.Placements).
 	Report(ctx context.Context, q ReportQuery) (*ReportResult, error)
 
-	// Frequency returns the reach and frequency distribution of one campaign.
+	// Frequency returns the reach and frequency distribution of one
+	// campaign, over the query's placements only when it names some.
 	Frequency(ctx context.Context, q FrequencyQuery) (*FrequencyResult, error)
 
 	// RefreshRollups recomputes the daily rollups of a campaign for the given
@@ -40,7 +42,8 @@ type Store interface {
 	RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []Date) error
 
 	// Daily returns the daily rollup rows of a campaign, one per placement
-	// and day, for dashboards that must not rescan raw events.
+	// and day (of the query's placements only, when it names some), for
+	// dashboards that must not rescan raw events.
 	Daily(ctx context.Context, q DailyQuery) ([]DailyRow, error)
 
 	// DeleteBefore deletes every raw event whose event time is before t (UTC),
@@ -152,6 +155,16 @@ type ReportQuery struct {
 	By []Dimension
 	// Media maps each placement of the campaign to its media, for ByMedia.
 	Media map[admeter.PlacementID]string
+	// Placements restricts the report to the events of these placements of
+	// the campaign, for a media tenant that may see its own placements
+	// only; nil or empty means every placement. Everything is computed
+	// over the selected placements' events alone: rows, totals and the
+	// anonymous counts, and UV and ClickUV are the distinct users among
+	// those events (a user seen on a selected and an unselected placement
+	// counts once, with the selected placement's events only). An id
+	// without events in the campaign (unknown, or another campaign's)
+	// matches nothing; repeated ids count once.
+	Placements []admeter.PlacementID
 }
 
 // Counts are the measures of a report row.
@@ -190,6 +203,13 @@ type FrequencyQuery struct {
 	Campaign admeter.CampaignID
 	From, To time.Time
 	Location *time.Location
+	// Placements restricts the query to the impressions of these
+	// placements of the campaign, as ReportQuery.Placements does; nil or
+	// empty means every placement. Reach, the frequency of each user, the
+	// distribution and cumulative reach are all computed over the selected
+	// placements' impressions alone, so a user's impressions on other
+	// placements neither reach them nor add to their frequency.
+	Placements []admeter.PlacementID
 }
 
 // MaxFrequencyBucket is the last frequency bucket: users who saw the
@@ -223,6 +243,11 @@ type DailyQuery struct {
 	Tenant   admeter.TenantID
 	Campaign admeter.CampaignID
 	From, To Date
+	// Placements restricts the rows to those of these placements of the
+	// campaign; nil or empty means every placement. Rollup rows are per
+	// placement, so this selects rows and changes no count. An id without
+	// rows matches nothing.
+	Placements []admeter.PlacementID
 }
 
 // DailyRow is the rollup of one placement on one local day.

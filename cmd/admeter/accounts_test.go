@@ -368,3 +368,82 @@ func TestSignInLockout(t *testing.T) {
 		t.Fatalf("audit: %d failed and %d locked sign-ins, want 5 and 1", failed, locked)
 	}
 }
+
+// TestAgencyGrant lets an advertiser grant an agency read access to one
+// campaign: the agency sees and reports on that campaign only, until the
+// grant is revoked; the advertiser's trail shows the agency's access.
+func TestAgencyGrant(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	const password = "Gv4@pXn7!rTm2sQ"
+	var adv struct{ ID string }
+	if st := apiCall(t, "POST", base+"/api/v1/register", "", map[string]any{"kind": "advertiser",
+		"registration": map[string]string{"company": "品牌方有限公司", "credit_code": "91110108551385082Q", "licence_ref": "BL-7",
+			"contact": "赵六", "phone": "13712345678", "email": "brand@example.com"},
+		"owner": map[string]string{"email": "cmo@brand.example", "name": "赵六", "password": password}}, &adv); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	for _, s := range []string{"verified", "active"} {
+		apiCall(t, "POST", base+"/api/v1/admin/tenants/"+adv.ID+"/status", opTok, map[string]string{"status": s, "note": "checked"}, nil)
+	}
+	var agency struct{ ID, Token string }
+	if st := apiCall(t, "POST", base+"/api/v1/tenants", opTok, map[string]string{"name": "代理商", "kind": "agency"}, &agency); st != 201 {
+		t.Fatalf("agency: %d", st)
+	}
+	owner, st := signIn(t, base, "cmo@brand.example", password)
+	if st != 200 {
+		t.Fatalf("sign-in: %d", st)
+	}
+	mk := func(name string) testCampaign {
+		var c testCampaign
+		if st := owner.call(t, "POST", base+"/api/v1/campaigns", map[string]any{"name": name, "landing_url": "https://shop.example.com/",
+			"placements": []map[string]string{{"name": "p", "media": "m"}}}, &c); st != 201 {
+			t.Fatalf("campaign: %d", st)
+		}
+		return c
+	}
+	c1, c2 := mk("授权活动"), mk("私有活动")
+	var g struct{ ID string }
+	if st := owner.call(t, "POST", base+"/api/v1/grants", map[string]string{"grantee": agency.ID, "campaign": c1.ID, "level": "read"}, &g); st != 201 {
+		t.Fatalf("grant: %d", st)
+	}
+	if st := owner.call(t, "POST", base+"/api/v1/grants", map[string]string{"grantee": adv.ID, "campaign": c1.ID, "level": "read"}, nil); st != 400 {
+		t.Fatalf("grant to itself: %d, want 400", st)
+	}
+	var list struct {
+		Campaigns []struct{ ID, Owner string } `json:"campaigns"`
+	}
+	apiCall(t, "GET", base+"/api/v1/campaigns", agency.Token, nil, &list)
+	if len(list.Campaigns) != 1 || list.Campaigns[0].ID != c1.ID || list.Campaigns[0].Owner != adv.ID {
+		t.Fatalf("agency's campaigns: %+v, want only the granted one, with its owner", list.Campaigns)
+	}
+	report := func(c testCampaign) int {
+		return apiCall(t, "GET", base+"/api/v1/campaigns/"+c.ID+"/report?from=2026-12-01&to=2026-12-05", agency.Token, nil, nil)
+	}
+	if report(c1) != 200 || report(c2) != 404 {
+		t.Fatalf("agency reports: granted %d, private %d; want 200 and 404", report(c1), report(c2))
+	}
+	if st := owner.call(t, "DELETE", base+"/api/v1/grants/"+g.ID, nil, nil); st != 200 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if report(c1) != 404 {
+		t.Fatal("the agency still reads a campaign after the grant was revoked")
+	}
+	var trail struct {
+		Entries []struct {
+			Action  string
+			Details map[string]any
+		} `json:"entries"`
+	}
+	owner.call(t, "GET", base+"/api/v1/audit?action=report.read&limit=100", nil, &trail)
+	found := false
+	for _, e := range trail.Entries {
+		if e.Details["via_grant_to"] == agency.ID {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the advertiser's trail does not show the agency's report: %+v", trail.Entries)
+	}
+}

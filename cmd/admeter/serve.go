@@ -453,6 +453,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Rights:         m.rights,
 		Retention:      m.retention,
 		Accounts:       accountStore{m.meta},
+		Grants:         m.meta,
 		RetentionFloor: retentionPeriod,
 		Audit:          auditStore{m.audit},
 		CSRFKey:        derivedKey(master, "csrf/v1"),

@@ -312,7 +312,7 @@ func BenchmarkReport(b *testing.B) {
 		{"media", []store.Dimension{store.ByMedia}, ""},
 	} {
 		q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: camp, From: from, To: to, Location: shanghai, By: tc.by, Media: media}
-		sc, _ := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+		sc, _ := db.newScope(q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
 		var query string
 		if err := db.read(ctx, func(tx *sql.Tx) error { query, _, err = db.reportSQL(ctx, tx, q, sc); return err }); err != nil {
 			b.Fatal(err)
@@ -344,7 +344,7 @@ FROM (
 	}
 
 	fq := store.FrequencyQuery{Tenant: storetest.DefaultTenant, Campaign: camp, From: from, To: to, Location: shanghai}
-	sc, _ := db.newScope(fq.Tenant, fq.Campaign, fq.From, fq.To, fq.Location)
+	sc, _ := db.newScope(fq.Tenant, fq.Campaign, fq.Placements, fq.From, fq.To, fq.Location)
 	var query string
 	if err := db.read(ctx, func(tx *sql.Tx) error { query, err = db.frequencySQL(ctx, tx, sc); return err }); err != nil {
 		b.Fatal(err)

@@ -51,6 +51,20 @@ func (d *dict) lookup(s string) (uint32, bool) {
 	return id, ok
 }
 
+// lookupAll returns the ids of the strings of ss that have one, in order,
+// under one lock, for queries.
+func (d *dict) lookupAll(ss []string) []uint32 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var ids []uint32
+	for _, s := range ss {
+		if id, ok := d.ids[s]; ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // labels returns the strings with the given ids, for labelling query
 // results.
 func (d *dict) labels(ids []uint32) []string {

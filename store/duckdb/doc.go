@@ -53,7 +53,11 @@
 // their result rows (a few hundred at most) reach Go, which names them and
 // sorts them. The statement reads the UNION ALL of the partitions that
 // overlap the range, filtered by tenant, campaign, kinds and time (days
-// covered whole need no time filter). It deduplicates impression ids with
+// covered whole need no time filter), and by placement when the query names
+// placements (their dictionary ids as an IN list; ids the dictionary lacks
+// match nothing, so a query naming only those reads nothing). Filtering
+// before deduplication is exact, since duplicates never span placements.
+// It deduplicates impression ids with
 // row_number() over (placement, kind, impression) ordered by event time then
 // receive time, applied only to the events that have one. Local days and
 // hours are integer divisions of ts plus the zone's UTC offset, taken from
@@ -70,7 +74,8 @@
 // of setup.
 //
 // RefreshRollups computes the chosen days in one INSERT … SELECT, each day
-// deduplicated as if reported alone; Daily reads only the rollup table.
+// deduplicated as if reported alone; Daily reads only the rollup table
+// (its rows are per placement, so a placement filter only selects rows).
 //
 // UserEvents (an access copy) is one query over the UNION ALL of every
 // partition, filtered by tenant and user keys, ordered by event time and

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,21 +106,60 @@ const (
 	sqlClick      = uint8(admeter.KindClick)
 )
 
-// scope is what a query reads: one campaign's events in some ranges.
+// scope is what a query reads: one campaign's events in some ranges, of
+// some placements.
 type scope struct {
 	tenant, campaign uint32
+	// placements are the dictionary ids of the placements read, sorted;
+	// nil means every placement.
+	placements       []uint32
 	ranges           []msRange
 	zone             zone
 	materializeAbove int
 }
 
-// newScope resolves the tenant and campaign; ok is false when the store has
-// never seen them (so there is nothing to read).
-func (db *DB) newScope(tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time, loc *time.Location) (sc scope, ok bool) {
+// newScope resolves the tenant, campaign and placements (nil or empty for
+// every placement); ok is false when the store has never seen them (so
+// there is nothing to read).
+func (db *DB) newScope(tenant admeter.TenantID, campaign admeter.CampaignID, placements []admeter.PlacementID, from, to time.Time, loc *time.Location) (sc scope, ok bool) {
 	t, ok1 := db.dict.lookup(string(tenant))
 	c, ok2 := db.dict.lookup(string(campaign))
-	sc = scope{tenant: t, campaign: c, ranges: []msRange{{ceilMillis(from), ceilMillis(to)}}, zone: zoneOf(loc, from, to), materializeAbove: db.materializeAbove}
-	return sc, ok1 && ok2 && sc.ranges[0].from < sc.ranges[0].to
+	ps, ok3 := db.placementIDs(placements)
+	sc = scope{tenant: t, campaign: c, placements: ps, ranges: []msRange{{ceilMillis(from), ceilMillis(to)}}, zone: zoneOf(loc, from, to), materializeAbove: db.materializeAbove}
+	return sc, ok1 && ok2 && ok3 && sc.ranges[0].from < sc.ranges[0].to
+}
+
+// placementIDs returns the dictionary ids of placements, sorted and
+// without repeats, leaving out the strings the store has never seen (no
+// event can name them). It returns nil, true for no placements (every
+// placement), and ok false when placements are given but none is known:
+// nothing matches.
+func (db *DB) placementIDs(placements []admeter.PlacementID) (ids []uint32, ok bool) {
+	if len(placements) == 0 {
+		return nil, true
+	}
+	strs := make([]string, len(placements))
+	for i, p := range placements {
+		strs[i] = string(p)
+	}
+	ids = db.dict.lookupAll(strs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	return ids, len(ids) > 0
+}
+
+// placementCond returns the SQL condition that keeps the rows of the
+// scope's placements, "" for every placement. The ids are integers from
+// the dictionary, written as literals.
+func (sc scope) placementCond() string {
+	if sc.placements == nil {
+		return ""
+	}
+	list := make([]string, len(sc.placements))
+	for i, id := range sc.placements {
+		list[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return " AND placement IN (" + strings.Join(list, ", ") + ")"
 }
 
 // materializeAbove is the default of DB.materializeAbove: the number of
@@ -145,7 +185,9 @@ func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (rel
 	if err != nil {
 		return relation{}, err
 	}
-	where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)", sc.tenant, sc.campaign, kinds)
+	// Placements filter before dedup, which never groups the events of two
+	// placements together.
+	where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)%s", sc.tenant, sc.campaign, kinds, sc.placementCond())
 	union, n := source(days, sc.ranges, cols, where)
 	switch {
 	case n == 0:
@@ -270,7 +312,8 @@ GROUP BY g, %[1]s`, list, aggs, strings.Join(dims, ", "), ev, join, src.with), p
 }
 
 // Report returns impressions, clicks and users of one campaign in
-// [q.From, q.To), broken down by q.By, with the rows sorted by their
+// [q.From, q.To), of the placements q.Placements names (all when it names
+// none), broken down by q.By, with the rows sorted by their
 // dimension values in store.Dimensions order. Impression ids are
 // deduplicated among the events of the range. It returns EINVALID for a
 // malformed query.
@@ -282,7 +325,7 @@ func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportRes
 		return nil, err
 	}
 	res := &store.ReportResult{}
-	sc, ok := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+	sc, ok := db.newScope(q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
 	if !ok {
 		return res, nil
 	}
@@ -423,7 +466,8 @@ GROUP BY GROUPING SETS ((bucket), (first_day))`, store.MaxFrequencyBucket, sc.zo
 }
 
 // Frequency returns the reach and frequency distribution of one campaign's
-// impressions in [q.From, q.To), and the cumulative reach through each
+// impressions in [q.From, q.To), of the placements q.Placements names (all
+// when it names none), and the cumulative reach through each
 // local day of the range. It returns EINVALID for a malformed query.
 func (db *DB) Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error) {
 	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
@@ -435,7 +479,7 @@ func (db *DB) Frequency(ctx context.Context, q store.FrequencyQuery) (*store.Fre
 	for d := first; !last.Before(d); d = d.AddDays(1) {
 		res.CumulativeReach = append(res.CumulativeReach, store.DayReach{Day: d})
 	}
-	sc, ok := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+	sc, ok := db.newScope(q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
 	if !ok {
 		return res, nil
 	}

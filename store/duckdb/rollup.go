@@ -105,20 +105,29 @@ GROUP BY placement, day`, t, c, sqlImpression, sqlClick, dedup(withDay, ", user_
 }
 
 // Daily returns the rollup rows of a campaign for local days [q.From,
-// q.To], sorted by day and placement. It reads only the rollup table. It
-// returns EINVALID if q.From is after q.To.
+// q.To], of the placements q.Placements names (all when it names none),
+// sorted by day and placement. It reads only the rollup table. It returns
+// EINVALID if q.From is after q.To.
 func (db *DB) Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyRow, error) {
 	if q.To.Before(q.From) {
 		return nil, invalid("the day range is empty: %s is after %s", q.From, q.To)
 	}
 	t, ok1 := db.dict.lookup(string(q.Tenant))
 	c, ok2 := db.dict.lookup(string(q.Campaign))
-	if !ok1 || !ok2 {
+	ps, ok3 := db.placementIDs(q.Placements)
+	if !ok1 || !ok2 || !ok3 {
 		return nil, nil
 	}
-	rows, err := db.sqldb.QueryContext(ctx, `SELECT (day - DATE '1970-01-01')::BIGINT, placement, impressions, clicks, uv, click_uv, anon_impressions, anon_clicks
-FROM daily WHERE tenant = ? AND campaign = ? AND day BETWEEN DATE '1970-01-01' + ?::INTEGER AND DATE '1970-01-01' + ?::INTEGER`,
-		t, c, epochDay(q.From), epochDay(q.To))
+	query := `SELECT (day - DATE '1970-01-01')::BIGINT, placement, impressions, clicks, uv, click_uv, anon_impressions, anon_clicks
+FROM daily WHERE tenant = ? AND campaign = ? AND day BETWEEN DATE '1970-01-01' + ?::INTEGER AND DATE '1970-01-01' + ?::INTEGER`
+	args := []any{t, c, epochDay(q.From), epochDay(q.To)}
+	if ps != nil {
+		query += ` AND placement IN (?` + strings.Repeat(", ?", len(ps)-1) + `)`
+		for _, p := range ps {
+			args = append(args, p)
+		}
+	}
+	rows, err := db.sqldb.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}

@@ -142,7 +142,7 @@ func TestQueryReadsOverlappingPartitions(t *testing.T) {
 			[]string{"events_20260301 WHERE tenant = 1 AND campaign = 2 AND kind IN (1, 2) UNION", "events_20260302 WHERE tenant = 1 AND campaign = 2 AND kind IN (1, 2))"}},
 	} {
 		q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign, From: tc.from, To: tc.to, Location: shanghai}
-		sc, _ := db.newScope(q.Tenant, q.Campaign, q.From, q.To, q.Location)
+		sc, _ := db.newScope(q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
 		var query string
 		err := db.read(ctx, func(tx *sql.Tx) error {
 			var err error

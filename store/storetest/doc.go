@@ -2,7 +2,9 @@
 // store.Store must pass, in the manner of litestream's replica-client tests:
 // a backend's own test calls [Run] with a function that opens a fresh, empty
 // store, and [RunReopen] with one that opens a store at a path, and every
-// counting rule of package store is checked against hand-computed numbers.
+// counting rule of package store is checked against hand-computed numbers
+// (and, for queries restricted to placements, against numbers computed in
+// the test from generated events as well).
 //
 // It also holds the helpers those tests are written with, for the backends'
 // own tests and benchmarks to reuse: [Imp], [Click] and [Served] build one

@@ -23,7 +23,7 @@ func checkFrequency(t *testing.T, s store.Store, q store.FrequencyQuery, want st
 	t.Helper()
 	got := frequency(t, s, q)
 	if !reflect.DeepEqual(*got, want) {
-		t.Errorf("Frequency [%s, %s):\ngot  %+v\nwant %+v", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), *got, want)
+		t.Errorf("Frequency [%s, %s) of placements %q:\ngot  %+v\nwant %+v", q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), q.Placements, *got, want)
 	}
 }
 

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Frequency", testFrequency},
 		{"FrequencyEmpty", testFrequencyEmpty},
 		{"FrequencyDedup", testFrequencyDedup},
+		{"Placements", testPlacements},
+		{"PlacementsGenerated", testPlacementsGenerated},
 		{"Rollups", testRollups},
 		{"RollupsRefresh", testRollupsRefresh},
 		{"DeleteBefore", testDeleteBefore},
@@ -158,7 +160,11 @@ func describe(q store.ReportQuery) string {
 	if q.Location != nil {
 		loc = q.Location.String()
 	}
-	return fmt.Sprintf("%s/%s [%s, %s) %s by %v", q.Tenant, q.Campaign, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), loc, q.By)
+	d := fmt.Sprintf("%s/%s [%s, %s) %s by %v", q.Tenant, q.Campaign, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), loc, q.By)
+	if len(q.Placements) > 0 {
+		d += fmt.Sprintf(" of placements %q", q.Placements)
+	}
+	return d
 }
 
 func formatReport(r *store.ReportResult) string {

@@ -17,6 +17,7 @@ type placementJSON struct {
 	Media         string              `json:"media"`
 	ImpressionURL string              `json:"impression_url"`
 	ClickURL      string              `json:"click_url"`
+	MediaTenant   admeter.TenantID    `json:"media_tenant,omitempty"`
 }
 
 // campaignJSON is a campaign as the API shows it.
@@ -41,6 +42,9 @@ type campaignInput struct {
 	Placements   []struct {
 		Name  string `json:"name"`
 		Media string `json:"media"`
+		// MediaTenant is the media tenant whose placement this is; it
+		// then sees this placement's traffic (and only it).
+		MediaTenant admeter.TenantID `json:"media_tenant"`
 	} `json:"placements"`
 }
 
@@ -57,7 +61,7 @@ func (s *Server) createCampaign(r *http.Request) (int, any, error) {
 		Timezone:     in.Timezone,
 	}
 	for _, p := range in.Placements {
-		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media})
+		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant})
 	}
 	if err := c.Validate(); err != nil {
 		return 0, nil, err
@@ -92,6 +96,18 @@ func (s *Server) listCampaigns(r *http.Request) (int, any, error) {
 			out = append(out, v)
 		}
 	}
+	if t := tenantFrom(r.Context()); s.media != nil && t.Kind == admeter.TenantMedia {
+		mine, err := s.media.MediaCampaigns(r.Context(), t.ID)
+		if err != nil {
+			return 0, nil, fmt.Errorf("list media campaigns: %w", err)
+		}
+		for _, c := range mine {
+			mc, _ := mediaView(c, t.ID)
+			v := s.campaignJSON(mc)
+			v.Owner = c.Tenant
+			out = append(out, v)
+		}
+	}
 	return http.StatusOK, map[string]any{"campaigns": out}, nil
 }
 
@@ -101,7 +117,15 @@ func (s *Server) showCampaign(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.campaignJSON(c), nil
+	v := s.campaignJSON(c)
+	if placementsFrom(r.Context()) != nil {
+		mc, _ := mediaView(c, tenantFrom(r.Context()).ID)
+		v = s.campaignJSON(mc)
+	}
+	if c.Tenant != tenantFrom(r.Context()).ID {
+		v.Owner = c.Tenant
+	}
+	return http.StatusOK, v, nil
 }
 
 func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
@@ -114,7 +138,7 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 	}
 	for _, p := range c.Placements {
 		out.Placements = append(out.Placements, placementJSON{
-			ID: p.ID, Name: p.Name, Media: p.Media,
+			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant,
 			ImpressionURL: ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
 			ClickURL:      ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
 		})

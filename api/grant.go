@@ -90,11 +90,63 @@ func (s *Server) revokeGrant(r *http.Request) (int, any, error) {
 // (the caller's own tenant, or the advertiser that granted it access).
 const ownerKey ctxKey = iota + 30
 
+// MediaService finds advertisers' campaigns that have placements on a
+// media tenant.
+type MediaService interface {
+	MediaCampaigns(ctx context.Context, media admeter.TenantID) ([]*admeter.Campaign, error)
+	MediaCampaign(ctx context.Context, media admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error)
+}
+
+// placementsKey carries the placements a media tenant may see of a
+// campaign it does not own.
+const placementsKey ctxKey = iota + 40
+
+// placementsFrom returns the placements a request is limited to, or nil.
+func placementsFrom(ctx context.Context) []admeter.PlacementID {
+	ps, _ := ctx.Value(placementsKey).([]admeter.PlacementID)
+	return ps
+}
+
+// mediaView returns c cut down to the placements on media, and their ids.
+func mediaView(c *admeter.Campaign, media admeter.TenantID) (*admeter.Campaign, []admeter.PlacementID) {
+	v := *c
+	v.Placements = nil
+	var ids []admeter.PlacementID
+	for _, p := range c.Placements {
+		if p.MediaTenant == media {
+			v.Placements = append(v.Placements, p)
+			ids = append(ids, p.ID)
+		}
+	}
+	return &v, ids
+}
+
 // campaignOwner returns the tenant that owns campaign id if the caller may
-// act on it with permission perm: its own campaign, or one granted to it
-// at a level that allows perm by an active advertiser. Anything else is
-// ENOTFOUND, as if the campaign did not exist.
-func (s *Server) campaignOwner(ctx context.Context, id admeter.CampaignID, perm admeter.Permission) (admeter.TenantID, error) {
+// act on it with permission perm: its own campaign; one granted to it at a
+// level that allows perm by an active advertiser; or, for a media tenant
+// reading, one with placements on it, limited to those (returned).
+// Anything else is ENOTFOUND, as if the campaign did not exist.
+func (s *Server) campaignOwner(ctx context.Context, id admeter.CampaignID, perm admeter.Permission) (admeter.TenantID, []admeter.PlacementID, error) {
+	owner, err := s.grantedOwner(ctx, id, perm)
+	if admeter.ErrorCode(err) != admeter.ENOTFOUND || s.media == nil || tenantFrom(ctx).Kind != admeter.TenantMedia {
+		return owner, nil, err
+	}
+	if perm != admeter.PermReadCampaigns && perm != admeter.PermReadReports && perm != admeter.PermExport {
+		return "", nil, err
+	}
+	c, merr := s.media.MediaCampaign(ctx, tenantFrom(ctx).ID, id)
+	if merr != nil {
+		return "", nil, err
+	}
+	_, ids := mediaView(c, tenantFrom(ctx).ID)
+	if len(ids) == 0 { // never query with no filter: that would be every placement
+		return "", nil, err
+	}
+	return c.Tenant, ids, nil
+}
+
+// grantedOwner is campaignOwner for own and granted campaigns.
+func (s *Server) grantedOwner(ctx context.Context, id admeter.CampaignID, perm admeter.Permission) (admeter.TenantID, error) {
 	p := principalFrom(ctx)
 	own := tenantFrom(ctx).ID
 	_, err := s.campaigns.Campaign(ctx, own, id)
@@ -121,11 +173,14 @@ func (s *Server) campaignOwner(ctx context.Context, id admeter.CampaignID, perm 
 // granted to it. The audit record names the owner, whose data it is.
 func (s *Server) onCampaign(perm admeter.Permission, h apiFunc) apiFunc {
 	return func(r *http.Request) (int, any, error) {
-		owner, err := s.campaignOwner(r.Context(), admeter.CampaignID(r.PathValue("id")), perm)
+		owner, only, err := s.campaignOwner(r.Context(), admeter.CampaignID(r.PathValue("id")), perm)
 		if err != nil {
 			return 0, nil, err
 		}
 		ctx := context.WithValue(r.Context(), ownerKey, owner)
+		if only != nil {
+			ctx = context.WithValue(ctx, placementsKey, only)
+		}
 		return h(r.WithContext(ctx))
 	}
 }

@@ -14,8 +14,8 @@ import (
 // ReportService answers report requests for a tenant's campaigns.
 type ReportService interface {
 	Report(ctx context.Context, req report.Request) (*report.Report, error)
-	Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*report.Frequency, error)
-	Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*report.Daily, error)
+	Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Frequency, error)
+	Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Daily, error)
 }
 
 // csvBody is a response body already rendered as CSV.
@@ -50,7 +50,7 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
 		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
-		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"),
+		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"), Placements: placementsFrom(r.Context()),
 	})
 	if err != nil {
 		return 0, nil, err
@@ -67,7 +67,7 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 
 func (s *Server) frequency(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	f, err := s.reports.Frequency(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	f, err := s.reports.Frequency(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"), placementsFrom(r.Context())...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Server) frequency(r *http.Request) (int, any, error) {
 
 func (s *Server) daily(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	d, err := s.reports.Daily(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"))
+	d, err := s.reports.Daily(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"), placementsFrom(r.Context())...)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -62,6 +62,9 @@ type Config struct {
 	OpenSecret func([]byte) ([]byte, error)
 	// Grants stores advertisers' grants to agencies; nil: no grants.
 	Grants GrantService
+	// Media finds the campaigns with placements on a media tenant; nil:
+	// media tenants see only their own campaigns.
+	Media MediaService
 	// RetentionFloor is how long a closed account's data is kept before it
 	// is deleted (the raw-data retention).
 	RetentionFloor time.Duration
@@ -78,6 +81,7 @@ type Server struct {
 	reports      ReportService
 	accounts     AccountService
 	grants       GrantService
+	media        MediaService
 	auditLog     AuditLog
 	throttle     *auth.Throttle
 	csrfKey      []byte
@@ -100,7 +104,7 @@ func New(cfg Config, tenants TenantService, campaigns CampaignService, reports R
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, operatorHash: cfg.OperatorTokenHash, tenants: tenants, campaigns: campaigns, reports: reports,
-		accounts: cfg.Accounts, grants: cfg.Grants, auditLog: cfg.Audit, csrfKey: cfg.CSRFKey, logger: logger,
+		accounts: cfg.Accounts, grants: cfg.Grants, media: cfg.Media, auditLog: cfg.Audit, csrfKey: cfg.CSRFKey, logger: logger,
 		throttle: auth.NewThrottle(auth.DefaultThrottleConfig())}
 	if len(s.csrfKey) == 0 {
 		s.csrfKey = make([]byte, 32)

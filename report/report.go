@@ -49,6 +49,9 @@ type Request struct {
 	Campaign admeter.CampaignID
 	From, To string // YYYY-MM-DD, inclusive, in the campaign's time zone
 	By       string // comma-separated dimensions, or ""
+	// Placements, if not empty, limits the report to those placements (a
+	// media tenant's view of an advertiser's campaign).
+	Placements []admeter.PlacementID
 }
 
 // Report is a campaign report.
@@ -156,6 +159,7 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 	}
 	q := store.ReportQuery{
 		Tenant: req.Tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, By: dims, Media: media,
+		Placements: req.Placements,
 	}
 	ret := s.scopeRetention(f, loc)
 	var res *store.ReportResult
@@ -175,13 +179,13 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 }
 
 // Frequency returns a campaign's reach, frequency distribution and cumulative
-// reach.
-func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*Frequency, error) {
+// reach; with only, over those placements alone.
+func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*Frequency, error) {
 	c, loc, f, t, err := s.scope(ctx, tenant, id, from, to)
 	if err != nil {
 		return nil, err
 	}
-	q := store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc}
+	q := store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, Placements: only}
 	ret := s.scopeRetention(f, loc)
 	if ret != nil {
 		// Reach needs raw events: the answer covers the kept days only.
@@ -197,13 +201,14 @@ func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id adm
 	return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, FrequencyResult: *res, Retention: ret}, nil
 }
 
-// Daily returns a campaign's daily rollups per placement.
-func (s *Service) Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string) (*Daily, error) {
+// Daily returns a campaign's daily rollups per placement; with only, of
+// those placements alone.
+func (s *Service) Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*Daily, error) {
 	c, _, f, t, err := s.scope(ctx, tenant, id, from, to)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Daily(ctx, store.DailyQuery{Tenant: tenant, Campaign: c.ID, From: f, To: t})
+	rows, err := s.store.Daily(ctx, store.DailyQuery{Tenant: tenant, Campaign: c.ID, From: f, To: t, Placements: only})
 	if err != nil {
 		return nil, fmt.Errorf("query daily rollups: %w", err)
 	}

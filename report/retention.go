@@ -69,7 +69,7 @@ func (s *Service) reportPastRetention(ctx context.Context, q store.ReportQuery, 
 	if t.Before(last) {
 		last = t
 	}
-	daily, err := s.store.Daily(ctx, store.DailyQuery{Tenant: q.Tenant, Campaign: q.Campaign, From: f, To: last})
+	daily, err := s.store.Daily(ctx, store.DailyQuery{Tenant: q.Tenant, Campaign: q.Campaign, From: f, To: last, Placements: q.Placements})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // session is a signed-in user's cookie and CSRF token.
@@ -447,3 +448,84 @@ func TestAgencyGrant(t *testing.T) {
 		t.Fatalf("the advertiser's trail does not show the agency's report: %+v", trail.Entries)
 	}
 }
+
+// TestMediaSeesOwnPlacements: a media tenant named on a placement of an
+// advertiser's campaign sees that placement's traffic and nothing else.
+func TestMediaSeesOwnPlacements(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	mk := func(name, kind string) (string, string) {
+		var out struct{ ID, Token string }
+		if st := apiCall(t, "POST", base+"/api/v1/tenants", opTok, map[string]string{"name": name, "kind": kind}, &out); st != 201 {
+			t.Fatalf("tenant %s: %d", name, st)
+		}
+		return out.ID, out.Token
+	}
+	_, advTok := mk("品牌", "advertiser")
+	mediaID, mediaTok := mk("媒体甲", "media")
+	otherMediaID, otherMediaTok := mk("媒体乙", "media")
+	var c testCampaign
+	if st := apiCall(t, "POST", base+"/api/v1/campaigns", advTok, map[string]any{"name": "跨媒体", "landing_url": "https://shop.example.com/",
+		"placements": []map[string]string{{"name": "甲-开屏", "media": "甲", "media_tenant": mediaID}, {"name": "乙-信息流", "media": "乙", "media_tenant": otherMediaID}, {"name": "自有", "media": "官网"}}}, &c); st != 201 {
+		t.Fatalf("campaign: %d", st)
+	}
+	var private testCampaign
+	apiCall(t, "POST", base+"/api/v1/campaigns", advTok, map[string]any{"name": "私有", "landing_url": "https://shop.example.com/",
+		"placements": []map[string]string{{"name": "p", "media": "m"}}}, &private)
+	hits := map[int]int{0: 3, 1: 5, 2: 2}
+	for i, n := range hits {
+		for j := range n {
+			get(t, base+"/x/k="+c.ID+"&p="+c.Placements[i].ID+"&m11=mediaview000000"+string(rune('a'+i))+string(rune('a'+j)), nil)
+		}
+	}
+	day := todayShanghai()
+	type rep struct {
+		Rows []struct {
+			Placement   string `json:"placement"`
+			Impressions int64  `json:"impressions"`
+		} `json:"rows"`
+		Total struct {
+			Impressions int64 `json:"impressions"`
+			UV          int64 `json:"uv"`
+		} `json:"total"`
+	}
+	u := base + "/api/v1/campaigns/" + c.ID + "/report?from=" + day + "&to=" + day + "&by=placement"
+	var all rep
+	for i := 0; i < 150 && all.Total.Impressions < 10; i++ {
+		apiCall(t, "GET", u, advTok, nil, &all)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if all.Total.Impressions != 10 {
+		t.Fatalf("advertiser sees %d impressions, want 10", all.Total.Impressions)
+	}
+	var mine rep
+	if st := apiCall(t, "GET", u, mediaTok, nil, &mine); st != 200 || mine.Total.Impressions != 3 || mine.Total.UV != 3 ||
+		len(mine.Rows) != 1 || mine.Rows[0].Placement != c.Placements[0].ID {
+		t.Fatalf("media report: %d %+v; want its 3 impressions on its one placement", st, mine)
+	}
+	var freq struct{ Reach int64 }
+	apiCall(t, "GET", base+"/api/v1/campaigns/"+c.ID+"/frequency?from="+day+"&to="+day, otherMediaTok, nil, &freq)
+	if freq.Reach != 5 {
+		t.Fatalf("other media's reach %d, want 5", freq.Reach)
+	}
+	var list struct {
+		Campaigns []struct {
+			ID, Owner  string
+			Placements []struct{ ID string } `json:"placements"`
+		} `json:"campaigns"`
+	}
+	apiCall(t, "GET", base+"/api/v1/campaigns", mediaTok, nil, &list)
+	if len(list.Campaigns) != 1 || len(list.Campaigns[0].Placements) != 1 || list.Campaigns[0].Placements[0].ID != c.Placements[0].ID {
+		t.Fatalf("media's campaigns: %+v; want the one campaign with only its placement", list.Campaigns)
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/campaigns/"+private.ID+"/report?from="+day+"&to="+day, mediaTok, nil, nil); st != 404 {
+		t.Fatalf("media reads a campaign without its placements: %d, want 404", st)
+	}
+	if st := apiCall(t, "POST", base+"/api/v1/campaigns", advTok, map[string]any{"name": "x", "landing_url": "https://shop.example.com/",
+		"placements": []map[string]string{{"name": "p", "media": "m", "media_tenant": "t_nosuchtenant"}}}, nil); st != 400 {
+		t.Fatalf("placement naming an unknown media tenant: %d, want 400", st)
+	}
+}
+
+func todayShanghai() string { return time.Now().In(shanghai()).Format(time.DateOnly) }

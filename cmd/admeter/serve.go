@@ -454,6 +454,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Retention:      m.retention,
 		Accounts:       accountStore{m.meta},
 		Grants:         m.meta,
+		Media:          m.meta,
 		RetentionFloor: retentionPeriod,
 		Audit:          auditStore{m.audit},
 		CSRFKey:        derivedKey(master, "csrf/v1"),

@@ -299,3 +299,38 @@ func (db *DB) PlacementsOfMedia(ctx context.Context, media admeter.TenantID) ([]
 	}
 	return out, nil
 }
+
+// mediaWhere selects the campaigns (aliased c) with a placement of the media
+// tenant given as the first argument.
+const mediaWhere = `EXISTS (SELECT 1 FROM placements mp WHERE mp.campaign_id = c.id AND mp.media_tenant_id = ?)`
+
+// MediaCampaigns returns the campaigns, of any advertiser, that have a
+// placement on the media tenant media, with all their placements: the
+// caller shows the media only its own. Campaign.Tenant is the owner.
+func (db *DB) MediaCampaigns(ctx context.Context, media admeter.TenantID) ([]*admeter.Campaign, error) {
+	var cs []*admeter.Campaign
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		cs, err = findCampaigns(ctx, tx, mediaWhere, string(media))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("list media campaigns", err)
+	}
+	return cs, nil
+}
+
+// MediaCampaign returns campaign id if it has a placement on the media
+// tenant media; ENOTFOUND otherwise, as for a campaign that does not exist.
+func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error) {
+	var cs []*admeter.Campaign
+	err := db.view(ctx, func(tx *sql.Tx) (err error) {
+		cs, err = findCampaigns(ctx, tx, mediaWhere+` AND c.id = ?`, string(media), string(id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("get media campaign", err)
+	} else if len(cs) == 0 {
+		return nil, admeter.Errorf(admeter.ENOTFOUND, "Campaign %s not found.", id)
+	}
+	return cs[0], nil
+}

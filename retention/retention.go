@@ -23,6 +23,13 @@ type Store interface {
 	RawDays(ctx context.Context) ([]store.DayCount, error)
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 	KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error)
+	DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error)
+}
+
+// Accounts lists closed accounts and deletes them.
+type Accounts interface {
+	ClosedTenants(ctx context.Context, before time.Time) ([]admeter.TenantID, error)
+	DeleteTenant(ctx context.Context, id admeter.TenantID) error
 }
 
 // Log is the event log: its segments can go once loaded.
@@ -86,13 +93,15 @@ type Job struct {
 	log      Log
 	pipeline Pipeline
 	keys     Keys
+	accounts Accounts
 	audit    Recorder
 	logger   *slog.Logger
 	mu       sync.Mutex
 }
 
-// New returns a Job. logger may be nil.
-func New(cfg Config, st Store, log Log, pipeline Pipeline, keys Keys, rec Recorder, logger *slog.Logger) (*Job, error) {
+// New returns a Job. accounts may be nil (closed accounts are then never
+// deleted); logger may be nil.
+func New(cfg Config, st Store, log Log, pipeline Pipeline, keys Keys, accounts Accounts, rec Recorder, logger *slog.Logger) (*Job, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -108,7 +117,7 @@ func New(cfg Config, st Store, log Log, pipeline Pipeline, keys Keys, rec Record
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Job{cfg: cfg, store: st, log: log, pipeline: pipeline, keys: keys, audit: rec, logger: logger}, nil
+	return &Job{cfg: cfg, store: st, log: log, pipeline: pipeline, keys: keys, accounts: accounts, audit: rec, logger: logger}, nil
 }
 
 // RawFrom returns the instant from which raw events are kept: now minus the
@@ -128,6 +137,9 @@ type Result struct {
 	LogSegments int `json:"log_segments"`
 	// KeysDestroyed lists the key versions destroyed (or that would be).
 	KeysDestroyed []uint32 `json:"keys_destroyed"`
+	// TenantsDeleted lists the closed accounts whose retention floor passed
+	// and whose data was (or would be) deleted.
+	TenantsDeleted []admeter.TenantID `json:"tenants_deleted"`
 }
 
 // DayJSON is a day and its event count.
@@ -143,7 +155,7 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (*Result, error) {
 	defer j.mu.Unlock()
 	now := j.cfg.Now()
 	cut := now.Add(-j.cfg.Retention)
-	res := &Result{DryRun: dryRun, Retention: Format(j.cfg.Retention), Cutoff: cut.UTC(), Days: []DayJSON{}, KeysDestroyed: []uint32{}}
+	res := &Result{DryRun: dryRun, Retention: Format(j.cfg.Retention), Cutoff: cut.UTC(), Days: []DayJSON{}, KeysDestroyed: []uint32{}, TenantsDeleted: []admeter.TenantID{}}
 	days, err := j.store.RawDays(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("retention: list raw days: %w", err)
@@ -177,7 +189,10 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (*Result, error) {
 	if res.KeysDestroyed, err = j.destroyKeys(ctx, now, dryRun); err != nil {
 		return nil, err
 	}
-	if !dryRun && (res.Events > 0 || res.LogSegments > 0 || len(res.KeysDestroyed) > 0) {
+	if res.TenantsDeleted, err = j.deleteClosed(ctx, cut, dryRun); err != nil {
+		return nil, err
+	}
+	if !dryRun && (res.Events > 0 || res.LogSegments > 0 || len(res.KeysDestroyed) > 0 || len(res.TenantsDeleted) > 0) {
 		if err := j.audit.Record(ctx, admeter.AuditEntry{Actor: "system", Action: "retention.run", Outcome: "ok", Details: map[string]any{
 			"cutoff": res.Cutoff, "events": res.Events, "log_segments": res.LogSegments, "keys_destroyed": res.KeysDestroyed,
 		}}); err != nil {
@@ -252,6 +267,37 @@ func (j *Job) destroyKeys(ctx context.Context, now time.Time, dryRun bool) ([]ui
 			j.logger.Info("destroyed pseudonymisation key version: its events are all gone", "version", v)
 		}
 		out = append(out, v)
+	}
+	return out, nil
+}
+
+// deleteClosed deletes the data of every account closed before cut: its
+// raw events and rollups in the store, then the account itself.
+func (j *Job) deleteClosed(ctx context.Context, cut time.Time, dryRun bool) ([]admeter.TenantID, error) {
+	out := []admeter.TenantID{}
+	if j.accounts == nil {
+		return out, nil
+	}
+	ids, err := j.accounts.ClosedTenants(ctx, cut)
+	if err != nil {
+		return nil, fmt.Errorf("retention: list closed accounts: %w", err)
+	}
+	for _, id := range ids {
+		if !dryRun {
+			n, err := j.store.DeleteTenant(ctx, id)
+			if err != nil {
+				return out, fmt.Errorf("retention: delete data of closed account %s: %w", id, err)
+			}
+			if err := j.accounts.DeleteTenant(ctx, id); err != nil {
+				return out, fmt.Errorf("retention: delete closed account %s: %w", id, err)
+			}
+			if err := j.audit.Record(ctx, admeter.AuditEntry{Actor: "system", Action: "account.delete", Tenant: string(id), Target: string(id),
+				Outcome: "ok", Details: map[string]any{"events": n, "reason": "closed, and the retention floor has passed"}}); err != nil {
+				j.logger.Error("write audit record", "err", err)
+			}
+			j.logger.Info("deleted a closed account's data", "tenant", id, "events", n)
+		}
+		out = append(out, id)
 	}
 	return out, nil
 }

@@ -198,7 +198,7 @@ func newHarness(t *testing.T, retain time.Duration) *harness {
 	}
 	t.Cleanup(func() { _ = h.meta.Close() })
 	rec := sqlite.NewAuditLog(h.meta, nil)
-	h.job, err = retention.New(retention.Config{Retention: retain, Now: h.clock.Now}, h.store, h.log, pipeline{h.log, h.store}, keys{h.ks}, rec, nil)
+	h.job, err = retention.New(retention.Config{Retention: retain, Now: h.clock.Now}, h.store, h.log, pipeline{h.log, h.store}, keys{h.ks}, h.meta, rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,15 +277,15 @@ func TestNew(t *testing.T) {
 	rec := sqlite.NewAuditLog(h.meta, nil)
 	p, k := pipeline{h.log, h.store}, keys{h.ks}
 	for _, d := range []time.Duration{0, 179 * day, retention.MinRetention - time.Nanosecond} {
-		if _, err := retention.New(retention.Config{Retention: d}, h.store, h.log, p, k, rec, nil); err == nil || !strings.Contains(err.Error(), "180 days") {
+		if _, err := retention.New(retention.Config{Retention: d}, h.store, h.log, p, k, nil, rec, nil); err == nil || !strings.Contains(err.Error(), "180 days") {
 			t.Errorf("New with retention %v: err = %v, want a refusal naming 180 days", d, err)
 		}
 	}
-	if _, err := retention.New(retention.Config{Retention: retention.MinRetention}, h.store, h.log, p, nil, rec, nil); err == nil {
+	if _, err := retention.New(retention.Config{Retention: retention.MinRetention}, h.store, h.log, p, nil, nil, rec, nil); err == nil {
 		t.Error("New without keys succeeded")
 	}
 	// The default clock is the real one.
-	j, err := retention.New(retention.Config{Retention: retention.MinRetention}, h.store, h.log, p, k, rec, nil)
+	j, err := retention.New(retention.Config{Retention: retention.MinRetention}, h.store, h.log, p, k, nil, rec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,12 @@ type Store interface {
 	// operator function: counts over every tenant, no event data.
 	KeyVersions(ctx context.Context) ([]KeyVersionUse, error)
 
+	// DeleteTenant deletes everything the store holds of a tenant: its raw
+	// events in every partition and its daily rollups (a closed account
+	// whose retention floor has passed). It returns the number of raw
+	// events deleted. Returns EINVALID for an empty tenant.
+	DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error)
+
 	// Close flushes and closes the store.
 	Close() error
 }

@@ -239,3 +239,71 @@ func TestKeyRotationReachesRunningServer(t *testing.T) {
 		t.Fatalf("events %d; want one under version 1 and one under version 2 with different pseudonyms", len(events))
 	}
 }
+
+// TestClosedAccountDeleted: a closed account's data stays through the
+// retention floor, then the retention job deletes it (store and metadata),
+// and the audit record says so.
+func TestClosedAccountDeleted(t *testing.T) {
+	var shift atomic.Int64
+	cfg := DefaultServeConfig()
+	cfg.Addr, cfg.DataDir, cfg.MasterKey = "127.0.0.1:0", filepath.Join(t.TempDir(), "data"), testMasterKey
+	m := NewMain(cfg, nil)
+	m.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	base := "http://" + m.Addr()
+	op, _ := os.ReadFile(filepath.Join(cfg.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	tok, c := setupCampaign(t, base, cfg.DataDir, 1)
+	keepTok, keep := setupCampaign(t, base, cfg.DataDir, 1)
+	for _, cp := range []testCampaign{c, keep} {
+		get(t, base+"/x/k="+cp.ID+"&p="+cp.Placements[0].ID+"&m11=closedacct000001", nil)
+	}
+	var me struct {
+		Account struct{ ID string } `json:"account"`
+	}
+	apiCall(t, "GET", base+"/api/v1/me", tok, nil, &me)
+	if st := apiCall(t, "POST", base+"/api/v1/admin/tenants/"+me.Account.ID+"/status", opTok, map[string]string{"status": "closed", "note": "contract ended"}, nil); st != 200 {
+		t.Fatalf("close: %d", st)
+	}
+	var res struct {
+		TenantsDeleted []string `json:"tenants_deleted"`
+	}
+	apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": false}, &res)
+	if len(res.TenantsDeleted) != 0 {
+		t.Fatalf("deleted %v right after closing; the retention floor has not passed", res.TenantsDeleted)
+	}
+	shift.Store(int64(181 * 24 * time.Hour))
+	apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": true}, &res)
+	if len(res.TenantsDeleted) != 1 || res.TenantsDeleted[0] != me.Account.ID {
+		t.Fatalf("dry run: %v, want the closed account", res.TenantsDeleted)
+	}
+	apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": false}, &res)
+	if len(res.TenantsDeleted) != 1 {
+		t.Fatalf("run: %v", res.TenantsDeleted)
+	}
+	var tenants struct {
+		Tenants []struct{ ID string } `json:"tenants"`
+	}
+	apiCall(t, "GET", base+"/api/v1/admin/tenants", opTok, nil, &tenants)
+	for _, tn := range tenants.Tenants {
+		if tn.ID == me.Account.ID {
+			t.Fatal("the closed account is still listed")
+		}
+	}
+	if len(tenants.Tenants) != 1 {
+		t.Fatalf("%d tenants left, want the other one", len(tenants.Tenants))
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/campaigns", keepTok, nil, nil); st != 200 {
+		t.Fatalf("the other tenant: %d", st)
+	}
+	var trail struct {
+		Entries []struct{ Action, Tenant string } `json:"entries"`
+	}
+	apiCall(t, "GET", base+"/api/v1/admin/audit?action=account.delete", opTok, nil, &trail)
+	if len(trail.Entries) != 1 || trail.Entries[0].Tenant != me.Account.ID {
+		t.Fatalf("audit of the deletion: %+v", trail.Entries)
+	}
+}

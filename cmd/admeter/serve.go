@@ -418,7 +418,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	retentionPeriod, _ := retention.Parse(cfg.Retention)
 	if m.retention, err = retention.New(retention.Config{Retention: retentionPeriod, Now: func() time.Time { return m.Now() }},
-		m.store, m.log, pipe, m.keys, m.audit, logger.With("component", "retention")); err != nil {
+		m.store, m.log, pipe, m.keys, m.meta, m.audit, logger.With("component", "retention")); err != nil {
 		return err
 	}
 

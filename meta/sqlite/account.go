@@ -170,3 +170,46 @@ func (db *DB) Tenants(ctx context.Context, status admeter.TenantStatus) ([]*adme
 func txTenant(ctx context.Context, tx *writeTx, id admeter.TenantID) (*admeter.Tenant, error) {
 	return scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants t WHERE t.id = ?`, string(id)))
 }
+
+// ClosedTenants returns the tenants closed before t: those whose data the
+// retention job deletes once the retention floor has passed.
+func (db *DB) ClosedTenants(ctx context.Context, before time.Time) ([]admeter.TenantID, error) {
+	var ids []admeter.TenantID
+	err := db.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM tenants WHERE status = 'closed' AND closed IS NOT NULL AND closed < ? ORDER BY closed`, formatTime(before))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, admeter.TenantID(id))
+		}
+		return rows.Err()
+	})
+	return ids, wrap("list closed tenants", err)
+}
+
+// DeleteTenant deletes a closed tenant and everything the metadata store
+// holds of it: campaigns and placements, users, sessions, tokens, grants and
+// rights requests. The audit record, which names it, stays. Returns
+// ECONFLICT unless the tenant is closed.
+func (db *DB) DeleteTenant(ctx context.Context, id admeter.TenantID) error {
+	err := db.update(ctx, func(tx *writeTx) error {
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM tenants WHERE id = ?`, string(id)).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+			return admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
+		} else if err != nil {
+			return err
+		}
+		if status != string(admeter.TenantClosed) {
+			return admeter.Errorf(admeter.ECONFLICT, "tenant %s is %s: only a closed account's data is deleted", id, status)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM tenants WHERE id = ?`, string(id))
+		return err
+	})
+	return wrap("delete tenant", err)
+}

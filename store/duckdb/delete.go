@@ -197,3 +197,43 @@ func uuidLiteral(p admeter.Pseudonym) string {
 	h := hex.EncodeToString(p[:])
 	return "'" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:] + "'::UUID"
 }
+
+// DeleteTenant deletes every raw event and rollup row of tenant, in one
+// transaction, and returns the number of raw events deleted.
+func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error) {
+	if tenant == "" {
+		return 0, invalid("deleting a tenant's data needs the tenant")
+	}
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.closed {
+		return 0, fmt.Errorf("delete tenant: %w", errClosed)
+	}
+	t, ok := db.dict.lookup(string(tenant))
+	if !ok {
+		return 0, nil
+	}
+	days := sortedDays(db.parts)
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		n = 0
+		for _, d := range days {
+			res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE tenant = %d`, partitionName(d), t))
+			if err != nil {
+				return fmt.Errorf("delete from %s: %w", partitionName(d), err)
+			}
+			rows, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += rows
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d`, t))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete tenant: %w", err)
+	}
+	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n)
+	return n, nil
+}

@@ -181,3 +181,41 @@ func testConcurrent(t *testing.T, s store.Store) {
 	}
 	checkReport(t, s, wideQuery(), store.ReportResult{Total: counts(batches*size, 0, batches*size, 0)})
 }
+
+// testDeleteTenant: DeleteTenant removes a tenant's raw events and rollups,
+// and nothing of another tenant.
+func testDeleteTenant(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	day1, day2 := utc("2026-03-01T10:00:00Z"), utc("2026-03-05T10:00:00Z")
+	Insert(t, s, 1,
+		Imp(day1, User(1)), Imp(day2, User(2)), Click(day2, User(1)),
+		Imp(day1, User(1), Tenant("t2")), Imp(day2, User(3), Tenant("t2")),
+	)
+	days := []store.Date{store.DateOf(day1), store.DateOf(day2)}
+	for _, tn := range []admeter.TenantID{DefaultTenant, "t2"} {
+		if err := s.RefreshRollups(ctx, tn, DefaultCampaign, time.UTC, days); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.DeleteTenant(ctx, DefaultTenant)
+	if err != nil || n != 3 {
+		t.Fatalf("DeleteTenant = %d, %v; want 3 events", n, err)
+	}
+	checkReport(t, s, wideQuery(), store.ReportResult{})
+	rows, err := s.Daily(ctx, store.DailyQuery{Tenant: DefaultTenant, Campaign: DefaultCampaign, From: days[0], To: days[1]})
+	if err != nil || len(rows) != 0 {
+		t.Fatalf("rollups after DeleteTenant: %d rows, %v", len(rows), err)
+	}
+	q := wideQuery()
+	q.Tenant = "t2"
+	checkReport(t, s, q, store.ReportResult{Total: counts(2, 0, 2, 0)})
+	if rows, _ := s.Daily(ctx, store.DailyQuery{Tenant: "t2", Campaign: DefaultCampaign, From: days[0], To: days[1]}); len(rows) != 2 {
+		t.Fatalf("the other tenant's rollups: %d rows, want 2", len(rows))
+	}
+	if n, err := s.DeleteTenant(ctx, "t9"); err != nil || n != 0 {
+		t.Fatalf("DeleteTenant of an unknown tenant = %d, %v", n, err)
+	}
+	if _, err := s.DeleteTenant(ctx, ""); admeter.ErrorCode(err) != admeter.EINVALID {
+		t.Fatalf("DeleteTenant without a tenant: %v", err)
+	}
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RollupsRefresh", testRollupsRefresh},
 		{"DeleteBefore", testDeleteBefore},
 		{"DeleteUsers", testDeleteUsers},
+		{"DeleteTenant", testDeleteTenant},
 		{"DeleteUsersRollups", testDeleteUsersRollups},
 		{"UserEvents", testUserEvents},
 		{"RawDays", testRawDays},

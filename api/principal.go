@@ -275,3 +275,26 @@ func (s *Server) audited(action string, h apiFunc) apiFunc {
 		return status, body, err
 	}
 }
+
+// CollectAuth wraps the batch events handler: a request without
+// credentials passes as it is (the MMA SDKs send events without any); one
+// with Authorization: Bearer must carry a token with the collect scope (or
+// manage) of an active account, and withTenant then tells the collector
+// which tenant's campaigns it may send to.
+func (s *Server) CollectAuth(next http.Handler, withTenant func(context.Context, admeter.TenantID) context.Context) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bearer(r) == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.authenticate(r)
+		if err == nil && (p == nil || p.token == nil || !p.allows(admeter.PermCollect)) {
+			err = admeter.Errorf(admeter.EFORBIDDEN, "this token may not send events: it needs the collect or manage scope")
+		}
+		if err != nil {
+			writeError(w, r, s.logger, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), p.tenant.ID)))
+	})
+}

@@ -169,3 +169,17 @@ func (c *Collector) unrecord(keys ...dedupKey) {
 		}
 	}
 }
+
+type tenantKey struct{}
+
+// WithTenant returns ctx marked with the tenant an authenticated batch
+// sender acts for: its events may name only that tenant's campaigns.
+func WithTenant(ctx context.Context, t admeter.TenantID) context.Context {
+	return context.WithValue(ctx, tenantKey{}, t)
+}
+
+// senderTenant returns the tenant of an authenticated sender, or "".
+func senderTenant(ctx context.Context) admeter.TenantID {
+	t, _ := ctx.Value(tenantKey{}).(admeter.TenantID)
+	return t
+}

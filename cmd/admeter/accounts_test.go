@@ -529,3 +529,31 @@ func TestMediaSeesOwnPlacements(t *testing.T) {
 }
 
 func todayShanghai() string { return time.Now().In(shanghai()).Format(time.DateOnly) }
+
+// TestBatchWithToken: a sender that authenticates the batch API with a token
+// may send events only for its own tenant's campaigns; a token without the
+// collect scope is refused; no token at all stays accepted (MMA SDKs).
+func TestBatchWithToken(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	tokA, a := setupCampaign(t, base, m.Config.DataDir, 1)
+	_, b := setupCampaign(t, base, m.Config.DataDir, 1)
+	ev := func(c testCampaign) []map[string]any {
+		return []map[string]any{{"campaign": c.ID, "placement": c.Placements[0].ID, "oaid": "batchtoken000001"}}
+	}
+	var res struct {
+		Accepted int
+		Rejected []struct{ Reason string }
+	}
+	if st := apiCall(t, "POST", base+"/v1/events", tokA, ev(a), &res); st != 200 || res.Accepted != 1 {
+		t.Fatalf("own campaign with a token: %d %+v", st, res)
+	}
+	if st := apiCall(t, "POST", base+"/v1/events", tokA, ev(b), &res); st != 200 || res.Accepted != 0 || len(res.Rejected) != 1 {
+		t.Fatalf("another tenant's campaign with a token: %d %+v; want it rejected", st, res)
+	}
+	if st := apiCall(t, "POST", base+"/v1/events", "adm_t_nonsense", ev(a), nil); st != 401 {
+		t.Fatalf("unknown token: %d, want 401", st)
+	}
+	if st := apiCall(t, "POST", base+"/v1/events", "", ev(b), &res); st != 200 || res.Accepted != 1 {
+		t.Fatalf("no token: %d %+v; want accepted", st, res)
+	}
+}

@@ -465,7 +465,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	optPage.Register(mux)
 	apiSrv.Register(mux)
-	mux.HandleFunc("/v1/events", col.ServeBatch)
+	mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !m.ready.Load() {

@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -555,5 +560,72 @@ func TestBatchWithToken(t *testing.T) {
 	}
 	if st := apiCall(t, "POST", base+"/v1/events", "", ev(b), &res); st != 200 || res.Accepted != 1 {
 		t.Fatalf("no token: %d %+v; want accepted", st, res)
+	}
+}
+
+// totpCode computes the RFC 6238 code of secret (base32) at t, as an
+// authenticator app would.
+func totpCode(t *testing.T, b32 string, at time.Time) string {
+	t.Helper()
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(b32, "=")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	mac := hmac.New(sha1.New, secret)
+	mac.Write(msg[:])
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	return fmt.Sprintf("%06d", v%1_000_000)
+}
+
+// TestTOTPSignIn turns on a second factor: sign-in then needs the current
+// code, and the same code cannot be used twice.
+func TestTOTPSignIn(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	const password = "Hw5^cJt8!mVr3xK"
+	var acct struct{ ID string }
+	apiCall(t, "POST", base+"/api/v1/register", "", map[string]any{"kind": "media",
+		"registration": map[string]string{"company": "媒体有限公司", "credit_code": "91350100M000100Y43", "licence_ref": "BL-3",
+			"contact": "钱七", "phone": "13612345678", "email": "m@media.example"},
+		"owner": map[string]string{"email": "ops@media.example", "name": "钱七", "password": password}}, &acct)
+	for _, s := range []string{"verified", "active"} {
+		apiCall(t, "POST", base+"/api/v1/admin/tenants/"+acct.ID+"/status", opTok, map[string]string{"status": s, "note": "ok"}, nil)
+	}
+	u, st := signIn(t, base, "ops@media.example", password)
+	if st != 200 {
+		t.Fatalf("sign-in: %d", st)
+	}
+	var enrol struct{ Secret, URI string }
+	if st := u.call(t, "POST", base+"/api/v1/me/totp", map[string]string{"password": "wrong"}, nil); st != 401 {
+		t.Fatalf("enrol with a wrong password: %d, want 401", st)
+	}
+	if st := u.call(t, "POST", base+"/api/v1/me/totp", map[string]string{"password": password}, &enrol); st != 200 || !strings.HasPrefix(enrol.URI, "otpauth://totp/") {
+		t.Fatalf("enrol: %d %+v", st, enrol)
+	}
+	if st := u.call(t, "POST", base+"/api/v1/me/totp/confirm", map[string]string{"code": "000000"}, nil); st != 400 {
+		t.Fatalf("confirm with a wrong code: %d, want 400", st)
+	}
+	if st := u.call(t, "POST", base+"/api/v1/me/totp/confirm", map[string]string{"code": totpCode(t, enrol.Secret, time.Now())}, nil); st != 200 {
+		t.Fatalf("confirm: %d", st)
+	}
+	login := func(code string) int {
+		return apiCall(t, "POST", base+"/api/v1/session", "", map[string]string{"email": "ops@media.example", "password": password, "totp": code}, nil)
+	}
+	if st := login(""); st != 401 {
+		t.Fatalf("sign-in without the code: %d, want 401", st)
+	}
+	// The confirming code's step is used: the next step's code signs in,
+	// once.
+	next := totpCode(t, enrol.Secret, time.Now().Add(30*time.Second))
+	if st := login(next); st != 200 {
+		t.Fatalf("sign-in with the next code: %d", st)
+	}
+	if st := login(next); st == 200 {
+		t.Fatal("the same code signed in twice")
 	}
 }

@@ -83,7 +83,7 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 	if err := s.accounts.RegisterTenant(r.Context(), t, owner, hash); err != nil {
 		return 0, nil, err
 	}
-	s.audit(r, "account.register", string(t.ID), "ok", map[string]any{"kind": string(t.Kind), "tenant": string(t.ID)})
+	s.auditFor(r, t.ID, "account.register", string(t.ID), "ok", map[string]any{"kind": string(t.Kind)})
 	return http.StatusCreated, accountView(t), nil
 }
 
@@ -147,10 +147,10 @@ func (s *Server) adminTenantStatus(r *http.Request) (int, any, error) {
 	id := admeter.TenantID(r.PathValue("id"))
 	t, err := s.accounts.SetTenantStatus(r.Context(), id, in.Status, strings.TrimSpace(in.Note))
 	if err != nil {
-		s.audit(r, "admin.tenant.status", string(id), "failed: "+admeter.ErrorCode(err), map[string]any{"status": string(in.Status)})
+		s.auditFor(r, id, "admin.tenant.status", string(id), "failed: "+admeter.ErrorCode(err), map[string]any{"status": string(in.Status)})
 		return 0, nil, err
 	}
-	s.audit(r, "admin.tenant.status", string(id), "ok", map[string]any{"status": string(in.Status), "tenant": string(id)})
+	s.auditFor(r, id, "admin.tenant.status", string(id), "ok", map[string]any{"status": string(in.Status), "note": strings.TrimSpace(in.Note)})
 	if s.cfg.CampaignsChanged != nil {
 		s.cfg.CampaignsChanged(r.Context()) // a suspended or closed tenant's campaigns stop collecting
 	}

@@ -56,6 +56,7 @@ func (s *Server) createGrant(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if err := s.grants.CreateGrant(r.Context(), g); err != nil {
+		s.audit(r, "grant.create", string(g.Campaign), "failed: "+admeter.ErrorCode(err), map[string]any{"grantee": string(g.Grantee)})
 		return 0, nil, err
 	}
 	s.audit(r, "grant.create", string(g.ID), "ok", map[string]any{"grantee": string(g.Grantee), "campaign": string(g.Campaign), "level": string(g.Level)})
@@ -175,6 +176,9 @@ func (s *Server) onCampaign(perm admeter.Permission, h apiFunc) apiFunc {
 	return func(r *http.Request) (int, any, error) {
 		owner, only, err := s.campaignOwner(r.Context(), admeter.CampaignID(r.PathValue("id")), perm)
 		if err != nil {
+			// An attempt on a campaign the caller may not reach lands in
+			// its own trail.
+			s.audit(r, "campaign.access", r.PathValue("id"), "failed: "+admeter.ErrorCode(err), map[string]any{"path": r.URL.Path})
 			return 0, nil, err
 		}
 		ctx := context.WithValue(r.Context(), ownerKey, owner)

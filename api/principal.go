@@ -232,6 +232,13 @@ func clientBlock(r *http.Request) string {
 // audit appends an entry for the request's caller. A failure is logged: the
 // action itself already happened.
 func (s *Server) audit(r *http.Request, action, target, outcome string, details map[string]any) {
+	s.auditFor(r, "", action, target, outcome, details)
+}
+
+// auditFor is audit for an action on tenant's account taken by someone who
+// is not its user (a registration, an operator's change): the entry goes to
+// that tenant's trail.
+func (s *Server) auditFor(r *http.Request, tenant admeter.TenantID, action, target, outcome string, details map[string]any) {
 	if s.auditLog == nil {
 		return
 	}
@@ -252,6 +259,9 @@ func (s *Server) audit(r *http.Request, action, target, outcome string, details 
 		}
 	} else {
 		e.Actor = "anonymous"
+	}
+	if tenant != "" {
+		e.Tenant = string(tenant)
 	}
 	if err := s.auditLog.Record(context.WithoutCancel(r.Context()), e); err != nil {
 		s.logger.Error("write audit record", "action", action, "err", err)

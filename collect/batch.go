@@ -249,12 +249,12 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	if t == nil {
 		return nil, nil, reasonUnknownPlacement, fmt.Errorf("unknown campaign %q or placement %q", e.Campaign, e.Placement)
 	}
-	if t.campaign.Stopped {
-		return nil, nil, reasonStopped, fmt.Errorf("campaign %q is stopped: its account is suspended or closed", e.Campaign)
-	}
 	if st := senderTenant(r.Context()); st != "" && st != t.tenant {
 		// Same answer as for a campaign that does not exist.
 		return nil, nil, reasonUnknownPlacement, fmt.Errorf("unknown campaign %q or placement %q", e.Campaign, e.Placement)
+	}
+	if t.campaign.Stopped {
+		return nil, nil, reasonStopped, fmt.Errorf("campaign %q is stopped: its account is suspended or closed", e.Campaign)
 	}
 	if ts := string(e.TS); ts != "" && !macro.IsUnreplacedMacro(ts) {
 		tm, ok := macro.ParseTime(ts)

@@ -286,7 +286,7 @@ func TestEnterpriseAccountFlow(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"session.signin ok", "session.signin failed", "user.create ok", "token.create ok", "token.revoke ok",
-		"campaign.create ok", "report.read ok", "access.denied refused", "session.signout ok"} {
+		"campaign.create ok", "report.read ok", "access.denied refused", "session.signout ok", "account.register ok", "admin.tenant.status ok"} {
 		if !seen[want] {
 			t.Errorf("audit trail lacks %q; has %v", want, seen)
 		}

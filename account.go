@@ -301,4 +301,6 @@ type APIToken struct {
 	LastUsed time.Time
 	// Revoked is when it was revoked (zero: live).
 	Revoked time.Time
+	// Expires is when it stops working (zero: never).
+	Expires time.Time
 }

@@ -419,6 +419,7 @@ type tokenJSON struct {
 	Created  time.Time            `json:"created"`
 	LastUsed *time.Time           `json:"last_used,omitempty"`
 	Revoked  *time.Time           `json:"revoked,omitempty"`
+	Expires  *time.Time           `json:"expires,omitempty"`
 	Token    string               `json:"token,omitempty"`
 }
 
@@ -431,6 +432,10 @@ func tokenView(t *admeter.APIToken) tokenJSON {
 	if !t.Revoked.IsZero() {
 		rv := t.Revoked
 		v.Revoked = &rv
+	}
+	if !t.Expires.IsZero() {
+		ex := t.Expires
+		v.Expires = &ex
 	}
 	return v
 }
@@ -455,6 +460,9 @@ func (s *Server) createToken(r *http.Request) (int, any, error) {
 	var in struct {
 		Name   string               `json:"name"`
 		Scopes []admeter.TokenScope `json:"scopes"`
+		// ExpiresInDays, if not 0, makes the token stop working after that
+		// many days.
+		ExpiresInDays int `json:"expires_in_days"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
@@ -468,7 +476,13 @@ func (s *Server) createToken(r *http.Request) (int, any, error) {
 		}
 	}
 	secret := NewToken(TenantTokenPrefix)
+	if in.ExpiresInDays < 0 || in.ExpiresInDays > 3650 {
+		return 0, nil, admeter.Errorf(admeter.EINVALID, "expires_in_days must be between 1 and 3650, or 0 for a token that does not expire")
+	}
 	t := &admeter.APIToken{Tenant: p.tenant.ID, Name: strings.TrimSpace(in.Name), Scopes: in.Scopes, CreatedBy: p.actor()}
+	if in.ExpiresInDays > 0 {
+		t.Expires = s.now().Add(time.Duration(in.ExpiresInDays) * 24 * time.Hour).UTC()
+	}
 	if t.Name == "" {
 		return 0, nil, admeter.Errorf(admeter.EINVALID, "name is required: what the token is for")
 	}

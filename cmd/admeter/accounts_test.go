@@ -230,6 +230,13 @@ func TestEnterpriseAccountFlow(t *testing.T) {
 	if !used {
 		t.Error("no token shows a last-used time")
 	}
+	var expiring struct{ Expires string }
+	if st := owner.call(t, "POST", base+"/api/v1/tokens", map[string]any{"name": "temp", "scopes": []string{"reports:read"}, "expires_in_days": 7}, &expiring); st != 201 || expiring.Expires == "" {
+		t.Fatalf("token with an expiry: %d %+v", st, expiring)
+	}
+	if st := owner.call(t, "POST", base+"/api/v1/tokens", map[string]any{"name": "bad", "scopes": []string{"collect"}, "expires_in_days": -1}, nil); st != 400 {
+		t.Fatalf("negative expiry: %d, want 400", st)
+	}
 	if st := owner.call(t, "DELETE", base+"/api/v1/tokens/"+collectID, nil, nil); st != 200 {
 		t.Fatalf("revoke: %d", st)
 	}

@@ -114,10 +114,10 @@ func (db *DB) insertToken(ctx context.Context, tx *writeTx, t *admeter.APIToken,
 		func() string { return "tk_" + db.randomString(base32Lower, 12) },
 		func(id string) (bool, error) {
 			res, err := tx.ExecContext(ctx, `
-				INSERT INTO api_tokens (id, tenant_id, name, scopes, token_hash, created, created_by)
-				VALUES (?, ?, ?, ?, ?, ?, ?)
+				INSERT INTO api_tokens (id, tenant_id, name, scopes, token_hash, created, created_by, expires)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO NOTHING`,
-				id, string(t.Tenant), t.Name, string(scopes), hash[:], formatTime(tx.now), t.CreatedBy)
+				id, string(t.Tenant), t.Name, string(scopes), hash[:], formatTime(tx.now), t.CreatedBy, nullTime(t.Expires))
 			if err != nil {
 				return false, fmt.Errorf("insert token: %w", err)
 			}
@@ -135,12 +135,13 @@ func (db *DB) insertToken(ctx context.Context, tx *writeTx, t *admeter.APIToken,
 // not active (a suspended one's collect calls, say, get their own answer).
 // It does not record the use; see TouchToken.
 //
-// Returns ENOTFOUND if no token has the hash or it was revoked.
+// Returns ENOTFOUND if no token has the hash, or it was revoked or has
+// expired.
 func (db *DB) TokenByHash(ctx context.Context, hash [32]byte) (*admeter.APIToken, *admeter.Tenant, error) {
 	var tok *admeter.APIToken
 	var t *admeter.Tenant
 	err := db.view(ctx, func(tx *sql.Tx) error {
-		toks, err := queryTokens(ctx, tx, `WHERE token_hash = ? AND revoked IS NULL`, hash[:])
+		toks, err := queryTokens(ctx, tx, `WHERE token_hash = ? AND revoked IS NULL AND (expires IS NULL OR expires > ?)`, hash[:], formatTime(db.Now()))
 		if err != nil {
 			return err
 		} else if len(toks) == 0 {
@@ -223,7 +224,7 @@ func (db *DB) TouchToken(ctx context.Context, id admeter.TokenID, at time.Time) 
 // selects.
 func queryTokens(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*admeter.APIToken, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT id, tenant_id, name, scopes, created, created_by, last_used, revoked
+		SELECT id, tenant_id, name, scopes, created, created_by, last_used, revoked, expires
 		FROM api_tokens `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query tokens: %w", err)
@@ -233,8 +234,8 @@ func queryTokens(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 	for rows.Next() {
 		var t admeter.APIToken
 		var scopes, created string
-		var lastUsed, revoked sql.NullString
-		if err := rows.Scan(&t.ID, &t.Tenant, &t.Name, &scopes, &created, &t.CreatedBy, &lastUsed, &revoked); err != nil {
+		var lastUsed, revoked, expires sql.NullString
+		if err := rows.Scan(&t.ID, &t.Tenant, &t.Name, &scopes, &created, &t.CreatedBy, &lastUsed, &revoked, &expires); err != nil {
 			return nil, fmt.Errorf("scan token: %w", err)
 		}
 		if err := json.Unmarshal([]byte(scopes), &t.Scopes); err != nil {
@@ -247,6 +248,9 @@ func queryTokens(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]
 			return nil, err
 		}
 		if t.Revoked, err = parseNullTime(revoked); err != nil {
+			return nil, err
+		}
+		if t.Expires, err = parseNullTime(expires); err != nil {
 			return nil, err
 		}
 		out = append(out, &t)

@@ -223,3 +223,26 @@ func BenchmarkTokenByHash(b *testing.B) {
 		}
 	}
 }
+
+func TestTokenExpiry(t *testing.T) {
+	db := MustOpenDB(t)
+	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	tenant := MustCreateTenant(t, db, "Acme")
+	tok := &admeter.APIToken{Tenant: tenant.ID, Name: "ci", Scopes: []admeter.TokenScope{admeter.ScopeReportsRead},
+		CreatedBy: "user:u_x", Expires: now.Add(time.Hour)}
+	hash := sha256.Sum256([]byte("expiring"))
+	if err := db.CreateToken(t.Context(), tok, hash); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := db.TokenByHash(t.Context(), hash); err != nil || !got.Expires.Equal(now.Add(time.Hour)) {
+		t.Fatalf("before expiry: %+v, %v", got, err)
+	}
+	now = now.Add(time.Hour)
+	if _, _, err := db.TokenByHash(t.Context(), hash); admeter.ErrorCode(err) != admeter.ENOTFOUND {
+		t.Fatalf("at expiry: %v, want ENOTFOUND", err)
+	}
+	if toks, _ := db.Tokens(t.Context(), tenant.ID); len(toks) != 2 {
+		t.Fatalf("expired tokens still listed: %d tokens, want 2", len(toks))
+	}
+}

@@ -638,3 +638,21 @@ func (s *Server) closeAccount(r *http.Request) (int, any, error) {
 	s.setSessionCookie(r, "", -1)
 	return http.StatusOK, map[string]any{"account": accountView(t), "data_deleted_after": deletion}, nil
 }
+
+// deleteUser serves DELETE /api/v1/users/{id}: the user and its sessions go.
+// Admins may not delete owners; the last enabled owner cannot be deleted.
+func (s *Server) deleteUser(r *http.Request) (int, any, error) {
+	p := principalFrom(r.Context())
+	u, err := s.accounts.User(r.Context(), p.tenant.ID, admeter.UserID(r.PathValue("id")))
+	if err != nil {
+		return 0, nil, err
+	}
+	if u.Role == admeter.RoleOwner && !p.allows(admeter.PermCloseAccount) {
+		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "only an owner may delete an owner")
+	}
+	if err := s.accounts.DeleteUser(r.Context(), p.tenant.ID, u.ID); err != nil {
+		return 0, nil, err
+	}
+	s.audit(r, "user.delete", string(u.ID), "ok", map[string]any{"role": string(u.Role)})
+	return http.StatusOK, map[string]any{"deleted": u.ID}, nil
+}

@@ -110,3 +110,26 @@ func (s *Server) reauthenticate(r *http.Request, u *admeter.User, password strin
 	}
 	return nil
 }
+
+// disableTOTP serves DELETE /api/v1/me/totp {"password"}: the signed-in user
+// turns the second factor off, after giving the password again.
+func (s *Server) disableTOTP(r *http.Request) (int, any, error) {
+	p := principalFrom(r.Context())
+	if p.user == nil {
+		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "a second factor belongs to a signed-in user, not a token")
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if err := s.reauthenticate(r, p.user, in.Password); err != nil {
+		return 0, nil, err
+	}
+	if err := s.accounts.SetTOTP(r.Context(), p.user.ID, nil); err != nil {
+		return 0, nil, err
+	}
+	s.audit(r, "user.totp.disable", string(p.user.ID), "ok", nil)
+	return http.StatusOK, map[string]any{"totp": false}, nil
+}

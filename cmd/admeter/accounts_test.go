@@ -181,6 +181,14 @@ func TestEnterpriseAccountFlow(t *testing.T) {
 	if st := an.call(t, "GET", base+"/api/v1/users", nil, nil); st != 403 {
 		t.Fatalf("analyst lists users: %d, want 403", st)
 	}
+	var viewer struct{ ID string }
+	owner.call(t, "POST", base+"/api/v1/users", map[string]string{"email": "viewer@example.com", "name": "孙八", "role": "viewer", "password": "Pm6*eTz9!qWc4nB"}, &viewer)
+	if st := owner.call(t, "DELETE", base+"/api/v1/users/"+viewer.ID, nil, nil); st != 200 {
+		t.Fatalf("delete a user: %d", st)
+	}
+	if _, st := signIn(t, base, "viewer@example.com", "Pm6*eTz9!qWc4nB"); st != 401 {
+		t.Fatalf("a deleted user signs in: %d, want 401", st)
+	}
 	var camp testCampaign
 	if st := owner.call(t, "POST", base+"/api/v1/campaigns", map[string]any{"name": "双十一", "landing_url": "https://shop.example.com/",
 		"placements": []map[string]string{{"name": "开屏", "media": "媒体A"}}}, &camp); st != 201 {
@@ -634,5 +642,11 @@ func TestTOTPSignIn(t *testing.T) {
 	}
 	if st := login(next); st == 200 {
 		t.Fatal("the same code signed in twice")
+	}
+	if st := u.call(t, "DELETE", base+"/api/v1/me/totp", map[string]string{"password": password}, nil); st != 200 {
+		t.Fatalf("disable the second factor: %d", st)
+	}
+	if st := login(""); st != 200 {
+		t.Fatalf("sign-in without a code once the second factor is off: %d", st)
 	}
 }

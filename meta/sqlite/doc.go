@@ -1,7 +1,17 @@
-// Package sqlite is admeter's transactional metadata store: tenants and the
-// hashes of their API tokens, campaigns and their placements. It runs on
-// SQLite through the pure-Go driver modernc.org/sqlite, so the binary needs
-// no C toolchain.
+// Package sqlite is admeter's transactional metadata store: enterprise
+// accounts and their registration data, users (argon2id password hashes,
+// sealed second-factor secrets), sessions and API tokens (hashes only, with
+// scopes), campaigns and their placements, the grants by which an advertiser
+// lets an agency read or manage a campaign, end users' rights requests
+// (pseudonyms only), and the audit record (a hash-chained, append-only
+// table with signed checkpoints). It runs on SQLite through the pure-Go
+// driver modernc.org/sqlite, so the binary needs no C toolchain.
+//
+// Nothing outside this package knows it is SQLite: the services and the API
+// consume interfaces they declare, with domain types, and the SQL is plain
+// (text times in a sortable fixed format, JSON text columns, no SQLite-only
+// functions beyond json_valid in CHECKs), so that a PostgreSQL adapter can
+// implement the same methods when admeter runs as a cluster.
 //
 // The schema lives in embedded migration/*.sql files, applied in name order,
 // each in its own transaction and recorded in the migrations table, when a

@@ -25,17 +25,8 @@ type pendingTOTP struct {
 // second-factor secret and returns it (base32 and as an otpauth:// URI for
 // an authenticator app). It takes effect once confirmed with a code.
 func (s *Server) startTOTP(r *http.Request) (int, any, error) {
-	p := principalFrom(r.Context())
-	if p.user == nil {
-		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "a second factor belongs to a signed-in user, not a token")
-	}
-	var in struct {
-		Password string `json:"password"`
-	}
-	if err := s.decode(r, &in); err != nil {
-		return 0, nil, err
-	}
-	if err := s.reauthenticate(r, p.user, in.Password); err != nil {
+	p, err := s.passwordConfirmed(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	secret, b32 := auth.NewTOTPSecret()
@@ -114,17 +105,8 @@ func (s *Server) reauthenticate(r *http.Request, u *admeter.User, password strin
 // disableTOTP serves DELETE /api/v1/me/totp {"password"}: the signed-in user
 // turns the second factor off, after giving the password again.
 func (s *Server) disableTOTP(r *http.Request) (int, any, error) {
-	p := principalFrom(r.Context())
-	if p.user == nil {
-		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "a second factor belongs to a signed-in user, not a token")
-	}
-	var in struct {
-		Password string `json:"password"`
-	}
-	if err := s.decode(r, &in); err != nil {
-		return 0, nil, err
-	}
-	if err := s.reauthenticate(r, p.user, in.Password); err != nil {
+	p, err := s.passwordConfirmed(r)
+	if err != nil {
 		return 0, nil, err
 	}
 	if err := s.accounts.SetTOTP(r.Context(), p.user.ID, nil); err != nil {
@@ -132,4 +114,24 @@ func (s *Server) disableTOTP(r *http.Request) (int, any, error) {
 	}
 	s.audit(r, "user.totp.disable", string(p.user.ID), "ok", nil)
 	return http.StatusOK, map[string]any{"totp": false}, nil
+}
+
+// passwordConfirmed returns the signed-in caller of a request whose body is
+// {"password": …} with that user's current password: the check before a
+// change to the sign-in itself.
+func (s *Server) passwordConfirmed(r *http.Request) (*principal, error) {
+	p := principalFrom(r.Context())
+	if p.user == nil {
+		return nil, admeter.Errorf(admeter.EFORBIDDEN, "a second factor belongs to a signed-in user, not a token")
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return nil, err
+	}
+	if err := s.reauthenticate(r, p.user, in.Password); err != nil {
+		return nil, err
+	}
+	return p, nil
 }

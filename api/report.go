@@ -18,10 +18,12 @@ type ReportService interface {
 	Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Daily, error)
 }
 
-// csvBody is a response body already rendered as CSV.
+// csvBody is a response body already rendered as CSV (or, with a content
+// type, as another download such as XLSX).
 type csvBody struct {
-	name string
-	data []byte
+	name        string
+	data        []byte
+	contentType string
 }
 
 // wantsCSV reports whether the caller asked for CSV (format=csv or an Accept
@@ -35,17 +37,21 @@ func wantsCSV(r *http.Request) (bool, error) {
 	case "":
 		return strings.Contains(r.Header.Get("Accept"), "text/csv"), nil
 	default:
-		return false, admeter.Errorf(admeter.EINVALID, "format must be json or csv, not %q", f)
+		return false, admeter.Errorf(admeter.EINVALID, "format must be json, csv or xlsx, not %q", f)
 	}
 }
 
 func (s *Server) report(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	csv, err := wantsCSV(r)
-	if err != nil {
-		return 0, nil, err
+	xlsx := q.Get("format") == "xlsx"
+	csv := false
+	if !xlsx {
+		var err error
+		if csv, err = wantsCSV(r); err != nil {
+			return 0, nil, err
+		}
 	}
-	if p := principalFrom(r.Context()); csv && p != nil && !p.allows(admeter.PermExport) {
+	if p := principalFrom(r.Context()); (csv || xlsx) && p != nil && !p.allows(admeter.PermExport) {
 		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "%s may read reports but not export them (needs %s)", p.describe(), admeter.PermExport)
 	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
@@ -54,6 +60,18 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 	})
 	if err != nil {
 		return 0, nil, err
+	}
+	if xlsx {
+		lang := q.Get("lang")
+		if lang == "" {
+			lang = "zh"
+		}
+		var b bytes.Buffer
+		if err := rep.WriteXLSX(&b, lang); err != nil {
+			return 0, nil, fmt.Errorf("render xlsx: %w", err)
+		}
+		return http.StatusOK, csvBody{name: fmt.Sprintf("admeter-%s-%s-%s.xlsx", rep.Campaign, rep.From, rep.To), data: b.Bytes(),
+			contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, nil
 	}
 	if csv {
 		var b bytes.Buffer

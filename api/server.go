@@ -144,7 +144,11 @@ func (s *Server) wrap(h apiFunc) http.Handler {
 			return
 		}
 		if c, ok := body.(csvBody); ok {
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			ct := c.contentType
+			if ct == "" {
+				ct = "text/csv; charset=utf-8"
+			}
+			w.Header().Set("Content-Type", ct)
 			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", c.name))
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(status)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/xuri/excelize/v2"
 	"io"
 	"net/http"
 	"strings"
@@ -173,5 +174,40 @@ func TestIngestCatchesUp(t *testing.T) {
 	}
 	if rep.Total.Impressions != 50 || rep.Total.UV != 50 {
 		t.Fatalf("after the loader started: %+v, want 50 impressions from 50 users", rep.Total)
+	}
+}
+
+// TestReportXLSXExport exports a report as XLSX through the API and reads it
+// back: Chinese headers, numbers as numbers, the same counts as the JSON.
+func TestReportXLSXExport(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	tok, c := setupCampaign(t, base, m.Config.DataDir, 1)
+	for i := range 4 {
+		get(t, fmt.Sprintf("%s/x/k=%s&p=%s&m11=xlsxexport00000%d", base, c.ID, c.Placements[0].ID, i%2), nil)
+	}
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=placement", base, c.ID, day, day)
+	var rep struct {
+		Total struct{ Impressions int64 } `json:"total"`
+	}
+	for i := 0; i < 100 && rep.Total.Impressions < 4; i++ {
+		apiCall(t, "GET", u, tok, nil, &rep)
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, body := get(t, u+"&format=xlsx&lang=zh", map[string]string{"Authorization": "Bearer " + tok})
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") {
+		t.Fatalf("xlsx: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "广告位" || rows[1][1] != "位置A" || rows[2][0] != "合计" || rows[2][2] != "4" {
+		t.Fatalf("xlsx rows %q", rows)
 	}
 }

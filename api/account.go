@@ -169,10 +169,33 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	email := strings.ToLower(strings.TrimSpace(in.Email))
+	si, err := s.SignIn(r, in.Email, in.Password, in.TOTP)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.setSessionCookie(r, si.Token, SessionTTL)
+	return http.StatusOK, map[string]any{"user": userView(si.User), "csrf_token": si.CSRF, "expires": si.Expires}, nil
+}
+
+// SignedIn is a successful sign-in: the user, the session token for the
+// cookie (never stored: only its hash is), the session's CSRF token and its
+// expiry.
+type SignedIn struct {
+	User    *admeter.User
+	Token   string
+	CSRF    string
+	Expires time.Time
+}
+
+// SignIn checks a user's credentials with every rule of the API (throttling,
+// lockout, second factor, account status) and starts a session, recording
+// the attempt in the audit record. The console signs users in through it.
+func (s *Server) SignIn(r *http.Request, email, password, totp string) (*SignedIn, error) {
+	in := struct{ Email, Password, TOTP string }{email, password, totp}
+	email = strings.ToLower(strings.TrimSpace(in.Email))
 	if err := s.allowAttempt(r, email); err != nil {
 		s.audit(r, "session.signin", email, "refused: locked or rate limited", nil)
-		return 0, nil, err
+		return nil, err
 	}
 	ctx := r.Context()
 	now := s.now()
@@ -198,13 +221,13 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 		s.hashing <- struct{}{}
 		auth.VerifyDummy(in.Password)
 		<-s.hashing
-		return 0, nil, fail(nil, 0)
+		return nil, fail(nil, 0)
 	} else if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	if now.Before(cred.LockedUntil) {
 		s.auditAs(r, "session.signin", email, "refused: locked", u, nil)
-		return 0, nil, admeter.Errorf(admeter.ERATELIMITED, "too many wrong passwords: the account is locked until %s (账户已临时锁定)", cred.LockedUntil.UTC().Format(time.RFC3339))
+		return nil, admeter.Errorf(admeter.ERATELIMITED, "too many wrong passwords: the account is locked until %s (账户已临时锁定)", cred.LockedUntil.UTC().Format(time.RFC3339))
 	}
 	// Each check takes 64 MiB for about 0.1 s: a few at a time, so a flood
 	// of sign-ins cannot exhaust memory.
@@ -212,10 +235,10 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 	ok, rehash, err := auth.VerifyPassword(cred.PasswordHash, in.Password)
 	<-s.hashing
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	if !ok || u.Disabled {
-		return 0, nil, fail(u, cred.FailedLogins)
+		return nil, fail(u, cred.FailedLogins)
 	}
 	if rehash {
 		if h, err := auth.HashPassword(in.Password); err == nil {
@@ -225,40 +248,39 @@ func (s *Server) signIn(r *http.Request) (int, any, error) {
 	if len(cred.TOTPSecret) > 0 {
 		secret, err := s.openSecret(cred.TOTPSecret)
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		if in.TOTP == "" {
-			return 0, nil, admeter.Errorf(admeter.EUNAUTHORIZED, "this account has a second factor: send the 6-digit code from the authenticator app as totp")
+			return nil, admeter.Errorf(admeter.EUNAUTHORIZED, "this account has a second factor: send the 6-digit code from the authenticator app as totp")
 		}
 		step, ok := auth.VerifyTOTP(secret, in.TOTP, now, cred.TOTPLastStep)
 		if !ok {
-			return 0, nil, fail(u, cred.FailedLogins)
+			return nil, fail(u, cred.FailedLogins)
 		}
 		// Remember the step, so the same code cannot sign in twice.
 		if err := s.accounts.SetTOTPLastStep(ctx, u.ID, step); err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 	}
 	tenant, err := s.accounts.Tenant(ctx, u.Tenant)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	if tenant.Status != admeter.TenantActive {
 		s.auditAs(r, "session.signin", email, "refused: account "+string(tenant.Status), u, nil)
-		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "the account is %s; an operator must activate it before you can sign in", tenant.Status)
+		return nil, admeter.Errorf(admeter.EFORBIDDEN, "the account is %s; an operator must activate it before you can sign in", tenant.Status)
 	}
 	if _, err := s.accounts.RecordLogin(ctx, u.ID, true, time.Time{}); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	s.throttle.Succeed(email, now)
 	token, hash := auth.NewSessionToken()
 	id, err := s.accounts.CreateSession(ctx, u, hash, now.Add(SessionTTL), clientBlock(r))
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	s.setSessionCookie(r, token, SessionTTL)
 	s.auditAs(r, "session.signin", email, "ok", u, nil)
-	return http.StatusOK, map[string]any{"user": userView(u), "csrf_token": auth.CSRFToken(s.csrfKey, id), "expires": now.Add(SessionTTL)}, nil
+	return &SignedIn{User: u, Token: token, CSRF: auth.CSRFToken(s.csrfKey, id), Expires: now.Add(SessionTTL)}, nil
 }
 
 // auditAs records an entry for user u (not yet a principal: signing in).

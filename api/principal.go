@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/auth"
 )
 
 // Credentials are what signing in checks, as the account store keeps them.
@@ -307,4 +308,56 @@ func (s *Server) CollectAuth(next http.Handler, withTenant func(context.Context,
 		}
 		next.ServeHTTP(w, r.WithContext(withTenant(r.Context(), p.tenant.ID)))
 	})
+}
+
+// Session is a signed-in user as the console sees it.
+type Session struct {
+	User   *admeter.User
+	Tenant *admeter.Tenant
+	// ID names the session; CSRF is the token its forms must carry.
+	ID   string
+	CSRF string
+}
+
+// SessionOf returns the signed-in user of a request's session cookie, or nil
+// without one. It does not check CSRF: the console checks its forms' token
+// with CheckCSRF.
+func (s *Server) SessionOf(r *http.Request) (*Session, error) {
+	ck, err := r.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" || s.accounts == nil {
+		return nil, nil
+	}
+	u, id, err := s.accounts.Session(r.Context(), HashToken(ck.Value), s.now())
+	if admeter.ErrorCode(err) == admeter.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	t, err := s.accounts.Tenant(r.Context(), u.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != admeter.TenantActive {
+		return nil, nil
+	}
+	return &Session{User: u, Tenant: t, ID: id, CSRF: auth.CSRFToken(s.csrfKey, id)}, nil
+}
+
+// CheckCSRF reports whether token is the CSRF token of session id.
+func (s *Server) CheckCSRF(id, token string) bool { return s.checkCSRF(id, token) }
+
+// SignOut ends a session.
+func (s *Server) SignOut(r *http.Request, id string) error {
+	if err := s.accounts.DeleteSession(r.Context(), id); err != nil && admeter.ErrorCode(err) != admeter.ENOTFOUND {
+		return err
+	}
+	s.audit(r, "session.signout", id, "ok", map[string]any{"via": "console"})
+	return nil
+}
+
+// AuditFor lets another front door (the console) record an action of a
+// signed-in user in the audit record.
+func (s *Server) AuditFor(r *http.Request, sess *Session, action, target, outcome string, details map[string]any) {
+	p := &principal{user: sess.User, tenant: sess.Tenant, sessionID: sess.ID}
+	s.audit(r.WithContext(context.WithValue(r.Context(), principalKey, p)), action, target, outcome, details)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/console"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/ingest"
@@ -462,9 +463,20 @@ func (m *Main) Open(ctx context.Context) error {
 		OpenSecret:     sealer.Open,
 	}, m.meta, m.meta, reports, logger.With("component", "api"))
 
+	con, err := console.New(console.Config{PublicURL: public, Secure: strings.HasPrefix(public, "https://"),
+		CampaignsChanged: func(ctx context.Context) {
+			if err := m.reloadCatalog(ctx); err != nil {
+				logger.Error("reload campaign catalog", "err", err)
+			}
+		}}, apiSrv, m.meta, reports, logger.With("component", "console"))
+	if err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
 	optPage.Register(mux)
 	apiSrv.Register(mux)
+	con.Register(mux)
 	mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// consoleUser registers and activates an advertiser and returns a browser-
+// like client (cookie jar, redirects followed) signed in to the console.
+func consoleUser(t *testing.T, m *Main, base string) *http.Client {
+	t.Helper()
+	op, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	opTok := strings.TrimSpace(string(op))
+	var acct struct{ ID string }
+	if st := apiCall(t, "POST", base+"/api/v1/register", "", map[string]any{"kind": "advertiser",
+		"registration": map[string]string{"company": "控制台科技有限公司", "credit_code": "91350100M000100Y43", "licence_ref": "BL-1",
+			"contact": "周九", "phone": "13512345678", "email": "c@console.example"},
+		"owner": map[string]string{"email": "owner@console.example", "name": "周九", "password": "Ck3!vRz8#pLm5wT"}}, &acct); st != 201 {
+		t.Fatalf("register: %d", st)
+	}
+	for _, s := range []string{"verified", "active"} {
+		apiCall(t, "POST", base+"/api/v1/admin/tenants/"+acct.ID+"/status", opTok, map[string]string{"status": s, "note": "ok"}, nil)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/console/signin", url.Values{"email": {"owner@console.example"}, "password": {"Ck3!vRz8#pLm5wT"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "广告活动") {
+		t.Fatalf("sign-in: %d\n%s", resp.StatusCode, body)
+	}
+	return c
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// TestConsoleFlow signs in to the console, creates a campaign through its
+// form, reads its codes and its dashboard, switches language, and signs out.
+func TestConsoleFlow(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	if resp, _ := get(t, base+"/console/campaigns", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("signed out: %d %s, want a redirect to sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	c := consoleUser(t, m, base)
+	page := func(u string) string {
+		t.Helper()
+		resp, err := c.Get(base + u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d\n%s", u, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	list := page("/console/campaigns")
+	csrf := csrfRE.FindStringSubmatch(list)
+	if csrf == nil {
+		t.Fatal("no CSRF token in the campaigns page")
+	}
+	// A form without the CSRF token is refused.
+	if resp, _ := c.PostForm(base+"/console/campaigns", url.Values{"name": {"x"}}); resp.StatusCode != 403 {
+		t.Fatalf("POST without CSRF: %d, want 403", resp.StatusCode)
+	}
+	resp, err := c.PostForm(base+"/console/campaigns", url.Values{"csrf": {csrf[1]}, "name": {"双十二大促"},
+		"landing_url": {"https://shop.example.com/sale"}, "placements": {"开屏，媒体A\n信息流, 媒体B"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(codes), "/x/k=") || !strings.Contains(string(codes), "信息流") {
+		t.Fatalf("after creating: %d\n%s", resp.StatusCode, codes)
+	}
+	id := regexp.MustCompile(`/console/campaigns/(\d+)/codes`).FindStringSubmatch(resp.Request.URL.Path)
+	if id == nil {
+		t.Fatalf("not on the codes page: %s", resp.Request.URL)
+	}
+	dash := page("/console/campaigns/" + id[1])
+	for _, want := range []string{"<svg", "曝光", "频次分布", "kpi-impressions", "format=xlsx"} {
+		if !strings.Contains(dash, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(dash, "NaN") {
+		t.Error("dashboard holds NaN")
+	}
+	en := page("/console/campaigns/" + id[1] + "?lang=en")
+	if !strings.Contains(en, `lang="en"`) || !strings.Contains(en, "Frequency distribution") {
+		t.Error("the English switch did not take")
+	}
+	if !strings.Contains(page("/console/campaigns"), "Campaigns") {
+		t.Error("the language choice was not remembered")
+	}
+	if resp, _ := c.PostForm(base+"/console/signout", url.Values{"csrf": {csrf[1]}}); resp.Request.URL.Path != "/console/signin" {
+		t.Fatalf("sign-out ended on %s", resp.Request.URL.Path)
+	}
+	if resp, _ := c.Get(base + "/console/campaigns"); resp.Request.URL.Path != "/console/signin" {
+		t.Fatal("still signed in after signing out")
+	}
+}

@@ -2,9 +2,11 @@ package console
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/console/codes"
 )
 
 // codesPage serves a campaign's monitoring codes, per placement and media
@@ -37,16 +39,45 @@ type platformCode struct {
 	Open                       bool
 }
 
-// placementCodes returns the codes of every placement of c.
+// placementCodes returns the codes of every placement of c, for every
+// media platform, with their notes in lang.
 func (s *Server) placementCodes(c *admeter.Campaign, lang string) []placementCode {
+	infos := map[codes.Platform]codes.PlatformInfo{}
+	for _, info := range codes.Platforms() {
+		infos[info.Platform] = info
+	}
+	pick := func(t codes.Text) string {
+		if lang == langEN {
+			return t.EN
+		}
+		return t.ZH
+	}
 	var out []placementCode
 	for _, p := range c.Placements {
 		pc := placementCode{Placement: p}
-		pc.Platforms = append(pc.Platforms, platformCode{
-			ID: string(p.ID) + "-mma", Name: "MMA / Miaozhen", Open: true,
-			Impression: api.ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
-			Click:      api.ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
-		})
+		all, err := codes.All(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL)
+		if err != nil {
+			s.logger.Error("monitoring codes", "campaign", c.ID, "placement", p.ID, "err", err)
+			continue
+		}
+		for i, code := range all {
+			info := infos[code.Platform]
+			name := info.NameZH
+			if lang == langEN {
+				name = info.NameEN
+			}
+			var notes []string
+			if n := pick(info.Note); n != "" {
+				notes = append(notes, n)
+			}
+			for _, n := range code.Notes {
+				notes = append(notes, pick(n))
+			}
+			pc.Platforms = append(pc.Platforms, platformCode{
+				ID: string(p.ID) + "-" + string(code.Platform), Name: name, Note: strings.Join(notes, " "),
+				Impression: code.Impression, Click: code.Click, Snippet: code.Snippet, Open: i == 0,
+			})
+		}
 		out = append(out, pc)
 	}
 	return out

@@ -66,12 +66,16 @@ type Server struct {
 	sessions  Sessions
 	campaigns Campaigns
 	reports   Reports
+	accounts  Accounts
+	requests  Requests
+	audit     AuditTrail
 	logger    *slog.Logger
 	pages     map[string]*template.Template
 }
 
-// New returns a console Server. logger may be nil.
-func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, logger *slog.Logger) (*Server, error) {
+// New returns a console Server. accounts, requests and audit may be nil
+// (their screens then refuse); logger may be nil.
+func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, accounts Accounts, requests Requests, audit AuditTrail, logger *slog.Logger) (*Server, error) {
 	if sessions == nil || campaigns == nil || reports == nil {
 		return nil, errors.New("new console: sessions, campaigns and reports are required")
 	}
@@ -81,8 +85,9 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, lo
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, logger: logger, pages: map[string]*template.Template{}}
-	for _, name := range []string{"signin", "campaigns", "campaign", "error"} {
+	s := &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, accounts: accounts, requests: requests, audit: audit,
+		logger: logger, pages: map[string]*template.Template{}}
+	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("new console: parse %s: %w", name, err)
@@ -106,6 +111,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/campaigns", s.signed(s.createCampaign))
 	mux.HandleFunc("GET /console/campaigns/{id}", s.signed(s.dashboard))
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
+	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
+		mux.HandleFunc("GET /console/account/"+tab, s.signed(s.accountPage(tab)))
+	}
 }
 
 // page is what every template gets.
@@ -121,6 +129,12 @@ type page struct {
 
 // T translates a label.
 func (p *page) T(key string) string { return p.t(key) }
+
+// Now is the page's time.
+func (p *page) Now() time.Time { return p.now }
+
+// DateTime formats an instant in China Standard Time, to the second.
+func (p *page) DateTime(t time.Time) string { return t.In(chinaTime).Format("2006-01-02 15:04:05") }
 
 // Num formats an integer with thousands separators.
 func (p *page) Num(n int64) string { return groupDigits(n) }

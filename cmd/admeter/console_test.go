@@ -104,6 +104,16 @@ func TestConsoleFlow(t *testing.T) {
 	if !strings.Contains(page("/console/campaigns"), "Campaigns") {
 		t.Error("the language choice was not remembered")
 	}
+	for u, want := range map[string]string{
+		"/console/account/users":    "owner@console.example",
+		"/console/account/tokens":   "API tokens",
+		"/console/account/requests": "No end-user requests",
+		"/console/account/audit":    "campaign.create",
+	} {
+		if got := page(u); !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q", u, want)
+		}
+	}
 	if resp, _ := c.PostForm(base+"/console/signout", url.Values{"csrf": {csrf[1]}}); resp.Request.URL.Path != "/console/signin" {
 		t.Fatalf("sign-out ended on %s", resp.Request.URL.Path)
 	}

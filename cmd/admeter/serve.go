@@ -468,7 +468,7 @@ func (m *Main) Open(ctx context.Context) error {
 			if err := m.reloadCatalog(ctx); err != nil {
 				logger.Error("reload campaign catalog", "err", err)
 			}
-		}}, apiSrv, m.meta, reports, logger.With("component", "console"))
+		}}, apiSrv, m.meta, reports, accountStore{m.meta}, m.rights, auditStore{m.audit}, logger.With("component", "console"))
 	if err != nil {
 		return err
 	}

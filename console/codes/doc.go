@@ -48,9 +48,10 @@
 //     set and its order are those of api.ImpressionURL and api.ClickURL.
 //   - oceanengine: §3 rows __OS__ (0 Android, 1 iOS), __IMEI__ (MD5),
 //     __ANDROIDID__ (MD5), __OAID__ (raw), __OAID_MD5__, __IDFA__ (raw),
-//     __MAC__ (MD5, upper case, no colons), __IP__, __CAID__; all of them in
-//     x-rush/AdsAdmin ads_api/extend/Advertising/services/platform/
-//     {android/OceanEngineAndroid,ios/OceanEngineIos}.php, which §3 cites.
+//     __MAC__ (MD5, upper case, no colons), __IP__, __CAID__; all but
+//     __CAID__ are also in x-rush/AdsAdmin ads_api/extend/Advertising/
+//     services/platform/{android/OceanEngineAndroid,ios/OceanEngineIos}.php,
+//     which §3 cites.
 //     __TS__: §3 names it for "various" platforms without naming Ocean
 //     Engine; the collector reads seconds and milliseconds alike. Left out:
 //     __IDFA_MD5__ (§3; no collector letter for an MD5 IDFA), __UA__ (the
@@ -59,7 +60,7 @@
 //   - tencent: §3 rows __OAID__ (raw), __HASH_OAID__ (MD5),
 //     __HASH_ANDROID_ID__ (MD5), __IP__, __IDFA__ (listed for all
 //     platforms), and __CLICK_TIME__ (row __TS__; Unix seconds per the
-//     Tencent click document), also in x-rush/AdsAdmin
+//     Tencent click document); all but __IDFA__ are also in x-rush/AdsAdmin
 //     …/android/TencentAdvertisingAndroid.php. Left out: __MUID__ (§3:
 //     md5(lower(IMEI)) on Android, md5(upper(IDFA)) on iOS; the collector has
 //     no letter that knows which), __USER_AGENT__, and __DEVICE_OS_TYPE__

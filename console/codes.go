@@ -1,8 +1,10 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
@@ -21,15 +23,50 @@ func (s *Server) codesPage(w http.ResponseWriter, r *http.Request, sess *api.Ses
 		s.fail(w, r, sess, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "campaign", "codes", sess, map[string]any{
-		"Campaign": c, "Tab": "codes", "Codes": s.placementCodes(c, langOf(r)),
-	}, "")
+	pcs := s.placementCodes(c, langOf(r))
+	if s.recent != nil {
+		evs, err := s.recent.RecentEvents(r.Context(), sess.Tenant.ID, c.ID, 200)
+		if err != nil {
+			s.fail(w, r, sess, err)
+			return
+		}
+		loc, err := time.LoadLocation(c.Timezone)
+		if err != nil {
+			loc = chinaTime
+		}
+		for i := range pcs {
+			for _, ev := range evs {
+				if ev.Placement != pcs[i].Placement.ID || len(pcs[i].Recent) == 5 {
+					continue
+				}
+				region := ev.Region.Province
+				if region == "" {
+					region = ev.Region.Country
+				}
+				pcs[i].Recent = append(pcs[i].Recent, recentEvent{Time: ev.Received.In(loc).Format("01-02 15:04:05"),
+					Kind: ev.Kind.String(), OS: ev.OS.String(), Region: region, IDType: ev.UserType.String()})
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "campaign", "codes", sess, map[string]any{"Campaign": c, "Tab": "codes", "Codes": pcs}, "")
 }
 
-// placementCode is one placement's codes, by platform.
+// placementCode is one placement's codes, by platform, and the last events
+// received on it.
 type placementCode struct {
 	Placement admeter.Placement
 	Platforms []platformCode
+	Recent    []recentEvent
+}
+
+// recentEvent is one line of the live check: what arrived, never who.
+type recentEvent struct {
+	Time, Kind, OS, Region, IDType string
+}
+
+// Recent finds the latest events of a campaign, for the live check.
+type Recent interface {
+	RecentEvents(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, limit int) ([]admeter.Event, error)
 }
 
 // platformCode is the code for one media platform.

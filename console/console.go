@@ -69,6 +69,7 @@ type Server struct {
 	accounts  Accounts
 	requests  Requests
 	audit     AuditTrail
+	recent    Recent
 	logger    *slog.Logger
 	pages     map[string]*template.Template
 }
@@ -96,6 +97,10 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	}
 	return s, nil
 }
+
+// SetRecent gives the codes screen its live check of the last events
+// received (nil: no live check).
+func (s *Server) SetRecent(r Recent) { s.recent = r }
 
 // Register adds the console's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {

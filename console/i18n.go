@@ -108,6 +108,9 @@ var messages = map[string]map[string]string{
 		"target":         "对象",
 		"outcome":        "结果",
 		"network":        "网段",
+		"impression":     "曝光",
+		"click":          "点击",
+		"served":         "下发",
 	},
 	langEN: {
 		"app":            "admeter ad measurement",
@@ -201,6 +204,9 @@ var messages = map[string]map[string]string{
 		"target":         "Object",
 		"outcome":        "Outcome",
 		"network":        "Network",
+		"impression":     "Impression",
+		"click":          "Click",
+		"served":         "Served",
 	},
 }
 

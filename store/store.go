@@ -86,6 +86,12 @@ type Store interface {
 	// operator function: counts over every tenant, no event data.
 	KeyVersions(ctx context.Context) ([]KeyVersionUse, error)
 
+	// RecentEvents returns the latest events of a campaign by receive
+	// time, newest first, at most limit, from the last few days: the live
+	// check of a placement's code, not a report. Returns EINVALID without a
+	// tenant, a campaign or a positive limit.
+	RecentEvents(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, limit int) ([]admeter.Event, error)
+
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
 	// events in every partition and its daily rollups (a closed account
 	// whose retention floor has passed). It returns the number of raw

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // consoleUser registers and activates an advertiser and returns a browser-
@@ -87,6 +89,29 @@ func TestConsoleFlow(t *testing.T) {
 	id := regexp.MustCompile(`/console/campaigns/(\d+)/codes`).FindStringSubmatch(resp.Request.URL.Path)
 	if id == nil {
 		t.Fatalf("not on the codes page: %s", resp.Request.URL)
+	}
+	// The live check shows an event sent to the placement's code.
+	imp := regexp.MustCompile(`id="code-([A-Za-z0-9]+)-mma-imp">([^<]+)<`).FindStringSubmatch(string(codes))
+	if imp == nil {
+		t.Fatal("no MMA impression code on the codes page")
+	}
+	if !strings.Contains(string(codes), "还没有收到事件") {
+		t.Error("the live check does not say nothing arrived yet")
+	}
+	target := strings.ReplaceAll(html.UnescapeString(imp[2]), "__OAID__", "liveheck00000001")
+	if resp, _ := get(t, target, nil); resp.StatusCode != 200 {
+		t.Fatalf("pixel: %d", resp.StatusCode)
+	}
+	live := ""
+	for i := 0; i < 100; i++ {
+		live = page("/console/campaigns/" + id[1] + "/codes")
+		if strings.Contains(live, `class="grid recent"`) {
+			break
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	if !strings.Contains(live, `class="grid recent"`) || !strings.Contains(live, "曝光") {
+		t.Fatal("the live check does not show the impression")
 	}
 	dash := page("/console/campaigns/" + id[1])
 	for _, want := range []string{"<svg", "曝光", "频次分布", "kpi-impressions", "format=xlsx"} {

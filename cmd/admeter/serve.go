@@ -473,6 +473,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 
+	con.SetRecent(m.store)
 	mux := http.NewServeMux()
 	optPage.Register(mux)
 	apiSrv.Register(mux)

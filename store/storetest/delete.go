@@ -219,3 +219,30 @@ func testDeleteTenant(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteTenant without a tenant: %v", err)
 	}
 }
+
+// testRecentEvents: the latest events of one campaign, newest received
+// first, never another campaign's or tenant's.
+func testRecentEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	day := utc("2026-03-05T10:00:00Z")
+	Insert(t, s, 1,
+		Imp(day, User(1), Received(day.Add(time.Minute))),
+		Click(day, User(1), Received(day.Add(3*time.Minute))),
+		Imp(day, User(2), Received(day.Add(2*time.Minute))),
+		Imp(day, User(3), Received(day.Add(9*time.Minute)), Campaign("other")),
+		Imp(day, User(4), Received(day.Add(8*time.Minute)), Tenant("t2")),
+	)
+	evs, err := s.RecentEvents(ctx, DefaultTenant, DefaultCampaign, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Kind != admeter.KindClick || evs[1].User != UserID(2) || evs[0].Campaign != DefaultCampaign {
+		t.Fatalf("RecentEvents = %+v; want the click then user 2's impression", evs)
+	}
+	if evs, _ := s.RecentEvents(ctx, DefaultTenant, "nope", 5); len(evs) != 0 {
+		t.Fatalf("unknown campaign: %d events", len(evs))
+	}
+	if _, err := s.RecentEvents(ctx, DefaultTenant, DefaultCampaign, 0); admeter.ErrorCode(err) != admeter.EINVALID {
+		t.Fatalf("limit 0: %v", err)
+	}
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteBefore", testDeleteBefore},
 		{"DeleteUsers", testDeleteUsers},
 		{"DeleteTenant", testDeleteTenant},
+		{"RecentEvents", testRecentEvents},
 		{"DeleteUsersRollups", testDeleteUsersRollups},
 		{"UserEvents", testUserEvents},
 		{"RawDays", testRawDays},

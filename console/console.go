@@ -88,7 +88,7 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	}
 	s := &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, accounts: accounts, requests: requests, audit: audit,
 		logger: logger, pages: map[string]*template.Template{}}
-	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account"} {
+	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("new console: parse %s: %w", name, err)
@@ -116,6 +116,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/campaigns", s.signed(s.createCampaign))
 	mux.HandleFunc("GET /console/campaigns/{id}", s.signed(s.dashboard))
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
+	mux.HandleFunc("GET /console/campaigns/{id}/report", s.signed(s.reportBuilder))
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
 		mux.HandleFunc("GET /console/account/"+tab, s.signed(s.accountPage(tab)))
 	}

@@ -122,6 +122,12 @@ func TestConsoleFlow(t *testing.T) {
 	if strings.Contains(dash, "NaN") {
 		t.Error("dashboard holds NaN")
 	}
+	// The report builder: placements sorted by impressions, descending.
+	rb := page("/console/campaigns/" + id[1] + "/report?by=placement&sort=1&dir=desc")
+	if !strings.Contains(rb, `id="report-table"`) || !strings.Contains(rb, `aria-sort="descending"`) || !strings.Contains(rb, "合计") ||
+		!strings.Contains(rb, "开屏") {
+		t.Errorf("report builder:\n%s", rb)
+	}
 	en := page("/console/campaigns/" + id[1] + "?lang=en")
 	if !strings.Contains(en, `lang="en"`) || !strings.Contains(en, "Frequency distribution") {
 		t.Error("the English switch did not take")

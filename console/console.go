@@ -70,6 +70,7 @@ type Server struct {
 	requests  Requests
 	audit     AuditTrail
 	recent    Recent
+	editor    CampaignEditor
 	logger    *slog.Logger
 	pages     map[string]*template.Template
 }
@@ -88,7 +89,7 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	}
 	s := &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, accounts: accounts, requests: requests, audit: audit,
 		logger: logger, pages: map[string]*template.Template{}}
-	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report"} {
+	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("new console: parse %s: %w", name, err)
@@ -97,6 +98,9 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	}
 	return s, nil
 }
+
+// SetEditor lets users edit campaigns (nil: campaigns are read-only).
+func (s *Server) SetEditor(e CampaignEditor) { s.editor = e }
 
 // SetRecent gives the codes screen its live check of the last events
 // received (nil: no live check).
@@ -117,6 +121,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/campaigns/{id}", s.signed(s.dashboard))
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/report", s.signed(s.reportBuilder))
+	mux.HandleFunc("GET /console/campaigns/{id}/edit", s.signed(s.editCampaign))
+	mux.HandleFunc("POST /console/campaigns/{id}/edit", s.signed(s.editCampaign))
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
 		mux.HandleFunc("GET /console/account/"+tab, s.signed(s.accountPage(tab)))
 	}
@@ -292,15 +298,8 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, sess *ap
 		s.fail(w, r, sess, admeter.Errorf(admeter.EFORBIDDEN, "forbidden"))
 		return
 	}
-	c := &admeter.Campaign{Tenant: sess.Tenant.ID, Name: r.PostFormValue("name"), LandingURL: strings.TrimSpace(r.PostFormValue("landing_url"))}
-	for _, line := range strings.Split(r.PostFormValue("placements"), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		name, media, _ := strings.Cut(strings.ReplaceAll(line, "，", ","), ",")
-		c.Placements = append(c.Placements, admeter.Placement{Name: strings.TrimSpace(name), Media: strings.TrimSpace(media)})
-	}
+	c := &admeter.Campaign{Tenant: sess.Tenant.ID, Name: r.PostFormValue("name"), LandingURL: strings.TrimSpace(r.PostFormValue("landing_url")),
+		Placements: parsePlacements(r.PostFormValue("placements"))}
 	err := c.Validate()
 	if err == nil {
 		err = s.campaigns.CreateCampaign(r.Context(), c)

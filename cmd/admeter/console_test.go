@@ -122,10 +122,27 @@ func TestConsoleFlow(t *testing.T) {
 	if strings.Contains(dash, "NaN") {
 		t.Error("dashboard holds NaN")
 	}
+	// Edit: rename the first placement and add a third.
+	edit := page("/console/campaigns/" + id[1] + "/edit")
+	pids := regexp.MustCompile(`name="pid" value="([^"]+)"`).FindAllStringSubmatch(edit, -1)
+	if len(pids) != 2 {
+		t.Fatalf("edit form has %d placements", len(pids))
+	}
+	resp, err = c.PostForm(base+"/console/campaigns/"+id[1]+"/edit", url.Values{"csrf": {csrf[1]}, "name": {"双十二大促(改)"},
+		"landing_url": {"https://shop.example.com/sale"}, "timezone": {"Asia/Shanghai"},
+		"pid": {pids[0][1], pids[1][1]}, "pname": {"开屏-改", "信息流"}, "pmedia": {"媒体A", "媒体B"}, "placements": {"贴片, 媒体C"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(edited), "开屏-改") || !strings.Contains(string(edited), "贴片") {
+		t.Fatalf("after editing: %d", resp.StatusCode)
+	}
 	// The report builder: placements sorted by impressions, descending.
 	rb := page("/console/campaigns/" + id[1] + "/report?by=placement&sort=1&dir=desc")
 	if !strings.Contains(rb, `id="report-table"`) || !strings.Contains(rb, `aria-sort="descending"`) || !strings.Contains(rb, "合计") ||
-		!strings.Contains(rb, "开屏") {
+		!strings.Contains(rb, "开屏-改") {
 		t.Errorf("report builder:\n%s", rb)
 	}
 	en := page("/console/campaigns/" + id[1] + "?lang=en")

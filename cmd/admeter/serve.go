@@ -474,6 +474,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 
 	con.SetRecent(m.store)
+	con.SetEditor(m.meta)
 	mux := http.NewServeMux()
 	optPage.Register(mux)
 	apiSrv.Register(mux)

@@ -334,3 +334,78 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 	}
 	return cs[0], nil
 }
+
+// UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
+// URL, allowed hosts and time zone, the names, media and media tenants of
+// its existing placements (matched by ID), and any new placement (ID empty),
+// which gets an ID and is appended. A placement is never deleted or moved to
+// another campaign: its events keep their meaning. c is validated and
+// normalised as by CreateCampaign, and is updated in place.
+//
+// Returns EINVALID if c is invalid or names a placement it does not have,
+// and ENOTFOUND if the campaign does not exist or belongs to another tenant.
+func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
+	if c.Tenant == "" || c.ID == "" {
+		return admeter.Errorf(admeter.EINVALID, "tenant and campaign are required")
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	hosts, err := json.Marshal(c.AllowedHosts)
+	if err != nil || len(c.AllowedHosts) == 0 {
+		hosts = []byte("[]")
+	}
+	err = db.update(ctx, func(tx *writeTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, landing_url = ?, allowed_hosts = ?, timezone = ? WHERE id = ? AND tenant_id = ?`,
+			c.Name, c.LandingURL, string(hosts), c.Timezone, string(c.ID), string(c.Tenant))
+		if err != nil {
+			return fmt.Errorf("update campaign: %w", err)
+		}
+		if ok, err := insertedOne(res); err != nil {
+			return err
+		} else if !ok {
+			return admeter.Errorf(admeter.ENOTFOUND, "Campaign %s not found.", c.ID)
+		}
+		if err := checkMediaTenants(ctx, tx, c.Placements); err != nil {
+			return err
+		}
+		var next int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(position) + 1, 0) FROM placements WHERE campaign_id = ?`, string(c.ID)).Scan(&next); err != nil {
+			return fmt.Errorf("update campaign: %w", err)
+		}
+		for i := range c.Placements {
+			p := &c.Placements[i]
+			if p.ID != "" {
+				res, err := tx.ExecContext(ctx, `UPDATE placements SET name = ?, media = ?, media_tenant_id = ? WHERE id = ? AND campaign_id = ?`,
+					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), string(p.ID), string(c.ID))
+				if err != nil {
+					return fmt.Errorf("update placement: %w", err)
+				}
+				if ok, err := insertedOne(res); err != nil {
+					return err
+				} else if !ok {
+					return admeter.Errorf(admeter.EINVALID, "placement %s is not part of campaign %s", p.ID, c.ID)
+				}
+				continue
+			}
+			s, err := insertWithRandomID("placement id",
+				func() string { return db.randomString(base62, placementIDLen) },
+				func(pid string) (bool, error) {
+					res, err := tx.ExecContext(ctx, `INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id)
+						VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+						pid, string(c.ID), next, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)))
+					if err != nil {
+						return false, fmt.Errorf("insert placement: %w", err)
+					}
+					return insertedOne(res)
+				})
+			if err != nil {
+				return err
+			}
+			next++
+			p.ID, p.Campaign = admeter.PlacementID(s), c.ID
+		}
+		return nil
+	})
+	return wrap("update campaign", err)
+}

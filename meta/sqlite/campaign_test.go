@@ -439,3 +439,41 @@ func BenchmarkVersion(b *testing.B) {
 		}
 	}
 }
+
+func TestUpdateCampaign(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := t.Context()
+	tn := MustCreateTenant(t, db, "Acme")
+	other := MustCreateTenant(t, db, "Other")
+	c := &admeter.Campaign{Tenant: tn.ID, Name: "old", LandingURL: "https://shop.example.com/",
+		Placements: []admeter.Placement{{Name: "p1", Media: "m1"}}}
+	if err := db.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	first := c.Placements[0].ID
+	c.Name, c.LandingURL = "new", "https://shop.example.com/sale"
+	c.Placements[0].Name = "p1 renamed"
+	c.Placements = append(c.Placements, admeter.Placement{Name: "p2", Media: "m2"})
+	if err := db.UpdateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Campaign(ctx, tn.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "new" || got.LandingURL != "https://shop.example.com/sale" || len(got.Placements) != 2 ||
+		got.Placements[0].ID != first || got.Placements[0].Name != "p1 renamed" || got.Placements[1].ID == "" || got.Placements[1].Name != "p2" {
+		t.Fatalf("after update: %+v", got)
+	}
+	bad := *got
+	bad.Tenant = other.ID
+	if err := db.UpdateCampaign(ctx, &bad); admeter.ErrorCode(err) != admeter.ENOTFOUND {
+		t.Fatalf("another tenant's campaign: %v, want ENOTFOUND", err)
+	}
+	wrong := *got
+	wrong.Placements = append([]admeter.Placement{}, got.Placements...)
+	wrong.Placements[0].ID = "zzzzzz"
+	if err := db.UpdateCampaign(ctx, &wrong); admeter.ErrorCode(err) != admeter.EINVALID {
+		t.Fatalf("a foreign placement id: %v, want EINVALID", err)
+	}
+}

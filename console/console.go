@@ -126,6 +126,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
 		mux.HandleFunc("GET /console/account/"+tab, s.signed(s.accountPage(tab)))
 	}
+	mux.HandleFunc("POST /console/account/tokens", s.signed(s.createToken))
+	mux.HandleFunc("POST /console/account/tokens/{id}/revoke", s.signed(s.revokeToken))
+	mux.HandleFunc("POST /console/account/users", s.signed(s.createUser))
 }
 
 // page is what every template gets.

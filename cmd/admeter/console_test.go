@@ -152,9 +152,31 @@ func TestConsoleFlow(t *testing.T) {
 	if !strings.Contains(page("/console/campaigns"), "Campaigns") {
 		t.Error("the language choice was not remembered")
 	}
+	// Create a token (its secret shown once) and a user.
+	resp, err = c.PostForm(base+"/console/account/tokens", url.Values{"csrf": {csrf[1]}, "name": {"报表同步"}, "scope": {"reports:read"}, "expires_in_days": {"30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokPage, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	secret := regexp.MustCompile(`id="new-token">(adm_t_[A-Za-z0-9_-]+)<`).FindStringSubmatch(string(tokPage))
+	if resp.StatusCode != 200 || secret == nil {
+		t.Fatalf("create token: %d", resp.StatusCode)
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/campaigns/"+id[1], secret[1], nil, nil); st != 200 {
+		t.Fatalf("the console's new token reads the campaign: %d", st)
+	}
+	if resp, _ := c.PostForm(base+"/console/account/users", url.Values{"csrf": {csrf[1]}, "email": {"analyst@console.example"}, "name": {"分析师"},
+		"role": {"analyst"}, "password": {"password123456"}}); resp.StatusCode != 400 {
+		t.Fatalf("a weak password: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := c.PostForm(base+"/console/account/users", url.Values{"csrf": {csrf[1]}, "email": {"analyst@console.example"}, "name": {"分析师"},
+		"role": {"analyst"}, "password": {"Wq8%zLn4!tRb7yX"}}); resp.StatusCode != 200 || resp.Request.URL.Path != "/console/account/users" {
+		t.Fatalf("create user: %d %s", resp.StatusCode, resp.Request.URL.Path)
+	}
 	for u, want := range map[string]string{
-		"/console/account/users":    "owner@console.example",
-		"/console/account/tokens":   "API tokens",
+		"/console/account/users":    "analyst@console.example",
+		"/console/account/tokens":   "报表同步",
 		"/console/account/requests": "No end-user requests",
 		"/console/account/audit":    "campaign.create",
 	} {

@@ -21,7 +21,11 @@ func renderCharts(lang string, byDay, byPlacement, byRegion, byOS *report.Report
 	var days []string
 	var imps, clicks []float64
 	for _, row := range byDay.Rows {
-		days = append(days, row.Dims[0][5:]) // MM-DD
+		label := row.Dims[0][5:] // MM-DD, or MM-DDTHH by hour
+		if len(label) > 5 {
+			label = label[:5] + " " + label[6:] + map[bool]string{true: "h", false: "时"}[lang == langEN]
+		}
+		days = append(days, label)
 		imps = append(imps, float64(row.Impressions))
 		clicks = append(clicks, float64(row.Clicks))
 	}

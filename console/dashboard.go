@@ -23,6 +23,7 @@ type dashboardData struct {
 	Campaign     *admeter.Campaign
 	Tab          string
 	From, To     string
+	Grain        string
 	Total        store.Counts
 	CTR          string
 	AvgFrequency string
@@ -64,6 +65,16 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 		s.fail(w, r, sess, err)
 		return
 	}
+	grain := r.URL.Query().Get("grain")
+	overTime := byDay
+	if grain == "hour" {
+		if overTime, err = query("hour"); err != nil {
+			s.fail(w, r, sess, err)
+			return
+		}
+	} else {
+		grain = "day"
+	}
 	byPlacement, err := query("placement")
 	if err != nil {
 		s.fail(w, r, sess, err)
@@ -97,7 +108,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 	for _, p := range c.Placements {
 		names[string(p.ID)] = p.Name
 	}
-	d.Charts = renderCharts(lang, byDay, byPlacement, byRegion, byOS, freq, names)
+	d.Grain = grain
+	d.Charts = renderCharts(lang, overTime, byPlacement, byRegion, byOS, freq, names)
 	s.render(w, r, http.StatusOK, "campaign", "dashboard", sess, d, "")
 }
 

@@ -113,6 +113,9 @@ func TestConsoleFlow(t *testing.T) {
 	if !strings.Contains(live, `class="grid recent"`) || !strings.Contains(live, "曝光") {
 		t.Fatal("the live check does not show the impression")
 	}
+	if h := page("/console/campaigns/" + id[1] + "?grain=hour"); !strings.Contains(h, "<svg") || !strings.Contains(h, `value="hour" selected`) {
+		t.Error("the hourly dashboard")
+	}
 	dash := page("/console/campaigns/" + id[1])
 	for _, want := range []string{"<svg", "曝光", "频次分布", "kpi-impressions", "format=xlsx"} {
 		if !strings.Contains(dash, want) {

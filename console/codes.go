@@ -44,7 +44,7 @@ func (s *Server) codesPage(w http.ResponseWriter, r *http.Request, sess *api.Ses
 					region = ev.Region.Country
 				}
 				pcs[i].Recent = append(pcs[i].Recent, recentEvent{Time: ev.Received.In(loc).Format("01-02 15:04:05"),
-					Kind: ev.Kind.String(), OS: ev.OS.String(), Region: region, IDType: ev.UserType.String()})
+					Kind: ev.Kind.String(), OS: osName(ev.OS.String()), Region: region, IDType: ev.UserType.String()})
 			}
 		}
 	}
@@ -118,4 +118,12 @@ func (s *Server) placementCodes(c *admeter.Campaign, lang string) []placementCod
 		out = append(out, pc)
 	}
 	return out
+}
+
+// osName is the display name of an OS value.
+func osName(os string) string {
+	if n, ok := osNames[os]; ok {
+		return n
+	}
+	return os
 }

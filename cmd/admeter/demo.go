@@ -14,6 +14,7 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/auth"
 	"github.com/admeter/admeter/simulate"
 )
 
@@ -57,6 +58,9 @@ func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, e
 		if err != nil {
 			return nil, nil, fmt.Errorf("find demo campaign %s: %w (delete %s to start the demo afresh)", st.Campaign, err, path)
 		}
+		if err := m.ensureDemoUser(ctx, st.Tenant); err != nil {
+			return nil, nil, err
+		}
 		return &st, c, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("read %s: %w", path, err)
@@ -83,11 +87,43 @@ func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, e
 	if err := os.WriteFile(filepath.Join(m.Config.DataDir, demoTokenFileName), []byte(st.Token+"\n"), 0o600); err != nil {
 		return nil, nil, fmt.Errorf("write demo token: %w", err)
 	}
+	if err := m.ensureDemoUser(ctx, t.ID); err != nil {
+		return nil, nil, err
+	}
 	b, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return &st, c, nil
+}
+
+// demoEmail is the demo console user; its random password is kept in
+// <data>/demo.password (0600).
+const (
+	demoEmail            = "demo@admeter.example"
+	demoPasswordFileName = "demo.password"
+)
+
+// ensureDemoUser gives the demo tenant an owner who can sign in to the
+// console, once.
+func (m *Main) ensureDemoUser(ctx context.Context, tenant admeter.TenantID) error {
+	path := filepath.Join(m.Config.DataDir, demoPasswordFileName)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	password := api.NewToken("Demo-")[:28]
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u := &admeter.User{Tenant: tenant, Email: demoEmail, Name: "演示用户 Demo", Role: admeter.RoleOwner}
+	if err := m.meta.CreateUser(ctx, u, hash); err != nil && admeter.ErrorCode(err) != admeter.ECONFLICT {
+		return fmt.Errorf("create demo console user: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write demo password: %w", err)
+	}
+	return nil
 }
 
 // runDemo sends simulated traffic for the demo campaign to this server until
@@ -161,6 +197,8 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
   admeter demo is running: simulated traffic for campaign %[1]s is arriving now.
   演示模式已启动:活动 %[1]s 正在接收模拟流量。
 
+  Console / 控制台: %[2]s/console/  (email %[6]s, password in %[7]s)
+
   Report by day / 按天报表:
     go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --by day
   Reach and frequency / 触达与频次:
@@ -169,7 +207,7 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/report?from=%[4]s&to=%[5]s&by=placement'
   Pipeline metrics / 指标: %[2]s/metrics
 
-`, st.Campaign, public, tokenFile, from, day)
+`, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName))
 }
 
 func shanghai() *time.Location {

@@ -45,6 +45,14 @@ func TestDemoMode(t *testing.T) {
 	if rep.Total.Impressions < 1000 || rep.Total.UV == 0 {
 		t.Fatalf("demo report after 30 s: %+v; want the backfilled days measured", rep.Total)
 	}
+	// The demo user signs in to the console and sees the campaign.
+	pw, err := os.ReadFile(filepath.Join(m.Config.DataDir, demoPasswordFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, st := signIn(t, base, demoEmail, strings.TrimSpace(string(pw))); st != 200 || sess.cookie == nil {
+		t.Fatalf("demo user sign-in: %d", st)
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -164,3 +164,70 @@ func ImpressionURL(base string, k admeter.CampaignID, p admeter.PlacementID) str
 func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing string) string {
 	return base + "/r/k=" + url.QueryEscape(string(k)) + "&p=" + url.QueryEscape(string(p)) + standardMacros + "&o=" + strings.TrimSpace(landing)
 }
+
+// updateCampaign serves PATCH /api/v1/campaigns/{id}: any of name,
+// landing_url, allowed_hosts, timezone, and placements — existing ones
+// named by id (name, media, media_tenant change) and new ones without an id
+// (appended). Placements are never removed: their events keep their
+// meaning. An agency with a manage grant may do this too.
+func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
+	owner := ownerFrom(r.Context())
+	c, err := s.campaigns.Campaign(r.Context(), owner, admeter.CampaignID(r.PathValue("id")))
+	if err != nil {
+		return 0, nil, err
+	}
+	var in struct {
+		Name         *string   `json:"name"`
+		LandingURL   *string   `json:"landing_url"`
+		AllowedHosts *[]string `json:"allowed_hosts"`
+		Timezone     *string   `json:"timezone"`
+		Placements   []struct {
+			ID          admeter.PlacementID `json:"id"`
+			Name        string              `json:"name"`
+			Media       string              `json:"media"`
+			MediaTenant admeter.TenantID    `json:"media_tenant"`
+		} `json:"placements"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Name != nil {
+		c.Name = *in.Name
+	}
+	if in.LandingURL != nil {
+		c.LandingURL = *in.LandingURL
+	}
+	if in.AllowedHosts != nil {
+		c.AllowedHosts = *in.AllowedHosts
+	}
+	if in.Timezone != nil {
+		c.Timezone = *in.Timezone
+	}
+	for _, p := range in.Placements {
+		if p.ID == "" {
+			c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant})
+			continue
+		}
+		found := false
+		for i := range c.Placements {
+			if c.Placements[i].ID == p.ID {
+				c.Placements[i].Name, c.Placements[i].Media, c.Placements[i].MediaTenant = p.Name, p.Media, p.MediaTenant
+				found = true
+			}
+		}
+		if !found {
+			return 0, nil, admeter.Errorf(admeter.EINVALID, "placement %s is not part of campaign %s", p.ID, c.ID)
+		}
+	}
+	if err := s.campaigns.UpdateCampaign(r.Context(), c); err != nil {
+		return 0, nil, err
+	}
+	if s.cfg.CampaignsChanged != nil {
+		s.cfg.CampaignsChanged(r.Context())
+	}
+	v := s.campaignJSON(c)
+	if c.Tenant != tenantFrom(r.Context()).ID {
+		v.Owner = c.Tenant
+	}
+	return http.StatusOK, v, nil
+}

@@ -28,6 +28,7 @@ type CampaignService interface {
 	CreateCampaign(ctx context.Context, c *admeter.Campaign) error
 	Campaign(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error)
 	Campaigns(ctx context.Context, tenant admeter.TenantID) ([]*admeter.Campaign, error)
+	UpdateCampaign(ctx context.Context, c *admeter.Campaign) error
 }
 
 // Config holds the API's settings.
@@ -165,6 +166,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/campaigns", s.wrap(s.require(admeter.PermManageCampaigns, s.audited("campaign.create", s.createCampaign))))
 	mux.Handle("GET /api/v1/campaigns", s.wrap(s.require(admeter.PermReadCampaigns, s.listCampaigns)))
 	mux.Handle("GET /api/v1/campaigns/{id}", s.wrap(s.require(admeter.PermReadCampaigns, s.onCampaign(admeter.PermReadCampaigns, s.showCampaign))))
+	mux.Handle("PATCH /api/v1/campaigns/{id}", s.wrap(s.require(admeter.PermManageCampaigns, s.onCampaign(admeter.PermManageCampaigns, s.audited("campaign.update", s.updateCampaign)))))
 	if s.reports != nil {
 		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.read", s.report)))))
 		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.frequency", s.frequency)))))

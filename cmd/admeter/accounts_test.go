@@ -445,6 +445,30 @@ func TestAgencyGrant(t *testing.T) {
 	if report(c1) != 200 || report(c2) != 404 {
 		t.Fatalf("agency reports: granted %d, private %d; want 200 and 404", report(c1), report(c2))
 	}
+	rename := func(name string) int {
+		return apiCall(t, "PATCH", base+"/api/v1/campaigns/"+c1.ID, agency.Token, map[string]any{"name": name,
+			"placements": []map[string]string{{"name": "新增位置", "media": "代理媒体"}}}, nil)
+	}
+	if st := rename("代理改名"); st != 403 {
+		t.Fatalf("agency with a read grant edits the campaign: %d, want 403", st)
+	}
+	if st := owner.call(t, "POST", base+"/api/v1/grants", map[string]string{"grantee": agency.ID, "campaign": c1.ID, "level": "manage"}, nil); st != 201 {
+		t.Fatalf("upgrade the grant: %d", st)
+	}
+	if st := rename("代理改名"); st != 200 {
+		t.Fatalf("agency with a manage grant edits the campaign: %d", st)
+	}
+	var edited struct {
+		Name       string
+		Placements []struct{ Name string } `json:"placements"`
+	}
+	owner.call(t, "GET", base+"/api/v1/campaigns/"+c1.ID, nil, &edited)
+	if edited.Name != "代理改名" || len(edited.Placements) != 2 {
+		t.Fatalf("after the agency's edit: %+v", edited)
+	}
+	if st := apiCall(t, "PATCH", base+"/api/v1/campaigns/"+c2.ID, agency.Token, map[string]any{"name": "x"}, nil); st != 404 {
+		t.Fatalf("agency edits a campaign it has no grant for: %d, want 404", st)
+	}
 	if st := owner.call(t, "DELETE", base+"/api/v1/grants/"+g.ID, nil, nil); st != 200 {
 		t.Fatalf("revoke: %d", st)
 	}

@@ -114,21 +114,27 @@ func (s *Server) Register(mux *http.ServeMux) {
 		http.Redirect(w, r, "/console/campaigns", http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /console/signin", s.signInPage)
-	mux.HandleFunc("POST /console/signin", s.signIn)
-	mux.HandleFunc("POST /console/signout", s.signed(s.signOut))
+	// Cross-site form posts are refused before anything else, including
+	// sign-in (a login CSRF would sign the victim into another account).
+	xo := http.NewCrossOriginProtection()
+	if s.cfg.PublicURL != "" {
+		_ = xo.AddTrustedOrigin(s.cfg.PublicURL)
+	}
+	mux.Handle("POST /console/signin", xo.Handler(http.HandlerFunc(s.signIn)))
+	mux.Handle("POST /console/signout", xo.Handler(s.signed(s.signOut)))
 	mux.HandleFunc("GET /console/campaigns", s.signed(s.campaignsPage))
-	mux.HandleFunc("POST /console/campaigns", s.signed(s.createCampaign))
+	mux.Handle("POST /console/campaigns", xo.Handler(s.signed(s.createCampaign)))
 	mux.HandleFunc("GET /console/campaigns/{id}", s.signed(s.dashboard))
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/report", s.signed(s.reportBuilder))
 	mux.HandleFunc("GET /console/campaigns/{id}/edit", s.signed(s.editCampaign))
-	mux.HandleFunc("POST /console/campaigns/{id}/edit", s.signed(s.editCampaign))
+	mux.Handle("POST /console/campaigns/{id}/edit", xo.Handler(s.signed(s.editCampaign)))
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
 		mux.HandleFunc("GET /console/account/"+tab, s.signed(s.accountPage(tab)))
 	}
-	mux.HandleFunc("POST /console/account/tokens", s.signed(s.createToken))
-	mux.HandleFunc("POST /console/account/tokens/{id}/revoke", s.signed(s.revokeToken))
-	mux.HandleFunc("POST /console/account/users", s.signed(s.createUser))
+	mux.Handle("POST /console/account/tokens", xo.Handler(s.signed(s.createToken)))
+	mux.Handle("POST /console/account/tokens/{id}/revoke", xo.Handler(s.signed(s.revokeToken)))
+	mux.Handle("POST /console/account/users", xo.Handler(s.signed(s.createUser)))
 }
 
 // page is what every template gets.

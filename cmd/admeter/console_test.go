@@ -53,6 +53,13 @@ func TestConsoleFlow(t *testing.T) {
 	if resp, _ := get(t, base+"/console/campaigns", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
 		t.Fatalf("signed out: %d %s, want a redirect to sign-in", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	// A cross-site sign-in form post is refused (login CSRF).
+	req, _ := http.NewRequest("POST", base+"/console/signin", strings.NewReader("email=a%40b.example&password=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site sign-in post: %v %v, want 403", resp.StatusCode, err)
+	}
 	c := consoleUser(t, m, base)
 	page := func(u string) string {
 		t.Helper()

@@ -9,7 +9,9 @@ import (
 
 // eventCodecVersion is the first byte of every encoded Event. A decoder
 // refuses versions it does not know, so the log and stores can evolve.
-const eventCodecVersion = 1
+// Version 2 appends the invalid-traffic verdict; version 1 records (logged
+// before it existed) decode with a valid verdict.
+const eventCodecVersion = 2
 
 // ErrBadEncoding is returned (wrapped) by UnmarshalBinary for input that is
 // not an encoded Event.
@@ -64,6 +66,7 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 	} else {
 		b = append(b, 0)
 	}
+	b = binary.AppendUvarint(b, uint64(e.IVT))
 	return b, nil
 }
 
@@ -76,7 +79,8 @@ func (e *Event) MarshalBinary() ([]byte, error) {
 // that is not exactly one encoded Event, wrapping ErrBadEncoding.
 func (e *Event) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data}
-	if v := d.byte(); v != eventCodecVersion {
+	version := d.byte()
+	if version != 1 && version != eventCodecVersion {
 		if d.err != nil {
 			return d.err
 		}
@@ -130,6 +134,13 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 			d.fail("bad area")
 		}
 		out.Area = a
+	}
+	if version >= 2 {
+		v := d.uvarint()
+		if v >= uint64(numIVT) {
+			d.fail("unknown invalid-traffic reason")
+		}
+		out.IVT = IVT(v)
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")

@@ -143,3 +143,28 @@ func FuzzEventUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+func TestEventIVTCodec(t *testing.T) {
+	e := sampleEvent()
+	e.IVT = admeter.IVTCrawler | admeter.IVTDataCentre
+	b, err := e.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got admeter.Event
+	if err := got.UnmarshalBinary(b); err != nil || got.IVT != e.IVT {
+		t.Fatalf("round trip: %v, IVT %v", err, got.IVT)
+	}
+	// A version-1 record (logged before verdicts existed) reads as valid.
+	e.IVT = 0
+	b, _ = e.MarshalBinary()
+	v1 := append([]byte{1}, b[1:len(b)-1]...)
+	if err := got.UnmarshalBinary(v1); err != nil || got.IVT != 0 || got.Campaign != e.Campaign {
+		t.Fatalf("version 1: %v, %+v", err, got)
+	}
+	// An unknown reason bit is refused.
+	bad := append(append([]byte{}, b[:len(b)-1]...), 0x80, 0x80, 0x04)
+	if err := got.UnmarshalBinary(bad); err == nil {
+		t.Fatal("accepted an unknown invalid-traffic reason")
+	}
+}

@@ -201,6 +201,9 @@ type Event struct {
 	Area   Area
 
 	Risk Risk
+
+	// IVT is the invalid-traffic verdict: zero for valid traffic.
+	IVT IVT
 }
 
 // Limits on the free-text fields of an Event, in bytes. Longer values are

@@ -445,3 +445,28 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestRequestsNameTheirIVTKind: every monitoring-URL request of an injected
+// invalid event names its kind, and only those do.
+func TestRequestsNameTheirIVTKind(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.IVT = UniformIVT(0.1)
+	p, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[IVTKind]int{}
+	for _, r := range p.Requests {
+		if r.IVT != "" {
+			if r.Method != "GET" {
+				t.Fatalf("a %s request names IVT kind %s", r.Method, r.IVT)
+			}
+			seen[r.IVT]++
+		}
+	}
+	for _, k := range []IVTKind{IVTCrawler, IVTDataCentre, IVTRiskyDevice, IVTPlaceholder, IVTMacro} {
+		if seen[k] == 0 {
+			t.Errorf("no request names %s (%v)", k, seen)
+		}
+	}
+}

@@ -49,6 +49,10 @@ type Request struct {
 	// sender must send the opt-out cookie (admeter_optout=1) along with
 	// its id cookie. The collector drops the request's events.
 	OptOut bool
+	// IVT names the kind of invalid traffic a monitoring-URL request's event
+	// is ("" for valid traffic): the ground truth of a detector's verdict
+	// on that one event. Batch requests carry only valid events.
+	IVT IVTKind
 	// OptOutAPI is set on an app device's call to the opt-out API (POST
 	// /api/v1/optout with {"id_type":…,"id":…}), which carries no event.
 	// A sender must send it only once every earlier request of the plan
@@ -100,9 +104,18 @@ func (w *writer) urlRequest(ev *event, first int32) Request {
 		Device:    ev.dev,
 		Cookies:   dev.class == classWeb && dev.flags&flagCookies != 0,
 		OptOut:    ev.flags&evOptOut != 0,
+		IVT:       ivtKindOf(ev.ivt),
 		Events:    1,
 		first:     first,
 	}
+}
+
+// ivtKindOf returns the kind of an event's ivt tag (index plus one), or "".
+func ivtKindOf(tag uint8) IVTKind {
+	if tag == 0 || int(tag) > len(ivtKinds) {
+		return ""
+	}
+	return ivtKinds[tag-1]
 }
 
 // urlFiller fills the macros of one event's monitoring URL as its media

@@ -9,6 +9,7 @@ require (
 	github.com/ipipdotnet/ipdb-go v1.3.3
 	github.com/maxmind/mmdbwriter v1.2.0
 	github.com/medama-io/go-useragent v1.2.5
+	github.com/monperrus/crawler-user-agents v1.1.0
 	github.com/oschwald/maxminddb-golang/v2 v2.9.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/xuri/excelize/v2 v2.11.1

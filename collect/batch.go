@@ -256,6 +256,7 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	if t.campaign.Stopped {
 		return nil, nil, reasonStopped, fmt.Errorf("campaign %q is stopped: its account is suspended or closed", e.Campaign)
 	}
+	h.timeMacro = string(e.TS) != "" && macro.IsUnreplacedMacro(string(e.TS))
 	if ts := string(e.TS); ts != "" && !macro.IsUnreplacedMacro(ts) {
 		tm, ok := macro.ParseTime(ts)
 		if !ok {
@@ -270,6 +271,7 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 	h.risk = macro.ParseRisk(e.Risk)
 	if e.UA != "" {
 		h.ua = c.uaCache.get(c.ua, e.UA)
+		h.uaRaw = e.UA
 	}
 	h.ip = c.clientAddr(r, e.IP)
 	if e.Location != "" {

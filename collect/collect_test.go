@@ -15,6 +15,7 @@ import (
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/geoip"
+	"github.com/admeter/admeter/ivt"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/pseudo"
 )
@@ -313,8 +314,25 @@ func FuzzServeMonitoring(f *testing.F) {
 // BenchmarkImpression measures the collector's whole request path for a
 // realistic impression (parse, pseudonymise three ids, geo, UA, opt-out,
 // encode-free in-memory append): everything but the durable log.
+// BenchmarkImpression measures the whole pixel path; /ivt adds the
+// invalid-traffic rules (the issue allows them 10 % of it).
 func BenchmarkImpression(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchImpression(b, false) })
+	b.Run("ivt", func(b *testing.B) { benchImpression(b, true) })
+}
+
+func benchImpression(b *testing.B, withIVT bool) {
 	f := newFixture(b, func(c *collect.Config) { c.DedupMax = 0 }) // ids repeat every 4096 requests
+	if withIVT {
+		d, err := ivt.New(ivt.DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := d.SetDataCentres([]netip.Prefix{netip.MustParsePrefix("47.92.0.0/14"), netip.MustParsePrefix("52.80.0.0/16")}); err != nil {
+			b.Fatal(err)
+		}
+		f.c.SetDetector(d)
+	}
 	f.log.discard = true
 	target := f.prefix + "&mo=0&ns=202.96.128.86&m2=8d3ebd3654fb46a2832296669cf1b536&m1a=__ANDROIDID__&m11=1fe9a970-0f6e-4a5b-b1e7-6c0b1a2b3c4d" +
 		"&m11a=__OAID1__&m5=__IDFA__&m6a=__MAC__&m4=__AAID__&tr=1617055429226q172a&mt=1795852800&vf=9a8b7c6d5e4f&mn=%E6%96%B0%E9%97%BB&mp=com.example.news&md=Redmi+Note+8&me=11&mw=1"

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/ivt"
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/useragent"
 )
@@ -99,6 +100,7 @@ type Collector struct {
 	uaCache *uaCache
 	geoMemo *geoCache
 	pseudo  atomic.Pointer[pseudo.Pseudonymizer]
+	ivt     atomic.Pointer[ivt.Detector]
 	logger  *slog.Logger
 	m       *metrics
 	dedup   *dedup
@@ -142,6 +144,10 @@ func New(cfg Config, catalog *Catalog, log Appender, ps *pseudo.Pseudonymizer, g
 	}
 	return c, nil
 }
+
+// SetDetector makes d give every event from now on its invalid-traffic
+// verdict (nil: no verdicts, every event valid).
+func (c *Collector) SetDetector(d *ivt.Detector) { c.ivt.Store(d) }
 
 // SetPseudonymizer makes ps the pseudonymizer for events received from now on.
 func (c *Collector) SetPseudonymizer(ps *pseudo.Pseudonymizer) { c.pseudo.Store(ps) }

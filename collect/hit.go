@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/ivt"
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/useragent"
 )
@@ -32,8 +33,11 @@ type rawHit struct {
 	source    admeter.Flags // FlagBatch for the batch API
 
 	clientTime time.Time // zero when the client sent none
+	timeMacro  bool      // the event-time parameter arrived as an unreplaced macro
 	ip         netip.Addr
+	relayed    bool           // the address was relayed by a server (ns), not the connection's
 	ua         useragent.Info // parsed from the User-Agent header, which is then dropped
+	uaRaw      string         // the header itself, for the invalid-traffic rules only
 
 	ids  [maxIDs]rawID
 	nids int
@@ -94,9 +98,11 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	}
 
 	var ids pseudo.IDSet
+	var check ivt.Hit
 	for _, id := range h.ids[:h.nids] {
 		r := ids.Add(id.typ, id.form, id.value)
 		c.m.identifier(id.typ, r)
+		check.AddID(id.typ, id.form, id.value, r)
 	}
 	// Every identifier is checked against the opt-out registry, not only the
 	// one that becomes the user key: a device opted out by its IMEI is opted
@@ -134,6 +140,7 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	if !h.clientTime.IsZero() {
 		if h.clientTime.Before(now.Add(-c.cfg.MaxPast)) || h.clientTime.After(now.Add(c.cfg.MaxFuture)) {
 			ev.Flags |= admeter.FlagTimeCorrected
+			check.TimeOutOfWindow = true
 			c.m.corrected.Inc()
 		} else {
 			ev.At = h.clientTime.UTC()
@@ -166,6 +173,23 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	}
 	if h.hasLoc {
 		ev.Area, _ = admeter.AreaOf(h.lat, h.lon)
+	}
+	if d := c.ivt.Load(); d != nil {
+		switch {
+		case h.source&admeter.FlagBatch != 0:
+			check.Channel = ivt.ChannelBatch
+		case h.relayed:
+			check.Channel = ivt.ChannelRelay
+		case h.nids > 0:
+			check.Channel = ivt.ChannelApp
+		default:
+			check.Channel = ivt.ChannelWeb
+		}
+		check.UA, check.DeclaredOS, check.Risk, check.TimeMacro = h.ua, h.os, h.risk, h.timeMacro
+		ev.IVT = d.Check(&check, h.uaRaw, h.ip)
+		if ev.IVT != 0 {
+			c.m.invalid(ev.IVT)
+		}
 	}
 	return ev, newCookie, outcomeLogged
 }

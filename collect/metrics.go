@@ -32,6 +32,8 @@ type metrics struct {
 	received    *prometheus.CounterVec
 	rejected    *prometheus.CounterVec
 	optedOutVec *prometheus.CounterVec
+	invalidVec  *prometheus.CounterVec
+	invalidBy   [32]prometheus.Counter          // by reason bit
 	optedOut    [numOutcomes]prometheus.Counter // by opt-out outcome
 	logged      *prometheus.CounterVec
 	identifiers *prometheus.CounterVec
@@ -70,6 +72,9 @@ var allReasons = []string{reasonBadURL, reasonNoCampaign, reasonNoPlacement, rea
 func (m *metrics) resolve() {
 	for i, n := range endpointNames {
 		m.endpoints[i] = endpointMetrics{m.requests.WithLabelValues(n), m.received.WithLabelValues(n), m.duration.WithLabelValues(n)}
+	}
+	for i, r := range admeter.IVTReasons() {
+		m.invalidBy[i] = m.invalidVec.WithLabelValues(r.String())
 	}
 	m.optedOut[outcomeOptOutCookie] = m.optedOutVec.WithLabelValues("cookie")
 	m.optedOut[outcomeOptOutGPC] = m.optedOutVec.WithLabelValues("gpc")
@@ -124,6 +129,8 @@ func newMetrics() *metrics {
 			Name: "events_received_total", Help: "Events received (pixel hits and batch items), by source."}, []string{"source"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "rejected_total", Help: "Events rejected and not stored, by reason."}, []string{"reason"}),
+		invalidVec: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "invalid_total", Help: "Events logged with an invalid-traffic verdict, by reason (an event with two reasons counts in both)."}, []string{"reason"}),
 		optedOutVec: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "optout_dropped_total", Help: "Events dropped because the end user opted out, by signal (cookie, gpc, registry)."}, []string{"signal"}),
 		logged: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -141,10 +148,22 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.requests, m.received, m.rejected, m.optedOutVec, m.logged, m.identifiers, m.corrected, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.received, m.rejected, m.optedOutVec, m.invalidVec, m.logged, m.identifiers, m.corrected, m.duration} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register collector metrics: %w", err)
 		}
 	}
 	return nil
+}
+
+// invalid counts an event's invalid-traffic reasons.
+func (m *metrics) invalid(v admeter.IVT) {
+	for i := 0; v != 0 && i < len(m.invalidBy); i++ {
+		if v&(1<<i) != 0 {
+			if c := m.invalidBy[i]; c != nil {
+				c.Inc()
+			}
+			v &^= 1 << i
+		}
+	}
 }

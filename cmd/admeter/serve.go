@@ -29,6 +29,7 @@ import (
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/ingest"
+	"github.com/admeter/admeter/ivt"
 	"github.com/admeter/admeter/keystore"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
@@ -64,6 +65,8 @@ type ServeConfig struct {
 	Retention       string
 	Holidays        string
 	HonorGPC        bool
+	DataCentres     string
+	AllowUA         string
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -177,6 +180,8 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the analytical store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
 	fs.StringVar(&cfg.Retention, "retention", cfg.Retention, "how long raw events are kept, at least 180d (e.g. 180d, 26w, 4320h); older ones are deleted by whole days, daily rollups stay / 原始事件保存期限,不少于 180 天")
 	fs.StringVar(&cfg.Holidays, "holidays", cfg.Holidays, "comma-separated holiday files or directories (the format of workday/data/cn-2026.json), replacing or adding years of China's working-day calendar used for request deadlines")
+	fs.StringVar(&cfg.DataCentres, "datacentres", cfg.DataCentres, "file of data-centre and hosting ranges (one CIDR or address per line, # comments) whose traffic is flagged invalid; reread when it changes / 机房 IP 段文件")
+	fs.StringVar(&cfg.AllowUA, "allow-ua", cfg.AllowUA, "comma-separated user-agent parts never flagged as crawlers (e.g. your own monitoring)")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
@@ -409,6 +414,24 @@ func (m *Main) Open(ctx context.Context) error {
 	m.keys.mu.Lock()
 	m.keys.onSwap = col.SetPseudonymizer
 	m.keys.mu.Unlock()
+	icfg := ivt.DefaultConfig()
+	for _, a := range strings.Split(cfg.AllowUA, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			icfg.AllowUA = append(icfg.AllowUA, a)
+		}
+	}
+	detector, err := ivt.New(icfg)
+	if err != nil {
+		return fmt.Errorf("--allow-ua: %w", err)
+	}
+	if cfg.DataCentres != "" {
+		n, err := detector.Reload(cfg.DataCentres)
+		if err != nil {
+			return fmt.Errorf("--datacentres: %w", err)
+		}
+		logger.Info("data-centre ranges loaded", "file", cfg.DataCentres, "prefixes", n)
+	}
+	col.SetDetector(detector)
 
 	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: cfg.Ingest}
 	rcfg := rights.DefaultConfig(filepath.Join(cfg.DataDir, "exports"))
@@ -517,6 +540,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.bg.Go(func() { m.keys.poll(bgCtx, m.KeyPoll) })
 	m.bg.Go(func() { _ = m.rights.Run(bgCtx, 30*time.Second) })
+	if cfg.DataCentres != "" {
+		m.bg.Go(func() { watchFile(bgCtx, cfg.DataCentres, 30*time.Second, detector.Reload, logger) })
+	}
 	if cfg.Ingest {
 		m.bg.Go(func() { m.retention.Loop(bgCtx, time.Hour) })
 	}
@@ -736,5 +762,38 @@ func tuneGC() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(192 << 20)
+	}
+}
+
+// watchFile calls reload whenever the file at path changes (size or
+// modification time), checking every interval, until ctx is done. A reload
+// that fails keeps what was loaded and is logged.
+func watchFile(ctx context.Context, path string, interval time.Duration, reload func(string) (int, error), logger *slog.Logger) {
+	stamp := func() (time.Time, int64) {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return time.Time{}, -1
+		}
+		return fi.ModTime(), fi.Size()
+	}
+	mt, size := stamp()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		nmt, nsize := stamp()
+		if nmt.Equal(mt) && nsize == size {
+			continue
+		}
+		mt, size = nmt, nsize
+		if n, err := reload(path); err != nil {
+			logger.Error("reload file; keeping the previous contents", "file", path, "err", err)
+		} else {
+			logger.Info("file reloaded", "file", path, "entries", n)
+		}
 	}
 }

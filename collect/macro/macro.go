@@ -100,6 +100,11 @@ type Params struct {
 	// signature itself is opaque and is not kept.
 	Signed bool
 
+	// TimeMacro reports that the event time (mt) arrived as a macro the
+	// media never replaced (__TS__...): a sign that no real ad call filled
+	// the URL. MT is then empty.
+	TimeMacro bool
+
 	// O is the click redirect (o), verbatim: not decoded, possibly itself
 	// URL-encoded (see DecodeRedirect). It is "" when absent or an
 	// unreplaced macro.
@@ -242,6 +247,8 @@ func (p *Params) set(key, raw string) {
 	}
 	if v, ok := value(raw); ok {
 		*f = v
+	} else if key == "mt" && raw != "" && len(raw) <= MaxValueLen {
+		p.TimeMacro = true
 	}
 }
 

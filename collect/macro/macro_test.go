@@ -155,7 +155,7 @@ func TestParseTarget(t *testing.T) {
 			uri: "/x/k=1&p=2&m5=__IDFA__&m5a={IDFV}&m2={{IMEI}}&m6a=[M_MAC]&ns=%%IP%%&mo=%OS%&m11=${OAID}" +
 				"&m1a=__ANDROIDID__&m4=__aaid__&m14={caid}&mt=__TS__&tr=__REQUESTID__&vf={0}",
 			wantEP: macro.EndpointImpression,
-			want:   macro.Params{K: "1", P: "2"},
+			want:   macro.Params{K: "1", P: "2", TimeMacro: true},
 		},
 		{
 			name: "EncodedMacrosAreAbsent",

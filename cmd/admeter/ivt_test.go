@@ -1,0 +1,175 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/simulate"
+)
+
+// ivtReasonOf maps the simulator's general-IVT kinds to the reason the
+// collector must give them.
+var ivtReasonOf = map[simulate.IVTKind]admeter.IVT{
+	simulate.IVTCrawler:     admeter.IVTCrawler,
+	simulate.IVTDataCentre:  admeter.IVTDataCentre,
+	simulate.IVTRiskyDevice: admeter.IVTRiskyDevice,
+	simulate.IVTPlaceholder: admeter.IVTBadID | admeter.IVTMissingID,
+	simulate.IVTMacro:       admeter.IVTUnreplacedMacro,
+	kindTimeWindow:          admeter.IVTTimeWindow,
+}
+
+// kindTimeWindow marks events the simulator sends as valid but with an
+// event time outside the collector's window (the SDK's late retries, more
+// than 7 days old): the test's own truth, from the mt it sent.
+const kindTimeWindow simulate.IVTKind = "time_window"
+
+// outOfWindow reports whether a monitoring URL's mt is outside the
+// collector's default window (7 days back, 5 minutes ahead) at now.
+func outOfWindow(target string, now time.Time) bool {
+	i := strings.Index(target, "&mt=")
+	if i < 0 {
+		return false
+	}
+	v := target[i+4:]
+	if j := strings.IndexByte(v, '&'); j >= 0 {
+		v = v[:j]
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return false
+	}
+	t := time.Unix(n, 0)
+	if n > 1e12 {
+		t = time.UnixMilli(n)
+	}
+	return t.Before(now.Add(-7*24*time.Hour)) || t.After(now.Add(5*time.Minute))
+}
+
+// TestGeneralIVTAccuracy sends simulated traffic with injected invalid
+// traffic of known kinds, one request at a time, and scores the collector's
+// verdict on every logged event against the simulator's truth: precision ≥
+// 0.95 and recall ≥ 0.90 per general-IVT kind and overall, and under 1 % of
+// valid traffic flagged.
+func TestGeneralIVTAccuracy(t *testing.T) {
+	cidrs := filepath.Join(t.TempDir(), "datacentres.txt")
+	// The operator's list: the cloud ranges the simulator relays from.
+	if err := os.WriteFile(cidrs, []byte("# test list\n47.92.0.0/14\n120.24.0.0/14\n121.40.0.0/14\n119.29.0.0/16\n115.159.0.0/16\n121.36.0.0/16\n52.80.0.0/16\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval"; c.DataCentres = cidrs })
+	_, c := setupCampaign(t, base, m.Config.DataDir, 3)
+
+	cfg := simulate.DefaultConfig()
+	cfg.Seed, cfg.Devices, cfg.Web, cfg.BatchFraction, cfg.OptOut, cfg.AppOptOut = 11, 1500, 0, 0, 0, 0
+	cfg.IVT = simulate.UniformIVT(0.05)
+	cfg.Now = time.Now().Truncate(time.Second)
+	cfg.Start, cfg.End = cfg.Now.Add(-24*time.Hour), cfg.Now
+	var pls []simulate.Placement
+	for _, p := range c.Placements {
+		pls = append(pls, simulate.Placement{ID: p.ID, Media: "媒体", ImpressionURL: p.ImpressionURL, ClickURL: p.ClickURL})
+	}
+	cfg.Campaigns = []simulate.Campaign{{ID: c.ID, Timezone: "Asia/Shanghai", LandingURL: "https://shop.example.com/sale", Placements: pls}}
+	cfg.SizeFor(6000)
+	plan, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Send in order; remember the kind of every event the collector logged.
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var kinds []simulate.IVTKind
+	for _, r := range plan.Requests {
+		if r.Method != "GET" {
+			continue
+		}
+		req, _ := http.NewRequest("GET", base+r.Target, nil)
+		req.Header.Set("User-Agent", r.UserAgent)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 && resp.Header.Get("X-Admeter-Rejected") == "" {
+			kind := r.IVT
+			if kind == "" && outOfWindow(r.Target, time.Now()) {
+				kind = kindTimeWindow
+			}
+			kinds = append(kinds, kind)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	events := readLog(t, m.Config.DataDir)
+	if len(events) != len(kinds) {
+		t.Fatalf("log has %d events, %d requests were logged", len(events), len(kinds))
+	}
+
+	type score struct{ tp, fn, fp int }
+	per := map[simulate.IVTKind]*score{}
+	var overall score
+	valid, validFlagged := 0, 0
+	for i, ev := range events {
+		kind := kinds[i]
+		want, general := ivtReasonOf[kind]
+		for k, reason := range ivtReasonOf {
+			s := per[k]
+			if s == nil {
+				s = &score{}
+				per[k] = s
+			}
+			flagged := ev.IVT&reason != 0
+			switch {
+			case k == kind && flagged:
+				s.tp++
+			case k == kind:
+				s.fn++
+			case flagged && kind == "":
+				s.fp++
+			}
+		}
+		switch {
+		case general && ev.IVT&want != 0:
+			overall.tp++
+		case general:
+			overall.fn++
+		case kind == "" && ev.IVT != 0:
+			overall.fp++
+		}
+		if kind == "" {
+			valid++
+			if ev.IVT != 0 {
+				validFlagged++
+			}
+		}
+	}
+	report := func(name string, s score) {
+		prec := float64(s.tp) / float64(max(1, s.tp+s.fp))
+		rec := float64(s.tp) / float64(max(1, s.tp+s.fn))
+		t.Logf("%-18s tp %5d fn %4d fp %4d  precision %.3f recall %.3f", name, s.tp, s.fn, s.fp, prec, rec)
+		if s.tp+s.fn == 0 {
+			t.Errorf("%s: no injected events to score", name)
+			return
+		}
+		if prec < 0.95 || rec < 0.90 {
+			t.Errorf("%s: precision %.3f recall %.3f; want ≥ 0.95 and ≥ 0.90", name, prec, rec)
+		}
+	}
+	for _, k := range []simulate.IVTKind{simulate.IVTCrawler, simulate.IVTDataCentre, simulate.IVTRiskyDevice, simulate.IVTPlaceholder, simulate.IVTMacro, kindTimeWindow} {
+		report(string(k), *per[k])
+	}
+	report("overall", overall)
+	rate := float64(validFlagged) / float64(max(1, valid))
+	t.Logf("valid traffic flagged: %d of %d (%.2f%%)", validFlagged, valid, 100*rate)
+	if rate >= 0.01 {
+		t.Errorf("%.2f%% of valid traffic flagged; want under 1%%", 100*rate)
+	}
+}

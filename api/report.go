@@ -56,7 +56,7 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
 		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
-		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"), Placements: placementsFrom(r.Context()),
+		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"), Placements: placementsFrom(r.Context()), Filter: q.Get("filter"),
 	})
 	if err != nil {
 		return 0, nil, err

@@ -71,7 +71,7 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 	for _, p := range c.Placements {
 		names[string(p.ID)] = p.Name
 	}
-	measures := []string{"impressions", "clicks", "ctr", "uv"}
+	measures := []string{"impressions", "clicks", "ctr", "uv", "invalid_impressions", "ivt_rate"}
 	row := func(dims []string, cs store.Counts) []cell {
 		var out []cell
 		for i, d := range dims {
@@ -85,7 +85,9 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 			cell{Text: groupDigits(cs.Impressions), Num: true, sort: float64(cs.Impressions)},
 			cell{Text: groupDigits(cs.Clicks), Num: true, sort: float64(cs.Clicks)},
 			cell{Text: fmt.Sprintf("%.2f%%", 100*ctr), Num: true, sort: ctr},
-			cell{Text: groupDigits(cs.UV), Num: true, sort: float64(cs.UV)})
+			cell{Text: groupDigits(cs.UV), Num: true, sort: float64(cs.UV)},
+			cell{Text: groupDigits(cs.InvalidImpressions), Num: true, sort: float64(cs.InvalidImpressions)},
+			cell{Text: fmt.Sprintf("%.2f%%", 100*report.IVTRate(cs)), Num: true, sort: report.IVTRate(cs)})
 	}
 	var rows [][]cell
 	for _, rr := range rep.Rows {
@@ -133,7 +135,7 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 		totalDims[0] = translator(langOf(r))("total")
 	}
 	var dims []map[string]any
-	for _, d := range []string{"day", "hour", "placement", "media", "region", "os", "device"} {
+	for _, d := range []string{"day", "hour", "placement", "media", "region", "os", "device", "reason"} {
 		dims = append(dims, map[string]any{"Name": d, "On": slices.Contains(by, d)})
 	}
 	s.render(w, r, http.StatusOK, "report", "report_builder", sess, map[string]any{

@@ -26,6 +26,7 @@ type dashboardData struct {
 	Grain        string
 	Total        store.Counts
 	CTR          string
+	IVTRate      string
 	AvgFrequency string
 	Charts       charts
 }
@@ -98,7 +99,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 	s.sessions.AuditFor(r, sess, "report.read", string(c.ID), "ok", map[string]any{"via": "console", "from": from, "to": to})
 	lang := langOf(r)
 	d := dashboardData{Campaign: c, Tab: "dashboard", From: from, To: to, Total: byDay.Total,
-		CTR: fmt.Sprintf("%.2f%%", 100*report.CTR(byDay.Total))}
+		CTR: fmt.Sprintf("%.2f%%", 100*report.CTR(byDay.Total)), IVTRate: fmt.Sprintf("%.2f%%", 100*report.IVTRate(byDay.Total))}
 	if freq.Reach > 0 {
 		d.AvgFrequency = fmt.Sprintf("%.2f", float64(freq.Impressions)/float64(freq.Reach))
 	} else {

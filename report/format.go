@@ -17,14 +17,25 @@ import (
 const utf8BOM = "\ufeff"
 
 // measures are the measure columns, in output order.
-var measures = []string{"impressions", "clicks", "ctr", "uv", "click_uv"}
+var measures = []string{"impressions", "clicks", "ctr", "uv", "click_uv", "invalid_impressions", "invalid_clicks", "ivt_rate"}
 
 func measureValues(c store.Counts) []string {
 	return []string{
 		strconv.FormatInt(c.Impressions, 10), strconv.FormatInt(c.Clicks, 10),
 		strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64),
 		strconv.FormatInt(c.UV, 10), strconv.FormatInt(c.ClickUV, 10),
+		strconv.FormatInt(c.InvalidImpressions, 10), strconv.FormatInt(c.InvalidClicks, 10),
+		strconv.FormatFloat(round(IVTRate(c), 6), 'f', -1, 64),
 	}
+}
+
+// IVTRate is the invalid share of a row's impressions: invalid over valid
+// plus invalid (counts from a report with the default, valid filter).
+func IVTRate(c store.Counts) float64 {
+	if total := c.Impressions + c.InvalidImpressions; total > 0 {
+		return float64(c.InvalidImpressions) / float64(total)
+	}
+	return 0
 }
 
 func round(x float64, digits int) float64 {
@@ -34,8 +45,9 @@ func round(x float64, digits int) float64 {
 
 // countsJSON appends the measures of c as JSON members.
 func countsJSON(b *bytes.Buffer, c store.Counts) {
-	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d`,
-		c.Impressions, c.Clicks, strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64), c.UV, c.ClickUV)
+	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d,"invalid_impressions":%d,"invalid_clicks":%d,"invalid_uv":%d,"invalid_click_uv":%d,"ivt_rate":%s`,
+		c.Impressions, c.Clicks, strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64), c.UV, c.ClickUV,
+		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(IVTRate(c), 6), 'f', -1, 64))
 }
 
 func jsonString(s string) string {
@@ -67,7 +79,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteString(`],"total":{`)
 	countsJSON(&b, r.Total)
-	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d`, r.AnonymousImpressions, r.AnonymousClicks)
+	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d,"filter":%s`, r.AnonymousImpressions, r.AnonymousClicks, jsonString(r.Filter))
 	if r.Retention != nil {
 		fmt.Fprintf(&b, `,"retention":{"raw_from":%q,"from_rollups":%t,"message":%s}`, r.Retention.RawFrom, r.Retention.FromRollups, jsonString(r.Retention.Message()))
 	}

@@ -52,6 +52,9 @@ type Request struct {
 	// Placements, if not empty, limits the report to those placements (a
 	// media tenant's view of an advertiser's campaign).
 	Placements []admeter.PlacementID
+	// Filter is "valid" (the default: net of invalid traffic) or "all"
+	// (gross).
+	Filter string
 }
 
 // Report is a campaign report.
@@ -70,6 +73,8 @@ type Report struct {
 	PlacementNames map[admeter.PlacementID]string
 	// Retention is set when the range reaches past the raw-data retention.
 	Retention *Retention
+	// Filter is the traffic counted in the measures: "valid" or "all".
+	Filter string
 }
 
 // Frequency is a campaign's reach and frequency report.
@@ -132,7 +137,7 @@ func ParseBy(by string) ([]store.Dimension, error) {
 		}
 		d := store.Dimension(part)
 		if !slices.Contains(store.Dimensions, d) {
-			return nil, admeter.Errorf(admeter.EINVALID, "unknown dimension %q in by; use any of day, hour, placement, media, region, os, device", part)
+			return nil, admeter.Errorf(admeter.EINVALID, "unknown dimension %q in by; use any of day, hour, placement, media, region, os, device, reason", part)
 		}
 		if slices.Contains(dims, d) {
 			return nil, admeter.Errorf(admeter.EINVALID, "dimension %q is given twice in by", part)
@@ -152,6 +157,10 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	filter, err := store.ParseTrafficFilter(req.Filter)
+	if err != nil {
+		return nil, err
+	}
 	media := make(map[admeter.PlacementID]string, len(c.Placements))
 	names := make(map[admeter.PlacementID]string, len(c.Placements))
 	for _, p := range c.Placements {
@@ -159,7 +168,7 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 	}
 	q := store.ReportQuery{
 		Tenant: req.Tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, By: dims, Media: media,
-		Placements: req.Placements,
+		Placements: req.Placements, Filter: filter,
 	}
 	ret := s.scopeRetention(f, loc)
 	var res *store.ReportResult
@@ -174,7 +183,7 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 	return &Report{
 		Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, By: dims, Rows: res.Rows, Total: res.Total,
 		AnonymousImpressions: res.AnonymousImpressions, AnonymousClicks: res.AnonymousClicks, PlacementNames: names,
-		Retention: ret,
+		Retention: ret, Filter: filter.String(),
 	}, nil
 }
 

@@ -20,7 +20,7 @@ func TestParseBy(t *testing.T) {
 		{"", nil, ""},
 		{"day", []store.Dimension{store.ByDay}, ""},
 		{" Placement , day ,", []store.Dimension{store.ByPlacement, store.ByDay}, ""},
-		{"day,hour,placement,media,region,os,device", store.Dimensions, ""},
+		{"day,hour,placement,media,region,os,device,reason", store.Dimensions, ""},
 		{"city", nil, `unknown dimension "city"`},
 		{"day,day", nil, "given twice"},
 	}
@@ -65,8 +65,8 @@ func TestReportJSONKeepsDimensionOrder(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		`"rows":[{"placement":"pA","region":"广东","impressions":3,"clicks":1,"ctr":0.333333,"uv":2,"click_uv":1}`,
-		`"total":{"impressions":4,"clicks":1,"ctr":0.25,"uv":3,"click_uv":1}`,
+		`"rows":[{"placement":"pA","region":"广东","impressions":3,"clicks":1,"ctr":0.333333,"uv":2,"click_uv":1,"invalid_impressions":0,`,
+		`"total":{"impressions":4,"clicks":1,"ctr":0.25,"uv":3,"click_uv":1,"invalid_impressions":0,"invalid_clicks":0,"invalid_uv":0,"invalid_click_uv":0,"ivt_rate":0}`,
 		`"anonymous_impressions":1`, `"by":["placement","region"]`,
 	} {
 		if !strings.Contains(s, want) {
@@ -84,7 +84,7 @@ func TestReportCSV(t *testing.T) {
 	if err := sampleReport().WriteCSV(&b); err != nil {
 		t.Fatal(err)
 	}
-	want := "\ufeffplacement,region,impressions,clicks,ctr,uv,click_uv\npA,广东,3,1,0.333333,2,1\npA,北京,1,0,0,1,0\ntotal,total,4,1,0.25,3,1\n"
+	want := "\ufeffplacement,region,impressions,clicks,ctr,uv,click_uv,invalid_impressions,invalid_clicks,ivt_rate\npA,广东,3,1,0.333333,2,1,0,0,0\npA,北京,1,0,0,1,0,0,0,0\ntotal,total,4,1,0.25,3,1,0,0,0\n"
 	if b.String() != want {
 		t.Fatalf("CSV:\n%q\nwant\n%q", b.String(), want)
 	}

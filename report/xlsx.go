@@ -13,11 +13,13 @@ import (
 // rowCounts are a row's measures as spreadsheet numbers.
 type rowCounts struct {
 	impressions, clicks, uv, clickUV int64
-	ctr                              float64
+	invImps, invClicks               int64
+	ctr, ivtRate                     float64
 }
 
 func countsOf(c store.Counts) rowCounts {
-	return rowCounts{impressions: c.Impressions, clicks: c.Clicks, uv: c.UV, clickUV: c.ClickUV, ctr: round(CTR(c), 6)}
+	return rowCounts{impressions: c.Impressions, clicks: c.Clicks, uv: c.UV, clickUV: c.ClickUV, ctr: round(CTR(c), 6),
+		invImps: c.InvalidImpressions, invClicks: c.InvalidClicks, ivtRate: round(IVTRate(c), 6)}
 }
 
 func placementID(s string) admeter.PlacementID { return admeter.PlacementID(s) }
@@ -26,9 +28,11 @@ func placementID(s string) admeter.PlacementID { return admeter.PlacementID(s) }
 var xlsxHeaders = map[string]map[string]string{
 	"zh": {"day": "日期", "hour": "小时", "placement": "广告位", "media": "媒体", "region": "地区", "os": "操作系统", "device": "设备类型",
 		"impressions": "曝光", "clicks": "点击", "ctr": "点击率", "uv": "曝光独立用户", "click_uv": "点击独立用户", "total": "合计",
+		"invalid_impressions": "无效曝光", "invalid_clicks": "无效点击", "ivt_rate": "无效曝光占比", "reason": "无效原因",
 		"placement_name": "广告位名称"},
 	"en": {"day": "Day", "hour": "Hour", "placement": "Placement", "media": "Media", "region": "Region", "os": "OS", "device": "Device",
 		"impressions": "Impressions", "clicks": "Clicks", "ctr": "CTR", "uv": "Unique users", "click_uv": "Clicking users", "total": "Total",
+		"invalid_impressions": "Invalid impressions", "invalid_clicks": "Invalid clicks", "ivt_rate": "IVT rate", "reason": "IVT reason",
 		"placement_name": "Placement name"},
 }
 
@@ -71,7 +75,8 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 	if err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	ctrCol := len(header) - 2 // 1-based index of the ctr column
+	ctrCol := len(header) - 5 // 1-based index of the ctr column
+	rateCol := len(header)    // and of the IVT rate
 	write := func(row int, dims []string, c rowCounts) error {
 		var vals []any
 		for i, d := range r.By {
@@ -80,13 +85,17 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 				vals = append(vals, r.PlacementNames[placementID(dims[i])])
 			}
 		}
-		vals = append(vals, c.impressions, c.clicks, c.ctr, c.uv, c.clickUV)
+		vals = append(vals, c.impressions, c.clicks, c.ctr, c.uv, c.clickUV, c.invImps, c.invClicks, c.ivtRate)
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		if err := f.SetSheetRow(sheet, cell, &vals); err != nil {
 			return err
 		}
 		ctrCell, _ := excelize.CoordinatesToCellName(ctrCol, row)
-		return f.SetCellStyle(sheet, ctrCell, ctrCell, pct)
+		if err := f.SetCellStyle(sheet, ctrCell, ctrCell, pct); err != nil {
+			return err
+		}
+		rateCell, _ := excelize.CoordinatesToCellName(rateCol, row)
+		return f.SetCellStyle(sheet, rateCell, rateCell, pct)
 	}
 	for i, row := range r.Rows {
 		if err := write(i+2, row.Dims, countsOf(row.Counts)); err != nil {

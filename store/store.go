@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/admeter/admeter"
@@ -23,27 +24,35 @@ type Store interface {
 	Offset(ctx context.Context) (uint64, error)
 
 	// Report returns impressions, clicks and unique users of one campaign,
-	// broken down by the query's dimensions, over the query's placements
-	// only when it names some (ReportQuery.Placements).
+	// of the traffic the query's Filter selects (valid by default), with
+	// the invalid measures of all its traffic (see Counts), broken down by
+	// the query's dimensions, over the query's placements only when it
+	// names some (ReportQuery.Placements).
 	Report(ctx context.Context, q ReportQuery) (*ReportResult, error)
 
 	// Frequency returns the reach and frequency distribution of one
-	// campaign, over the query's placements only when it names some.
+	// campaign's impressions of the traffic the query's Filter selects
+	// (valid by default), over the query's placements only when it names
+	// some.
 	Frequency(ctx context.Context, q FrequencyQuery) (*FrequencyResult, error)
 
 	// RefreshRollups recomputes the daily rollups of a campaign for the given
-	// local days (in the campaign's time zone) from the raw events. A day
-	// that begins before the latest DeleteBefore cut is left as it is: its
-	// raw events are incomplete (or gone), so its rollup is the only
-	// complete count, and recomputing it would lose counts. A later event
-	// of such a day (a late arrival) is therefore in reports of raw events
-	// but not in the day's rollup. Returns EINVALID for a nil tz, an empty
-	// tenant or an empty campaign.
+	// local days (in the campaign's time zone) from the raw events, valid
+	// and invalid traffic counted apart so that Daily can apply either
+	// filter. A day that begins before the latest DeleteBefore cut is left
+	// as it is: its raw events are incomplete (or gone), so its rollup is
+	// the only complete count, and recomputing it would lose counts. A
+	// later event of such a day (a late arrival) is therefore in reports of
+	// raw events but not in the day's rollup. Returns EINVALID for a nil
+	// tz, an empty tenant or an empty campaign.
 	RefreshRollups(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, tz *time.Location, days []Date) error
 
 	// Daily returns the daily rollup rows of a campaign, one per placement
-	// and day (of the query's placements only, when it names some), for
-	// dashboards that must not rescan raw events.
+	// and day (of the query's placements only, when it names some), with
+	// the counts of the traffic the query's Filter selects and the invalid
+	// measures, for dashboards that must not rescan raw events. Rollups
+	// refreshed before the store recorded verdicts count every event as
+	// valid, as the events were then.
 	Daily(ctx context.Context, q DailyQuery) ([]DailyRow, error)
 
 	// DeleteBefore deletes every raw event whose event time is before t (UTC),
@@ -68,10 +77,10 @@ type Store interface {
 	// ordered by event time, then receive time: at most limit of them, and
 	// truncated is true when there are more (ask again with a larger limit,
 	// or answer the request in parts). The events carry every field of
-	// admeter.Event as stored: times in UTC to the millisecond, an OS or
-	// device type out of range as unknown. Events of another tenant are
-	// never returned, even under the same pseudonym. Returns EINVALID for an
-	// empty tenant or a limit below 1.
+	// admeter.Event as stored (the IVT verdict included): times in UTC to
+	// the millisecond, an OS or device type out of range as unknown.
+	// Events of another tenant are never returned, even under the same
+	// pseudonym. Returns EINVALID for an empty tenant or a limit below 1.
 	UserEvents(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym, limit int) (events []admeter.Event, truncated bool, err error)
 
 	// RawDays returns each UTC day that holds raw events, with the number
@@ -88,8 +97,9 @@ type Store interface {
 
 	// RecentEvents returns the latest events of a campaign by receive
 	// time, newest first, at most limit, from the last few days: the live
-	// check of a placement's code, not a report. Returns EINVALID without a
-	// tenant, a campaign or a positive limit.
+	// check of a placement's code, not a report; valid and invalid events
+	// alike, with their verdicts. Returns EINVALID without a tenant, a
+	// campaign or a positive limit.
 	RecentEvents(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, limit int) ([]admeter.Event, error)
 
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
@@ -149,10 +159,60 @@ const (
 	ByRegion    Dimension = "region"    // province for China ("广东"), else the country code; "" unknown
 	ByOS        Dimension = "os"        // admeter.OS String()
 	ByDevice    Dimension = "device"    // admeter.DeviceType String()
+	// ByReason is the invalid-traffic reason: "valid" for valid traffic,
+	// else one reason code (admeter.IVT String() of a single reason, or
+	// "unknown" for reasons this program does not name). An event with
+	// several reasons counts in the row of each, so the rows of a report
+	// by reason add up to more than its total when events have more than
+	// one reason (the total counts each event once). A query with ByReason
+	// ignores its Filter: the rows are of all traffic.
+	ByReason Dimension = "reason"
 )
 
 // Dimensions lists every dimension, in the order rows are sorted by.
-var Dimensions = []Dimension{ByDay, ByHour, ByPlacement, ByMedia, ByRegion, ByOS, ByDevice}
+var Dimensions = []Dimension{ByDay, ByHour, ByPlacement, ByMedia, ByRegion, ByOS, ByDevice, ByReason}
+
+// TrafficFilter selects the traffic that the main measures of a query
+// (Counts.Impressions, Clicks, UV, ClickUV, the anonymous counts, and
+// frequency) are computed over. The invalid measures (Counts.Invalid*) are
+// computed over all traffic whatever the filter.
+type TrafficFilter uint8
+
+// The traffic filters. The zero value is FilterValid, so that a query that
+// says nothing reports net (valid) traffic.
+const (
+	// FilterValid counts valid traffic only: events whose IVT verdict is
+	// zero (net figures).
+	FilterValid TrafficFilter = iota
+	// FilterAll counts all traffic, valid and invalid (gross figures).
+	FilterAll
+)
+
+// String returns "valid" or "all", the names in APIs.
+func (f TrafficFilter) String() string {
+	switch f {
+	case FilterValid:
+		return "valid"
+	case FilterAll:
+		return "all"
+	}
+	return "unknown"
+}
+
+// Valid reports whether f is a defined filter.
+func (f TrafficFilter) Valid() bool { return f == FilterValid || f == FilterAll }
+
+// ParseTrafficFilter parses "valid" or "all" (case and surrounding spaces
+// ignored); "" is FilterValid, the default. Anything else is EINVALID.
+func ParseTrafficFilter(s string) (TrafficFilter, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "valid":
+		return FilterValid, nil
+	case "all":
+		return FilterAll, nil
+	}
+	return FilterValid, admeter.Errorf(admeter.EINVALID, "unknown traffic filter %q: use valid or all", s)
+}
 
 // ReportQuery selects one campaign's events in [From, To) and the breakdown.
 type ReportQuery struct {
@@ -177,9 +237,25 @@ type ReportQuery struct {
 	// without events in the campaign (unknown, or another campaign's)
 	// matches nothing; repeated ids count once.
 	Placements []admeter.PlacementID
+	// Filter selects the traffic of the main measures: valid only (the
+	// zero value) or all. It is ignored when By has ByReason. The rows are
+	// the groups with any event, valid or not: under FilterValid a row
+	// whose events are all invalid is still there, with zero main
+	// measures and its invalid measures.
+	Filter TrafficFilter
 }
 
-// Counts are the measures of a report row.
+// Counts are the measures of a report row. The main measures
+// (Impressions, Clicks, UV, ClickUV) are of the traffic the query's
+// Filter selects: with FilterValid (the default) they are net, valid
+// traffic only; with FilterAll they are gross. The invalid measures are
+// always of the row's invalid traffic (non-zero admeter.IVT), whatever
+// the filter, so that gross = net + invalid for impressions and clicks:
+// under FilterValid, Impressions + InvalidImpressions is the gross count.
+// Users do not add up that way: a user with both valid and invalid
+// impressions is in UV (valid) and in InvalidUV, and once in the UV of
+// FilterAll. The verdict of a deduplicated impression is that of the
+// event that counts (the first, see the package documentation).
 type Counts struct {
 	Impressions int64
 	Clicks      int64
@@ -187,6 +263,13 @@ type Counts struct {
 	// ClickUV with at least one click.
 	UV      int64
 	ClickUV int64
+	// InvalidImpressions and InvalidClicks are the invalid impressions
+	// and clicks; InvalidUV the distinct users with at least one invalid
+	// impression, InvalidClickUV with at least one invalid click.
+	InvalidImpressions int64
+	InvalidClicks      int64
+	InvalidUV          int64
+	InvalidClickUV     int64
 }
 
 // ReportRow is one row of a report: the values of the query's dimensions (in
@@ -198,13 +281,14 @@ type ReportRow struct {
 
 // ReportResult is a report: rows sorted by their dimension values, and the
 // total over the whole range (whose UV is the distinct users over the range,
-// not a sum).
+// not a sum; and which counts an event once even when ByReason puts it in
+// several rows).
 type ReportResult struct {
 	Rows  []ReportRow
 	Total Counts
 	// AnonymousImpressions and AnonymousClicks count the impressions and
 	// clicks that carried no user identifier: included in Impressions and
-	// Clicks, not in UV and ClickUV.
+	// Clicks (of the traffic the filter selects), not in UV and ClickUV.
 	AnonymousImpressions int64
 	AnonymousClicks      int64
 }
@@ -222,6 +306,9 @@ type FrequencyQuery struct {
 	// placements' impressions alone, so a user's impressions on other
 	// placements neither reach them nor add to their frequency.
 	Placements []admeter.PlacementID
+	// Filter selects the impressions counted: valid only (the zero
+	// value), so that reach and frequency are net; or all.
+	Filter TrafficFilter
 }
 
 // MaxFrequencyBucket is the last frequency bucket: users who saw the
@@ -260,13 +347,20 @@ type DailyQuery struct {
 	// placement, so this selects rows and changes no count. An id without
 	// rows matches nothing.
 	Placements []admeter.PlacementID
+	// Filter selects the traffic of the main measures and the anonymous
+	// counts, as ReportQuery.Filter does: valid only (the zero value) or
+	// all. Rollups hold both, so it changes counts, never which rows.
+	Filter TrafficFilter
 }
 
-// DailyRow is the rollup of one placement on one local day.
+// DailyRow is the rollup of one placement on one local day: the counts of
+// a report of that day by placement, with the same filter.
 type DailyRow struct {
 	Day       Date
 	Placement admeter.PlacementID
 	Counts
+	// AnonymousImpressions and AnonymousClicks count the impressions and
+	// clicks without a user among Impressions and Clicks.
 	AnonymousImpressions int64
 	AnonymousClicks      int64
 }

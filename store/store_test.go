@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/admeter/admeter"
 )
 
 // TestTimeSpanDays: the local days of a span, in zones ahead of and behind
@@ -40,5 +42,42 @@ func TestTimeSpanDays(t *testing.T) {
 		if got := fmt.Sprint(tc.span.Days(tc.loc)); got != tc.want {
 			t.Errorf("%+v.Days(%v) = %s, want %s", tc.span, tc.loc, got, tc.want)
 		}
+	}
+}
+
+// TestTrafficFilter: the zero filter is valid traffic; names parse back;
+// anything else is EINVALID.
+func TestTrafficFilter(t *testing.T) {
+	var zero TrafficFilter
+	if zero != FilterValid || !zero.Valid() || TrafficFilter(2).Valid() {
+		t.Fatal("the zero TrafficFilter must be FilterValid, and 2 invalid")
+	}
+	for _, tc := range []struct {
+		in   string
+		want TrafficFilter
+		ok   bool
+	}{
+		{"", FilterValid, true},
+		{"valid", FilterValid, true},
+		{" All ", FilterAll, true},
+		{"all", FilterAll, true},
+		{"gross", FilterValid, false},
+		{"invalid", FilterValid, false},
+	} {
+		got, err := ParseTrafficFilter(tc.in)
+		if tc.ok != (err == nil) || got != tc.want {
+			t.Errorf("ParseTrafficFilter(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if !tc.ok && admeter.ErrorCode(err) != admeter.EINVALID {
+			t.Errorf("ParseTrafficFilter(%q) error %v, want EINVALID", tc.in, err)
+		}
+	}
+	for _, f := range []TrafficFilter{FilterValid, FilterAll} {
+		if got, err := ParseTrafficFilter(f.String()); err != nil || got != f {
+			t.Errorf("ParseTrafficFilter(%q) = %v, %v; want %v", f.String(), got, err, f)
+		}
+	}
+	if s := TrafficFilter(9).String(); s != "unknown" {
+		t.Errorf("TrafficFilter(9).String() = %q", s)
 	}
 }

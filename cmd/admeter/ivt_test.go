@@ -173,3 +173,63 @@ func TestGeneralIVTAccuracy(t *testing.T) {
 		t.Errorf("%.2f%% of valid traffic flagged; want under 1%%", 100*rate)
 	}
 }
+
+// TestReportsNetOfInvalidTraffic: reports count valid traffic by default,
+// show the invalid share next to it, give gross figures with filter=all, and
+// break invalid traffic down by reason.
+func TestReportsNetOfInvalidTraffic(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	tok, c := setupCampaign(t, base, m.Config.DataDir, 1)
+	p := c.Placements[0].ID
+	const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	send := func(q, ua string) {
+		req, _ := http.NewRequest("GET", base+"/x/k="+c.ID+"&p="+p+q, nil)
+		req.Header.Set("User-Agent", ua)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	send("", chrome)                                                     // valid browser
+	send("&m11=netivt0000000001", "Dalvik/2.1.0 (Linux; U; Android 13)") // valid app
+	send("", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	send("&m11=netivt0000000002&svl=%7B%22l1%22%3A1%2C%22l2%22%3A0%7D", "Dalvik/2.1.0 (Linux; U; Android 13)")
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	u := base + "/api/v1/campaigns/" + c.ID + "/report?from=" + day + "&to=" + day
+	type counts struct {
+		Impressions        int64   `json:"impressions"`
+		InvalidImpressions int64   `json:"invalid_impressions"`
+		IVTRate            float64 `json:"ivt_rate"`
+	}
+	var rep struct {
+		Total  counts `json:"total"`
+		Filter string `json:"filter"`
+		Rows   []struct {
+			Reason string `json:"reason"`
+			counts
+		} `json:"rows"`
+	}
+	for i := 0; i < 150 && rep.Total.Impressions+rep.Total.InvalidImpressions < 4; i++ {
+		apiCall(t, "GET", u, tok, nil, &rep)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rep.Total.Impressions != 2 || rep.Total.InvalidImpressions != 2 || rep.Total.IVTRate != 0.5 || rep.Filter != "valid" {
+		t.Fatalf("net report: %+v filter %q; want 2 valid, 2 invalid, rate 0.5", rep.Total, rep.Filter)
+	}
+	apiCall(t, "GET", u+"&filter=all", tok, nil, &rep)
+	if rep.Total.Impressions != 4 || rep.Filter != "all" {
+		t.Fatalf("gross report: %+v", rep.Total)
+	}
+	apiCall(t, "GET", u+"&by=reason", tok, nil, &rep)
+	reasons := map[string]int64{}
+	for _, r := range rep.Rows {
+		reasons[r.Reason] = r.Impressions
+	}
+	if reasons["valid"] != 2 || reasons["crawler_ua"] != 1 || reasons["risky_device"] != 1 {
+		t.Fatalf("by reason: %v", reasons)
+	}
+	if st := apiCall(t, "GET", u+"&filter=some", tok, nil, nil); st != 400 {
+		t.Fatalf("bad filter: %d, want 400", st)
+	}
+}

@@ -31,7 +31,7 @@ func TestReportsEndToEnd(t *testing.T) {
 		fmt.Sprintf("/x/k=%s&p=%s&m11=aaaaaaaaaaaaaaaa&mt=%d&vf=a2", c.ID, p0, mt),
 		fmt.Sprintf("/x/k=%s&p=%s&m11=bbbbbbbbbbbbbbbb&mt=%d&vf=b1", c.ID, p1, mt),
 		fmt.Sprintf("/x/k=%s&p=%s&m11=bbbbbbbbbbbbbbbb&mt=%d&vf=b1&br=0", c.ID, p1, mt), // served, not an impression
-		fmt.Sprintf("/x/k=%s&p=%s&mt=%d", c.ID, p1, mt),                                 // anonymous
+		fmt.Sprintf("/x/k=%s&p=%s&mt=%d&ns=202.96.128.86", c.ID, p1, mt),                // anonymous, relayed by a media server
 		fmt.Sprintf("/r/k=%s&p=%s&m11=aaaaaaaaaaaaaaaa&mt=%d&vf=a1&o=https://shop.example.com/x", c.ID, p0, mt),
 	}
 	for _, h := range hits {
@@ -106,8 +106,8 @@ func TestReportsEndToEnd(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffplacement,impressions,clicks,ctr,uv,click_uv\n")) ||
-		!strings.Contains(string(body), "total,4,1,0.25,2,1") {
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffplacement,impressions,clicks,ctr,uv,click_uv,invalid_impressions,invalid_clicks,ivt_rate\n")) ||
+		!strings.Contains(string(body), "total,4,1,0.25,2,1,0,0,0") {
 		t.Fatalf("csv: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 

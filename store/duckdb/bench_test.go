@@ -346,7 +346,7 @@ FROM (
 	fq := store.FrequencyQuery{Tenant: storetest.DefaultTenant, Campaign: camp, From: from, To: to, Location: shanghai}
 	sc, _ := db.newScope(fq.Tenant, fq.Campaign, fq.Placements, fq.From, fq.To, fq.Location)
 	var query string
-	if err := db.read(ctx, func(tx *sql.Tx) error { query, err = db.frequencySQL(ctx, tx, sc); return err }); err != nil {
+	if err := db.read(ctx, func(tx *sql.Tx) error { query, err = db.frequencySQL(ctx, tx, sc, fq.Filter); return err }); err != nil {
 		b.Fatal(err)
 	}
 	flat := fmt.Sprintf(`WITH u AS (
@@ -434,8 +434,9 @@ func BenchmarkDaily(b *testing.B) {
 	t, _ := db.dict.lookup(string(storetest.DefaultTenant))
 	p, _ := db.dict.lookup("p1")
 	if _, err := db.sqldb.ExecContext(ctx, fmt.Sprintf(`INSERT INTO daily
-		SELECT %[1]d, i %% 5000, %[2]d, DATE '2026-01-01' + (i // 100000)::INTEGER, i %% 1000, i %% 10, i %% 900, i %% 9, 1, 0 FROM range(1000000) r(i);
-		INSERT INTO daily SELECT %[1]d, c.id, %[2]d, DATE '2026-03-01' + d::INTEGER, 100, 10, 90, 9, 1, 0
+		SELECT %[1]d, i %% 5000, %[2]d, DATE '2026-01-01' + (i // 100000)::INTEGER, i %% 1000, i %% 10, i %% 900, i %% 9, 1, 0,
+			i %% 100, i %% 3, i %% 90, i %% 2, 0, 0, i %% 5, 0 FROM range(1000000) r(i);
+		INSERT INTO daily SELECT %[1]d, c.id, %[2]d, DATE '2026-03-01' + d::INTEGER, 100, 10, 90, 9, 1, 0, 10, 1, 9, 1, 0, 0, 2, 0
 			FROM range(31) r(d), (SELECT id FROM strs WHERE s = %[3]s) c;
 		CHECKPOINT`, t, p, quote(string(storetest.DefaultCampaign)))); err != nil {
 		b.Fatal(err)

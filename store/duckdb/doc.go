@@ -17,14 +17,24 @@
 //   - user_key and impression are UUIDs (the 16-byte pseudonyms), NULL
 //     when absent; net is a BIGINT (an IPv4 /24 as 2^48 plus its address,
 //     an IPv6 /48 as its top 48 bits), lat and lon the area's grid, NULL
-//     when unknown.
+//     when unknown;
+//   - ivt is the invalid-traffic verdict (admeter.IVT as a UINTEGER, 0 for
+//     valid traffic), the last column.
 //
 // Table meta holds the schema version, the event-log offset and the latest
 // retention cut (retained_before); table daily holds the rollups (tenant,
-// campaign, placement, local day, counts). Open runs the schema's CREATE
-// TABLE IF NOT EXISTS and INSERT … ON CONFLICT DO NOTHING on every file, so
-// a row added to meta (as retained_before was) appears in older files
-// without a migration step.
+// campaign, placement, local day, then the counts of valid traffic, of
+// invalid traffic, and the users counted in both, so that either traffic
+// filter can be answered from it). Open runs the schema's CREATE TABLE IF
+// NOT EXISTS and INSERT … ON CONFLICT DO NOTHING on every file, so a row
+// added to meta (as retained_before was) appears in older files without a
+// migration step. A change older programs cannot live with raises the
+// schema version: Open refuses a file of a later version, and migrates a
+// file of an earlier one in one transaction that records the new version
+// (so it runs once). Version 2 added column ivt to every partition and
+// the invalid-traffic columns to daily, all ALTER TABLE … ADD COLUMN …
+// DEFAULT 0: the events of a version-1 file were valid traffic, and its
+// rollups counted them all.
 //
 // # Writes
 //
@@ -59,7 +69,14 @@
 // before deduplication is exact, since duplicates never span placements.
 // It deduplicates impression ids with
 // row_number() over (placement, kind, impression) ordered by event time then
-// receive time, applied only to the events that have one. Local days and
+// receive time, applied only to the events that have one, over valid and
+// invalid events together: the first event counts with its verdict. The
+// traffic filter applies after deduplication: events are counted per
+// (dimensions, kind, user) as n, and nb of them invalid; the main measures
+// sum n (all traffic) or n - nb (valid), a user counting where that is not
+// zero, and the invalid measures sum nb. A report by reason unnests each
+// event's list of reasons (list_filter over the reason bits) and counts
+// the event in its total through its first reason only. Local days and
 // hours are integer divisions of ts plus the zone's UTC offset, taken from
 // Go's zone data as a CASE over the offset changes in the range: this
 // agrees with the days the caller computes with the same *time.Location
@@ -74,8 +91,10 @@
 // of setup.
 //
 // RefreshRollups computes the chosen days in one INSERT … SELECT, each day
-// deduplicated as if reported alone; Daily reads only the rollup table
-// (its rows are per placement, so a placement filter only selects rows).
+// deduplicated as if reported alone, counting valid and invalid traffic
+// apart; Daily reads only the rollup table (its rows are per placement, so
+// a placement filter only selects rows) and adds the invalid counts for
+// the all-traffic filter (users: valid + invalid - both).
 //
 // UserEvents (an access copy) is one query over the UNION ALL of every
 // partition, filtered by tenant and user keys, ordered by event time and

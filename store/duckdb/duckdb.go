@@ -62,24 +62,36 @@ func (o Options) withDefaults() Options {
 }
 
 // schemaVersion is the version of the tables below; Open refuses a file
-// with a later one.
-const schemaVersion = 1
+// with a later one and migrates a file with an earlier one (see migrate).
+// Version 2 added the invalid-traffic verdict: column ivt of the
+// partitions and the invalid and mixed columns of daily. Older programs
+// cannot write those tables, so they must refuse such a file.
+const schemaVersion = 2
 
 // schema creates the tables other than the day partitions of raw events
 // (see eventColumns). Open runs it on every file, so a row or table added
 // here later (as retained_before was) appears in older files at their next
 // opening without a new schema version, as long as older programs can
-// ignore it.
+// ignore it. A new file gets schema_version = schemaVersion; an older
+// file keeps its version until migrate has brought it up to date.
 //
 // meta holds schema_version; offset, the event-log offset; and
 // retained_before, the latest DeleteBefore cut in Unix milliseconds (0 for
 // none), before which RefreshRollups leaves days alone.
+//
+// daily holds, per placement and local day, the counts of valid traffic
+// (impressions … anon_clicks, the columns of version 1, whose rows then
+// counted every event: nothing was flagged), of invalid traffic
+// (invalid_*), and mixed_uv and mixed_click_uv, the users counted in both
+// uv and invalid_uv (click_uv and invalid_click_uv): the users of all
+// traffic are uv + invalid_uv - mixed_uv. Each new column is 0 for a
+// version-1 row, which is exact for it.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 1), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 2), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -90,18 +102,31 @@ CREATE TABLE IF NOT EXISTS partitions (
 	name VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS daily (
-	tenant           UINTEGER NOT NULL,
-	campaign         UINTEGER NOT NULL,
-	placement        UINTEGER NOT NULL,
-	day              DATE NOT NULL,
-	impressions      BIGINT NOT NULL,
-	clicks           BIGINT NOT NULL,
-	uv               BIGINT NOT NULL,
-	click_uv         BIGINT NOT NULL,
-	anon_impressions BIGINT NOT NULL,
-	anon_clicks      BIGINT NOT NULL
+	tenant                   UINTEGER NOT NULL,
+	campaign                 UINTEGER NOT NULL,
+	placement                UINTEGER NOT NULL,
+	day                      DATE NOT NULL,
+	impressions              BIGINT NOT NULL,
+	clicks                   BIGINT NOT NULL,
+	uv                       BIGINT NOT NULL,
+	click_uv                 BIGINT NOT NULL,
+	anon_impressions         BIGINT NOT NULL,
+	anon_clicks              BIGINT NOT NULL,
+	invalid_impressions      BIGINT NOT NULL DEFAULT 0,
+	invalid_clicks           BIGINT NOT NULL DEFAULT 0,
+	invalid_uv               BIGINT NOT NULL DEFAULT 0,
+	invalid_click_uv         BIGINT NOT NULL DEFAULT 0,
+	invalid_anon_impressions BIGINT NOT NULL DEFAULT 0,
+	invalid_anon_clicks      BIGINT NOT NULL DEFAULT 0,
+	mixed_uv                 BIGINT NOT NULL DEFAULT 0,
+	mixed_click_uv           BIGINT NOT NULL DEFAULT 0
 );
 `
+
+// dailyV2Columns are the columns of daily that schema version 2 added, in
+// table order.
+var dailyV2Columns = []string{"invalid_impressions", "invalid_clicks", "invalid_uv", "invalid_click_uv",
+	"invalid_anon_impressions", "invalid_anon_clicks", "mixed_uv", "mixed_click_uv"}
 
 // DB is the DuckDB analytical store. It is safe for concurrent use: one
 // writer at a time (Insert, RefreshRollups and the deletions take turns),
@@ -196,7 +221,12 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if version > schemaVersion {
-		return fmt.Errorf("store schema version %d is newer than this program's %d", version, schemaVersion)
+		return fmt.Errorf("store schema version %d is newer than this program's %d: open it with a newer admeter", version, schemaVersion)
+	}
+	if version < schemaVersion {
+		if err := db.migrate(ctx, version); err != nil {
+			return fmt.Errorf("migrate store from schema version %d to %d: %w", version, schemaVersion, err)
+		}
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'offset'`).Scan(&offset); err != nil {
 		return fmt.Errorf("read offset: %w", err)
@@ -232,6 +262,50 @@ func (db *DB) init(ctx context.Context) error {
 	for _, d := range days {
 		db.parts[d] = true
 	}
+	return nil
+}
+
+// migrate brings a file of schema version from up to schemaVersion, in
+// one transaction on the writer connection, and records the new version
+// in it: an interrupted migration leaves the file as it was, and a
+// finished one never runs again.
+//
+// From 1 to 2: every partition listed in the catalog gets column ivt (0,
+// valid: version 1 recorded no verdicts), and daily gets dailyV2Columns
+// (0, exact for rows that counted no invalid traffic). DuckDB fills the
+// default into every existing row, so the migration takes a moment on a
+// large file.
+func (db *DB) migrate(ctx context.Context, from uint64) error {
+	if from != 1 {
+		return fmt.Errorf("no migration from schema version %d", from)
+	}
+	start := time.Now()
+	var parts int
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		days, err := partitionDays(ctx, tx)
+		if err != nil {
+			return err
+		}
+		parts = len(days)
+		for _, d := range days {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+partitionName(d)+` ADD COLUMN IF NOT EXISTS ivt UINTEGER DEFAULT 0`); err != nil {
+				return fmt.Errorf("add column ivt to %s: %w", partitionName(d), err)
+			}
+		}
+		for _, c := range dailyV2Columns {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE daily ADD COLUMN IF NOT EXISTS `+c+` BIGINT DEFAULT 0`); err != nil {
+				return fmt.Errorf("add column %s to daily: %w", c, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion); err != nil {
+			return fmt.Errorf("record schema version: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	db.logger.Info("store migrated", "from", from, "to", schemaVersion, "partitions", parts, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -232,6 +232,7 @@ func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
 		row[23], row[24] = lat, lon
 	}
 	row[25] = uint8(e.Risk)
+	row[26] = uint32(e.IVT)
 }
 
 // net4 marks an IPv4 network in the net column.

@@ -10,7 +10,10 @@ import (
 
 // eventColumns are the columns of a day partition of raw events, in the
 // order Insert appends them. Strings are ids in strs (0 = ""); times are
-// Unix milliseconds (UTC); NULL means absent.
+// Unix milliseconds (UTC); NULL means absent. ivt is the invalid-traffic
+// verdict (admeter.IVT, 0 for valid); it came with schema version 2, and
+// migrate adds it, last as here, to the partitions of older files (without
+// NOT NULL, which DuckDB cannot add to a column of an existing table).
 const eventColumns = `
 	tenant        UINTEGER NOT NULL,
 	campaign      UINTEGER NOT NULL,
@@ -37,10 +40,11 @@ const eventColumns = `
 	city          UINTEGER NOT NULL,
 	lat           INTEGER,
 	lon           INTEGER,
-	risk          UTINYINT NOT NULL`
+	risk          UTINYINT NOT NULL,
+	ivt           UINTEGER NOT NULL DEFAULT 0`
 
 // numEventColumns is the number of columns in eventColumns.
-const numEventColumns = 26
+const numEventColumns = 27
 
 const (
 	msPerDay  = 86_400_000

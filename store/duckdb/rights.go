@@ -17,7 +17,7 @@ import (
 // userEventCols are the columns UserEvents reads, in the order of
 // storedEvent's fields: every column but the tenant.
 const userEventCols = `campaign, placement, kind, ts, received, flags, user_key, user_type, key_version, impression,
-	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk`
+	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt`
 
 // numStoredStrs is the number of string columns in userEventCols.
 const numStoredStrs = 10
@@ -31,7 +31,7 @@ type storedEvent struct {
 	risk                                uint8
 	ts, received                        int64
 	flags                               uint16
-	keyVersion                          uint32
+	keyVersion, ivt                     uint32
 	user, impression                    []byte
 	net                                 sql.NullInt64
 	lat, lon                            sql.NullInt32
@@ -40,7 +40,7 @@ type storedEvent struct {
 func (r *storedEvent) dest() []any {
 	s := &r.strs
 	return []any{&s[0], &s[1], &r.kind, &r.ts, &r.received, &r.flags, &r.user, &r.userType, &r.keyVersion, &r.impression,
-		&r.os, &s[2], &r.device, &s[3], &s[4], &r.network, &s[5], &s[6], &r.net, &s[7], &s[8], &s[9], &r.lat, &r.lon, &r.risk}
+		&r.os, &s[2], &r.device, &s[3], &s[4], &r.network, &s[5], &s[6], &r.net, &s[7], &s[8], &s[9], &r.lat, &r.lon, &r.risk, &r.ivt}
 }
 
 // UserEvents returns the raw events of tenant whose user is one of users,
@@ -135,6 +135,7 @@ func (db *DB) events(tenant admeter.TenantID, rows []storedEvent) []admeter.Even
 			AppPackage: s[6],
 			Region:     admeter.Region{Country: s[7], Province: s[8], City: s[9]},
 			Risk:       admeter.Risk(r.risk),
+			IVT:        admeter.IVT(r.ivt),
 		}
 		copy(e.User[:], r.user)
 		copy(e.ImpressionID[:], r.impression)

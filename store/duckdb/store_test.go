@@ -400,12 +400,12 @@ func TestDropWhileReading(t *testing.T) {
 func TestStoredColumns(t *testing.T) {
 	db := mustOpen(t, "")
 	at := utc("2026-03-02T10:00:00.123Z")
-	e := imp(at, user(7), storetest.VF(9), storetest.Details(), storetest.Received(at.Add(time.Second)))
+	e := imp(at, user(7), storetest.VF(9), storetest.Details(), storetest.Received(at.Add(time.Second)), storetest.IVT(admeter.IVTCrawler|admeter.IVTBadID))
 	v6 := imp(at, func(e *admeter.Event) { e.Net = admeter.BlockOf(netip.MustParseAddr("2001:db8:1234:5678::1")) })
 	v6.OS, v6.DeviceType = 200, 200 // out of range: stored as unknown
 	storetest.Insert(t, db, 1, e, v6)
 	rows, err := db.sqldb.Query(`SELECT t.s, c.s, p.s, kind, ts, received, flags, user_key::VARCHAR, user_type, key_version, impression::VARCHAR,
-		os, ov.s, device, b.s, m.s, network, a.s, ap.s, net, co.s, pr.s, ci.s, lat, lon, risk
+		os, ov.s, device, b.s, m.s, network, a.s, ap.s, net, co.s, pr.s, ci.s, lat, lon, risk, ivt
 	FROM events_20260302 e
 	JOIN strs t ON t.id = e.tenant JOIN strs c ON c.id = e.campaign JOIN strs p ON p.id = e.placement
 	JOIN strs ov ON ov.id = os_version JOIN strs b ON b.id = browser JOIN strs m ON m.id = model
@@ -433,11 +433,11 @@ func TestStoredColumns(t *testing.T) {
 		{"t1", "10000001", "p1", uint8(1), at.UnixMilli(), at.UnixMilli() + 1000, uint16(admeter.FlagSigned | admeter.FlagBatch),
 			uuidString(u), uint8(admeter.IDOAID), uint32(1), uuidString(vf),
 			uint8(admeter.OSAndroid), "14", uint8(admeter.DevicePhone), "Chrome", "Pixel 8", uint8(admeter.NetworkWiFi),
-			"新闻", "com.example.news", int64(1<<48 | 203<<24 | 0<<16 | 113<<8), "CN", "广东", "深圳", int32(2254), int32(11406), uint8(admeter.RiskRoot)},
+			"新闻", "com.example.news", int64(1<<48 | 203<<24 | 0<<16 | 113<<8), "CN", "广东", "深圳", int32(2254), int32(11406), uint8(admeter.RiskRoot), uint32(admeter.IVTCrawler | admeter.IVTBadID)},
 		{"t1", "10000001", "p1", uint8(1), at.UnixMilli(), at.UnixMilli(), uint16(0),
 			nil, uint8(0), uint32(1), nil,
 			uint8(0), "", uint8(0), "", "", uint8(0),
-			"", "", int64(0x20010db81234), "", "", "", nil, nil, uint8(0)},
+			"", "", int64(0x20010db81234), "", "", "", nil, nil, uint8(0), uint32(0)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stored rows:\ngot  %v\nwant %v", got, want)
@@ -506,7 +506,9 @@ func TestMaterializedSource(t *testing.T) {
 		day := start.Add(time.Duration(d) * 24 * time.Hour)
 		for i := range 30 {
 			at := day.Add(time.Duration(i*47) * time.Minute) // some after 16:00 UTC: the next UTC day
-			evs = append(evs, imp(at, user(1+(i*d)%13), storetest.VF(d*100+i), storetest.Placement(admeter.PlacementID(fmt.Sprint("p", i%3)))))
+			// Some invalid, some with two reasons.
+			verdict := storetest.IVT(admeter.IVT(i%7) & (admeter.IVTCrawler | admeter.IVTDataCentre))
+			evs = append(evs, imp(at, user(1+(i*d)%13), storetest.VF(d*100+i), storetest.Placement(admeter.PlacementID(fmt.Sprint("p", i%3))), verdict))
 			if i%5 == 0 {
 				evs = append(evs, imp(at.Add(time.Minute), user(1+(i*d)%13), storetest.VF(d*100+i), storetest.Placement(admeter.PlacementID(fmt.Sprint("p", i%3)))), click(at, user(i%4)))
 			}
@@ -521,12 +523,23 @@ func TestMaterializedSource(t *testing.T) {
 		days = append(days, store.DateOf(start.Add(time.Duration(d)*24*time.Hour)))
 	}
 	dq := store.DailyQuery{Tenant: rq.Tenant, Campaign: rq.Campaign, From: days[0], To: days[39]}
+	byReason := rq
+	byReason.By = []store.Dimension{store.ByReason, store.ByDay}
 	run := func(above int) (*store.ReportResult, *store.FrequencyResult, []store.DailyRow) {
 		db.materializeAbove = above
 		r, err := db.Report(ctx, rq)
 		if err != nil {
 			t.Fatal(err)
 		}
+		rr, err := db.Report(ctx, byReason)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// By reason the total is of all traffic, each event once.
+		if rr.Total.Impressions != r.Total.Impressions+r.Total.InvalidImpressions || len(rr.Rows) == 0 {
+			t.Errorf("materialize above %d: by reason total %+v, %d rows; report total %+v", above, rr.Total, len(rr.Rows), r.Total)
+		}
+		r.Rows = append(r.Rows, rr.Rows...) // compared with the other run's below
 		f, err := db.Frequency(ctx, fq)
 		if err != nil {
 			t.Fatal(err)
@@ -542,7 +555,7 @@ func TestMaterializedSource(t *testing.T) {
 	}
 	r1, f1, d1 := run(1000)
 	r2, f2, d2 := run(0)
-	if len(r1.Rows) != 120 || f1.Reach == 0 || len(d1) != 120 {
+	if len(r1.Rows) < 120+40 || f1.Reach == 0 || len(d1) != 120 || r1.Total.InvalidImpressions == 0 {
 		t.Fatalf("unexpected results: %d rows, reach %d, %d daily rows", len(r1.Rows), f1.Reach, len(d1))
 	}
 	if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(f1, f2) || !reflect.DeepEqual(d1, d2) {

@@ -97,6 +97,10 @@ func Device(d admeter.DeviceType) Opt { return func(e *admeter.Event) { e.Device
 // with (1 by default).
 func KeyVersion(v uint32) Opt { return func(e *admeter.Event) { e.KeyVersion = v } }
 
+// IVT sets the event's invalid-traffic verdict (zero, the default, is
+// valid traffic).
+func IVT(v admeter.IVT) Opt { return func(e *admeter.Event) { e.IVT = v } }
+
 // Received sets the event's receive time.
 func Received(t time.Time) Opt { return func(e *admeter.Event) { e.Received = t.UTC() } }
 

@@ -227,7 +227,7 @@ func testRecentEvents(t *testing.T, s store.Store) {
 	day := utc("2026-03-05T10:00:00Z")
 	Insert(t, s, 1,
 		Imp(day, User(1), Received(day.Add(time.Minute))),
-		Click(day, User(1), Received(day.Add(3*time.Minute))),
+		Click(day, User(1), Received(day.Add(3*time.Minute)), crawler),
 		Imp(day, User(2), Received(day.Add(2*time.Minute))),
 		Imp(day, User(3), Received(day.Add(9*time.Minute)), Campaign("other")),
 		Imp(day, User(4), Received(day.Add(8*time.Minute)), Tenant("t2")),
@@ -236,8 +236,9 @@ func testRecentEvents(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 2 || evs[0].Kind != admeter.KindClick || evs[1].User != UserID(2) || evs[0].Campaign != DefaultCampaign {
-		t.Fatalf("RecentEvents = %+v; want the click then user 2's impression", evs)
+	if len(evs) != 2 || evs[0].Kind != admeter.KindClick || evs[1].User != UserID(2) || evs[0].Campaign != DefaultCampaign ||
+		evs[0].IVT != admeter.IVTCrawler || evs[1].IVT != 0 {
+		t.Fatalf("RecentEvents = %+v; want the invalid click then user 2's valid impression", evs)
 	}
 	if evs, _ := s.RecentEvents(ctx, DefaultTenant, "nope", 5); len(evs) != 0 {
 		t.Fatalf("unknown campaign: %d events", len(evs))

@@ -3,12 +3,13 @@
 // a backend's own test calls [Run] with a function that opens a fresh, empty
 // store, and [RunReopen] with one that opens a store at a path, and every
 // counting rule of package store is checked against hand-computed numbers
-// (and, for queries restricted to placements, against numbers computed in
-// the test from generated events as well).
+// (and, for queries restricted to placements and for the traffic filters,
+// against numbers computed in the test from generated events as well).
 //
 // It also holds the helpers those tests are written with, for the backends'
 // own tests and benchmarks to reuse: [Imp], [Click] and [Served] build one
-// event with options such as [User], [VF] and [Placement]; [Insert] loads
-// events with an offset; [Generator] makes a reproducible stream of realistic
-// events for benchmarks.
+// event with options such as [User], [VF], [Placement] and [IVT] (a
+// verdict); [Insert] loads events with an offset; [Generator] makes a
+// reproducible stream of realistic events for benchmarks, with invalid
+// traffic if asked ([GenConfig].IVTPercent).
 package storetest

@@ -24,12 +24,17 @@ type GenConfig struct {
 	// consecutive events (1 ms when zero).
 	Start time.Time
 	Step  time.Duration
+	// IVTPercent is the share of events, in percent, flagged as invalid
+	// traffic with one or two random reasons (0 by default: every event
+	// valid, and the stream the same as before verdicts existed).
+	IVTPercent int
 }
 
 // Generator makes a reproducible stream of realistic events: about 88%
 // impressions, 6% clicks and 6% served; 10% without a user; 70% with an
-// impression id, 1% of which repeat the previous one (an SDK retry); 90% in
-// China across 31 provinces; assorted devices, apps and networks.
+// impression id, 1% of which repeat the previous one (an SDK retry, whose
+// verdict may differ from the first's); 90% in China across 31 provinces;
+// assorted devices, apps and networks; GenConfig.IVTPercent invalid.
 type Generator struct {
 	cfg    GenConfig
 	r      *rand.Rand
@@ -148,6 +153,13 @@ func (g *Generator) Fill(dst []admeter.Event) {
 		e.Net = g.nets[r.IntN(len(g.nets))]
 		if r.IntN(2) == 0 {
 			e.Area, _ = admeter.AreaOf(20+r.Float64()*20, 100+r.Float64()*20)
+		}
+		if g.cfg.IVTPercent > 0 && r.IntN(100) < g.cfg.IVTPercent {
+			reasons := admeter.IVTReasons()
+			e.IVT = reasons[r.IntN(len(reasons))]
+			if r.IntN(4) == 0 {
+				e.IVT |= reasons[r.IntN(len(reasons))]
+			}
 		}
 		dst[i] = e
 	}

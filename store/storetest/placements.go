@@ -183,12 +183,12 @@ func testPlacementsGenerated(t *testing.T, s store.Store) {
 		ev := counted(evs, tenant, camp, ps, from, to)
 		for _, by := range [][]store.Dimension{nil, {store.ByPlacement}, {store.ByDay, store.ByPlacement}} {
 			q := store.ReportQuery{Tenant: tenant, Campaign: camp, From: from, To: to, Location: loc, By: by, Placements: ps}
-			checkReport(t, s, q, modelReport(ev, loc, by))
+			checkReport(t, s, q, modelReport(ev, loc, by, store.FilterValid))
 		}
 		fq := store.FrequencyQuery{Tenant: tenant, Campaign: camp, From: from, To: to, Location: loc, Placements: ps}
-		checkFrequency(t, s, fq, modelFrequency(ev, loc, from, to))
+		checkFrequency(t, s, fq, modelFrequency(ev, loc, from, to, store.FilterValid))
 		dq := store.DailyQuery{Tenant: tenant, Campaign: camp, From: first, To: last, Placements: ps}
-		checkDaily(t, daily(t, s, dq), modelDaily(evs, tenant, camp, loc, days, ps))
+		checkDaily(t, daily(t, s, dq), modelDaily(evs, tenant, camp, loc, days, ps, store.FilterValid))
 	}
 
 	// UV over two placements is distinct users, not the sum of theirs.
@@ -207,7 +207,7 @@ func testPlacementsGenerated(t *testing.T, s store.Store) {
 		q := store.ReportQuery{Tenant: tenant, Campaign: camp, From: from, To: to, Location: loc, By: []store.Dimension{store.ByPlacement}, Placements: ps}
 		checkReport(t, s, q, store.ReportResult{})
 		fq := store.FrequencyQuery{Tenant: tenant, Campaign: camp, From: from, To: to, Location: loc, Placements: ps}
-		checkFrequency(t, s, fq, modelFrequency(nil, loc, from, to))
+		checkFrequency(t, s, fq, modelFrequency(nil, loc, from, to, store.FilterValid))
 		if rows := daily(t, s, store.DailyQuery{Tenant: tenant, Campaign: camp, From: first, To: last, Placements: ps}); len(rows) != 0 {
 			t.Errorf("Daily of %q = %+v, want no rows", ps, rows)
 		}
@@ -228,8 +228,9 @@ func cmpDate(a, b store.Date) int {
 // to), restricted to placements (every placement when none), counts: its
 // impressions and clicks, deduplicated as package store says (of events
 // sharing a non-zero impression id, placement and kind, the first by event
-// time, then receive time). It is the reference the placement tests
-// compute their expected numbers from.
+// time, then receive time, whatever the verdicts), valid and invalid. It
+// is the reference the placement and generated tests compute their
+// expected numbers from.
 func counted(evs []admeter.Event, tenant admeter.TenantID, campaign admeter.CampaignID, placements []admeter.PlacementID, from, to time.Time) []admeter.Event {
 	type key struct {
 		placement admeter.PlacementID
@@ -267,36 +268,60 @@ func counted(evs []admeter.Event, tenant admeter.TenantID, campaign admeter.Camp
 }
 
 // modelReport returns the report of evs (counted events) broken down by
-// by, which may name ByDay and ByPlacement only, in store.Dimensions order.
-func modelReport(evs []admeter.Event, loc *time.Location, by []store.Dimension) store.ReportResult {
+// by, which may name ByDay, ByPlacement and ByReason only, in
+// store.Dimensions order, with the main measures of the traffic filter
+// selects (all with ByReason).
+func modelReport(evs []admeter.Event, loc *time.Location, by []store.Dimension, filter store.TrafficFilter) store.ReportResult {
+	if slices.Contains(by, store.ByReason) {
+		filter = store.FilterAll
+	}
 	type group struct {
-		counts  store.Counts
-		uv, cuv map[admeter.Pseudonym]bool
-		dims    []string
+		counts                store.Counts
+		uv, cuv, invUV, invCU map[admeter.Pseudonym]bool
+		dims                  []string
 	}
 	add := func(g *group, e admeter.Event) {
+		in, bad := filter == store.FilterAll || e.IVT.Valid(), !e.IVT.Valid()
+		user := !e.User.IsZero()
 		switch e.Kind {
 		case admeter.KindImpression:
-			g.counts.Impressions++
-			if !e.User.IsZero() {
-				g.uv[e.User] = true
+			if in {
+				g.counts.Impressions++
+				if user {
+					g.uv[e.User] = true
+				}
+			}
+			if bad {
+				g.counts.InvalidImpressions++
+				if user {
+					g.invUV[e.User] = true
+				}
 			}
 		case admeter.KindClick:
-			g.counts.Clicks++
-			if !e.User.IsZero() {
-				g.cuv[e.User] = true
+			if in {
+				g.counts.Clicks++
+				if user {
+					g.cuv[e.User] = true
+				}
+			}
+			if bad {
+				g.counts.InvalidClicks++
+				if user {
+					g.invCU[e.User] = true
+				}
 			}
 		}
 	}
 	newGroup := func(dims []string) *group {
-		return &group{uv: map[admeter.Pseudonym]bool{}, cuv: map[admeter.Pseudonym]bool{}, dims: dims}
+		return &group{uv: map[admeter.Pseudonym]bool{}, cuv: map[admeter.Pseudonym]bool{},
+			invUV: map[admeter.Pseudonym]bool{}, invCU: map[admeter.Pseudonym]bool{}, dims: dims}
 	}
 	var res store.ReportResult
 	total := newGroup(nil)
 	groups := map[string]*group{}
 	for _, e := range evs {
 		add(total, e)
-		if e.User.IsZero() {
+		if e.User.IsZero() && (filter == store.FilterAll || e.IVT.Valid()) {
 			switch e.Kind {
 			case admeter.KindImpression:
 				res.AnonymousImpressions++
@@ -307,26 +332,35 @@ func modelReport(evs []admeter.Event, loc *time.Location, by []store.Dimension) 
 		if len(by) == 0 {
 			continue
 		}
-		dims := make([]string, len(by))
-		for i, d := range by {
-			switch d {
-			case store.ByDay:
-				dims[i] = store.DateOf(e.At.In(loc)).String()
-			case store.ByPlacement:
-				dims[i] = string(e.Placement)
-			default:
-				panic("modelReport: dimension " + string(d))
+		reasons := []string{""}
+		if slices.Contains(by, store.ByReason) {
+			reasons = reasonNames(e.IVT)
+		}
+		for _, reason := range reasons {
+			dims := make([]string, len(by))
+			for i, d := range by {
+				switch d {
+				case store.ByDay:
+					dims[i] = store.DateOf(e.At.In(loc)).String()
+				case store.ByPlacement:
+					dims[i] = string(e.Placement)
+				case store.ByReason:
+					dims[i] = reason
+				default:
+					panic("modelReport: dimension " + string(d))
+				}
 			}
+			k := strings.Join(dims, "\x00")
+			if groups[k] == nil {
+				groups[k] = newGroup(dims)
+			}
+			add(groups[k], e)
 		}
-		k := strings.Join(dims, "\x00")
-		if groups[k] == nil {
-			groups[k] = newGroup(dims)
-		}
-		add(groups[k], e)
 	}
 	finish := func(g *group) store.Counts {
 		c := g.counts
 		c.UV, c.ClickUV = int64(len(g.uv)), int64(len(g.cuv))
+		c.InvalidUV, c.InvalidClickUV = int64(len(g.invUV)), int64(len(g.invCU))
 		return c
 	}
 	res.Total = finish(total)
@@ -338,8 +372,8 @@ func modelReport(evs []admeter.Event, loc *time.Location, by []store.Dimension) 
 }
 
 // modelFrequency returns the reach and frequency of evs (counted events)
-// over [from, to) in loc.
-func modelFrequency(evs []admeter.Event, loc *time.Location, from, to time.Time) store.FrequencyResult {
+// over [from, to) in loc, of the impressions filter selects.
+func modelFrequency(evs []admeter.Event, loc *time.Location, from, to time.Time, filter store.TrafficFilter) store.FrequencyResult {
 	var res store.FrequencyResult
 	last := store.DateOf(to.Add(-time.Nanosecond).In(loc))
 	for d := store.DateOf(from.In(loc)); !last.Before(d); d = d.AddDays(1) {
@@ -348,7 +382,7 @@ func modelFrequency(evs []admeter.Event, loc *time.Location, from, to time.Time)
 	n := map[admeter.Pseudonym]int64{}
 	firstDay := map[admeter.Pseudonym]store.Date{}
 	for _, e := range evs {
-		if e.Kind != admeter.KindImpression || e.User.IsZero() {
+		if e.Kind != admeter.KindImpression || e.User.IsZero() || filter == store.FilterValid && !e.IVT.Valid() {
 			continue
 		}
 		n[e.User]++
@@ -372,8 +406,9 @@ func modelFrequency(evs []admeter.Event, loc *time.Location, from, to time.Time)
 
 // modelDaily returns the rollup rows of tenant's campaign for days in loc,
 // of placements (every placement when none), from the raw events: each
-// day's rows are the day reported alone, one row per placement.
-func modelDaily(evs []admeter.Event, tenant admeter.TenantID, campaign admeter.CampaignID, loc *time.Location, days []store.Date, placements []admeter.PlacementID) []store.DailyRow {
+// day's rows are the day reported alone with filter, one row per
+// placement.
+func modelDaily(evs []admeter.Event, tenant admeter.TenantID, campaign admeter.CampaignID, loc *time.Location, days []store.Date, placements []admeter.PlacementID, filter store.TrafficFilter) []store.DailyRow {
 	days = slices.SortedFunc(slices.Values(days), cmpDate)
 	var out []store.DailyRow
 	for _, day := range days {
@@ -386,7 +421,7 @@ func modelDaily(evs []admeter.Event, tenant admeter.TenantID, campaign admeter.C
 		}
 		slices.Sort(ps)
 		for _, p := range ps {
-			r := modelReport(slices.DeleteFunc(slices.Clone(ev), func(e admeter.Event) bool { return e.Placement != p }), loc, nil)
+			r := modelReport(slices.DeleteFunc(slices.Clone(ev), func(e admeter.Event) bool { return e.Placement != p }), loc, nil, filter)
 			out = append(out, store.DailyRow{Day: day, Placement: p, Counts: r.Total,
 				AnonymousImpressions: r.AnonymousImpressions, AnonymousClicks: r.AnonymousClicks})
 		}

@@ -69,13 +69,14 @@ func testUserEvents(t *testing.T, s store.Store) {
 	at := utc("2026-03-02T10:00:00.123Z")
 	v6 := func(e *admeter.Event) { e.Net = admeter.BlockOf(netip.MustParseAddr("2001:db8:1234:5678::1")) }
 	idfa := func(e *admeter.Event) { e.UserType = admeter.IDIDFA }
-	e1 := Imp(at, User(1), VF(1), Details(), Received(at.Add(1500*time.Millisecond)))
+	e1 := Imp(at, User(1), VF(1), Details(), Received(at.Add(1500*time.Millisecond)), twoWays)
 	e2 := Click(utc("2026-03-01T08:00:00Z"), User(1), Campaign("10000002"), Placement("p9"), OS(admeter.OSIOS),
 		Device(admeter.DeviceTablet), Region("US", ""), KeyVersion(2))
-	e3 := Served(utc("2026-03-05T23:59:59.999Z"), User(1), v6, idfa)
+	// A verdict with a reason and a bit no reason names: kept as it is.
+	e3 := Served(utc("2026-03-05T23:59:59.999Z"), User(1), v6, idfa, IVT(admeter.IVTUnreplacedMacro|1<<31))
 	e4 := Imp(at, User(1), Received(at.Add(2*time.Second))) // same event time as e1, received later
 	u2 := Imp(at.Add(time.Hour), func(e *admeter.Event) { e.User, e.UserType = UserID(2), admeter.IDCookie })
-	other1, other2 := Imp(at, User(1), Tenant("t2"), Details()), Click(utc("2026-03-04T00:00:00Z"), User(1), Tenant("t2"))
+	other1, other2 := Imp(at, User(1), Tenant("t2"), Details(), badID), Click(utc("2026-03-04T00:00:00Z"), User(1), Tenant("t2"))
 	Insert(t, s, 1, e4, e3, other1, Imp(at), Imp(at, VF(1)), u2)
 	Insert(t, s, 2, e1, e2, other2, Imp(at, User(3)))
 

@@ -60,6 +60,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RawDays", testRawDays},
 		{"KeyVersions", testKeyVersions},
 		{"RollupsOutliveRetention", testRollupsOutliveRetention},
+		{"IVTReport", testIVTReport},
+		{"IVTByReason", testIVTByReason},
+		{"IVTUnknownReason", testIVTUnknownReason},
+		{"IVTDedup", testIVTDedup},
+		{"IVTFrequency", testIVTFrequency},
+		{"IVTRollups", testIVTRollups},
+		{"IVTBadFilter", testIVTBadFilter},
+		{"IVTGenerated", testIVTGenerated},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -166,7 +174,7 @@ func describe(q store.ReportQuery) string {
 	if len(q.Placements) > 0 {
 		d += fmt.Sprintf(" of placements %q", q.Placements)
 	}
-	return d
+	return d + " filter " + q.Filter.String()
 }
 
 func formatReport(r *store.ReportResult) string {

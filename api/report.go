@@ -14,8 +14,8 @@ import (
 // ReportService answers report requests for a tenant's campaigns.
 type ReportService interface {
 	Report(ctx context.Context, req report.Request) (*report.Report, error)
-	Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Frequency, error)
-	Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Daily, error)
+	Frequency(ctx context.Context, req report.Request) (*report.Frequency, error)
+	Daily(ctx context.Context, req report.Request) (*report.Daily, error)
 }
 
 // csvBody is a response body already rendered as CSV (or, with a content
@@ -85,7 +85,10 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 
 func (s *Server) frequency(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	f, err := s.reports.Frequency(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"), placementsFrom(r.Context())...)
+	f, err := s.reports.Frequency(r.Context(), report.Request{
+		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
+		From: q.Get("from"), To: q.Get("to"), Placements: placementsFrom(r.Context()), Filter: q.Get("filter"),
+	})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -94,7 +97,10 @@ func (s *Server) frequency(r *http.Request) (int, any, error) {
 
 func (s *Server) daily(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
-	d, err := s.reports.Daily(r.Context(), ownerFrom(r.Context()), admeter.CampaignID(r.PathValue("id")), q.Get("from"), q.Get("to"), placementsFrom(r.Context())...)
+	d, err := s.reports.Daily(r.Context(), report.Request{
+		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
+		From: q.Get("from"), To: q.Get("to"), Placements: placementsFrom(r.Context()), Filter: q.Get("filter"),
+	})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -44,7 +44,7 @@ type Campaigns interface {
 // Reports answers the dashboard's queries.
 type Reports interface {
 	Report(ctx context.Context, req report.Request) (*report.Report, error)
-	Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*report.Frequency, error)
+	Frequency(ctx context.Context, req report.Request) (*report.Frequency, error)
 }
 
 // Config holds the console's settings.

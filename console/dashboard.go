@@ -91,7 +91,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 		s.fail(w, r, sess, err)
 		return
 	}
-	freq, err := s.reports.Frequency(ctx, sess.Tenant.ID, c.ID, from, to)
+	freq, err := s.reports.Frequency(ctx, report.Request{Tenant: sess.Tenant.ID, Campaign: c.ID, From: from, To: to})
 	if err != nil {
 		s.fail(w, r, sess, err)
 		return

@@ -168,6 +168,7 @@ type frequencyJSON struct {
 	Distribution     []frequencyJSONB `json:"distribution"`
 	CumulativeReach  []dayReachJSON   `json:"cumulative_reach"`
 	Retention        *retentionJSON   `json:"retention,omitempty"`
+	Filter           string           `json:"filter"`
 }
 
 type retentionJSON struct {
@@ -190,7 +191,7 @@ type dayReachJSON struct {
 func (f *Frequency) MarshalJSON() ([]byte, error) {
 	out := frequencyJSON{
 		Campaign: string(f.Campaign), From: f.From.String(), To: f.To.String(), Timezone: f.Timezone,
-		Reach: f.Reach, Impressions: f.Impressions, CumulativeReach: []dayReachJSON{},
+		Reach: f.Reach, Impressions: f.Impressions, CumulativeReach: []dayReachJSON{}, Filter: f.Filter,
 	}
 	if f.Reach > 0 {
 		out.AverageFrequency = round(float64(f.Impressions)/float64(f.Reach), 4)
@@ -260,5 +261,5 @@ func (d *Daily) MarshalJSON() ([]byte, error) {
 		rows = append(rows, dailyRowJSON{Day: r.Day.String(), Placement: string(r.Placement), Impressions: r.Impressions, Clicks: r.Clicks,
 			CTR: round(CTR(r.Counts), 6), UV: r.UV, ClickUV: r.ClickUV, AnonymousImpressions: r.AnonymousImpressions, AnonymousClicks: r.AnonymousClicks})
 	}
-	return json.Marshal(map[string]any{"campaign": d.Campaign, "from": d.From.String(), "to": d.To.String(), "timezone": d.Timezone, "rows": rows})
+	return json.Marshal(map[string]any{"campaign": d.Campaign, "from": d.From.String(), "to": d.To.String(), "timezone": d.Timezone, "rows": rows, "filter": d.Filter})
 }

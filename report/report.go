@@ -86,6 +86,8 @@ type Frequency struct {
 	// Retention is set when the range reaches past the raw-data retention:
 	// reach and frequency then cover Retention.RawFrom onwards only.
 	Retention *Retention
+	// Filter is the traffic counted: "valid" or "all".
+	Filter string
 }
 
 // Daily is a campaign's daily rollup.
@@ -94,6 +96,8 @@ type Daily struct {
 	From, To store.Date
 	Timezone string
 	Rows     []store.DailyRow
+	// Filter is the traffic counted: "valid" or "all".
+	Filter string
 }
 
 // scope resolves the campaign (404 if not the tenant's) and the date range.
@@ -188,40 +192,52 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 }
 
 // Frequency returns a campaign's reach, frequency distribution and cumulative
-// reach; with only, over those placements alone.
-func (s *Service) Frequency(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*Frequency, error) {
-	c, loc, f, t, err := s.scope(ctx, tenant, id, from, to)
+// reach, of the traffic req.Filter selects; with req.Placements, over those
+// placements alone. req.By is not used.
+func (s *Service) Frequency(ctx context.Context, req Request) (*Frequency, error) {
+	c, loc, f, t, err := s.scope(ctx, req.Tenant, req.Campaign, req.From, req.To)
 	if err != nil {
 		return nil, err
 	}
-	q := store.FrequencyQuery{Tenant: tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc, Placements: only}
-	ret := s.scopeRetention(f, loc)
-	if ret != nil {
+	filter, err := store.ParseTrafficFilter(req.Filter)
+	if err != nil {
+		return nil, err
+	}
+	q := store.FrequencyQuery{Tenant: req.Tenant, Campaign: c.ID, From: f.In(loc), To: t.AddDays(1).In(loc), Location: loc,
+		Placements: req.Placements, Filter: filter}
+	out := &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Filter: filter.String()}
+	if out.Retention = s.scopeRetention(f, loc); out.Retention != nil {
 		// Reach needs raw events: the answer covers the kept days only.
-		q.From = ret.RawFrom.In(loc)
+		q.From = out.Retention.RawFrom.In(loc)
 		if !q.From.Before(q.To) {
-			return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Retention: ret}, nil
+			return out, nil
 		}
 	}
 	res, err := s.store.Frequency(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("query frequency: %w", err)
 	}
-	return &Frequency{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, FrequencyResult: *res, Retention: ret}, nil
+	out.FrequencyResult = *res
+	return out, nil
 }
 
-// Daily returns a campaign's daily rollups per placement; with only, of
-// those placements alone.
-func (s *Service) Daily(ctx context.Context, tenant admeter.TenantID, id admeter.CampaignID, from, to string, only ...admeter.PlacementID) (*Daily, error) {
-	c, _, f, t, err := s.scope(ctx, tenant, id, from, to)
+// Daily returns a campaign's daily rollups per placement, counting the
+// traffic req.Filter selects; with req.Placements, of those placements alone.
+// req.By is not used.
+func (s *Service) Daily(ctx context.Context, req Request) (*Daily, error) {
+	c, _, f, t, err := s.scope(ctx, req.Tenant, req.Campaign, req.From, req.To)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.store.Daily(ctx, store.DailyQuery{Tenant: tenant, Campaign: c.ID, From: f, To: t, Placements: only})
+	filter, err := store.ParseTrafficFilter(req.Filter)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.store.Daily(ctx, store.DailyQuery{Tenant: req.Tenant, Campaign: c.ID, From: f, To: t, Placements: req.Placements, Filter: filter})
 	if err != nil {
 		return nil, fmt.Errorf("query daily rollups: %w", err)
 	}
-	return &Daily{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Rows: rows}, nil
+	return &Daily{Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, Rows: rows, Filter: filter.String()}, nil
 }
 
 // CTR returns clicks per impression, 0 without impressions.

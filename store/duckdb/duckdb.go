@@ -344,8 +344,13 @@ func (db *DB) Close() error {
 var errClosed = errors.New("store is closed")
 
 // write runs fn in a transaction on the writer connection, holding wmu.
+// The transaction is begun without ctx's cancellation: database/sql
+// discards the connection of a transaction whose context ends, and the
+// writer connection must outlive any one caller (Close checkpoints through
+// it). The statements fn runs take ctx, so cancelling still interrupts
+// them, and the transaction is then rolled back.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.wconn.BeginTx(ctx, nil)
+	tx, err := db.wconn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

@@ -33,11 +33,42 @@ const (
 	// IVTUnreplacedMacro: the media left macros unreplaced, the event time
 	// included, so the request was not sent by a real ad call.
 	IVTUnreplacedMacro
+
+	// Sophisticated invalid traffic: behavioural, decided over windows of
+	// stored events by a periodic job, which may revise it as late events
+	// arrive.
+
+	// IVTFrequency: a device (or a network) made more events on one
+	// placement within a sliding window than a person can.
+	IVTFrequency
+	// IVTOrphanClick: a click from a device with no impression of the same
+	// placement shortly before it.
+	IVTOrphanClick
+	// IVTFastClick: a click sooner after the device's impression than a
+	// person can click.
+	IVTFastClick
+	// IVTAbnormalCTR: the clicks of a device (or a network) whose
+	// click-through rate on a campaign in a day is far above any human's.
+	IVTAbnormalCTR
+	// IVTNetworkHopping: a device seen on too many networks or regions
+	// within minutes (proxies, emulator farms, spoofed ids).
+	IVTNetworkHopping
+	// IVTConcentration: one device holding an outsized share of a
+	// placement's impressions in a day.
+	IVTConcentration
 	numIVT
 )
 
+// GeneralIVT is the set of general (rule-based, at arrival) reasons;
+// SophisticatedIVT the set of behavioural ones.
+const (
+	GeneralIVT       = IVTFrequency - 1
+	SophisticatedIVT = (numIVT - 1) &^ GeneralIVT
+)
+
 // ivtNames are the reason codes in APIs, metrics and reports.
-var ivtNames = [...]string{"crawler_ua", "datacentre_ip", "missing_id", "bad_id", "platform_mismatch", "risky_device", "time_window", "unreplaced_macro"}
+var ivtNames = [...]string{"crawler_ua", "datacentre_ip", "missing_id", "bad_id", "platform_mismatch", "risky_device", "time_window", "unreplaced_macro",
+	"excessive_frequency", "click_without_impression", "fast_click", "abnormal_ctr", "network_hopping", "concentrated_traffic"}
 
 // IVTReasons lists every reason, in bit order.
 func IVTReasons() []IVT {

@@ -23,7 +23,21 @@ func TestIVT(t *testing.T) {
 	if _, ok := admeter.ParseIVT("nope"); ok {
 		t.Error("ParseIVT accepted an unknown code")
 	}
-	if len(admeter.IVTReasons()) != 8 {
+	if len(admeter.IVTReasons()) != 14 {
 		t.Errorf("%d reasons", len(admeter.IVTReasons()))
+	}
+	var general, sophisticated int
+	for _, r := range admeter.IVTReasons() {
+		switch {
+		case r&admeter.GeneralIVT != 0 && r&admeter.SophisticatedIVT == 0:
+			general++
+		case r&admeter.SophisticatedIVT != 0 && r&admeter.GeneralIVT == 0:
+			sophisticated++
+		default:
+			t.Errorf("%s is in both or neither of GeneralIVT and SophisticatedIVT", r)
+		}
+	}
+	if general != 8 || sophisticated != 6 {
+		t.Errorf("%d general and %d sophisticated reasons, want 8 and 6", general, sophisticated)
 	}
 }

@@ -74,7 +74,9 @@ func (m *metrics) resolve() {
 		m.endpoints[i] = endpointMetrics{m.requests.WithLabelValues(n), m.received.WithLabelValues(n), m.duration.WithLabelValues(n)}
 	}
 	for i, r := range admeter.IVTReasons() {
-		m.invalidBy[i] = m.invalidVec.WithLabelValues(r.String())
+		if r&admeter.GeneralIVT != 0 { // the collector decides general IVT only
+			m.invalidBy[i] = m.invalidVec.WithLabelValues(r.String())
+		}
 	}
 	m.optedOut[outcomeOptOutCookie] = m.optedOutVec.WithLabelValues("cookie")
 	m.optedOut[outcomeOptOutGPC] = m.optedOutVec.WithLabelValues("gpc")

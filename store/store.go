@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,6 +103,25 @@ type Store interface {
 	// alike, with their verdicts. Returns EINVALID without a tenant, a
 	// campaign or a positive limit.
 	RecentEvents(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, limit int) ([]admeter.Event, error)
+
+	// JudgeBehaviour decides the sophisticated invalid-traffic verdicts
+	// (admeter.SophisticatedIVT) of the raw events of one UTC day under
+	// rules, looking at the events of the day before and after for
+	// windows that cross midnight. It recomputes them from scratch: an
+	// event's general reasons are kept, its behavioural ones replaced, so
+	// running it again, or after late events arrived, is safe and may
+	// clear a verdict as well as set one. It returns what changed: the
+	// caller refreshes the rollups of the spans (Judged.Campaigns). A day
+	// without raw events judges nothing. Returns EINVALID for rules that
+	// fail Validate.
+	JudgeBehaviour(ctx context.Context, day Date, rules BehaviourRules) (Judged, error)
+
+	// InvalidSamples returns, per invalid-traffic reason, how many events
+	// of a campaign (of some placements when q.Placements names them) carry it
+	// in the range, with up to q.Examples example users (pseudonymised
+	// keys) and the span of their flagged events: the evidence a media
+	// partner needs to check a verdict. Reasons come by descending count.
+	InvalidSamples(ctx context.Context, q SampleQuery) ([]ReasonSample, error)
 
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
 	// events in every partition and its daily rollups (a closed account
@@ -363,6 +384,146 @@ type DailyRow struct {
 	// clicks without a user among Impressions and Clicks.
 	AnonymousImpressions int64
 	AnonymousClicks      int64
+}
+
+// BehaviourRules are the thresholds of the sophisticated invalid-traffic
+// rules; package behaviour documents their defaults and reasoning. A zero
+// threshold turns its rule off. Windows are in event time; per-day rules
+// use the UTC day.
+type BehaviourRules struct {
+	// UserFrequency flags every event of a user on a placement inside a
+	// sliding window holding more than Max of the user's events
+	// (impressions and clicks) there; NetFrequency the same per network
+	// (IPv4 /24 or IPv6 /48), whose limits must allow for the many
+	// people behind one carrier NAT.
+	UserFrequency []WindowLimit
+	NetFrequency  []WindowLimit
+	// OrphanLookback: a click from a device id (not a cookie, which a
+	// browser may drop between impression and click) with no impression
+	// of the user on the placement from OrphanLookback before it to
+	// OrphanSkew after it (client clocks) is an orphan click.
+	OrphanLookback time.Duration
+	OrphanSkew     time.Duration
+	// MinClickDelay: a click less than this after the user's latest
+	// impression on the placement is a fast click.
+	MinClickDelay time.Duration
+	// UserCTR and NetCTR flag the clicks of a user (a network) on a
+	// campaign in a UTC day with at least MinClicks clicks and a
+	// click-through rate above MaxCTR.
+	UserCTR CTRLimit
+	NetCTR  CTRLimit
+	// HopWindow: a user on more than MaxNets networks, or more than
+	// MaxRegions provinces or countries, within one HopWindow-long bucket
+	// of event time has all its events of the bucket flagged.
+	HopWindow  time.Duration
+	MaxNets    int
+	MaxRegions int
+	// ConcentrationMin and ConcentrationShare: on a placement with at
+	// least ConcentrationMin impressions in a UTC day, a user holding more
+	// than ConcentrationShare of them has its events there flagged.
+	ConcentrationMin   int
+	ConcentrationShare float64
+}
+
+// WindowLimit is at most Max events within any Window.
+type WindowLimit struct {
+	Window time.Duration `json:"window"`
+	Max    int           `json:"max"`
+}
+
+// CTRLimit is a click-through rate above which, with enough clicks, clicks
+// are not human.
+type CTRLimit struct {
+	MinClicks int     `json:"min_clicks"`
+	MaxCTR    float64 `json:"max_ctr"`
+}
+
+// Validate checks that every threshold is usable: windows of at most a day
+// (the store looks one day around the judged one), positive limits, rates
+// and shares between 0 and 1.
+func (r BehaviourRules) Validate() error {
+	var errs []string
+	for _, l := range append(slices.Clone(r.UserFrequency), r.NetFrequency...) {
+		if l.Window <= 0 || l.Window > 24*time.Hour || l.Max < 1 {
+			errs = append(errs, fmt.Sprintf("frequency limit %d per %s: the window must be between 1ms and 24h and the limit at least 1", l.Max, l.Window))
+		}
+	}
+	if r.OrphanLookback < 0 || r.OrphanLookback > 24*time.Hour || r.OrphanSkew < 0 || r.OrphanSkew > time.Hour {
+		errs = append(errs, "orphan-click lookback must be between 0 and 24h, skew between 0 and 1h")
+	}
+	if r.MinClickDelay < 0 || r.MinClickDelay > time.Minute {
+		errs = append(errs, "minimum click delay must be between 0 and 1m")
+	}
+	for _, c := range []CTRLimit{r.UserCTR, r.NetCTR} {
+		if c.MinClicks < 0 || c.MaxCTR < 0 || c.MaxCTR > 1 {
+			errs = append(errs, fmt.Sprintf("CTR limit %v with %d clicks: clicks must not be negative, the rate between 0 and 1", c.MaxCTR, c.MinClicks))
+		}
+	}
+	if r.HopWindow < 0 || r.HopWindow > 24*time.Hour || r.MaxNets < 0 || r.MaxRegions < 0 {
+		errs = append(errs, "network hopping: the window must be between 0 and 24h, the limits not negative")
+	}
+	if r.ConcentrationMin < 0 || r.ConcentrationShare < 0 || r.ConcentrationShare > 1 {
+		errs = append(errs, "concentration: the minimum must not be negative, the share between 0 and 1")
+	}
+	if len(errs) > 0 {
+		return admeter.Errorf(admeter.EINVALID, "invalid behaviour rules: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Judged is what a JudgeBehaviour changed.
+type Judged struct {
+	// Events is how many events were judged (the day's, deduplicated
+	// retries included); Changed how many of them changed verdict.
+	Events, Changed int64
+	// Flagged counts the day's events carrying each behavioural reason
+	// after the run (an event counts once per reason).
+	Flagged map[admeter.IVT]int64
+	// Campaigns holds, per tenant and campaign whose events changed, the
+	// span of their event times, for the caller to refresh rollups.
+	Campaigns []CampaignSpan
+}
+
+// CampaignSpan is the span of some events of one campaign.
+type CampaignSpan struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	TimeSpan
+}
+
+// SampleQuery asks for the evidence behind a campaign's invalid traffic.
+type SampleQuery struct {
+	Tenant   admeter.TenantID
+	Campaign admeter.CampaignID
+	// Placements, if not empty, limits the answer to those placements; an
+	// id without events matches nothing.
+	Placements []admeter.PlacementID
+	// From and To bound the event times, half-open [From, To).
+	From, To time.Time
+	// Examples is the number of example users per reason (at most 20).
+	Examples int
+}
+
+// ReasonSample is one reason's share of a campaign's invalid traffic.
+type ReasonSample struct {
+	Reason      admeter.IVT
+	Impressions int64
+	Clicks      int64
+	// Users is the number of distinct users with events of the reason.
+	Users    int64
+	Examples []UserSample
+}
+
+// UserSample is one example user of a reason: its pseudonymised key and
+// the events of the reason it made, when.
+type UserSample struct {
+	User        admeter.Pseudonym
+	Placement   admeter.PlacementID
+	Impressions int64
+	Clicks      int64
+	// First and Last are the event times of its first and last flagged
+	// events (UTC).
+	First, Last time.Time
 }
 
 // Deleted is what a DeleteUsers removed.

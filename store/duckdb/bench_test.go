@@ -545,3 +545,57 @@ func BenchmarkUserRights(b *testing.B) {
 		b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/op")
 	})
 }
+
+// BenchmarkJudgeBehaviour judges one UTC day of ADMETER_BENCH_EVENTS / 2
+// generated events (with the day before and after, a quarter as many each,
+// as context) under the default thresholds of package behaviour; every
+// iteration recomputes every rule over the whole day. Reported: events
+// judged per second.
+func BenchmarkJudgeBehaviour(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents() / 2
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	load := func(seed uint64, start time.Time, count int, next uint64) {
+		g := storetest.NewGenerator(seed, storetest.GenConfig{Campaigns: 2, Placements: 20, Users: max(count/5, 1), Start: start, Step: 24 * time.Hour / time.Duration(count)})
+		batch := make([]admeter.Event, 100_000)
+		for off := 0; off < count; off += len(batch) {
+			k := min(len(batch), count-off)
+			g.Fill(batch[:k])
+			next++
+			if err := db.Insert(ctx, batch[:k], next); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	load(4, benchStart, n/4, 0)
+	load(5, benchStart.AddDate(0, 0, 1), n, 1000)
+	load(6, benchStart.AddDate(0, 0, 2), n/4, 2000)
+	rules := store.BehaviourRules{
+		UserFrequency:  []store.WindowLimit{{Window: time.Minute, Max: 10}, {Window: time.Hour, Max: 30}, {Window: 24 * time.Hour, Max: 300}},
+		NetFrequency:   []store.WindowLimit{{Window: time.Minute, Max: 600}, {Window: time.Hour, Max: 20000}},
+		OrphanLookback: 24 * time.Hour, OrphanSkew: 5 * time.Minute, MinClickDelay: time.Second,
+		UserCTR: store.CTRLimit{MinClicks: 5, MaxCTR: 0.5}, NetCTR: store.CTRLimit{MinClicks: 30, MaxCTR: 0.1},
+		HopWindow: 10 * time.Minute, MaxNets: 4, MaxRegions: 2, ConcentrationMin: 10000, ConcentrationShare: 0.02,
+	}
+	day := store.DateOf(benchStart.AddDate(0, 0, 1))
+	var judged store.Judged
+	for b.Loop() {
+		if judged, err = db.JudgeBehaviour(ctx, day, rules); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(judged.Events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.Logf("day of %d events: %d flagged by some rule (%v)", judged.Events, sumFlagged(judged), judged.Flagged)
+}
+
+func sumFlagged(j store.Judged) int64 {
+	var n int64
+	for _, v := range j.Flagged {
+		n += v
+	}
+	return n
+}

@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IVTRollups", testIVTRollups},
 		{"IVTBadFilter", testIVTBadFilter},
 		{"IVTGenerated", testIVTGenerated},
+		{"JudgeBehaviour", testJudgeBehaviour},
+		{"InvalidSamples", testInvalidSamples},
 		{"Concurrent", testConcurrent},
 	}
 	for _, tt := range tests {

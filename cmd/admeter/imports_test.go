@@ -14,7 +14,7 @@ func TestImportRules(t *testing.T) {
 	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb"}
 	services := []string{mod + "/collect", mod + "/api", mod + "/pseudo", mod + "/optout", mod + "/useragent", mod + "/collect/macro",
 		mod + "/ingest", mod + "/report", mod + "/simulate", mod + "/store",
-		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt"}
+		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt", mod + "/ivt/behaviour"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/ingest"
 	"github.com/admeter/admeter/ivt"
+	"github.com/admeter/admeter/ivt/behaviour"
 	"github.com/admeter/admeter/keystore"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
@@ -67,6 +68,8 @@ type ServeConfig struct {
 	HonorGPC        bool
 	DataCentres     string
 	AllowUA         string
+	IVTRules        string
+	IVTInterval     time.Duration
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -86,6 +89,7 @@ func DefaultServeConfig() ServeConfig {
 		Ingest:          true,
 		Retention:       "180d",
 		HonorGPC:        true,
+		IVTInterval:     5 * time.Minute,
 	}
 }
 
@@ -127,6 +131,12 @@ func (c *ServeConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("--retention: %s", admeter.ErrorMessage(err)))
 	} else if err := (retention.Config{Retention: d}).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("--retention: %v", err))
+	}
+	if _, err := behaviour.LoadRules(c.IVTRules); err != nil {
+		errs = append(errs, fmt.Errorf("--ivt-rules: %v", err))
+	}
+	if c.IVTInterval < 0 {
+		errs = append(errs, errors.New("--ivt-interval must not be negative (0 turns behavioural invalid-traffic detection off)"))
 	}
 	if c.MaxBatchEvents < 1 || c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("--max-batch-events must be at least 1 and --max-body-bytes at least 1024"))
@@ -182,6 +192,8 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.Holidays, "holidays", cfg.Holidays, "comma-separated holiday files or directories (the format of workday/data/cn-2026.json), replacing or adding years of China's working-day calendar used for request deadlines")
 	fs.StringVar(&cfg.DataCentres, "datacentres", cfg.DataCentres, "file of data-centre and hosting ranges (one CIDR or address per line, # comments) whose traffic is flagged invalid; reread when it changes / 机房 IP 段文件")
 	fs.StringVar(&cfg.AllowUA, "allow-ua", cfg.AllowUA, "comma-separated user-agent parts never flagged as crawlers (e.g. your own monitoring)")
+	fs.StringVar(&cfg.IVTRules, "ivt-rules", cfg.IVTRules, "JSON file of behavioural invalid-traffic thresholds over the defaults (see docs/invalid-traffic.md) / 复杂无效流量阈值文件")
+	fs.DurationVar(&cfg.IVTInterval, "ivt-interval", cfg.IVTInterval, "how often recent days are judged for behavioural invalid traffic; 0 turns it off / 复杂无效流量判定间隔")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
@@ -257,6 +269,7 @@ type Main struct {
 	audit     *sqlite.AuditLog
 	rights    *rights.Service
 	retention *retention.Job
+	behaviour *behaviour.Job
 	stopBG    context.CancelFunc
 	bg        sync.WaitGroup
 }
@@ -445,6 +458,14 @@ func (m *Main) Open(ctx context.Context) error {
 		m.store, m.log, pipe, m.keys, m.meta, m.audit, logger.With("component", "retention")); err != nil {
 		return err
 	}
+	rules, err := behaviour.LoadRules(cfg.IVTRules)
+	if err != nil {
+		return err
+	}
+	if m.behaviour, err = behaviour.New(behaviour.Config{Rules: rules, Now: func() time.Time { return m.Now() }},
+		m.store, pipe, logger.With("component", "ivt-behaviour"), reg); err != nil {
+		return err
+	}
 
 	m.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -545,6 +566,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if cfg.Ingest {
 		m.bg.Go(func() { m.retention.Loop(bgCtx, time.Hour) })
+		if cfg.IVTInterval > 0 {
+			m.bg.Go(func() { m.behaviour.Loop(bgCtx, cfg.IVTInterval) })
+		}
 	}
 
 	go func() {

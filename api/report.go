@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/admeter/admeter"
@@ -16,6 +18,7 @@ type ReportService interface {
 	Report(ctx context.Context, req report.Request) (*report.Report, error)
 	Frequency(ctx context.Context, req report.Request) (*report.Frequency, error)
 	Daily(ctx context.Context, req report.Request) (*report.Daily, error)
+	InvalidTraffic(ctx context.Context, req report.Request, examples int) (*report.Invalid, error)
 }
 
 // csvBody is a response body already rendered as CSV (or, with a content
@@ -105,4 +108,35 @@ func (s *Server) daily(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, d, nil
+}
+
+// invalidTraffic answers the transparency request: per invalid-traffic
+// reason, the events and example devices with the windows of their flagged
+// events, of the caller's placements (a media partner sees its own only).
+func (s *Server) invalidTraffic(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	examples := report.DefaultExamples
+	if v := q.Get("examples"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 20 {
+			return 0, nil, admeter.Errorf(admeter.EINVALID, "examples must be a number from 0 to 20, not %q", v)
+		}
+		examples = n
+	}
+	placements := placementsFrom(r.Context())
+	if p := q.Get("placement"); p != "" {
+		id := admeter.PlacementID(p)
+		if placements != nil && !slices.Contains(placements, id) {
+			return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "placement %s is not in your view of this campaign", p)
+		}
+		placements = []admeter.PlacementID{id}
+	}
+	v, err := s.reports.InvalidTraffic(r.Context(), report.Request{
+		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
+		From: q.Get("from"), To: q.Get("to"), Placements: placements,
+	}, examples)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, v, nil
 }

@@ -170,6 +170,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	if s.reports != nil {
 		mux.Handle("GET /api/v1/campaigns/{id}/report", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.read", s.report)))))
 		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.frequency", s.frequency)))))
+		mux.Handle("GET /api/v1/campaigns/{id}/invalid", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.invalid", s.invalidTraffic)))))
 		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.daily", s.daily)))))
 	}
 	if s.grants != nil {

@@ -313,9 +313,8 @@ func FuzzServeMonitoring(f *testing.F) {
 
 // BenchmarkImpression measures the collector's whole request path for a
 // realistic impression (parse, pseudonymise three ids, geo, UA, opt-out,
-// encode-free in-memory append): everything but the durable log.
-// BenchmarkImpression measures the whole pixel path; /ivt adds the
-// invalid-traffic rules (the issue allows them 10 % of it).
+// encode-free in-memory append): everything but the durable log. /ivt adds
+// the general invalid-traffic rules (allowed 10 % of the path).
 func BenchmarkImpression(b *testing.B) {
 	b.Run("plain", func(b *testing.B) { benchImpression(b, false) })
 	b.Run("ivt", func(b *testing.B) { benchImpression(b, true) })

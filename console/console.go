@@ -87,16 +87,25 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, accounts: accounts, requests: requests, audit: audit,
-		logger: logger, pages: map[string]*template.Template{}}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("new console: %w", err)
+	}
+	return &Server{cfg: cfg, sessions: sessions, campaigns: campaigns, reports: reports, accounts: accounts, requests: requests, audit: audit,
+		logger: logger, pages: pages}, nil
+}
+
+// parsePages parses each page's template together with the layout.
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
-			return nil, fmt.Errorf("new console: parse %s: %w", name, err)
+			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
-		s.pages[name] = t
+		pages[name] = t
 	}
-	return s, nil
+	return pages, nil
 }
 
 // SetEditor lets users edit campaigns (nil: campaigns are read-only).

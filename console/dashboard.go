@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -29,6 +30,8 @@ type dashboardData struct {
 	IVTRate      string
 	AvgFrequency string
 	Charts       charts
+	// IVT is the invalid-traffic section.
+	IVT ivtSection
 }
 
 // dashboard serves a campaign's dashboard over a date range (default: the
@@ -58,47 +61,59 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 			from = d.AddDays(-6).String()
 		}
 	}
-	query := func(by string) (*report.Report, error) {
-		return s.reports.Report(ctx, report.Request{Tenant: sess.Tenant.ID, Campaign: c.ID, From: from, To: to, By: by})
-	}
-	byDay, err := query("day")
+	d, err := s.dashboardFor(ctx, sess.Tenant.ID, c, from, to, r.URL.Query().Get("grain"), langOf(r))
 	if err != nil {
 		s.fail(w, r, sess, err)
 		return
 	}
-	grain := r.URL.Query().Get("grain")
+	s.sessions.AuditFor(r, sess, "report.read", string(c.ID), "ok", map[string]any{"via": "console", "from": from, "to": to})
+	s.render(w, r, http.StatusOK, "campaign", "dashboard", sess, d, "")
+}
+
+// dashboardFor runs the queries of a campaign's dashboard over [from, to]
+// (dates in the campaign's time zone) and lays out what it shows, with
+// labels in lang. grain is "hour" for the hourly chart, else daily.
+func (s *Server) dashboardFor(ctx context.Context, tenant admeter.TenantID, c *admeter.Campaign, from, to, grain, lang string) (dashboardData, error) {
+	query := func(by string) (*report.Report, error) {
+		return s.reports.Report(ctx, report.Request{Tenant: tenant, Campaign: c.ID, From: from, To: to, By: by})
+	}
+	byDay, err := query("day")
+	if err != nil {
+		return dashboardData{}, err
+	}
 	overTime := byDay
 	if grain == "hour" {
 		if overTime, err = query("hour"); err != nil {
-			s.fail(w, r, sess, err)
-			return
+			return dashboardData{}, err
 		}
 	} else {
 		grain = "day"
 	}
 	byPlacement, err := query("placement")
 	if err != nil {
-		s.fail(w, r, sess, err)
-		return
+		return dashboardData{}, err
 	}
 	byRegion, err := query("region")
 	if err != nil {
-		s.fail(w, r, sess, err)
-		return
+		return dashboardData{}, err
 	}
 	byOS, err := query("os")
 	if err != nil {
-		s.fail(w, r, sess, err)
-		return
+		return dashboardData{}, err
 	}
-	freq, err := s.reports.Frequency(ctx, report.Request{Tenant: sess.Tenant.ID, Campaign: c.ID, From: from, To: to})
+	// The reasons need a query of their own, and only when something was
+	// invalid: the gross and invalid counts are in byPlacement already.
+	var byReason *report.Report
+	if byPlacement.Total.InvalidImpressions > 0 {
+		if byReason, err = query("placement,reason"); err != nil {
+			return dashboardData{}, err
+		}
+	}
+	freq, err := s.reports.Frequency(ctx, report.Request{Tenant: tenant, Campaign: c.ID, From: from, To: to})
 	if err != nil {
-		s.fail(w, r, sess, err)
-		return
+		return dashboardData{}, err
 	}
-	s.sessions.AuditFor(r, sess, "report.read", string(c.ID), "ok", map[string]any{"via": "console", "from": from, "to": to})
-	lang := langOf(r)
-	d := dashboardData{Campaign: c, Tab: "dashboard", From: from, To: to, Total: byDay.Total,
+	d := dashboardData{Campaign: c, Tab: "dashboard", From: from, To: to, Grain: grain, Total: byDay.Total,
 		CTR: fmt.Sprintf("%.2f%%", 100*report.CTR(byDay.Total)), IVTRate: fmt.Sprintf("%.2f%%", 100*report.IVTRate(byDay.Total))}
 	if freq.Reach > 0 {
 		d.AvgFrequency = fmt.Sprintf("%.2f", float64(freq.Impressions)/float64(freq.Reach))
@@ -109,9 +124,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *api.Ses
 	for _, p := range c.Placements {
 		names[string(p.ID)] = p.Name
 	}
-	d.Grain = grain
 	d.Charts = renderCharts(lang, overTime, byPlacement, byRegion, byOS, freq, names)
-	s.render(w, r, http.StatusOK, "campaign", "dashboard", sess, d, "")
+	d.IVT = invalidTraffic(lang, c, byPlacement, byReason)
+	return d, nil
 }
 
 // labelled is a label and a value, for bar charts.

@@ -19,24 +19,35 @@ const utf8BOM = "\ufeff"
 // measures are the measure columns, in output order.
 var measures = []string{"impressions", "clicks", "ctr", "uv", "click_uv", "invalid_impressions", "invalid_clicks", "ivt_rate"}
 
-func measureValues(c store.Counts) []string {
+func measureValues(c store.Counts, all bool) []string {
 	return []string{
 		strconv.FormatInt(c.Impressions, 10), strconv.FormatInt(c.Clicks, 10),
 		strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64),
 		strconv.FormatInt(c.UV, 10), strconv.FormatInt(c.ClickUV, 10),
 		strconv.FormatInt(c.InvalidImpressions, 10), strconv.FormatInt(c.InvalidClicks, 10),
-		strconv.FormatFloat(round(IVTRate(c), 6), 'f', -1, 64),
+		strconv.FormatFloat(round(ivtRate(c, all), 6), 'f', -1, 64),
 	}
 }
 
 // IVTRate is the invalid share of a row's impressions: invalid over valid
 // plus invalid (counts from a report with the default, valid filter).
-func IVTRate(c store.Counts) float64 {
-	if total := c.Impressions + c.InvalidImpressions; total > 0 {
+func IVTRate(c store.Counts) float64 { return ivtRate(c, false) }
+
+// ivtRate is the invalid share of c's impressions; all says c's main
+// measures are gross (filter=all), so that the invalid are among them.
+func ivtRate(c store.Counts, all bool) float64 {
+	total := c.Impressions
+	if !all {
+		total += c.InvalidImpressions
+	}
+	if total > 0 {
 		return float64(c.InvalidImpressions) / float64(total)
 	}
 	return 0
 }
+
+// gross reports whether r's main measures count all traffic.
+func (r *Report) gross() bool { return r.Filter == store.FilterAll.String() }
 
 func round(x float64, digits int) float64 {
 	p := math.Pow10(digits)
@@ -44,10 +55,10 @@ func round(x float64, digits int) float64 {
 }
 
 // countsJSON appends the measures of c as JSON members.
-func countsJSON(b *bytes.Buffer, c store.Counts) {
+func countsJSON(b *bytes.Buffer, c store.Counts, all bool) {
 	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d,"invalid_impressions":%d,"invalid_clicks":%d,"invalid_uv":%d,"invalid_click_uv":%d,"ivt_rate":%s`,
 		c.Impressions, c.Clicks, strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64), c.UV, c.ClickUV,
-		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(IVTRate(c), 6), 'f', -1, 64))
+		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(ivtRate(c, all), 6), 'f', -1, 64))
 }
 
 func jsonString(s string) string {
@@ -74,11 +85,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		for j, d := range r.By {
 			fmt.Fprintf(&b, "%s:%s,", jsonString(string(d)), jsonString(row.Dims[j]))
 		}
-		countsJSON(&b, row.Counts)
+		countsJSON(&b, row.Counts, r.gross())
 		b.WriteByte('}')
 	}
 	b.WriteString(`],"total":{`)
-	countsJSON(&b, r.Total)
+	countsJSON(&b, r.Total, r.gross())
 	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d,"filter":%s`, r.AnonymousImpressions, r.AnonymousClicks, jsonString(r.Filter))
 	if r.Retention != nil {
 		fmt.Fprintf(&b, `,"retention":{"raw_from":%q,"from_rollups":%t,"message":%s}`, r.Retention.RawFrom, r.Retention.FromRollups, jsonString(r.Retention.Message()))
@@ -103,7 +114,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, row := range r.Rows {
-		if err := cw.Write(append(append([]string{}, row.Dims...), measureValues(row.Counts)...)); err != nil {
+		if err := cw.Write(append(append([]string{}, row.Dims...), measureValues(row.Counts, r.gross())...)); err != nil {
 			return err
 		}
 	}
@@ -111,7 +122,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for i := range total {
 		total[i] = "total"
 	}
-	if err := cw.Write(append(total, measureValues(r.Total)...)); err != nil {
+	if err := cw.Write(append(total, measureValues(r.Total, r.gross())...)); err != nil {
 		return err
 	}
 	cw.Flush()
@@ -132,7 +143,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		for _, d := range dims {
 			fmt.Fprintf(tw, "%s\t", d)
 		}
-		for _, v := range measureValues(c) {
+		for _, v := range measureValues(c, r.gross()) {
 			fmt.Fprintf(tw, "%s\t", v)
 		}
 		fmt.Fprintln(tw)

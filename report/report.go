@@ -21,6 +21,7 @@ type Store interface {
 	Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error)
 	Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error)
 	Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyRow, error)
+	InvalidSamples(ctx context.Context, q store.SampleQuery) ([]store.ReasonSample, error)
 }
 
 // Service answers report requests.

@@ -69,7 +69,7 @@ func (s *Service) reportPastRetention(ctx context.Context, q store.ReportQuery, 
 	if t.Before(last) {
 		last = t
 	}
-	daily, err := s.store.Daily(ctx, store.DailyQuery{Tenant: q.Tenant, Campaign: q.Campaign, From: f, To: last, Placements: q.Placements})
+	daily, err := s.store.Daily(ctx, store.DailyQuery{Tenant: q.Tenant, Campaign: q.Campaign, From: f, To: last, Placements: q.Placements, Filter: q.Filter})
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +110,10 @@ func add(c *store.Counts, d store.Counts) {
 	c.Clicks += d.Clicks
 	c.UV += d.UV
 	c.ClickUV += d.ClickUV
+	c.InvalidImpressions += d.InvalidImpressions
+	c.InvalidClicks += d.InvalidClicks
+	c.InvalidUV += d.InvalidUV
+	c.InvalidClickUV += d.InvalidClickUV
 }
 
 // scopeRetention returns the retention note for a range starting at local

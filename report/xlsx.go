@@ -17,9 +17,9 @@ type rowCounts struct {
 	ctr, ivtRate                     float64
 }
 
-func countsOf(c store.Counts) rowCounts {
+func countsOf(c store.Counts, all bool) rowCounts {
 	return rowCounts{impressions: c.Impressions, clicks: c.Clicks, uv: c.UV, clickUV: c.ClickUV, ctr: round(CTR(c), 6),
-		invImps: c.InvalidImpressions, invClicks: c.InvalidClicks, ivtRate: round(IVTRate(c), 6)}
+		invImps: c.InvalidImpressions, invClicks: c.InvalidClicks, ivtRate: round(ivtRate(c, all), 6)}
 }
 
 func placementID(s string) admeter.PlacementID { return admeter.PlacementID(s) }
@@ -98,7 +98,7 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 		return f.SetCellStyle(sheet, rateCell, rateCell, pct)
 	}
 	for i, row := range r.Rows {
-		if err := write(i+2, row.Dims, countsOf(row.Counts)); err != nil {
+		if err := write(i+2, row.Dims, countsOf(row.Counts, r.gross())); err != nil {
 			return fmt.Errorf("xlsx: %w", err)
 		}
 	}
@@ -107,7 +107,7 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 	for i := range total {
 		total[i] = h["total"]
 	}
-	if err := write(totalRow, total, countsOf(r.Total)); err != nil {
+	if err := write(totalRow, total, countsOf(r.Total, r.gross())); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	first, _ := excelize.CoordinatesToCellName(1, totalRow)

@@ -66,45 +66,7 @@ func TestGeneralIVTAccuracy(t *testing.T) {
 	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval"; c.DataCentres = cidrs })
 	_, c := setupCampaign(t, base, m.Config.DataDir, 3)
 
-	cfg := simulate.DefaultConfig()
-	cfg.Seed, cfg.Devices, cfg.Web, cfg.BatchFraction, cfg.OptOut, cfg.AppOptOut = 11, 1500, 0, 0, 0, 0
-	cfg.IVT = simulate.UniformIVT(0.05)
-	cfg.Now = time.Now().Truncate(time.Second)
-	cfg.Start, cfg.End = cfg.Now.Add(-24*time.Hour), cfg.Now
-	var pls []simulate.Placement
-	for _, p := range c.Placements {
-		pls = append(pls, simulate.Placement{ID: p.ID, Media: "媒体", ImpressionURL: p.ImpressionURL, ClickURL: p.ClickURL})
-	}
-	cfg.Campaigns = []simulate.Campaign{{ID: c.ID, Timezone: "Asia/Shanghai", LandingURL: "https://shop.example.com/sale", Placements: pls}}
-	cfg.SizeFor(6000)
-	plan, err := simulate.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Send in order; remember the kind of every event the collector logged.
-	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var kinds []simulate.IVTKind
-	for _, r := range plan.Requests {
-		if r.Method != "GET" {
-			continue
-		}
-		req, _ := http.NewRequest("GET", base+r.Target, nil)
-		req.Header.Set("User-Agent", r.UserAgent)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode < 400 && resp.Header.Get("X-Admeter-Rejected") == "" {
-			kind := r.IVT
-			if kind == "" && outOfWindow(r.Target, time.Now()) {
-				kind = kindTimeWindow
-			}
-			kinds = append(kinds, kind)
-		}
-	}
+	kinds := sendIVTPlan(t, base, c, 11)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +180,8 @@ func TestReportsNetOfInvalidTraffic(t *testing.T) {
 		t.Fatalf("net report: %+v filter %q; want 2 valid, 2 invalid, rate 0.5", rep.Total, rep.Filter)
 	}
 	apiCall(t, "GET", u+"&filter=all", tok, nil, &rep)
-	if rep.Total.Impressions != 4 || rep.Filter != "all" {
-		t.Fatalf("gross report: %+v", rep.Total)
+	if rep.Total.Impressions != 4 || rep.Total.IVTRate != 0.5 || rep.Filter != "all" {
+		t.Fatalf("gross report: %+v; want 4 impressions, the same rate 0.5", rep.Total)
 	}
 	apiCall(t, "GET", u+"&by=reason", tok, nil, &rep)
 	reasons := map[string]int64{}
@@ -232,4 +194,53 @@ func TestReportsNetOfInvalidTraffic(t *testing.T) {
 	if st := apiCall(t, "GET", u+"&filter=some", tok, nil, nil); st != 400 {
 		t.Fatalf("bad filter: %d, want 400", st)
 	}
+}
+
+// sendIVTPlan sends a day of simulated app traffic to c with 5 % invalid
+// traffic of every kind the simulator injects, one request at a time, and
+// returns the simulator's kind of every event the collector logged, in log
+// order ("" for valid traffic, kindTimeWindow for events sent as valid
+// with an event time the collector must refuse).
+func sendIVTPlan(t *testing.T, base string, c testCampaign, seed int64) []simulate.IVTKind {
+	t.Helper()
+	cfg := simulate.DefaultConfig()
+	cfg.Seed, cfg.Devices, cfg.Web, cfg.BatchFraction, cfg.OptOut, cfg.AppOptOut = seed, 1500, 0, 0, 0, 0
+	cfg.IVT = simulate.UniformIVT(0.05)
+	cfg.Now = time.Now().Truncate(time.Second)
+	cfg.Start, cfg.End = cfg.Now.Add(-24*time.Hour), cfg.Now
+	var pls []simulate.Placement
+	for _, p := range c.Placements {
+		pls = append(pls, simulate.Placement{ID: p.ID, Media: "媒体", ImpressionURL: p.ImpressionURL, ClickURL: p.ClickURL})
+	}
+	cfg.Campaigns = []simulate.Campaign{{ID: c.ID, Timezone: "Asia/Shanghai", LandingURL: "https://shop.example.com/sale", Placements: pls}}
+	cfg.SizeFor(6000)
+	plan, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Send in order; remember the kind of every event the collector logged.
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var kinds []simulate.IVTKind
+	for _, r := range plan.Requests {
+		if r.Method != "GET" {
+			continue
+		}
+		req, _ := http.NewRequest("GET", base+r.Target, nil)
+		req.Header.Set("User-Agent", r.UserAgent)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode < 400 && resp.Header.Get("X-Admeter-Rejected") == "" {
+			kind := r.IVT
+			if kind == "" && outOfWindow(r.Target, time.Now()) {
+				kind = kindTimeWindow
+			}
+			kinds = append(kinds, kind)
+		}
+	}
+	return kinds
 }

@@ -41,6 +41,11 @@ func TestRetentionEndToEnd(t *testing.T) {
 			t.Fatal(resp.Status)
 		}
 	}
+	// And one from a rooted device: invalid traffic, kept apart in rollups.
+	if resp, _ := get(t, fmt.Sprintf("%s/x/k=%s&p=%s&m11=retention00000009&svl=%%7B%%22l1%%22%%3A1%%7D", base, c.ID, c.Placements[0].ID),
+		map[string]string{"User-Agent": "Dalvik/2.1.0 (Linux; U; Android 13)"}); resp.StatusCode != 200 {
+		t.Fatal(resp.Status)
+	}
 	ctx := t.Context()
 	if err := (pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: true}).Drain(ctx); err != nil {
 		t.Fatal(err)
@@ -72,8 +77,8 @@ func TestRetentionEndToEnd(t *testing.T) {
 	}
 	shift.Store(int64(200 * 24 * time.Hour))
 	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, map[string]bool{"dry_run": true}, &res); st != 200 ||
-		!res.DryRun || len(res.Days) != 1 || res.Events != 4 || len(res.KeysDestroyed) != 0 {
-		t.Fatalf("dry run after 200 days: %d %+v; want one day of 4 events and no key yet (its events remain)", st, res)
+		!res.DryRun || len(res.Days) != 1 || res.Events != 5 || len(res.KeysDestroyed) != 0 {
+		t.Fatalf("dry run after 200 days: %d %+v; want one day of 5 events and no key yet (its events remain)", st, res)
 	}
 	if days, _ := m.store.RawDays(ctx); len(days) != 1 {
 		t.Fatal("the dry run deleted events")
@@ -84,13 +89,13 @@ func TestRetentionEndToEnd(t *testing.T) {
 	if err := (&RetentionCommand{Out: &out}).Run(ctx, []string{"run", "--dry-run", "--server", base, "--token-file", tokFile}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "would delete 4 raw events") || !strings.Contains(out.String(), time.Now().UTC().Format(time.DateOnly)) {
+	if !strings.Contains(out.String(), "would delete 5 raw events") || !strings.Contains(out.String(), time.Now().UTC().Format(time.DateOnly)) {
 		t.Fatalf("retention run --dry-run printed:\n%s", out.String())
 	}
 
-	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, nil, &res); st != 200 || res.DryRun || res.Events != 4 ||
+	if st := apiCall(t, "POST", base+"/api/v1/admin/retention", opTok, nil, &res); st != 200 || res.DryRun || res.Events != 5 ||
 		len(res.KeysDestroyed) != 1 || res.KeysDestroyed[0] != 1 || res.LogSegments < 1 {
-		t.Fatalf("run after 200 days: %d %+v; want 4 events gone, log segments removed, key 1 destroyed", st, res)
+		t.Fatalf("run after 200 days: %d %+v; want 5 events gone, log segments removed, key 1 destroyed", st, res)
 	}
 	if days, _ := m.store.RawDays(ctx); len(days) != 0 {
 		t.Fatalf("raw days left: %v", days)
@@ -107,8 +112,9 @@ func TestRetentionEndToEnd(t *testing.T) {
 	// Reports: totals from the rollups, with a note; reach cannot be.
 	var rep struct {
 		Total struct {
-			Impressions int64 `json:"impressions"`
-			UV          int64 `json:"uv"`
+			Impressions        int64 `json:"impressions"`
+			UV                 int64 `json:"uv"`
+			InvalidImpressions int64 `json:"invalid_impressions"`
 		} `json:"total"`
 		Retention *struct {
 			RawFrom     string `json:"raw_from"`
@@ -117,9 +123,12 @@ func TestRetentionEndToEnd(t *testing.T) {
 		} `json:"retention"`
 	}
 	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=day", base, c.ID, day, day)
-	if st := apiCall(t, "GET", u, tok, nil, &rep); st != 200 || rep.Total.Impressions != 4 || rep.Total.UV != 2 ||
+	if st := apiCall(t, "GET", u, tok, nil, &rep); st != 200 || rep.Total.Impressions != 4 || rep.Total.UV != 2 || rep.Total.InvalidImpressions != 1 ||
 		rep.Retention == nil || !rep.Retention.FromRollups || !strings.Contains(rep.Retention.Message, "rollups") {
 		t.Fatalf("report past retention: %d %+v %+v", st, rep.Total, rep.Retention)
+	}
+	if st := apiCall(t, "GET", u+"&filter=all", tok, nil, &rep); st != 200 || rep.Total.Impressions != 5 || rep.Total.UV != 3 || rep.Total.InvalidImpressions != 1 {
+		t.Fatalf("gross report past retention: %d %+v", st, rep.Total)
 	}
 	u = fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&by=os", base, c.ID, day, day)
 	if apiCall(t, "GET", u, tok, nil, &rep); rep.Total.Impressions != 0 || rep.Retention == nil || rep.Retention.FromRollups {

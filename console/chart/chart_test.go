@@ -438,6 +438,22 @@ func TestPercentagesAddUp(t *testing.T) {
 	}
 }
 
+// TestBarsShareOfOverlappingTotal: bars that overlap (invalid impressions
+// by reason, where one impression can have several reasons) take their
+// shares of a Total smaller than their sum, each rounded on its own rather
+// than forced to add up to 100%.
+func TestBarsShareOfOverlappingTotal(t *testing.T) {
+	out := string(Bars(BarOptions{Frame: Frame{Locale: "en"}, Share: true, Total: 7, Items: []Item{
+		{Label: "Crawler / bot UA", Value: 3}, {Label: "Data-centre IP", Value: 2}, {Label: "Malformed ID", Value: 2}, {Label: "click_flood", Value: 1},
+	}}))
+	checkSVG(t, out)
+	for _, want := range []string{">3 (42.9%)</text>", ">2 (28.6%)</text>", ">1 (14.3%)</text>", "<title>click_flood: 1 (14.3%)</title>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bars lack %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestTruncate(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -45,6 +45,7 @@ const minAllowLen = 4
 // it runs.
 type Detector struct {
 	m         *matcher
+	classes   classCache
 	allow     []string // lowercased
 	requireID uint32   // bit o: admeter.OS o must send an identifier
 	dc        atomic.Pointer[prefixSet]
@@ -57,7 +58,7 @@ func New(cfg Config) (*Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new ivt detector: %w", err)
 	}
-	d := &Detector{m: m}
+	d := &Detector{m: m, classes: newClassCache()}
 	var errs []error
 	for i, a := range cfg.AllowUA {
 		a = strings.TrimSpace(a)
@@ -345,7 +346,7 @@ func (d *Detector) crawler(h *Hit, ua string) bool {
 	case h.Channel == ChannelWeb && (ua == "" || h.UA.NonBrowser()):
 		flagged = true
 	default:
-		c := d.m.match(ua)
+		c := d.classes.get(ua, d.m.match)
 		flagged = c == uaCrawler || c == uaLibrary && h.Channel == ChannelWeb
 	}
 	return flagged && !d.allowed(ua)

@@ -53,7 +53,8 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends a simulated day")
 	}
-	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval"; c.IVTInterval = 0 })
+	cidrs := dataCentreList(t)
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval"; c.IVTInterval = 0; c.DataCentres = cidrs })
 	_, c := setupCampaign(t, base, m.Config.DataDir, 3)
 	kinds := sendIVTPlan(t, base, c, 11)
 	ctx := t.Context()
@@ -103,6 +104,8 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 		per[k] = &score{}
 	}
 	var overall score
+	var seenKinds []simulate.IVTKind
+	var seenVerdicts []admeter.IVT
 	valid, validFlagged, unmatched := 0, 0, 0
 	fpBy := map[admeter.IVT]int{}
 	for _, e := range stored {
@@ -116,6 +119,7 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 		}
 		kind := ks[0]
 		truth[k] = ks[1:]
+		seenKinds, seenVerdicts = append(seenKinds, kind), append(seenVerdicts, e.IVT)
 		sivt := e.IVT & admeter.SophisticatedIVT
 		for k, reason := range sivtReasonOf {
 			flagged := e.IVT&reason != 0
@@ -164,10 +168,13 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 	// (docs/benchmarks.md) keep the test from flaking.
 	report(string(simulate.IVTFrequency), *per[simulate.IVTFrequency], 0.95, 0.85)
 	report(string(simulate.IVTOrphanClick), *per[simulate.IVTOrphanClick], 0.95, 0.90)
-	// A click less than a second after an impression whose mt has
-	// second precision can look a second later: recall is bounded.
-	report(string(simulate.IVTFastClick), *per[simulate.IVTFastClick], 0.95, 0.50)
+	// An impression whose mt has second precision is stored up to 999 ms
+	// early, so a click 80–800 ms after it can look more than a second
+	// later (about 44 % of them): recall is bounded by the share of
+	// impressions sent with milliseconds (runs measure 0.57–0.88).
+	report(string(simulate.IVTFastClick), *per[simulate.IVTFastClick], 0.95, 0.40)
 	report("overall behavioural", overall, 0.95, 0.80)
+	logConfusion(t, seenKinds, seenVerdicts)
 	rate := float64(validFlagged) / float64(max(1, valid))
 	t.Logf("valid traffic flagged by behavioural rules: %d of %d (%.2f%%) %v", validFlagged, valid, 100*rate, fpBy)
 	if rate >= 0.01 {

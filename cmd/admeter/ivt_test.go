@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,11 +60,7 @@ func outOfWindow(target string, now time.Time) bool {
 // 0.95 and recall ≥ 0.90 per general-IVT kind and overall, and under 1 % of
 // valid traffic flagged.
 func TestGeneralIVTAccuracy(t *testing.T) {
-	cidrs := filepath.Join(t.TempDir(), "datacentres.txt")
-	// The operator's list: the cloud ranges the simulator relays from.
-	if err := os.WriteFile(cidrs, []byte("# test list\n47.92.0.0/14\n120.24.0.0/14\n121.40.0.0/14\n119.29.0.0/16\n115.159.0.0/16\n121.36.0.0/16\n52.80.0.0/16\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cidrs := dataCentreList(t)
 	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval"; c.DataCentres = cidrs })
 	_, c := setupCampaign(t, base, m.Config.DataDir, 3)
 
@@ -129,6 +127,11 @@ func TestGeneralIVTAccuracy(t *testing.T) {
 		report(string(k), *per[k])
 	}
 	report("overall", overall)
+	verdicts := make([]admeter.IVT, len(events))
+	for i, ev := range events {
+		verdicts[i] = ev.IVT
+	}
+	logConfusion(t, kinds, verdicts)
 	rate := float64(validFlagged) / float64(max(1, valid))
 	t.Logf("valid traffic flagged: %d of %d (%.2f%%)", validFlagged, valid, 100*rate)
 	if rate >= 0.01 {
@@ -243,4 +246,69 @@ func sendIVTPlan(t *testing.T, base string, c testCampaign, seed int64) []simula
 		}
 	}
 	return kinds
+}
+
+// logConfusion logs the confusion matrix of verdicts against the
+// simulator's truth: one row per true kind ("valid" for valid traffic),
+// with the number of its events and how many carry each reason (an event
+// with two reasons counts in both columns) or none.
+func logConfusion(t *testing.T, kinds []simulate.IVTKind, verdicts []admeter.IVT) {
+	t.Helper()
+	reasons := admeter.IVTReasons()
+	rows := map[simulate.IVTKind][]int{}
+	used := make([]bool, len(reasons)+1)
+	var order []simulate.IVTKind
+	for i, k := range kinds {
+		if k == "" {
+			k = "valid"
+		}
+		r := rows[k]
+		if r == nil {
+			r = make([]int, len(reasons)+2) // events, reasons…, none
+			order = append(order, k)
+		}
+		r[0]++
+		if verdicts[i] == 0 {
+			r[len(reasons)+1]++
+			used[len(reasons)] = true
+		}
+		for j, reason := range reasons {
+			if verdicts[i]&reason != 0 {
+				r[j+1]++
+				used[j] = true
+			}
+		}
+		rows[k] = r
+	}
+	slices.Sort(order)
+	var b strings.Builder
+	b.WriteString("confusion matrix (rows: truth; columns: verdict reasons)\n| truth | events |")
+	for j, reason := range reasons {
+		if used[j] {
+			fmt.Fprintf(&b, " %s |", reason)
+		}
+	}
+	b.WriteString(" none |\n")
+	for _, k := range order {
+		r := rows[k]
+		fmt.Fprintf(&b, "| %s | %d |", k, r[0])
+		for j := range reasons {
+			if used[j] {
+				fmt.Fprintf(&b, " %d |", r[j+1])
+			}
+		}
+		fmt.Fprintf(&b, " %d |\n", r[len(reasons)+1])
+	}
+	t.Log(b.String())
+}
+
+// dataCentreList writes the operator's list of the cloud ranges the
+// simulator relays from, and returns its path.
+func dataCentreList(t *testing.T) string {
+	t.Helper()
+	cidrs := filepath.Join(t.TempDir(), "datacentres.txt")
+	if err := os.WriteFile(cidrs, []byte("# test list\n47.92.0.0/14\n120.24.0.0/14\n121.40.0.0/14\n119.29.0.0/16\n115.159.0.0/16\n121.36.0.0/16\n52.80.0.0/16\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cidrs
 }

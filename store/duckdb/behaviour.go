@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,100 +22,211 @@ var keepGeneral = strconv.FormatUint(uint64(^admeter.SophisticatedIVT), 10)
 const judgedTable = "sivt_judged"
 
 // JudgeBehaviour recomputes the behavioural verdicts of UTC day day's
-// events under rules, in one transaction on the writer connection. It reads
-// the day's partition and the neighbouring days' events within a day of it
-// (so windows that cross midnight see both sides), deduplicated as reports
-// deduplicate them, runs each rule as a query that yields (partition,
-// rowid, reason), and writes the new verdict of each row of the day that
-// changed into a temporary table, then updates the partition from it by
-// rowid (stable within the transaction).
+// events under rules. The rules run in a read transaction, beside the
+// loader: one query reads the day's partition and the neighbouring days'
+// events within a day of it (so windows that cross midnight see both
+// sides), deduplicated as reports deduplicate them, and yields each row of
+// the day whose verdict changes (by rowid, with its times). Only writing
+// them takes the writer: an UPDATE per chunk, matched by rowid and checked
+// against the row's times. Should a row have moved meanwhile (a deletion
+// came in between and a checkpoint compacted the table), the count of
+// updated rows falls short, the transaction is rolled back, and the day is
+// judged again with the writer held throughout (judgeLocked). Judgements
+// are serialised.
 func (db *DB) JudgeBehaviour(ctx context.Context, day store.Date, rules store.BehaviourRules) (store.Judged, error) {
 	if err := rules.Validate(); err != nil {
 		return store.Judged{}, err
 	}
 	d := epochDay(day)
+	db.jmu.Lock()
+	defer db.jmu.Unlock()
+	var changes []judgedRow
+	present := false
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		days, err := partitionDays(ctx, tx, d-1, d+1)
+		if err != nil || !slices.Contains(days, d) {
+			return err
+		}
+		present = true
+		rows, err := tx.QueryContext(ctx, behaviourSQL(d, days, rules))
+		if err != nil {
+			return fmt.Errorf("apply rules to %s: %w", partitionName(d), err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r judgedRow
+			if err := rows.Scan(&r.rid, &r.nv, &r.tenant, &r.campaign, &r.ts, &r.received); err != nil {
+				return fmt.Errorf("apply rules to %s: %w", partitionName(d), err)
+			}
+			changes = append(changes, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return store.Judged{}, fmt.Errorf("judge behaviour of %s: %w", day, err)
+	}
+	if !present {
+		return store.Judged{}, nil
+	}
+	if db.beforeJudgeWrite != nil {
+		db.beforeJudgeWrite()
+	}
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	if db.closed {
 		return store.Judged{}, fmt.Errorf("judge behaviour: %w", errClosed)
 	}
-	if !db.parts[d] {
-		return store.Judged{}, nil
+	var out store.Judged
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var applied int64
+		for chunk := range slices.Chunk(changes, judgeChunk) {
+			var b strings.Builder
+			for i, r := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "(%d, %d, %d, %d)", r.rid, r.nv, r.ts, r.received)
+			}
+			res, err := tx.ExecContext(ctx, fmt.Sprintf(`UPDATE %[1]s SET ivt = v.nv FROM (VALUES %[2]s) v(rid, nv, ts, received)
+WHERE %[1]s.rowid = v.rid AND %[1]s.ts = v.ts AND %[1]s.received = v.received`, partitionName(d), b.String()))
+			if err != nil {
+				return fmt.Errorf("record verdicts in %s: %w", partitionName(d), err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			applied += n
+		}
+		if applied != int64(len(changes)) {
+			return errRowsMoved
+		}
+		var err error
+		out, err = db.judged(ctx, tx, d, changes)
+		return err
+	})
+	if errors.Is(err, errRowsMoved) {
+		db.logger.Info("rows moved while judging; judging again with the writer held", "day", day.String())
+		return db.judgeLocked(ctx, day, rules)
 	}
+	if err != nil {
+		return store.Judged{}, fmt.Errorf("judge behaviour of %s: %w", day, err)
+	}
+	return out, nil
+}
+
+// judgeChunk is the number of rows one UPDATE of JudgeBehaviour writes.
+const judgeChunk = 4096
+
+// errRowsMoved says rows of a judged day changed place between the read
+// and the write.
+var errRowsMoved = errors.New("rows moved since they were judged")
+
+// judgedRow is a row whose verdict a judgement changes: its rowid, new
+// verdict, tenant and campaign ids, and times.
+type judgedRow struct {
+	rid              int64
+	nv               uint32
+	tenant, campaign uint32
+	ts, received     int64
+}
+
+// judgeLocked judges day with the writer held from start to end: the rows
+// cannot move, so they are updated by rowid from a temporary table. The
+// caller holds wmu.
+func (db *DB) judgeLocked(ctx context.Context, day store.Date, rules store.BehaviourRules) (store.Judged, error) {
+	d := epochDay(day)
 	var days []int32
 	for _, n := range []int32{d - 1, d, d + 1} {
 		if db.parts[n] {
 			days = append(days, n)
 		}
 	}
-	query := behaviourSQL(d, days, rules)
+	if !db.parts[d] {
+		return store.Judged{}, nil
+	}
 	var out store.Judged
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		out = store.Judged{Flagged: map[admeter.IVT]int64{}}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", judgedTable, query)); err != nil {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", judgedTable, behaviourSQL(d, days, rules))); err != nil {
 			return fmt.Errorf("apply rules to %s: %w", partitionName(d), err)
 		}
 		defer tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+judgedTable) //nolint:errcheck // temporary: gone with the connection anyway
-		res, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %[1]s SET ivt = j.nv FROM %[2]s j WHERE %[1]s.rowid = j.rid", partitionName(d), judgedTable))
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %[1]s SET ivt = j.nv FROM %[2]s j WHERE %[1]s.rowid = j.rid", partitionName(d), judgedTable)); err != nil {
 			return fmt.Errorf("record verdicts in %s: %w", partitionName(d), err)
 		}
-		if out.Changed, err = res.RowsAffected(); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT tenant, campaign, min(ts), max(ts) FROM %s GROUP BY ALL ORDER BY ALL", judgedTable))
+		rows, err := tx.QueryContext(ctx, "SELECT rid, nv, tenant, campaign, ts, received FROM "+judgedTable)
 		if err != nil {
-			return fmt.Errorf("find changed campaigns: %w", err)
+			return fmt.Errorf("read changed rows: %w", err)
 		}
-		type tc struct {
-			tenant, campaign uint32
-			from, to         int64
-		}
-		var spans []tc
+		var changes []judgedRow
 		for rows.Next() {
-			var s tc
-			if err := rows.Scan(&s.tenant, &s.campaign, &s.from, &s.to); err != nil {
+			var r judgedRow
+			if err := rows.Scan(&r.rid, &r.nv, &r.tenant, &r.campaign, &r.ts, &r.received); err != nil {
 				rows.Close()
-				return fmt.Errorf("find changed campaigns: %w", err)
+				return fmt.Errorf("read changed rows: %w", err)
 			}
-			spans = append(spans, s)
+			changes = append(changes, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("find changed campaigns: %w", err)
+			return fmt.Errorf("read changed rows: %w", err)
 		}
-		for _, s := range spans {
-			names := db.dict.labels([]uint32{s.tenant, s.campaign})
-			out.Campaigns = append(out.Campaigns, store.CampaignSpan{Tenant: admeter.TenantID(names[0]), Campaign: admeter.CampaignID(names[1]),
-				TimeSpan: store.TimeSpan{From: time.UnixMilli(s.from).UTC(), To: time.UnixMilli(s.to).UTC()}})
-		}
-		var counts []string
-		var reasons []admeter.IVT
-		for _, r := range admeter.IVTReasons() {
-			if r&admeter.SophisticatedIVT != 0 {
-				counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE ivt & %d <> 0)", r))
-				reasons = append(reasons, r)
-			}
-		}
-		vals := make([]int64, len(counts)+1)
-		dest := make([]any, len(vals))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*), %s FROM %s WHERE kind IN (%d, %d)", strings.Join(counts, ", "),
-			partitionName(d), sqlImpression, sqlClick)).Scan(dest...); err != nil {
-			return fmt.Errorf("count verdicts of %s: %w", partitionName(d), err)
-		}
-		out.Events = vals[0]
-		for i, r := range reasons {
-			if vals[i+1] > 0 {
-				out.Flagged[r] = vals[i+1]
-			}
-		}
-		return nil
+		out, err = db.judged(ctx, tx, d, changes)
+		return err
 	})
 	if err != nil {
 		return store.Judged{}, fmt.Errorf("judge behaviour of %s: %w", day, err)
+	}
+	return out, nil
+}
+
+// judged sums up a judgement of day d that changed changes, inside its
+// transaction: the day's events and flagged counts after it, and the span
+// of the changed events per campaign.
+func (db *DB) judged(ctx context.Context, tx *sql.Tx, d int32, changes []judgedRow) (store.Judged, error) {
+	out := store.Judged{Changed: int64(len(changes)), Flagged: map[admeter.IVT]int64{}}
+	type tc struct{ tenant, campaign uint32 }
+	spans := map[tc]store.TimeSpan{}
+	for _, r := range changes {
+		k, t := tc{r.tenant, r.campaign}, time.UnixMilli(r.ts).UTC()
+		sp, ok := spans[k]
+		if !ok || t.Before(sp.From) {
+			sp.From = t
+		}
+		if !ok || t.After(sp.To) {
+			sp.To = t
+		}
+		spans[k] = sp
+	}
+	for k, sp := range spans {
+		names := db.dict.labels([]uint32{k.tenant, k.campaign})
+		out.Campaigns = append(out.Campaigns, store.CampaignSpan{Tenant: admeter.TenantID(names[0]), Campaign: admeter.CampaignID(names[1]), TimeSpan: sp})
+	}
+	slices.SortFunc(out.Campaigns, func(a, b store.CampaignSpan) int {
+		return strings.Compare(string(a.Tenant)+"\x00"+string(a.Campaign), string(b.Tenant)+"\x00"+string(b.Campaign))
+	})
+	var counts []string
+	var reasons []admeter.IVT
+	for _, r := range admeter.IVTReasons() {
+		if r&admeter.SophisticatedIVT != 0 {
+			counts = append(counts, fmt.Sprintf("count(*) FILTER (WHERE ivt & %d <> 0)", r))
+			reasons = append(reasons, r)
+		}
+	}
+	vals := make([]int64, len(counts)+1)
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*), %s FROM %s WHERE kind IN (%d, %d)", strings.Join(counts, ", "),
+		partitionName(d), sqlImpression, sqlClick)).Scan(dest...); err != nil {
+		return store.Judged{}, fmt.Errorf("count verdicts of %s: %w", partitionName(d), err)
+	}
+	out.Events = vals[0]
+	for i, r := range reasons {
+		if vals[i+1] > 0 {
+			out.Flagged[r] = vals[i+1]
+		}
 	}
 	return out, nil
 }
@@ -123,7 +235,7 @@ func (db *DB) JudgeBehaviour(ctx context.Context, day store.Date, rules store.Be
 const behaviourCols = "rowid AS rid, tenant, campaign, placement, kind, ts, received, user_key, user_type, impression, net, country, province"
 
 // behaviourSQL returns the query whose rows are (rid, nv, tenant, campaign,
-// ts) for each row of day d's partition whose verdict changes under rules;
+// ts, received) for each row of day d's partition whose verdict changes under rules;
 // days are the partitions that exist among d-1, d and d+1.
 func behaviourSQL(d int32, days []int32, r store.BehaviourRules) string {
 	from, to := int64(d)*msPerDay, int64(d+1)*msPerDay
@@ -241,8 +353,8 @@ func behaviourSQL(d int32, days []int32, r store.BehaviourRules) string {
 flags AS (%[1]s),
 dups AS (SELECT rid, first_value(rid) OVER (PARTITION BY tenant, placement, kind, impression ORDER BY ts, received) AS frid
 	FROM raw WHERE part = %[4]d AND impression IS NOT NULL)
-SELECT rid, nv, tenant, campaign, ts FROM (
-	SELECT e.rowid AS rid, (e.ivt & %[2]s) | coalesce(f.bits, 0) AS nv, e.ivt, e.tenant, e.campaign, e.ts
+SELECT rid, nv, tenant, campaign, ts, received FROM (
+	SELECT e.rowid AS rid, (e.ivt & %[2]s) | coalesce(f.bits, 0) AS nv, e.ivt, e.tenant, e.campaign, e.ts, e.received
 	FROM %[3]s e LEFT JOIN dups m ON m.rid = e.rowid LEFT JOIN flags f ON f.rid = coalesce(m.frid, e.rowid))
 WHERE nv <> ivt`, flags, keepGeneral, partitionName(d), d)
 	return b.String()

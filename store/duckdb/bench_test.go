@@ -574,7 +574,7 @@ func BenchmarkJudgeBehaviour(b *testing.B) {
 	load(4, benchStart, n/4, 0)
 	load(5, benchStart.AddDate(0, 0, 1), n, 1000)
 	load(6, benchStart.AddDate(0, 0, 2), n/4, 2000)
-	rules := store.BehaviourRules{
+	all := store.BehaviourRules{
 		UserFrequency:  []store.WindowLimit{{Window: time.Minute, Max: 10}, {Window: time.Hour, Max: 30}, {Window: 24 * time.Hour, Max: 300}},
 		NetFrequency:   []store.WindowLimit{{Window: time.Minute, Max: 600}, {Window: time.Hour, Max: 20000}},
 		OrphanLookback: 24 * time.Hour, OrphanSkew: 5 * time.Minute, MinClickDelay: time.Second,
@@ -582,14 +582,32 @@ func BenchmarkJudgeBehaviour(b *testing.B) {
 		HopWindow: 10 * time.Minute, MaxNets: 4, MaxRegions: 2, ConcentrationMin: 10000, ConcentrationShare: 0.02,
 	}
 	day := store.DateOf(benchStart.AddDate(0, 0, 1))
-	var judged store.Judged
-	for b.Loop() {
-		if judged, err = db.JudgeBehaviour(ctx, day, rules); err != nil {
-			b.Fatal(err)
-		}
+	// Each rule alone, then all of them (the default configuration).
+	for _, c := range []struct {
+		name  string
+		rules store.BehaviourRules
+	}{
+		{"none", store.BehaviourRules{}},
+		{"user-frequency", store.BehaviourRules{UserFrequency: all.UserFrequency}},
+		{"net-frequency", store.BehaviourRules{NetFrequency: all.NetFrequency}},
+		{"clicks", store.BehaviourRules{OrphanLookback: all.OrphanLookback, OrphanSkew: all.OrphanSkew, MinClickDelay: all.MinClickDelay}},
+		{"ctr", store.BehaviourRules{UserCTR: all.UserCTR, NetCTR: all.NetCTR}},
+		{"hopping", store.BehaviourRules{HopWindow: all.HopWindow, MaxNets: all.MaxNets, MaxRegions: all.MaxRegions}},
+		{"concentration", store.BehaviourRules{ConcentrationMin: all.ConcentrationMin, ConcentrationShare: all.ConcentrationShare}},
+		{"all", all},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var judged store.Judged
+			var err error
+			for b.Loop() {
+				if judged, err = db.JudgeBehaviour(ctx, day, c.rules); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(judged.Events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			b.Logf("day of %d events: %d flagged by some rule (%v)", judged.Events, sumFlagged(judged), judged.Flagged)
+		})
 	}
-	b.ReportMetric(float64(judged.Events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	b.Logf("day of %d events: %d flagged by some rule (%v)", judged.Events, sumFlagged(judged), judged.Flagged)
 }
 
 func sumFlagged(j store.Judged) int64 {

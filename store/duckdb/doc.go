@@ -96,6 +96,24 @@
 // a placement filter only selects rows) and adds the invalid counts for
 // the all-traffic filter (users: valid + invalid - both).
 //
+// # Behaviour
+//
+// JudgeBehaviour evaluates the sophisticated invalid-traffic rules of one
+// UTC day in one statement, in a read transaction beside the loader: the
+// day's partition and the neighbouring days' events within 24 hours of it,
+// deduplicated per (tenant, placement, kind, impression id); frequency
+// limits as pairs of window functions (events in [ts, ts+W], then whether
+// any window starting within W before an event is over the limit),
+// orphan and fast clicks from the user's latest and next impression on the
+// placement, CTR and concentration as grouped aggregates joined back, and
+// network hopping per fixed bucket. It yields the rows whose verdict
+// changes (general bits kept, behavioural ones replaced; a retry takes its
+// first event's) by rowid. Only then is the writer taken: UPDATE … FROM
+// VALUES in chunks, each row matched by rowid, event time and receive time;
+// if fewer rows match than were judged (a deletion and a checkpoint moved
+// rows in between) the transaction is rolled back and the day judged again
+// under the writer, through a temporary table.
+//
 // UserEvents (an access copy) is one query over the UNION ALL of every
 // partition, filtered by tenant and user keys, ordered by event time and
 // receive time with a LIMIT of one more than asked (to tell whether there

@@ -136,6 +136,9 @@ type DB struct {
 	opts   Options
 	sqldb  *sql.DB // owns the connector
 
+	// jmu serialises JudgeBehaviour (whose reading and writing phases
+	// must not interleave with another judgement's).
+	jmu sync.Mutex
 	// wmu serialises the writers; the fields below it are theirs.
 	wmu    sync.Mutex
 	wconn  *sql.Conn
@@ -150,6 +153,9 @@ type DB struct {
 	// events are appended and before the offset is recorded: tests inject
 	// faults with it.
 	afterAppend func() error
+	// beforeJudgeWrite, if set, runs in JudgeBehaviour between judging
+	// and writing, before the writer is taken (tests only).
+	beforeJudgeWrite func()
 
 	offset atomic.Uint64 // committed event-log offset
 	dict   *dict

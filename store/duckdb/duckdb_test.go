@@ -67,3 +67,49 @@ func TestCancelledWriteKeepsWriter(t *testing.T) {
 		t.Fatalf("judging after a cancelled write: %v", err)
 	}
 }
+
+// TestJudgeRowsMoved: when events of the judged day are deleted between
+// judging and writing, the judgement notices and judges again with the
+// writer held, so no verdict lands on the wrong row.
+func TestJudgeRowsMoved(t *testing.T) {
+	db := mustOpen(t, filepath.Join(t.TempDir(), "store.duckdb"))
+	at := time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)
+	var evs []admeter.Event
+	for u := 1; u <= 3; u++ {
+		for i := range 4 {
+			evs = append(evs, storetest.Imp(at.Add(time.Duration(i)*time.Second), storetest.User(u), storetest.Received(at.Add(time.Duration(u*10+i)*time.Millisecond))))
+		}
+	}
+	evs = append(evs, storetest.Imp(at, storetest.User(4)))
+	storetest.Insert(t, db, 1, evs...)
+	db.beforeJudgeWrite = func() {
+		db.beforeJudgeWrite = nil
+		if _, err := db.DeleteUsers(context.Background(), storetest.DefaultTenant, []admeter.Pseudonym{storetest.UserID(2)}); err != nil {
+			t.Error(err)
+		}
+		if _, err := db.sqldb.Exec("CHECKPOINT"); err != nil {
+			t.Error(err)
+		}
+	}
+	rules := store.BehaviourRules{UserFrequency: []store.WindowLimit{{Window: time.Minute, Max: 3}}}
+	got, err := db.JudgeBehaviour(context.Background(), store.DateOf(at), rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Changed != 8 || got.Flagged[admeter.IVTFrequency] != 8 || got.Events != 9 {
+		t.Errorf("judged %+v; want users 1 and 3 flagged (8 events of 9)", got)
+	}
+	left, _, err := db.UserEvents(context.Background(), storetest.DefaultTenant, []admeter.Pseudonym{storetest.UserID(1), storetest.UserID(3), storetest.UserID(4)}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		want := admeter.IVTFrequency
+		if e.User == storetest.UserID(4) {
+			want = 0
+		}
+		if e.IVT != want {
+			t.Errorf("user %x event at %s: %s, want %s", e.User[15], e.At.Format(time.TimeOnly), e.IVT, want)
+		}
+	}
+}

@@ -53,8 +53,8 @@ const (
 	// IVTNetworkHopping: a device seen on too many networks or regions
 	// within minutes (proxies, emulator farms, spoofed ids).
 	IVTNetworkHopping
-	// IVTConcentration: one device holding an outsized share of a
-	// placement's impressions in a day.
+	// IVTConcentration: one device or network holding an outsized share
+	// of a placement's impressions in a day.
 	IVTConcentration
 	numIVT
 )

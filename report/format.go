@@ -54,11 +54,26 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-// countsJSON appends the measures of c as JSON members.
-func countsJSON(b *bytes.Buffer, c store.Counts, all bool) {
-	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d,"invalid_impressions":%d,"invalid_clicks":%d,"invalid_uv":%d,"invalid_click_uv":%d,"ivt_rate":%s`,
+// countsJSON appends the measures of c, and the valid-traffic measures v,
+// as JSON members.
+func countsJSON(b *bytes.Buffer, c, v store.Counts, all bool) {
+	fmt.Fprintf(b, `"impressions":%d,"clicks":%d,"ctr":%s,"uv":%d,"click_uv":%d,"valid_impressions":%d,"valid_clicks":%d,"valid_uv":%d,"valid_click_uv":%d,"invalid_impressions":%d,"invalid_clicks":%d,"invalid_uv":%d,"invalid_click_uv":%d,"ivt_rate":%s,"invalid_click_rate":%s`,
 		c.Impressions, c.Clicks, strconv.FormatFloat(round(CTR(c), 6), 'f', -1, 64), c.UV, c.ClickUV,
-		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(ivtRate(c, all), 6), 'f', -1, 64))
+		v.Impressions, v.Clicks, v.UV, v.ClickUV,
+		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(ivtRate(c, all), 6), 'f', -1, 64),
+		strconv.FormatFloat(round(invalidClickRate(c, all), 6), 'f', -1, 64))
+}
+
+// invalidClickRate is the invalid share of c's clicks (see ivtRate).
+func invalidClickRate(c store.Counts, all bool) float64 {
+	total := c.Clicks
+	if !all {
+		total += c.InvalidClicks
+	}
+	if total > 0 {
+		return float64(c.InvalidClicks) / float64(total)
+	}
+	return 0
 }
 
 func jsonString(s string) string {
@@ -85,11 +100,11 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		for j, d := range r.By {
 			fmt.Fprintf(&b, "%s:%s,", jsonString(string(d)), jsonString(row.Dims[j]))
 		}
-		countsJSON(&b, row.Counts, r.gross())
+		countsJSON(&b, row.Counts, r.Valid(i), r.gross())
 		b.WriteByte('}')
 	}
 	b.WriteString(`],"total":{`)
-	countsJSON(&b, r.Total, r.gross())
+	countsJSON(&b, r.Total, r.Valid(-1), r.gross())
 	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d,"filter":%s`, r.AnonymousImpressions, r.AnonymousClicks, jsonString(r.Filter))
 	if r.Retention != nil {
 		fmt.Fprintf(&b, `,"retention":{"raw_from":%q,"from_rollups":%t,"message":%s}`, r.Retention.RawFrom, r.Retention.FromRollups, jsonString(r.Retention.Message()))

@@ -78,7 +78,7 @@ var ReasonText = map[admeter.IVT][2]string{
 	admeter.IVTFastClick:        {"click faster than a person after the impression", "曝光后点击过快"},
 	admeter.IVTAbnormalCTR:      {"click-through rate far above any person's", "点击率异常"},
 	admeter.IVTNetworkHopping:   {"device on too many networks or regions within minutes", "设备短时间内跨多个网络或地区"},
-	admeter.IVTConcentration:    {"one device holds an outsized share of a placement", "流量集中于少数设备"},
+	admeter.IVTConcentration:    {"one device or network holds an outsized share of a placement", "流量集中于少数设备或网络"},
 }
 
 type invalidJSON struct {

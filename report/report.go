@@ -76,6 +76,10 @@ type Report struct {
 	Retention *Retention
 	// Filter is the traffic counted in the measures: "valid" or "all".
 	Filter string
+	// validRows and validTotal are the valid-traffic measures of a gross
+	// report, by the rows' joined dimension values (see Valid).
+	validRows  map[string]store.Counts
+	validTotal store.Counts
 }
 
 // Frequency is a campaign's reach and frequency report.
@@ -176,20 +180,52 @@ func (s *Service) Report(ctx context.Context, req Request) (*Report, error) {
 		Placements: req.Placements, Filter: filter,
 	}
 	ret := s.scopeRetention(f, loc)
-	var res *store.ReportResult
-	if ret != nil {
-		res, err = s.reportPastRetention(ctx, q, f, t, ret)
-	} else {
-		res, err = s.store.Report(ctx, q)
+	run := func(q store.ReportQuery) (*store.ReportResult, error) {
+		if ret != nil {
+			return s.reportPastRetention(ctx, q, f, t, ret)
+		}
+		return s.store.Report(ctx, q)
 	}
+	res, err := run(q)
 	if err != nil {
 		return nil, fmt.Errorf("query report: %w", err)
 	}
-	return &Report{
+	r := &Report{
 		Campaign: c.ID, From: f, To: t, Timezone: c.Timezone, By: dims, Rows: res.Rows, Total: res.Total,
 		AnonymousImpressions: res.AnonymousImpressions, AnonymousClicks: res.AnonymousClicks, PlacementNames: names,
 		Retention: ret, Filter: filter.String(),
-	}, nil
+	}
+	if filter == store.FilterAll {
+		// Gross measures do not tell the valid users (a user may have
+		// valid and invalid events): ask for the valid traffic as well.
+		q.Filter = store.FilterValid
+		valid, err := run(q)
+		if err != nil {
+			return nil, fmt.Errorf("query report: %w", err)
+		}
+		r.validRows = make(map[string]store.Counts, len(valid.Rows))
+		for _, row := range valid.Rows {
+			r.validRows[strings.Join(row.Dims, "\x00")] = row.Counts
+		}
+		r.validTotal = valid.Total
+	}
+	return r, nil
+}
+
+// Valid returns the valid-traffic measures of row i of the report, or of
+// its total when i is -1, whatever the report's filter.
+func (r *Report) Valid(i int) store.Counts {
+	c := r.Total
+	if i >= 0 {
+		c = r.Rows[i].Counts
+	}
+	if r.Filter != store.FilterAll.String() {
+		return c
+	}
+	if i < 0 {
+		return r.validTotal
+	}
+	return r.validRows[strings.Join(r.Rows[i].Dims, "\x00")]
 }
 
 // Frequency returns a campaign's reach, frequency distribution and cumulative

@@ -65,8 +65,9 @@ func TestReportJSONKeepsDimensionOrder(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		`"rows":[{"placement":"pA","region":"广东","impressions":3,"clicks":1,"ctr":0.333333,"uv":2,"click_uv":1,"invalid_impressions":0,`,
-		`"total":{"impressions":4,"clicks":1,"ctr":0.25,"uv":3,"click_uv":1,"invalid_impressions":0,"invalid_clicks":0,"invalid_uv":0,"invalid_click_uv":0,"ivt_rate":0}`,
+		`"rows":[{"placement":"pA","region":"广东","impressions":3,"clicks":1,"ctr":0.333333,"uv":2,"click_uv":1,"valid_impressions":3,`,
+		`"total":{"impressions":4,"clicks":1,"ctr":0.25,"uv":3,"click_uv":1,"valid_impressions":4,"valid_clicks":1,"valid_uv":3,"valid_click_uv":1,` +
+			`"invalid_impressions":0,"invalid_clicks":0,"invalid_uv":0,"invalid_click_uv":0,"ivt_rate":0,"invalid_click_rate":0}`,
 		`"anonymous_impressions":1`, `"by":["placement","region"]`,
 	} {
 		if !strings.Contains(s, want) {

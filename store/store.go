@@ -420,9 +420,11 @@ type BehaviourRules struct {
 	MaxRegions int
 	// ConcentrationMin and ConcentrationShare: on a placement with at
 	// least ConcentrationMin impressions in a UTC day, a user holding more
-	// than ConcentrationShare of them has its events there flagged.
-	ConcentrationMin   int
-	ConcentrationShare float64
+	// than ConcentrationShare of them has its events there flagged;
+	// NetConcentrationShare the same for a network.
+	ConcentrationMin      int
+	ConcentrationShare    float64
+	NetConcentrationShare float64
 }
 
 // WindowLimit is at most Max events within any Window.
@@ -462,8 +464,8 @@ func (r BehaviourRules) Validate() error {
 	if r.HopWindow < 0 || r.HopWindow > 24*time.Hour || r.MaxNets < 0 || r.MaxRegions < 0 {
 		errs = append(errs, "network hopping: the window must be between 0 and 24h, the limits not negative")
 	}
-	if r.ConcentrationMin < 0 || r.ConcentrationShare < 0 || r.ConcentrationShare > 1 {
-		errs = append(errs, "concentration: the minimum must not be negative, the share between 0 and 1")
+	if r.ConcentrationMin < 0 || r.ConcentrationShare < 0 || r.ConcentrationShare > 1 || r.NetConcentrationShare < 0 || r.NetConcentrationShare > 1 {
+		errs = append(errs, "concentration: the minimum must not be negative, the shares between 0 and 1")
 	}
 	if len(errs) > 0 {
 		return admeter.Errorf(admeter.EINVALID, "invalid behaviour rules: %s", strings.Join(errs, "; "))

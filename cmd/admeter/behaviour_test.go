@@ -46,7 +46,8 @@ func logEvents(t *testing.T, m *Main) []admeter.Event {
 
 // TestBehaviouralIVTAccuracy sends the simulated day of TestGeneralIVTAccuracy,
 // lets the behavioural job judge the stored events with the default rules,
-// and scores each stored event with a user (the rules judge devices) against
+// and scores each stored impression and click with a user (the rules judge
+// devices; served-but-not-rendered pings are never counted) against
 // the simulator's truth: precision and recall per behavioural kind and
 // overall, and the share of valid traffic flagged.
 func TestBehaviouralIVTAccuracy(t *testing.T) {
@@ -119,6 +120,9 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 		}
 		kind := ks[0]
 		truth[k] = ks[1:]
+		if e.Kind == admeter.KindServed {
+			continue // not rendered: never counted, so never judged
+		}
 		seenKinds, seenVerdicts = append(seenKinds, kind), append(seenVerdicts, e.IVT)
 		sivt := e.IVT & admeter.SophisticatedIVT
 		for k, reason := range sivtReasonOf {
@@ -164,15 +168,15 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 			t.Errorf("%s: precision %.3f recall %.3f; want ≥ %.2f and ≥ %.2f", name, prec, rec, minPrec, minRec)
 		}
 	}
-	// The plan changes with the clock: bounds below what runs measure
-	// (docs/benchmarks.md) keep the test from flaking.
-	report(string(simulate.IVTFrequency), *per[simulate.IVTFrequency], 0.95, 0.85)
+	report(string(simulate.IVTFrequency), *per[simulate.IVTFrequency], 0.95, 0.90)
 	report(string(simulate.IVTOrphanClick), *per[simulate.IVTOrphanClick], 0.95, 0.90)
 	// An impression whose mt has second precision is stored up to 999 ms
 	// early, so a click 80–800 ms after it can look more than a second
 	// later (about 44 % of them): recall is bounded by the share of
 	// impressions sent with milliseconds (runs measure 0.57–0.88).
 	report(string(simulate.IVTFastClick), *per[simulate.IVTFastClick], 0.95, 0.40)
+	// The plan changes with the clock, and fast clicks bound the overall
+	// recall (runs measure 0.87–0.93).
 	report("overall behavioural", overall, 0.95, 0.80)
 	logConfusion(t, seenKinds, seenVerdicts)
 	rate := float64(validFlagged) / float64(max(1, valid))

@@ -164,6 +164,9 @@ func TestReportsNetOfInvalidTraffic(t *testing.T) {
 	u := base + "/api/v1/campaigns/" + c.ID + "/report?from=" + day + "&to=" + day
 	type counts struct {
 		Impressions        int64   `json:"impressions"`
+		UV                 int64   `json:"uv"`
+		ValidImpressions   int64   `json:"valid_impressions"`
+		ValidUV            int64   `json:"valid_uv"`
 		InvalidImpressions int64   `json:"invalid_impressions"`
 		IVTRate            float64 `json:"ivt_rate"`
 	}
@@ -182,9 +185,14 @@ func TestReportsNetOfInvalidTraffic(t *testing.T) {
 	if rep.Total.Impressions != 2 || rep.Total.InvalidImpressions != 2 || rep.Total.IVTRate != 0.5 || rep.Filter != "valid" {
 		t.Fatalf("net report: %+v filter %q; want 2 valid, 2 invalid, rate 0.5", rep.Total, rep.Filter)
 	}
+	net := rep.Total
+	if net.ValidImpressions != 2 || net.ValidUV != net.UV {
+		t.Fatalf("net report's valid measures: %+v", net)
+	}
 	apiCall(t, "GET", u+"&filter=all", tok, nil, &rep)
-	if rep.Total.Impressions != 4 || rep.Total.IVTRate != 0.5 || rep.Filter != "all" {
-		t.Fatalf("gross report: %+v; want 4 impressions, the same rate 0.5", rep.Total)
+	if rep.Total.Impressions != 4 || rep.Total.IVTRate != 0.5 || rep.Filter != "all" ||
+		rep.Total.ValidImpressions != 2 || rep.Total.ValidUV != net.UV || rep.Total.UV <= net.UV {
+		t.Fatalf("gross report: %+v; want 4 impressions, the same rate 0.5, and the net report's valid measures (%+v)", rep.Total, net)
 	}
 	apiCall(t, "GET", u+"&by=reason", tok, nil, &rep)
 	reasons := map[string]int64{}

@@ -21,18 +21,19 @@ import (
 // gives the reasoning of each.
 func DefaultRules() store.BehaviourRules {
 	return store.BehaviourRules{
-		UserFrequency:      []store.WindowLimit{{Window: time.Minute, Max: 10}, {Window: time.Hour, Max: 30}, {Window: 24 * time.Hour, Max: 300}},
-		NetFrequency:       []store.WindowLimit{{Window: time.Minute, Max: 600}, {Window: time.Hour, Max: 20000}},
-		OrphanLookback:     24 * time.Hour,
-		OrphanSkew:         5 * time.Minute,
-		MinClickDelay:      time.Second,
-		UserCTR:            store.CTRLimit{MinClicks: 5, MaxCTR: 0.5},
-		NetCTR:             store.CTRLimit{MinClicks: 30, MaxCTR: 0.1},
-		HopWindow:          10 * time.Minute,
-		MaxNets:            4,
-		MaxRegions:         2,
-		ConcentrationMin:   10000,
-		ConcentrationShare: 0.02,
+		UserFrequency:         []store.WindowLimit{{Window: time.Minute, Max: 10}, {Window: time.Hour, Max: 30}, {Window: 24 * time.Hour, Max: 300}},
+		NetFrequency:          []store.WindowLimit{{Window: time.Minute, Max: 600}, {Window: time.Hour, Max: 20000}},
+		OrphanLookback:        24 * time.Hour,
+		OrphanSkew:            5 * time.Minute,
+		MinClickDelay:         time.Second,
+		UserCTR:               store.CTRLimit{MinClicks: 5, MaxCTR: 0.5},
+		NetCTR:                store.CTRLimit{MinClicks: 30, MaxCTR: 0.1},
+		HopWindow:             10 * time.Minute,
+		MaxNets:               4,
+		MaxRegions:            2,
+		ConcentrationMin:      10000,
+		ConcentrationShare:    0.02,
+		NetConcentrationShare: 0.25,
 	}
 }
 
@@ -52,6 +53,7 @@ type rulesFile struct {
 	MaxRegions         *int            `json:"max_regions"`
 	ConcentrationMin   *int            `json:"concentration_min"`
 	ConcentrationShare *float64        `json:"concentration_share"`
+	NetConcentration   *float64        `json:"net_concentration_share"`
 }
 
 type limitJSON struct {
@@ -121,6 +123,9 @@ func ParseRules(data []byte) (store.BehaviourRules, error) {
 	}
 	if f.ConcentrationShare != nil {
 		r.ConcentrationShare = *f.ConcentrationShare
+	}
+	if f.NetConcentration != nil {
+		r.NetConcentrationShare = *f.NetConcentration
 	}
 	if err := r.Validate(); err != nil {
 		return store.BehaviourRules{}, err

@@ -51,8 +51,9 @@
 //     Wi-Fi, not province, in minutes; proxies and emulator farms do.
 //   - concentrated_traffic: on a placement with at least 10 000
 //     impressions in a UTC day, every event there of a device holding more
-//     than 2 % of them (200 or more): relative to the placement, beside the
-//     absolute frequency limits. Heavy real users make smaller placements
+//     than 2 % of them (200 or more), or of a network holding more than
+//     25 % (carriers spread subscribers over many blocks): relative to the
+//     placement, beside the absolute frequency limits. Heavy real users make smaller placements
 //     look concentrated (the simulator's heavy-tailed exposure flagged
 //     3.5 % of valid traffic at 1 000 and 5 %), so lower it with care.
 //

@@ -332,16 +332,21 @@ func behaviourSQL(d int32, days []int32, r store.BehaviourRules) string {
 			admeter.IVTNetworkHopping, w, d, strings.Join(having, " OR ")))
 	}
 
-	if r.ConcentrationMin > 0 && r.ConcentrationShare > 0 {
+	concentration := func(key string, share float64) {
+		if r.ConcentrationMin <= 0 || share <= 0 {
+			return
+		}
 		rules = append(rules, fmt.Sprintf(`SELECT part, rid, %[1]d AS bit FROM ev SEMI JOIN (
-		SELECT tenant, placement, user_key FROM ev JOIN (
+		SELECT tenant, placement, %[6]s FROM ev JOIN (
 			SELECT tenant, placement, count(*) AS total FROM ev WHERE part = %[2]d AND kind = %[3]d GROUP BY ALL HAVING count(*) >= %[4]d) p
 		USING (tenant, placement)
-		WHERE part = %[2]d AND kind = %[3]d AND user_key IS NOT NULL
-		GROUP BY tenant, placement, user_key, total HAVING count(*) > %[5]s * total) u
-	USING (tenant, placement, user_key)
-	WHERE part = %[2]d`, admeter.IVTConcentration, d, sqlImpression, r.ConcentrationMin, strconv.FormatFloat(r.ConcentrationShare, 'g', -1, 64)))
+		WHERE part = %[2]d AND kind = %[3]d AND %[6]s IS NOT NULL
+		GROUP BY tenant, placement, %[6]s, total HAVING count(*) > %[5]s * total) u
+	USING (tenant, placement, %[6]s)
+	WHERE part = %[2]d`, admeter.IVTConcentration, d, sqlImpression, r.ConcentrationMin, strconv.FormatFloat(share, 'g', -1, 64), key))
 	}
+	concentration("user_key", r.ConcentrationShare)
+	concentration("net", r.NetConcentrationShare)
 
 	flags := "SELECT NULL::BIGINT AS rid, 0::UINTEGER AS bits WHERE false"
 	if len(rules) > 0 {

@@ -579,7 +579,7 @@ func BenchmarkJudgeBehaviour(b *testing.B) {
 		NetFrequency:   []store.WindowLimit{{Window: time.Minute, Max: 600}, {Window: time.Hour, Max: 20000}},
 		OrphanLookback: 24 * time.Hour, OrphanSkew: 5 * time.Minute, MinClickDelay: time.Second,
 		UserCTR: store.CTRLimit{MinClicks: 5, MaxCTR: 0.5}, NetCTR: store.CTRLimit{MinClicks: 30, MaxCTR: 0.1},
-		HopWindow: 10 * time.Minute, MaxNets: 4, MaxRegions: 2, ConcentrationMin: 10000, ConcentrationShare: 0.02,
+		HopWindow: 10 * time.Minute, MaxNets: 4, MaxRegions: 2, ConcentrationMin: 10000, ConcentrationShare: 0.02, NetConcentrationShare: 0.25,
 	}
 	day := store.DateOf(benchStart.AddDate(0, 0, 1))
 	// Each rule alone, then all of them (the default configuration).
@@ -593,7 +593,7 @@ func BenchmarkJudgeBehaviour(b *testing.B) {
 		{"clicks", store.BehaviourRules{OrphanLookback: all.OrphanLookback, OrphanSkew: all.OrphanSkew, MinClickDelay: all.MinClickDelay}},
 		{"ctr", store.BehaviourRules{UserCTR: all.UserCTR, NetCTR: all.NetCTR}},
 		{"hopping", store.BehaviourRules{HopWindow: all.HopWindow, MaxNets: all.MaxNets, MaxRegions: all.MaxRegions}},
-		{"concentration", store.BehaviourRules{ConcentrationMin: all.ConcentrationMin, ConcentrationShare: all.ConcentrationShare}},
+		{"concentration", store.BehaviourRules{ConcentrationMin: all.ConcentrationMin, ConcentrationShare: all.ConcentrationShare, NetConcentrationShare: all.NetConcentrationShare}},
 		{"all", all},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -134,6 +134,15 @@ func judgeCases() []judgeCase {
 			Imp(at(0), User(1), p2), admeter.IVT(0), Imp(at(time.Minute), User(1), p2), admeter.IVT(0),
 		}, conc2...)...,
 	)
+	netConc := []any{
+		// One network holds 6 of 10 impressions (other users, same /24).
+		Imp(at(0), User(1), Net(9)), conc, Imp(at(time.Minute), User(2), Net(9)), conc, Imp(at(2*time.Minute), User(3), Net(9)), conc,
+		Imp(at(3*time.Minute), User(4), Net(9)), conc, Imp(at(4*time.Minute), User(5), Net(9)), conc, Imp(at(5*time.Minute), Net(9)), conc,
+	}
+	for i := range 4 {
+		netConc = append(netConc, Imp(at(time.Duration(i)*time.Minute), User(10+i), Net(20+i)), admeter.IVT(0))
+	}
+	add("net-concentration", store.BehaviourRules{ConcentrationMin: 10, NetConcentrationShare: 0.5}, netConc...)
 	return cs
 }
 

@@ -97,7 +97,9 @@ func renderCharts(lang string, byDay, byPlacement, byRegion, byOS *report.Report
 	items := func(rep *report.Report, n int, names map[string]string) []chart.Item {
 		var out []chart.Item
 		for _, l := range top(rep, n, names) {
-			out = append(out, chart.Item{Label: l.Label, Value: l.Value})
+			if l.Value > 0 { // a row of invalid traffic only
+				out = append(out, chart.Item{Label: l.Label, Value: l.Value})
+			}
 		}
 		return out
 	}

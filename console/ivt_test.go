@@ -341,3 +341,22 @@ func mustPages(t *testing.T) map[string]*template.Template {
 	}
 	return p
 }
+
+// TestChartsLeaveOutInvalidOnlyRows: a region (or OS, or placement) that
+// only invalid traffic came from has no valid impressions, and the charts of
+// valid traffic do not list it with zero.
+func TestChartsLeaveOutInvalidOnlyRows(t *testing.T) {
+	env := newConsoleEnv(t, admeter.Placement{Name: "开屏", Media: "媒体甲"})
+	at := time.Date(2026, 11, 19, 10, 0, 0, 0, chinaTime)
+	opts := []storetest.Opt{storetest.Tenant(env.tenant.ID), storetest.Campaign(env.campaign.ID), storetest.Placement(env.campaign.Placements[0].ID)}
+	env.next++
+	storetest.Insert(t, env.events, env.next,
+		storetest.Imp(at, append(opts, storetest.Region("CN", "广东"))...),
+		storetest.Imp(at, append(opts, storetest.Region("CN", "广东"))...),
+		storetest.Imp(at, append(opts, storetest.Region("JP", ""), storetest.IVT(admeter.IVTDataCentre))...))
+	d, _ := env.page(t, langZH)
+	regions := string(d.Charts.Regions)
+	if !strings.Contains(regions, "广东") || strings.Contains(regions, "JP") {
+		t.Errorf("regions chart should list 广东 and not JP (invalid traffic only):\n%s", regions)
+	}
+}

@@ -468,6 +468,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 
+	// And a crawler rendering the first placement's ad three times: invalid
+	// traffic, out of the dashboard's counts and in its invalid section.
+	for i := range 3 {
+		u := browserBlank(fill(impURL, map[string]string{"__TS__": fmt.Sprint(time.Now().Unix()), "__REQUESTID__": fmt.Sprintf("bot-%d", i)}))
+		resp, _ := get(t, u, map[string]string{"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"})
+		if resp.StatusCode != 200 {
+			t.Fatalf("crawler GET %s: %d", u, resp.StatusCode)
+		}
+	}
+
 	// The codes page lists the last events of each placement.
 	codesPath := "/console/campaigns/" + campaign + "/codes"
 	for {
@@ -545,6 +555,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	kpis("zh")
+	// The invalid-traffic section: the crawler's three impressions on the
+	// first placement, under their reason, first; the other placement has
+	// none.
+	ivtRow := browserEval[[]string](b, `[...document.querySelectorAll("#ivt-placements tbody tr")].map(r =>
+		r.dataset.placement + "|" + r.querySelector("td:nth-of-type(2)").textContent.trim() + "|" +
+		[...r.querySelectorAll("li[data-reason]")].map(l => l.dataset.reason).join(","))`)
+	if len(ivtRow) != 2 || ivtRow[0] != first+"|3|crawler_ua" || !strings.HasSuffix(ivtRow[1], "|0|") {
+		t.Errorf("invalid traffic by placement %q, want %q then the other placement with none", ivtRow, first+"|3|crawler_ua")
+	}
+	if n := browserEval[int](b, `document.querySelectorAll("#ivt-chart svg").length`); n != 1 {
+		t.Errorf("invalid traffic chart: %d, want 1", n)
+	}
 	b.shot("dashboard-zh")
 
 	// Export Excel with the browser's session.

@@ -36,12 +36,20 @@ func IVTRate(c store.Counts) float64 { return ivtRate(c, false) }
 // ivtRate is the invalid share of c's impressions; all says c's main
 // measures are gross (filter=all), so that the invalid are among them.
 func ivtRate(c store.Counts, all bool) float64 {
-	total := c.Impressions
+	return share(c.InvalidImpressions, c.Impressions, all)
+}
+
+// invalidClickRate is the invalid share of c's clicks (see ivtRate).
+func invalidClickRate(c store.Counts, all bool) float64 { return share(c.InvalidClicks, c.Clicks, all) }
+
+// share is invalid over the gross count: counted when it is gross (all),
+// else counted plus invalid; 0 when that is 0.
+func share(invalid, counted int64, all bool) float64 {
 	if !all {
-		total += c.InvalidImpressions
+		counted += invalid
 	}
-	if total > 0 {
-		return float64(c.InvalidImpressions) / float64(total)
+	if counted > 0 {
+		return float64(invalid) / float64(counted)
 	}
 	return 0
 }
@@ -62,18 +70,6 @@ func countsJSON(b *bytes.Buffer, c, v store.Counts, all bool) {
 		v.Impressions, v.Clicks, v.UV, v.ClickUV,
 		c.InvalidImpressions, c.InvalidClicks, c.InvalidUV, c.InvalidClickUV, strconv.FormatFloat(round(ivtRate(c, all), 6), 'f', -1, 64),
 		strconv.FormatFloat(round(invalidClickRate(c, all), 6), 'f', -1, 64))
-}
-
-// invalidClickRate is the invalid share of c's clicks (see ivtRate).
-func invalidClickRate(c store.Counts, all bool) float64 {
-	total := c.Clicks
-	if !all {
-		total += c.InvalidClicks
-	}
-	if total > 0 {
-		return float64(c.InvalidClicks) / float64(total)
-	}
-	return 0
 }
 
 func jsonString(s string) string {

@@ -99,7 +99,6 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 		t.Fatalf("UserEvents: %v (truncated %v)", err, truncated)
 	}
 
-	type score struct{ tp, fn, fp int }
 	per := map[simulate.IVTKind]*score{}
 	for k := range sivtReasonOf {
 		per[k] = &score{}
@@ -156,18 +155,7 @@ func TestBehaviouralIVTAccuracy(t *testing.T) {
 	if unmatched > 0 {
 		t.Errorf("%d stored events match no logged event", unmatched)
 	}
-	report := func(name string, s score, minPrec, minRec float64) {
-		prec := float64(s.tp) / float64(max(1, s.tp+s.fp))
-		rec := float64(s.tp) / float64(max(1, s.tp+s.fn))
-		t.Logf("%-26s tp %5d fn %4d fp %4d  precision %.3f recall %.3f", name, s.tp, s.fn, s.fp, prec, rec)
-		if s.tp+s.fn == 0 {
-			t.Errorf("%s: no injected events to score", name)
-			return
-		}
-		if prec < minPrec || rec < minRec {
-			t.Errorf("%s: precision %.3f recall %.3f; want ≥ %.2f and ≥ %.2f", name, prec, rec, minPrec, minRec)
-		}
-	}
+	report := func(name string, s score, minPrec, minRec float64) { s.check(t, name, minPrec, minRec) }
 	report(string(simulate.IVTFrequency), *per[simulate.IVTFrequency], 0.95, 0.90)
 	report(string(simulate.IVTOrphanClick), *per[simulate.IVTOrphanClick], 0.95, 0.90)
 	// An impression whose mt has second precision is stored up to 999 ms

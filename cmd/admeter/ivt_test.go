@@ -73,7 +73,6 @@ func TestGeneralIVTAccuracy(t *testing.T) {
 		t.Fatalf("log has %d events, %d requests were logged", len(events), len(kinds))
 	}
 
-	type score struct{ tp, fn, fp int }
 	per := map[simulate.IVTKind]*score{}
 	var overall score
 	valid, validFlagged := 0, 0
@@ -111,18 +110,7 @@ func TestGeneralIVTAccuracy(t *testing.T) {
 			}
 		}
 	}
-	report := func(name string, s score) {
-		prec := float64(s.tp) / float64(max(1, s.tp+s.fp))
-		rec := float64(s.tp) / float64(max(1, s.tp+s.fn))
-		t.Logf("%-18s tp %5d fn %4d fp %4d  precision %.3f recall %.3f", name, s.tp, s.fn, s.fp, prec, rec)
-		if s.tp+s.fn == 0 {
-			t.Errorf("%s: no injected events to score", name)
-			return
-		}
-		if prec < 0.95 || rec < 0.90 {
-			t.Errorf("%s: precision %.3f recall %.3f; want ≥ 0.95 and ≥ 0.90", name, prec, rec)
-		}
-	}
+	report := func(name string, s score) { s.check(t, name, 0.95, 0.90) }
 	for _, k := range []simulate.IVTKind{simulate.IVTCrawler, simulate.IVTDataCentre, simulate.IVTRiskyDevice, simulate.IVTPlaceholder, simulate.IVTMacro, kindTimeWindow} {
 		report(string(k), *per[k])
 	}
@@ -319,4 +307,24 @@ func dataCentreList(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return cidrs
+}
+
+// score counts a detector's true positives, false negatives and false
+// positives for one kind of invalid traffic.
+type score struct{ tp, fn, fp int }
+
+// check logs s's precision and recall and fails t when they are below the
+// bounds or nothing was scored.
+func (s score) check(t *testing.T, name string, minPrec, minRec float64) {
+	t.Helper()
+	prec := float64(s.tp) / float64(max(1, s.tp+s.fp))
+	rec := float64(s.tp) / float64(max(1, s.tp+s.fn))
+	t.Logf("%-26s tp %5d fn %4d fp %4d  precision %.3f recall %.3f", name, s.tp, s.fn, s.fp, prec, rec)
+	if s.tp+s.fn == 0 {
+		t.Errorf("%s: no injected events to score", name)
+		return
+	}
+	if prec < minPrec || rec < minRec {
+		t.Errorf("%s: precision %.3f recall %.3f; want ≥ %.2f and ≥ %.2f", name, prec, rec, minPrec, minRec)
+	}
 }

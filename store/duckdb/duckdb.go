@@ -373,9 +373,14 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // read runs fn in a read transaction, so that every statement in it sees
-// the same snapshot (the partition list and the events it names).
+// the same snapshot (the partition list and the events it names). As in
+// write, the transaction is begun without ctx's cancellation, so that it
+// ends (synchronously, in the deferred Rollback) before read returns:
+// database/sql would otherwise roll it back later, from another goroutine,
+// and a Close right after a cancelled query could find it still open and
+// fail to checkpoint.
 func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sqldb.BeginTx(ctx, nil)
+	tx, err := db.sqldb.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

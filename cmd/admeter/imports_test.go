@@ -11,7 +11,7 @@ import (
 // never import an adapter, and adapters never import each other or a service.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/admeter/admeter"
-	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb"}
+	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/meta/postgres", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb", mod + "/store/clickhouse"}
 	services := []string{mod + "/collect", mod + "/api", mod + "/pseudo", mod + "/optout", mod + "/useragent", mod + "/collect/macro",
 		mod + "/ingest", mod + "/report", mod + "/simulate", mod + "/store",
 		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt", mod + "/ivt/behaviour"}

@@ -15,26 +15,8 @@ import (
 // a family name, never a User-Agent header.
 const maxUserAgentFamily = 64
 
-// Session is a signed-in user's session. The session token itself is never
-// stored, only its SHA-256 hash.
-type Session struct {
-	// ID identifies the session, for signing it out ("se_" and 16 base32
-	// characters). It is not the session token.
-	ID     string
-	User   admeter.UserID
-	Tenant admeter.TenantID
-	// Created is when the user signed in; Expires when the session ends
-	// whatever its activity; LastSeen when it was last used (see
-	// TouchSession).
-	Created, Expires, LastSeen time.Time
-	// IP is the client's network block when it signed in, as
-	// admeter.BlockOf gives it ("203.0.113.0/24", "2001:db8:1::/48"), or
-	// "": never an address.
-	IP string
-	// UserAgentFamily is the client's browser family ("Chrome", "Safari"),
-	// at most 64 bytes, or "": never the User-Agent header.
-	UserAgentFamily string
-}
+// Session is a signed-in user's session (admeter.Session).
+type Session = admeter.Session
 
 // checkBlock returns an error unless ip is "" or exactly a /24 or /48 network
 // block. The error does not quote ip, which might be a full address.

@@ -175,43 +175,6 @@ func TestOpen_BadPath(t *testing.T) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := t.Context()
-	if v := MustVersion(t, db); v != 0 {
-		t.Fatalf("initial version = %d, want 0", v)
-	}
-	tenant := MustCreateTenant(t, db, "Acme")
-	if v := MustVersion(t, db); v != 1 {
-		t.Fatalf("version = %d after creating a tenant, want 1", v)
-	}
-	c := newCampaign(tenant.ID, "Spring", 3)
-	if err := db.CreateCampaign(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	if v := MustVersion(t, db); v != 2 {
-		t.Fatalf("version = %d after creating a campaign, want 2", v)
-	}
-
-	// Failed writes and reads change nothing.
-	if err := db.CreateCampaign(ctx, &admeter.Campaign{Tenant: tenant.ID}); err == nil {
-		t.Fatal("invalid campaign accepted")
-	}
-	if err := db.CreateCampaign(ctx, newCampaign("t_missing", "x", 1)); err == nil {
-		t.Fatal("campaign of a missing tenant accepted")
-	}
-	dup := &admeter.Tenant{Name: "Dup", Kind: admeter.TenantMedia}
-	if err := db.CreateTenant(ctx, dup, sha256.Sum256([]byte("token-Acme"))); err == nil {
-		t.Fatal("duplicate token accepted")
-	}
-	if _, err := db.AllCampaigns(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v := MustVersion(t, db); v != 2 {
-		t.Fatalf("version = %d after failed writes and reads, want 2", v)
-	}
-}
-
 // newCampaign returns a valid campaign of tenant with n placements.
 func newCampaign(tenant admeter.TenantID, name string, n int) *admeter.Campaign {
 	c := &admeter.Campaign{

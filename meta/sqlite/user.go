@@ -15,24 +15,8 @@ import (
 // maxUserName is the longest user name, in characters.
 const maxUserName = 100
 
-// Credentials are what signing in checks, as the store keeps them. They never
-// leave the store inside an admeter.User.
-type Credentials struct {
-	// PasswordHash is the self-describing hash string the caller stored
-	// (algorithm, parameters, salt and hash).
-	PasswordHash string
-	// TOTPSecret is the second factor's secret, sealed by the caller (the
-	// API seals it with a key store key) and opaque here; nil when the user
-	// has no second factor.
-	TOTPSecret []byte
-	// TOTPLastStep is the last TOTP time step a code was accepted for, so
-	// that a code cannot be used twice.
-	TOTPLastStep int64
-	// FailedLogins counts failed sign-ins since the last successful one.
-	FailedLogins int
-	// LockedUntil is until when sign-in is refused (zero: not locked).
-	LockedUntil time.Time
-}
+// Credentials are what sign-in checks (admeter.Credentials).
+type Credentials = admeter.Credentials
 
 // normalizeUser trims u's email and name and returns an EINVALID error for
 // the first problem found: a plain email address, a name of at most 100

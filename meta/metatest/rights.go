@@ -1,4 +1,4 @@
-package sqlite_test
+package metatest
 
 import (
 	"crypto/sha256"
@@ -9,8 +9,8 @@ import (
 	"github.com/admeter/admeter"
 )
 
-func TestRightsRequests(t *testing.T) {
-	db := MustOpenDB(t)
+func testRightsRequests(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	ctx := t.Context()
 	tenant := func(name string) admeter.TenantID {
 		tn := &admeter.Tenant{Name: name, Kind: admeter.TenantAdvertiser}
@@ -46,8 +46,8 @@ func TestRightsRequests(t *testing.T) {
 	if _, err := db.Request(ctx, b, r1.ID); admeter.ErrorCode(err) != admeter.ENOTFOUND {
 		t.Fatalf("another tenant's request: err = %v, want not found", err)
 	}
-	open, err := db.OpenRequests(ctx)
-	if err != nil || len(open) != 3 || open[0].ID != r2.ID || open[1].ID != r3.ID || open[2].ID != r1.ID {
+	pending, err := db.OpenRequests(ctx)
+	if err != nil || len(pending) != 3 || pending[0].ID != r2.ID || pending[1].ID != r3.ID || pending[2].ID != r1.ID {
 		t.Fatalf("open requests not minor-first then oldest-first: %v", err)
 	}
 	r2.Status, r2.Completed = admeter.RequestDone, at.Add(2*time.Hour)

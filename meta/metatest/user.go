@@ -1,4 +1,4 @@
-package sqlite_test
+package metatest
 
 import (
 	"crypto/sha256"
@@ -10,13 +10,12 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/meta/sqlite"
 )
 
 var userIDRE = regexp.MustCompile(`^u_[a-z2-7]{12}$`)
 
-// MustCreateUser creates a user of tenant with the given email and role.
-func MustCreateUser(tb testing.TB, db *sqlite.DB, tenant admeter.TenantID, email string, role admeter.Role) *admeter.User {
+// mustCreateUser creates a user of tenant with the given email and role.
+func mustCreateUser(tb testing.TB, db *testDB, tenant admeter.TenantID, email string, role admeter.Role) *admeter.User {
 	tb.Helper()
 	u := &admeter.User{Tenant: tenant, Email: email, Name: "User " + email, Role: role}
 	if err := db.CreateUser(tb.Context(), u, "hash-"+email); err != nil {
@@ -25,12 +24,12 @@ func MustCreateUser(tb testing.TB, db *sqlite.DB, tenant admeter.TenantID, email
 	return u
 }
 
-func TestCreateUser(t *testing.T) {
-	db := MustOpenDB(t)
+func testCreateUser(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	now := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	a, b := MustCreateTenant(t, db, "A"), MustCreateTenant(t, db, "B")
-	MustCreateUser(t, db, a.ID, "taken@a.example.com", admeter.RoleOwner)
+	db.SetNow(func() time.Time { return now })
+	a, b := mustCreateTenant(t, db, "A"), mustCreateTenant(t, db, "B")
+	mustCreateUser(t, db, a.ID, "taken@a.example.com", admeter.RoleOwner)
 
 	for _, tt := range []struct {
 		name string
@@ -50,12 +49,12 @@ func TestCreateUser(t *testing.T) {
 		{"NoPasswordHash", admeter.User{Tenant: b.ID, Email: "x@b.example.com", Name: "X", Role: admeter.RoleViewer}, "", admeter.EINTERNAL},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			version := MustVersion(t, db)
+			version := mustVersion(t, db)
 			u := tt.user
 			err := db.CreateUser(t.Context(), &u, tt.hash)
 			wantCode(t, err, tt.code)
 			if tt.code != "" {
-				if u.ID != "" || MustVersion(t, db) != version {
+				if u.ID != "" || mustVersion(t, db) != version {
 					t.Fatal("a refused user was written")
 				}
 				return
@@ -69,20 +68,20 @@ func TestCreateUser(t *testing.T) {
 			if got, err := db.User(t.Context(), b.ID, u.ID); err != nil || !reflect.DeepEqual(got, &want) {
 				t.Fatalf("User() = %+v, %v; want %+v", got, err, want)
 			}
-			if MustVersion(t, db) != version+1 {
+			if mustVersion(t, db) != version+1 {
 				t.Fatal("version not bumped")
 			}
 		})
 	}
 }
 
-func TestUser_TenantIsolation(t *testing.T) {
-	db := MustOpenDB(t)
+func testUser_TenantIsolation(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	ctx := t.Context()
-	a, b := MustCreateTenant(t, db, "A"), MustCreateTenant(t, db, "B")
-	ua := MustCreateUser(t, db, a.ID, "a@a.example.com", admeter.RoleOwner)
-	ua2 := MustCreateUser(t, db, a.ID, "a2@a.example.com", admeter.RoleViewer)
-	ub := MustCreateUser(t, db, b.ID, "b@b.example.com", admeter.RoleOwner)
+	a, b := mustCreateTenant(t, db, "A"), mustCreateTenant(t, db, "B")
+	ua := mustCreateUser(t, db, a.ID, "a@a.example.com", admeter.RoleOwner)
+	ua2 := mustCreateUser(t, db, a.ID, "a2@a.example.com", admeter.RoleViewer)
+	ub := mustCreateUser(t, db, b.ID, "b@b.example.com", admeter.RoleOwner)
 
 	_, errForeign := db.User(ctx, b.ID, ua.ID)
 	wantCode(t, errForeign, admeter.ENOTFOUND)
@@ -111,12 +110,12 @@ func TestUser_TenantIsolation(t *testing.T) {
 	}
 }
 
-func TestUpdateUser(t *testing.T) {
-	db := MustOpenDB(t)
+func testUpdateUser(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	ctx := t.Context()
-	tenant := MustCreateTenant(t, db, "A")
-	owner := MustCreateUser(t, db, tenant.ID, "owner@a.example.com", admeter.RoleOwner)
-	admin := MustCreateUser(t, db, tenant.ID, "admin@a.example.com", admeter.RoleAdmin)
+	tenant := mustCreateTenant(t, db, "A")
+	owner := mustCreateUser(t, db, tenant.ID, "owner@a.example.com", admeter.RoleOwner)
+	admin := mustCreateUser(t, db, tenant.ID, "admin@a.example.com", admeter.RoleAdmin)
 
 	for _, tt := range []struct {
 		name   string
@@ -158,14 +157,14 @@ func TestUpdateUser(t *testing.T) {
 	}
 }
 
-func TestDeleteUser(t *testing.T) {
-	db := MustOpenDB(t)
+func testDeleteUser(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	ctx := t.Context()
-	tenant := MustCreateTenant(t, db, "A")
-	owner := MustCreateUser(t, db, tenant.ID, "owner@a.example.com", admeter.RoleOwner)
-	viewer := MustCreateUser(t, db, tenant.ID, "viewer@a.example.com", admeter.RoleViewer)
+	tenant := mustCreateTenant(t, db, "A")
+	owner := mustCreateUser(t, db, tenant.ID, "owner@a.example.com", admeter.RoleOwner)
+	viewer := mustCreateUser(t, db, tenant.ID, "viewer@a.example.com", admeter.RoleViewer)
 	hash := sha256.Sum256([]byte("session"))
-	s := &sqlite.Session{User: viewer.ID, Expires: time.Now().Add(time.Hour)}
+	s := &admeter.Session{User: viewer.ID, Expires: time.Now().Add(time.Hour)}
 	if err := db.CreateSession(ctx, s, hash); err != nil {
 		t.Fatal(err)
 	}
@@ -181,16 +180,16 @@ func TestDeleteUser(t *testing.T) {
 	wantCode(t, err, admeter.ENOTFOUND)
 	wantCode(t, db.TouchSession(ctx, s.ID, time.Now().Add(time.Hour)), admeter.ENOTFOUND) // the row went with the user
 	// The email is free again.
-	MustCreateUser(t, db, tenant.ID, "viewer@a.example.com", admeter.RoleViewer)
+	mustCreateUser(t, db, tenant.ID, "viewer@a.example.com", admeter.RoleViewer)
 }
 
-func TestCredentials(t *testing.T) {
-	db := MustOpenDB(t)
+func testCredentials(t *testing.T, open Opener) {
+	db := openDB(t, open)
 	ctx := t.Context()
-	tenant := MustCreateTenant(t, db, "A")
-	u := MustCreateUser(t, db, tenant.ID, "Han@A.example.com", admeter.RoleAdmin)
+	tenant := mustCreateTenant(t, db, "A")
+	u := mustCreateUser(t, db, tenant.ID, "Han@A.example.com", admeter.RoleAdmin)
 
-	creds := func() (*admeter.User, *sqlite.Credentials) {
+	creds := func() (*admeter.User, *admeter.Credentials) {
 		t.Helper()
 		got, c, err := db.UserCredentials(ctx, " han@a.EXAMPLE.com ")
 		if err != nil {
@@ -199,7 +198,7 @@ func TestCredentials(t *testing.T) {
 		return got, c
 	}
 	got, c := creds()
-	if !reflect.DeepEqual(got, u) || !reflect.DeepEqual(c, &sqlite.Credentials{PasswordHash: "hash-Han@A.example.com"}) {
+	if !reflect.DeepEqual(got, u) || !reflect.DeepEqual(c, &admeter.Credentials{PasswordHash: "hash-Han@A.example.com"}) {
 		t.Fatalf("UserCredentials() = %+v, %+v", got, c)
 	}
 	_, _, err := db.UserCredentials(ctx, "nobody@a.example.com")

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -22,8 +23,33 @@ type Store interface {
 	Insert(ctx context.Context, events []admeter.Event, next uint64) error
 
 	// Offset returns the event-log offset loading should resume from: 0 for
-	// an empty store.
+	// an empty store (and for a store loaded with InsertFrom only).
 	Offset(ctx context.Context) (uint64, error)
+
+	// InsertFrom stores events read from a partitioned source (Kafka) and
+	// records next[p] as the position to resume partition p from,
+	// atomically with the rows: after a crash either the events and all
+	// the positions are there or none is. Positions only move forward: if
+	// any partition of next already has a recorded position at or beyond
+	// next[p], InsertFrom returns an ECONFLICT error and stores nothing (a
+	// batch loaded twice, e.g. after a rebalance). Partitions not in next
+	// keep their positions. An empty next, a negative partition or
+	// position, or an invalid event is EINVALID. Events may be empty
+	// (positions only advance).
+	//
+	// A store is fed by one kind of source: Insert with the offsets of
+	// one event log, or InsertFrom with the positions of one partitioned
+	// source. The two record separate things (InsertFrom leaves Offset
+	// as it is, Insert leaves Positions), and mixing them is not supported
+	// beyond switching a store once from Insert to InsertFrom; see each
+	// implementation for what it does then.
+	InsertFrom(ctx context.Context, events []admeter.Event, next map[int32]int64) error
+
+	// Positions returns the recorded per-partition positions: for each
+	// partition InsertFrom has recorded, the position to resume it from.
+	// It is an empty map for a store never loaded from a partitioned
+	// source.
+	Positions(ctx context.Context) (map[int32]int64, error)
 
 	// Report returns impressions, clicks and unique users of one campaign,
 	// of the traffic the query's Filter selects (valid by default), with
@@ -131,6 +157,30 @@ type Store interface {
 
 	// Close flushes and closes the store.
 	Close() error
+}
+
+// CheckPositions checks the positions of an InsertFrom batch against those
+// recorded (nil when none is): it returns an EINVALID error for an empty
+// next or a negative partition or position, and an ECONFLICT error if a
+// partition of next has a recorded position at or beyond its new one (the
+// lowest such partition is named). Implementations call it holding their
+// writer lock, before storing anything.
+func CheckPositions(recorded, next map[int32]int64) error {
+	if len(next) == 0 {
+		return admeter.Errorf(admeter.EINVALID, "no partition positions to record: a batch from a partitioned source names the next position of at least one partition")
+	}
+	parts := slices.Sorted(maps.Keys(next))
+	for _, p := range parts {
+		if p < 0 || next[p] < 0 {
+			return admeter.Errorf(admeter.EINVALID, "partition %d position %d: partitions and positions are not negative", p, next[p])
+		}
+	}
+	for _, p := range parts {
+		if cur, ok := recorded[p]; ok && next[p] <= cur {
+			return admeter.Errorf(admeter.ECONFLICT, "partition %d position %d is not after the recorded position %d: the batch is already stored", p, next[p], cur)
+		}
+	}
+	return nil
 }
 
 // Date is a calendar day, in some time zone given by context.

@@ -52,9 +52,22 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// schemaVersion is the version of the tables below, recorded in meta.
-// Open refuses a database of a later version.
-const schemaVersion = 1
+// Schema versions, recorded in meta (the largest row counts). Open
+// refuses a database of a version later than schemaVersion, and records
+// baseVersion on a new one.
+const (
+	// baseVersion: rows become visible when meta's offset reaches their
+	// batch. A database loaded with Insert only stays at it, so that
+	// older programs still open it.
+	baseVersion = 1
+	// partitionedVersion: rows of batches recorded in table batches are
+	// visible too. InsertFrom records it before its first rows, since a
+	// program of baseVersion would take them for rows of unrecorded
+	// batches and delete them.
+	partitionedVersion = 2
+	// schemaVersion is the latest version this program reads and writes.
+	schemaVersion = partitionedVersion
+)
 
 // schema creates the tables; see the package documentation. Every
 // statement is accepted by ClickHouse 18.16 and by current releases.
@@ -95,6 +108,12 @@ var schema = []string{
 	value UInt64,
 	at    DateTime DEFAULT now()
 ) ENGINE = MergeTree() ORDER BY key`,
+	`CREATE TABLE IF NOT EXISTS batches (
+	batch      UInt64,
+	partitions Array(Int32),
+	nexts      Array(Int64),
+	at         DateTime DEFAULT now()
+) ENGINE = MergeTree() ORDER BY batch`,
 	`CREATE TABLE IF NOT EXISTS daily (
 	tenant                   String,
 	campaign                 String,
@@ -136,10 +155,18 @@ type DB struct {
 	// wmu serialises the writers; the fields below it are theirs.
 	wmu    sync.Mutex
 	closed bool
-	// dirty is set when an Insert failed after sending rows: the next
-	// Insert rereads the offset and deletes the rows of unrecorded
-	// batches first.
+	// dirty is set when an Insert or InsertFrom failed after sending
+	// rows: the next one rereads what is recorded and deletes the rows of
+	// unrecorded batches first.
 	dirty bool
+	// version is the schema version recorded in meta.
+	version uint64
+	// batch is the latest recorded batch: the larger of the offset and
+	// the largest batch of table batches. Rows of later batches are not
+	// visible.
+	batch uint64
+	// positions is the recorded partition positions (InsertFrom).
+	positions map[int32]int64
 
 	offset atomic.Uint64 // the offset recorded by this process
 }
@@ -175,7 +202,7 @@ func Open(ctx context.Context, dsn string, opts Options, logger *slog.Logger) (*
 		conn.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "offset", db.offset.Load())
+	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "offset", db.offset.Load(), "batch", db.batch, "source_partitions", len(db.positions))
 	return db, nil
 }
 
@@ -195,34 +222,47 @@ func (db *DB) init(ctx context.Context) error {
 	switch {
 	case version > schemaVersion:
 		return fmt.Errorf("store schema version %d is newer than this program's %d: open it with a newer admeter", version, schemaVersion)
-	case version < schemaVersion:
-		if err := db.setMeta(ctx, metaVersion, schemaVersion); err != nil {
+	case version < baseVersion:
+		if err := db.setMeta(ctx, metaVersion, baseVersion); err != nil {
 			return err
 		}
+		version = baseVersion
 	}
+	db.version = version
 	return db.recover(ctx)
 }
 
-// recover rereads the recorded offset and deletes the rows of batches
-// beyond it: rows an Insert sent before failing (or crashing) without
-// recording its offset. Readers never saw them (they read batches up to
-// the offset only); the retried batch will send them again.
+// recover rereads the recorded offset, batch and positions, and deletes
+// the rows of batches beyond the latest recorded one: rows an Insert or
+// InsertFrom sent before failing (or crashing) without recording its
+// batch. Readers never saw them (they read recorded batches only); the
+// retried batch will send them again.
 func (db *DB) recover(ctx context.Context) error {
 	off, err := db.meta(ctx, metaOffset)
 	if err != nil {
 		return err
 	}
+	last, err := db.visible(ctx)
+	if err != nil {
+		return err
+	}
+	pos, err := db.readPositions(ctx)
+	if err != nil {
+		return err
+	}
 	var n uint64
-	if err := db.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM events WHERE batch > %d`, off)).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM events WHERE batch > %d`, last)).Scan(&n); err != nil {
 		return fmt.Errorf("look for rows of unrecorded batches: %w", err)
 	}
 	if n > 0 {
-		if err := db.mutate(ctx, "events", fmt.Sprintf(`DELETE WHERE batch > %d`, off)); err != nil {
+		if err := db.mutate(ctx, "events", fmt.Sprintf(`DELETE WHERE batch > %d`, last)); err != nil {
 			return fmt.Errorf("delete %d rows of unrecorded batches: %w", n, err)
 		}
-		db.logger.Warn("rows of an interrupted insert deleted", "rows", n, "offset", off)
+		db.logger.Warn("rows of an interrupted insert deleted", "rows", n, "batch", last)
 	}
 	db.offset.Store(off)
+	db.batch = last
+	db.positions = pos
 	db.dirty = false
 	return nil
 }
@@ -245,12 +285,47 @@ func (db *DB) setMeta(ctx context.Context, key string, value uint64) error {
 	return nil
 }
 
-// visible returns the offset up to which batches are complete: queries
-// read the rows of those batches only (batch <= visible), so a reader
-// never sees part of a batch. It reads the database, so that a process
-// that only queries sees what the loader recorded.
+// visible returns the latest recorded batch, up to which batches are
+// complete: the larger of meta's offset (Insert) and the largest batch of
+// table batches (InsertFrom). Queries read the rows of those batches only
+// (batch <= visible), so a reader never sees part of a batch. It reads
+// the database, so that a process that only queries sees what the loader
+// recorded.
 func (db *DB) visible(ctx context.Context) (uint64, error) {
-	return db.meta(ctx, metaOffset)
+	var v uint64
+	if err := db.conn.QueryRow(ctx, `SELECT greatest((SELECT max(value) FROM meta WHERE key = `+quote(metaOffset)+`), (SELECT max(batch) FROM batches))`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the latest recorded batch: %w", err)
+	}
+	return v, nil
+}
+
+// readPositions returns the recorded partition positions: for each
+// partition, its position in the latest batch that names it.
+func (db *DB) readPositions(ctx context.Context) (map[int32]int64, error) {
+	rows, err := db.conn.Query(ctx, `SELECT p, argMax(n, batch) FROM batches ARRAY JOIN partitions AS p, nexts AS n GROUP BY p`)
+	if err != nil {
+		return nil, fmt.Errorf("read partition positions: %w", err)
+	}
+	defer rows.Close()
+	pos := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var next int64
+		if err := rows.Scan(&p, &next); err != nil {
+			return nil, fmt.Errorf("read partition positions: %w", err)
+		}
+		pos[p] = next
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read partition positions: %w", err)
+	}
+	return pos, nil
+}
+
+// Positions returns the partition positions InsertFrom recorded (an empty
+// map if none). Like Offset, it reads the database.
+func (db *DB) Positions(ctx context.Context) (map[int32]int64, error) {
+	return db.readPositions(ctx)
 }
 
 // Offset returns the event-log offset loading should resume from.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -298,16 +299,7 @@ func TestUnrecordedBatch(t *testing.T) {
 	ctx := context.Background()
 	dsn := createDatabase(t, "")
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign,
-		From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: time.UTC}
-	total := func(db *DB) int64 {
-		t.Helper()
-		r, err := db.Report(ctx, q)
-		if err != nil {
-			t.Fatalf("Report: %v", err)
-		}
-		return r.Total.Impressions
-	}
+	total := func(db *DB) int64 { t.Helper(); return impressionsAround(t, db, at) }
 
 	db := openDB(t, dsn)
 	storetest.Insert(t, db, 1, storetest.Imp(at, storetest.User(1)))
@@ -347,6 +339,123 @@ func TestUnrecordedBatch(t *testing.T) {
 	}
 }
 
+// TestUnrecordedPartitionedBatch: rows InsertFrom sent without recording
+// their batch (a crash, or a failure, between the rows and the row of
+// batches) are invisible and leave the positions as they were; Open, or
+// the next InsertFrom after a failure, deletes them, so that the batch
+// loaded again (by the partitions' next owner) counts once.
+func TestUnrecordedPartitionedBatch(t *testing.T) {
+	ctx := context.Background()
+	dsn := createDatabase(t, "")
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	total := func(db *DB) int64 { t.Helper(); return impressionsAround(t, db, at) }
+	positions := func(db *DB, want map[int32]int64) {
+		t.Helper()
+		if got, err := db.Positions(ctx); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Positions = %v, %v; want %v", got, err, want)
+		}
+	}
+
+	db := openDB(t, dsn)
+	storetest.InsertFrom(t, db, map[int32]int64{0: 5}, storetest.Imp(at, storetest.User(1)))
+	batch := []admeter.Event{storetest.Imp(at, storetest.User(2)), storetest.Imp(at.Add(25*time.Hour), storetest.User(3))}
+	// The crash: the rows of the next batch are sent, the batch is not
+	// recorded.
+	if err := db.send(ctx, batch, db.batch+1); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if got := total(db); got != 1 {
+		t.Fatalf("impressions with an unrecorded batch = %d, want 1", got)
+	}
+	if n, err := db.RawDays(ctx); err != nil || len(n) != 1 || n[0].Events != 1 {
+		t.Fatalf("RawDays with an unrecorded batch = %v, %v; want one day of 1 event", n, err)
+	}
+	positions(db, map[int32]int64{0: 5})
+
+	db2 := openDB(t, dsn)
+	var left uint64
+	if err := db2.conn.QueryRow(ctx, "SELECT count() FROM events WHERE batch > 1").Scan(&left); err != nil || left != 0 {
+		t.Fatalf("rows of the unrecorded batch after Open: %d, %v", left, err)
+	}
+	positions(db2, map[int32]int64{0: 5})
+	storetest.InsertFrom(t, db2, map[int32]int64{0: 7, 1: 2}, batch...)
+	if got := total(db2); got != 2 {
+		t.Fatalf("impressions after the retry = %d, want 2", got)
+	}
+
+	// A failed send marks the store dirty; the next InsertFrom cleans up.
+	if err := db2.send(ctx, batch, db2.batch+1); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	db2.dirty = true
+	storetest.InsertFrom(t, db2, map[int32]int64{1: 3}, batch[:1]...)
+	if got := total(db2); got != 3 {
+		t.Fatalf("impressions after a cleaned-up retry = %d, want 3", got)
+	}
+	positions(db2, map[int32]int64{0: 7, 1: 3})
+}
+
+// TestPartitionedVersion: a database loaded with Insert only stays at
+// schema version 1, which older programs open; the first InsertFrom
+// records version 2 so that they refuse it (they would delete its rows
+// as rows of unrecorded batches).
+func TestPartitionedVersion(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, createDatabase(t, ""))
+	version := func(want uint64) {
+		t.Helper()
+		if v, err := db.meta(ctx, metaVersion); err != nil || v != want {
+			t.Fatalf("schema version %d, %v; want %d", v, err, want)
+		}
+	}
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	version(1)
+	storetest.Insert(t, db, 3, storetest.Imp(at, storetest.User(1)))
+	version(1)
+	if err := db.InsertFrom(ctx, nil, map[int32]int64{0: 1, 1: 0, 2: 2}); err != nil {
+		t.Fatal(err)
+	}
+	version(2)
+}
+
+// TestSwitchToPartitioned: a store loaded with Insert can go on with
+// InsertFrom (its batches numbered after the last offset); the rows of
+// both stay visible across reopening, and an Insert that would number its
+// batch at or below InsertFrom's is refused.
+func TestSwitchToPartitioned(t *testing.T) {
+	ctx := context.Background()
+	dsn := createDatabase(t, "")
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign,
+		From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: time.UTC}
+	check := func(db *DB, imps int64, off uint64, pos map[int32]int64) {
+		t.Helper()
+		r, err := db.Report(ctx, q)
+		if err != nil || r.Total.Impressions != imps {
+			t.Fatalf("Report = %+v, %v; want %d impressions", r, err, imps)
+		}
+		if got, err := db.Offset(ctx); err != nil || got != off {
+			t.Fatalf("Offset = %d, %v; want %d", got, err, off)
+		}
+		if got, err := db.Positions(ctx); err != nil || !reflect.DeepEqual(got, pos) {
+			t.Fatalf("Positions = %v, %v; want %v", got, err, pos)
+		}
+	}
+	db := openDB(t, dsn)
+	storetest.Insert(t, db, 5, storetest.Imp(at, storetest.User(1)))
+	storetest.InsertFrom(t, db, map[int32]int64{0: 3}, storetest.Imp(at, storetest.User(2)))
+	storetest.InsertFrom(t, db, map[int32]int64{0: 4}, storetest.Imp(at, storetest.User(3)))
+	check(db, 3, 5, map[int32]int64{0: 4})
+	if err := db.Insert(ctx, []admeter.Event{storetest.Imp(at, storetest.User(4))}, 7); admeter.ErrorCode(err) != admeter.ECONFLICT {
+		t.Fatalf("Insert at offset 7 after batch 7: %v, want ECONFLICT", err)
+	}
+
+	db2 := openDB(t, dsn)
+	check(db2, 3, 5, map[int32]int64{0: 4})
+	storetest.InsertFrom(t, db2, map[int32]int64{0: 5}, storetest.Imp(at, storetest.User(4)))
+	check(db2, 4, 5, map[int32]int64{0: 5})
+}
+
 // TestOpenRefusesNewerSchema: a database written by a later schema is
 // refused with a message saying what to do.
 func TestOpenRefusesNewerSchema(t *testing.T) {
@@ -376,4 +485,16 @@ func TestQuote(t *testing.T) {
 			t.Errorf("quote(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
+}
+
+// impressionsAround returns the default campaign's impressions within an
+// hour of at.
+func impressionsAround(t *testing.T, db *DB, at time.Time) int64 {
+	t.Helper()
+	r, err := db.Report(context.Background(), store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign,
+		From: at.Add(-time.Hour), To: at.Add(time.Hour), Location: time.UTC})
+	if err != nil {
+		t.Fatalf("Report: %v", err)
+	}
+	return r.Total.Impressions
 }

@@ -11,7 +11,7 @@
 //
 // # Schema
 //
-// Open runs CREATE TABLE IF NOT EXISTS for three MergeTree tables:
+// Open runs CREATE TABLE IF NOT EXISTS for four MergeTree tables:
 //
 //   - events: one row per event, PARTITION BY day (the UTC day number of
 //     the event time, a UInt32 column Insert computes), ORDER BY (tenant,
@@ -20,19 +20,28 @@
 //     FixedString(16), sixteen zero bytes when absent; net, lat and lon are
 //     Nullable (net encoded as in the DuckDB store: an IPv4 /24 as 2^48
 //     plus its address, an IPv6 /48 as its top 48 bits); ivt is the
-//     verdict; batch is the event-log offset of the Insert that wrote the
-//     row (see below). An OS or device type without a name is stored as 0.
+//     verdict; batch is the number of the batch that wrote the row (the
+//     event-log offset of an Insert, the store's own sequence number for
+//     an InsertFrom; see below). An OS or device type without a name is
+//     stored as 0.
 //   - meta: (key, value, at) rows for schema_version, offset and
 //     retained_before (the latest DeleteBefore cut, Unix milliseconds).
 //     Each only grows, so its value is max(value) of its rows and writing
 //     one is an append (INSERT … SELECT, which needs no client data block:
 //     clickhouse-go's INSERT … VALUES with parameters hangs against 18.16).
+//   - batches: one row per batch loaded with InsertFrom, (batch,
+//     partitions, nexts, at): its number and the positions it recorded,
+//     as two arrays of the same length.
 //   - daily: the rollups, one row per (tenant, campaign, local day number,
 //     placement) with the valid, invalid and mixed counts of the DuckDB
 //     store's daily table.
 //
 // Open refuses a database whose schema_version is newer than this
-// program's.
+// program's (2), and records 1 in a new one. Version 2 is recorded by the
+// first InsertFrom, before its rows: a program of version 1 reads only
+// meta's offset as the latest batch, so it would hide and then delete the
+// rows of InsertFrom's batches. A database loaded with Insert only stays
+// at version 1.
 //
 // # Exactly-once loading
 //
@@ -48,16 +57,39 @@
 // rows are invisible; Open, and the next Insert after a failure, delete
 // the rows with batch > the recorded offset (an ALTER … DELETE mutation,
 // waited for) before anything else, so the retried batch counts once.
+//
+// InsertFrom (a partitioned source such as Kafka, whose positions are per
+// partition and do not make one increasing number) numbers its batches
+// itself: a batch is one more than the latest recorded batch, which is
+// the larger of meta's offset and the largest batch in table batches.
+// The rows are sent marked with that number, then one row is appended to
+// batches holding the number and the positions of every partition of the
+// batch. That row is the commit, as meta's offset row is for Insert: a
+// single-row INSERT is atomic, so the batch's rows become visible and its
+// positions recorded together. Every query reads rows with batch <= the
+// latest recorded batch (one round trip: greatest of the two maxima), so
+// the visibility rule is unchanged; Positions is, per partition, its
+// position in the latest batch naming it (argMax over an ARRAY JOIN of
+// batches). Open and the next insert after a failure delete the rows of
+// batches beyond the latest recorded one, as for Insert. The writer keeps
+// the latest batch and the positions in memory for its conflict checks,
+// rereading them whenever it cleans up. A store switched from Insert to
+// InsertFrom numbers its batches after the last offset; an Insert after
+// an InsertFrom must pass InsertFrom's batches too (ECONFLICT otherwise):
+// a store is fed by one kind of source.
+//
 // Limits: one loading process per database (two writers would delete each
-// other's rows in flight); a failure while the offset row is being
-// written is resolved by rereading meta, so it may have been recorded; the
-// meta table grows by one small row per batch.
+// other's rows in flight); a failure while the offset or batch row is
+// being written is resolved by rereading meta and batches, so it may have
+// been recorded (a retried InsertFrom then gets ECONFLICT: it is stored);
+// meta (or batches) grows by one small row per batch.
 //
 // # Queries
 //
 // Report, Frequency, RefreshRollups and InvalidSamples read the scope's
 // rows (tenant, campaign, kinds, time range, day range for partition
-// pruning, batch <= offset, placements as an IN list of literals).
+// pruning, batch <= the latest recorded batch, placements as an IN list
+// of literals).
 // Retries are deduplicated with ORDER BY ts, received LIMIT 1 BY placement,
 // kind, impression over the rows with an impression id, UNION ALL the rows
 // without one; the first event counts with its own verdict. Local days and

@@ -22,8 +22,10 @@
 //     valid traffic), the last column.
 //
 // Table meta holds the schema version, the event-log offset and the latest
-// retention cut (retained_before); table daily holds the rollups (tenant,
-// campaign, placement, local day, then the counts of valid traffic, of
+// retention cut (retained_before); table positions (partition, next) the
+// position of each partition of a partitioned source (Kafka) that
+// InsertFrom recorded; table daily holds the rollups (tenant, campaign,
+// placement, local day, then the counts of valid traffic, of
 // invalid traffic, and the users counted in both, so that either traffic
 // filter can be answered from it). Open runs the schema's CREATE TABLE IF
 // NOT EXISTS and INSERT … ON CONFLICT DO NOTHING on every file, so a row
@@ -31,7 +33,8 @@
 // migration step. A change older programs cannot live with raises the
 // schema version: Open refuses a file of a later version, and migrates a
 // file of an earlier one in one transaction that records the new version
-// (so it runs once). Version 2 added column ivt to every partition and
+// (so it runs once). Table positions needed no new version: older
+// programs ignore it. Version 2 added column ivt to every partition and
 // the invalid-traffic columns to daily, all ALTER TABLE … ADD COLUMN …
 // DEFAULT 0: the events of a version-1 file were valid traffic, and its
 // rollups counted them all.
@@ -42,9 +45,19 @@
 // creates missing partitions, appends each day's events with DuckDB's
 // appender (which joins the open transaction), writes new dictionary
 // strings, and records the offset, then commits. Either all of it is
-// visible or none, after a crash too. Writers take turns; queries run
-// beside them, each in a read transaction, so a query sees the partition
-// list and the events of one snapshot and never part of a batch.
+// visible or none, after a crash too. InsertFrom is the same transaction
+// recording, instead of the offset, the batch's partition positions (one
+// INSERT … ON CONFLICT DO UPDATE into positions); a batch naming a
+// partition whose position is at or beyond its new one is refused before
+// the transaction begins. The committed offset and positions are kept in
+// memory too (the positions as an immutable map swapped whole), so the
+// conflict checks, Offset and Positions read no table. A store is fed by
+// one kind of source: each records its own position and leaves the
+// other's alone, so switching a store from Insert to InsertFrom is
+// harmless, but nothing ties the two together. Writers take turns;
+// queries run beside them, each in a read transaction, so a query sees
+// the partition list and the events of one snapshot and never part of a
+// batch.
 //
 // DeleteBefore drops the partitions of whole days before the cut and
 // deletes rows only in the cut's own day, and records the cut in meta in

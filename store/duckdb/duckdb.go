@@ -79,6 +79,11 @@ const schemaVersion = 2
 // retained_before, the latest DeleteBefore cut in Unix milliseconds (0 for
 // none), before which RefreshRollups leaves days alone.
 //
+// positions holds, per partition of a partitioned source (Kafka), the
+// position InsertFrom recorded to resume it from. It was added without a
+// new schema version: older programs ignore it (they load with Insert,
+// whose offset it does not touch), and Open creates it in older files.
+//
 // daily holds, per placement and local day, the counts of valid traffic
 // (impressions … anon_clicks, the columns of version 1, whose rows then
 // counted every event: nothing was flagged), of invalid traffic
@@ -100,6 +105,10 @@ INSERT INTO strs VALUES (0, '') ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS partitions (
 	day  DATE PRIMARY KEY,
 	name VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS positions (
+	partition INTEGER PRIMARY KEY,
+	next      BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS daily (
 	tenant                   UINTEGER NOT NULL,
@@ -158,7 +167,10 @@ type DB struct {
 	beforeJudgeWrite func()
 
 	offset atomic.Uint64 // committed event-log offset
-	dict   *dict
+	// positions is the committed partition positions (InsertFrom),
+	// never nil; replaced whole, never changed in place.
+	positions atomic.Pointer[map[int32]int64]
+	dict      *dict
 	// materializeAbove is the partition count above which queries
 	// materialize their events first; tests change it.
 	materializeAbove int
@@ -196,7 +208,7 @@ func Open(path string, opts Options, logger *slog.Logger) (*DB, error) {
 		db.sqldb.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	logger.Info("store opened", "path", path, "offset", db.offset.Load(), "partitions", len(db.parts), "strings", len(db.dict.strs))
+	logger.Info("store opened", "path", path, "offset", db.offset.Load(), "source_partitions", len(*db.positions.Load()), "partitions", len(db.parts), "strings", len(db.dict.strs))
 	return db, nil
 }
 
@@ -238,6 +250,11 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("read offset: %w", err)
 	}
 	db.offset.Store(offset)
+	pos, err := readPositions(ctx, conn)
+	if err != nil {
+		return err
+	}
+	db.positions.Store(&pos)
 	var retained uint64
 	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'retained_before'`).Scan(&retained); err != nil {
 		return fmt.Errorf("read retention cut: %w", err)
@@ -313,6 +330,29 @@ func (db *DB) migrate(ctx context.Context, from uint64) error {
 	}
 	db.logger.Info("store migrated", "from", from, "to", schemaVersion, "partitions", parts, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// readPositions returns the partition positions recorded in table
+// positions.
+func readPositions(ctx context.Context, conn *sql.Conn) (map[int32]int64, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT partition, next FROM positions`)
+	if err != nil {
+		return nil, fmt.Errorf("read partition positions: %w", err)
+	}
+	defer rows.Close()
+	pos := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var next int64
+		if err := rows.Scan(&p, &next); err != nil {
+			return nil, fmt.Errorf("read partition positions: %w", err)
+		}
+		pos[p] = next
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read partition positions: %w", err)
+	}
+	return pos, nil
 }
 
 // Offset returns the event-log offset loading should resume from.

@@ -6,9 +6,13 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
 	duck "github.com/duckdb/duckdb-go/v2"
 )
 
@@ -33,6 +37,86 @@ type dayGroup struct {
 // nothing, if next is not greater than the stored offset, and EINVALID if
 // an event is invalid (see admeter.Event.Validate) or older than 2000.
 func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) error {
+	return db.insert(ctx, "insert events", events, mark{
+		conflict: func() error {
+			if cur := db.offset.Load(); next <= cur {
+				return admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the stored offset %d: the batch is already stored", next, cur)
+			}
+			return nil
+		},
+		record: func(ctx context.Context, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'offset'`, next); err != nil {
+				return fmt.Errorf("record offset: %w", err)
+			}
+			return nil
+		},
+		committed: func() { db.offset.Store(next) },
+	})
+}
+
+// InsertFrom stores events read from a partitioned source in the
+// partitions of their UTC days and records next in table positions (one
+// row per source partition, upserted), in one transaction. It returns
+// ECONFLICT, storing nothing, if a partition of next already has a
+// position at or beyond its new one, and EINVALID for an empty next, a
+// negative partition or position (see store.CheckPositions), or an
+// invalid event (as Insert). The offset is left as it is: a store is fed
+// by Insert or by InsertFrom, and switching it once from one to the other
+// is harmless (each records its own kind of position).
+func (db *DB) InsertFrom(ctx context.Context, events []admeter.Event, next map[int32]int64) error {
+	if err := store.CheckPositions(nil, next); err != nil {
+		return err
+	}
+	return db.insert(ctx, "insert events from partitions", events, mark{
+		conflict: func() error { return store.CheckPositions(*db.positions.Load(), next) },
+		record: func(ctx context.Context, tx *sql.Tx) error {
+			parts := slices.Sorted(maps.Keys(next))
+			var b strings.Builder
+			b.WriteString(`INSERT INTO positions VALUES `)
+			for i, p := range parts {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "(%d, %d)", p, next[p])
+			}
+			b.WriteString(` ON CONFLICT (partition) DO UPDATE SET next = excluded.next`)
+			if _, err := tx.ExecContext(ctx, b.String()); err != nil {
+				return fmt.Errorf("record partition positions: %w", err)
+			}
+			return nil
+		},
+		committed: func() {
+			pos := maps.Clone(*db.positions.Load())
+			maps.Copy(pos, next)
+			db.positions.Store(&pos)
+		},
+	})
+}
+
+// Positions returns the partition positions InsertFrom recorded (an empty
+// map if none).
+func (db *DB) Positions(ctx context.Context) (map[int32]int64, error) {
+	return maps.Clone(*db.positions.Load()), nil
+}
+
+// mark is what a batch records beside its events, in the same
+// transaction: the position of its source that loading resumes from.
+type mark struct {
+	// conflict returns an error (ECONFLICT, or EINVALID) if the batch may
+	// not be stored; it runs holding the writer lock, before anything is
+	// written.
+	conflict func() error
+	// record writes the position in the batch's transaction.
+	record func(ctx context.Context, tx *sql.Tx) error
+	// committed updates the in-memory copy once the transaction is
+	// committed.
+	committed func()
+}
+
+// insert validates events and stores them, and m's position, in one
+// transaction on the writer: the shared body of Insert and InsertFrom.
+// op names the operation in errors.
+func (db *DB) insert(ctx context.Context, op string, events []admeter.Event, m mark) error {
 	for i := range events {
 		e := &events[i]
 		if err := e.Validate(); err != nil {
@@ -45,10 +129,10 @@ func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) e
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
 	if db.closed {
-		return fmt.Errorf("insert events: %w", errClosed)
+		return fmt.Errorf("%s: %w", op, errClosed)
 	}
-	if cur := db.offset.Load(); next <= cur {
-		return admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the stored offset %d: the batch is already stored", next, cur)
+	if err := m.conflict(); err != nil {
+		return err
 	}
 
 	ins := &db.ins
@@ -68,9 +152,9 @@ func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) e
 			if !ok {
 				return errors.New("writer connection is not a driver.Conn")
 			}
-			var m memos
+			var memo memos
 			for _, g := range ins.groups {
-				if err := ins.appendDay(ctx, conn, g, events, &m, db.dict); err != nil {
+				if err := ins.appendDay(ctx, conn, g, events, &memo, db.dict); err != nil {
 					return err
 				}
 			}
@@ -83,20 +167,17 @@ func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) e
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'offset'`, next); err != nil {
-			return fmt.Errorf("record offset: %w", err)
-		}
-		return nil
+		return m.record(ctx, tx)
 	})
 	if err != nil {
-		return fmt.Errorf("insert events: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	db.dict.committed()
 	for _, day := range created {
 		db.parts[day] = true
 		db.logger.Debug("partition created", "table", partitionName(day))
 	}
-	db.offset.Store(next)
+	m.committed()
 	return nil
 }
 

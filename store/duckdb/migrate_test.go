@@ -208,6 +208,11 @@ func TestMigrateV1(t *testing.T) {
 		}
 	}
 
+	// The file has the positions table, empty: Open created it.
+	if pos, err := db.Positions(ctx); err != nil || len(pos) != 0 {
+		t.Fatalf("Positions of a migrated file = %v, %v; want none", pos, err)
+	}
+
 	// New events with verdicts go into the old partitions.
 	at := day1.Add(12 * time.Hour)
 	storetest.Insert(t, db, 8,
@@ -227,6 +232,13 @@ func TestMigrateV1(t *testing.T) {
 		t.Errorf("Daily after refresh = %+v, %v; want %+v", got, err, want)
 	}
 
+	// The store can switch to a partitioned source: positions are
+	// recorded beside the offset, which stays.
+	storetest.InsertFrom(t, db, map[int32]int64{0: 3})
+	if off, _ := db.Offset(ctx); off != 8 {
+		t.Errorf("offset after InsertFrom = %d, want 8", off)
+	}
+
 	// The migration runs once.
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -238,5 +250,8 @@ func TestMigrateV1(t *testing.T) {
 	check(rq, store.ReportResult{Total: c(7, 1, 3, 1, 2, 0, 2, 0), AnonymousImpressions: 2})
 	if got, err := db.Daily(ctx, dq); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Daily after reopening = %+v, %v; want %+v", got, err, want)
+	}
+	if pos, err := db.Positions(ctx); err != nil || !reflect.DeepEqual(pos, map[int32]int64{0: 3}) {
+		t.Errorf("Positions after reopening = %v, %v; want {0: 3}", pos, err)
 	}
 }

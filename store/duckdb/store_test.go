@@ -269,40 +269,59 @@ func TestInsertFailureStoresNothing(t *testing.T) {
 	}
 }
 
-// crashEnv names the database file a child test process crashes on.
-const crashEnv = "ADMETER_DUCKDB_CRASH_PATH"
+// crashEnv names the database file a child test process crashes on;
+// crashFromEnv, when set, makes it load with InsertFrom instead of Insert.
+const (
+	crashEnv     = "ADMETER_DUCKDB_CRASH_PATH"
+	crashFromEnv = "ADMETER_DUCKDB_CRASH_FROM"
+)
 
 // TestCrashBeforeCommit kills a process between appending a large batch
 // (large enough to be written to the file before commit) and committing
 // it, then checks that the reopened store has neither the batch nor its
-// offset.
+// offset (Insert) or partition positions (InsertFrom).
 func TestCrashBeforeCommit(t *testing.T) {
 	if path := os.Getenv(crashEnv); path != "" {
-		crashChild(t, path)
+		crashChild(t, path, os.Getenv(crashFromEnv) != "")
 		return
 	}
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}
-	path := filepath.Join(t.TempDir(), "store.duckdb")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashBeforeCommit$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+path)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
-		t.Fatalf("child: %v, want exit status 3\n%s", err, out)
+	for _, from := range []bool{false, true} {
+		name := map[bool]string{false: "Insert", true: "InsertFrom"}[from]
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "store.duckdb")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashBeforeCommit$")
+			cmd.Env = append(os.Environ(), crashEnv+"="+path)
+			if from {
+				cmd.Env = append(cmd.Env, crashFromEnv+"=1")
+			}
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+				t.Fatalf("child: %v, want exit status 3\n%s", err, out)
+			}
+			db := mustOpen(t, path)
+			wantOff, wantPos := uint64(1), map[int32]int64{}
+			if from {
+				wantOff, wantPos = 0, map[int32]int64{0: 10, 1: 3}
+			}
+			if off, _ := db.Offset(context.Background()); off != wantOff {
+				t.Errorf("offset after crash %d, want %d", off, wantOff)
+			}
+			if pos, _ := db.Positions(context.Background()); !reflect.DeepEqual(pos, wantPos) {
+				t.Errorf("positions after crash %v, want %v", pos, wantPos)
+			}
+			if n := count(t, db, "events_20260301"); n != 10 {
+				t.Errorf("%d events after crash, want the first batch's 10", n)
+			}
+			checkTables(t, db, "events_20260301")
+		})
 	}
-	db := mustOpen(t, path)
-	if off, _ := db.Offset(context.Background()); off != 1 {
-		t.Errorf("offset after crash %d, want 1", off)
-	}
-	if n := count(t, db, "events_20260301"); n != 10 {
-		t.Errorf("%d events after crash, want the first batch's 10", n)
-	}
-	checkTables(t, db, "events_20260301")
 }
 
-func crashChild(t *testing.T, path string) {
+func crashChild(t *testing.T, path string, from bool) {
 	db, err := Open(path, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -312,14 +331,63 @@ func crashChild(t *testing.T, path string) {
 	for i := range first {
 		first[i] = imp(at, user(i+1))
 	}
-	storetest.Insert(t, db, 1, first...)
+	if from {
+		storetest.InsertFrom(t, db, map[int32]int64{0: 10, 1: 3}, first...)
+	} else {
+		storetest.Insert(t, db, 1, first...)
+	}
 	g := storetest.NewGenerator(1, storetest.GenConfig{Start: at, Step: time.Microsecond})
 	big := make([]admeter.Event, 200_000)
 	g.Fill(big)
 	big = append(big, imp(utc("2026-03-02T10:00:00Z"), user(1))) // and a new partition
 	db.afterAppend = func() error { os.Exit(3); return nil }
-	_ = db.Insert(context.Background(), big, 2)
+	if from {
+		_ = db.InsertFrom(context.Background(), big, map[int32]int64{0: 20, 2: 5})
+	} else {
+		_ = db.Insert(context.Background(), big, 2)
+	}
 	t.Fatal("Insert returned")
+}
+
+// TestInsertFromFailureStoresNothing: a failure after InsertFrom's rows
+// are appended rolls back the rows and every position, in memory and in
+// the file; the retried batch is then not a conflict.
+func TestInsertFromFailureStoresNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.duckdb")
+	db, err := Open(path, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	positions := func(want map[int32]int64) {
+		t.Helper()
+		if got, err := db.Positions(ctx); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("Positions = %v, %v; want %v", got, err, want)
+		}
+	}
+	storetest.InsertFrom(t, db, map[int32]int64{0: 4}, imp(utc("2026-03-01T10:00:00Z"), user(1)))
+	boom := errors.New("boom")
+	db.afterAppend = func() error { return boom }
+	retry := []admeter.Event{imp(utc("2026-03-01T11:00:00Z"), user(2)), imp(utc("2026-03-05T11:00:00Z"), user(3))}
+	if err := db.InsertFrom(ctx, retry, map[int32]int64{0: 6, 1: 2}); !errors.Is(err, boom) {
+		t.Fatalf("InsertFrom with a failure: %v, want boom", err)
+	}
+	db.afterAppend = nil
+	positions(map[int32]int64{0: 4})
+	if n := count(t, db, "events_20260301"); n != 1 {
+		t.Fatalf("%d rows after a failed insert, want 1", n)
+	}
+	checkTables(t, db, "events_20260301")
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpen(t, path)
+	positions(map[int32]int64{0: 4})
+	storetest.InsertFrom(t, db, map[int32]int64{0: 6, 1: 2}, retry...)
+	positions(map[int32]int64{0: 6, 1: 2})
+	if n := count(t, db, "events_20260301") + count(t, db, "events_20260305"); n != 3 {
+		t.Fatalf("%d rows after the retry, want 3", n)
+	}
 }
 
 // TestBatchVisibleWhole: a reader never sees part of a batch, even when

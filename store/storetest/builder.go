@@ -147,3 +147,12 @@ func utc(s string) time.Time {
 	}
 	return t.UTC()
 }
+
+// InsertFrom inserts events read from a partitioned source with next as
+// the partitions' new positions, and fails t on error.
+func InsertFrom(t testing.TB, s store.Store, next map[int32]int64, events ...admeter.Event) {
+	t.Helper()
+	if err := s.InsertFrom(context.Background(), events, next); err != nil {
+		t.Fatalf("InsertFrom(%d events, next %v): %v", len(events), next, err)
+	}
+}

@@ -25,6 +25,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OffsetExactlyOnce", testOffsetExactlyOnce},
 		{"InsertInvalid", testInsertInvalid},
 		{"InsertKeepsFields", testInsertKeepsFields},
+		{"PositionsEmpty", testPositionsEmpty},
+		{"PositionsRoundTrip", testPositionsRoundTrip},
+		{"PositionsConflict", testPositionsConflict},
+		{"PositionsInterleaved", testPositionsInterleaved},
+		{"PositionsEmptyEvents", testPositionsEmptyEvents},
+		{"InsertFromReported", testInsertFromReported},
+		{"InsertFromInvalid", testInsertFromInvalid},
 		{"ServedNotCounted", testServedNotCounted},
 		{"DedupImpressionID", testDedupImpressionID},
 		{"DedupFirstByEventTime", testDedupFirstByEventTime},
@@ -81,12 +88,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 // RunReopen checks that the offset, the events and the rollups survive
-// closing a store and opening it again at the same path. open opens the
-// store at path (in a directory of the test's own); the suite closes every
-// store it opens itself.
+// closing a store and opening it again at the same path, and (in subtest
+// Positions, on another path) that the positions InsertFrom recorded do
+// too. open opens the store at path (in a directory of the test's own);
+// the suite closes every store it opens itself.
 func RunReopen(t *testing.T, open func(t *testing.T, path string) store.Store) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "store")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "store")
+	t.Run("Positions", func(t *testing.T) { reopenPositions(t, open, filepath.Join(dir, "positions")) })
 	base := utc("2026-03-02T01:00:00Z")
 	shanghai := mustLoad(t, "Asia/Shanghai")
 	q := store.ReportQuery{Tenant: DefaultTenant, Campaign: DefaultCampaign, From: base.Add(-time.Hour), To: base.Add(48 * time.Hour), Location: shanghai}

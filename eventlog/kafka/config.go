@@ -190,3 +190,37 @@ func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	}
 	k.l.Log(context.Background(), l, "kafka client: "+msg, keyvals...)
 }
+
+// EndOffsets returns the next offset of every partition of the topic: what
+// a loader must have stored for the topic to be drained.
+func EndOffsets(ctx context.Context, cfg Config, logger *slog.Logger) (map[int32]int64, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cl, err := kgo.NewClient(append(cfg.clientOptions(logger), cfg.ClientOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create kafka admin client: %w", err)
+	}
+	defer cl.Close()
+	listed, err := kadm.NewClient(cl).ListEndOffsets(ctx, cfg.Topic)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets of kafka topic %s: %w", cfg.Topic, err)
+	}
+	out := map[int32]int64{}
+	var errs []error
+	listed.Each(func(o kadm.ListedOffset) {
+		if o.Err != nil {
+			errs = append(errs, fmt.Errorf("partition %d: %w", o.Partition, o.Err))
+			return
+		}
+		out[o.Partition] = o.Offset
+	})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("list end offsets of kafka topic %s: %w", cfg.Topic, errors.Join(errs...))
+	}
+	return out, nil
+}

@@ -73,6 +73,18 @@ func TestEnsureTopic(t *testing.T) {
 	if len(parts) < 2 {
 		t.Errorf("events landed in %d partitions of 6", len(parts))
 	}
+	// The end offsets add up to what was produced, over all 6 partitions.
+	end, err := EndOffsets(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, o := range end {
+		total += o
+	}
+	if len(end) != 6 || total != 50 {
+		t.Errorf("EndOffsets = %v: %d partitions, %d records; want 6 and 50", end, len(end), total)
+	}
 }
 
 // TestRealKafka runs the round trip against the cluster named by

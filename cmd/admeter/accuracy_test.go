@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/admeter/admeter/simulate"
 )
 
@@ -22,8 +24,30 @@ import (
 // traffic, cookie-keyed browsers, browsers that opt out midway) through the
 // real wiring, and asserts that every number of the report and frequency
 // APIs equals the truth exactly.
-func TestReportAccuracy(t *testing.T) {
-	m, base := MustRunMain(t, func(c *ServeConfig) { c.Fsync = "interval" })
+func TestReportAccuracy(t *testing.T) { reportAccuracy(t, nil) }
+
+// TestReportAccuracyOverKafka is TestReportAccuracy with Kafka between the
+// collector and the loader (franz-go's in-process Kafka-protocol broker,
+// four partitions): the same numbers, exactly.
+func TestReportAccuracyOverKafka(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(cluster.Close)
+	reportAccuracy(t, func(c *ServeConfig) {
+		c.KafkaBrokers, c.KafkaPartitions, c.KafkaReplication = cluster.ListenAddrs()[0], 4, 1
+	})
+}
+
+// reportAccuracy runs the accuracy check on a server configured by mod.
+func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
+	m, base := MustRunMain(t, func(c *ServeConfig) {
+		c.Fsync = "interval"
+		if mod != nil {
+			mod(c)
+		}
+	})
 	token, shanghai := setupCampaign(t, base, m.Config.DataDir, 3)
 	var newYork testCampaign
 	if st := apiCall(t, "POST", base+"/api/v1/campaigns", token, map[string]any{

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store/duckdb"
 )
 
 // impressionTokenLabel is the label collect pseudonymises impression ids
@@ -27,43 +30,7 @@ func TestKillUnderLoad(t *testing.T) {
 			_, c := setupCampaign(t, p.base, dataDir, 1)
 			pl := c.Placements[0].ID
 
-			var (
-				mu    sync.Mutex
-				acked []string
-				wg    sync.WaitGroup
-				stop  = make(chan struct{})
-			)
-			client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-			for w := range 8 {
-				wg.Go(func() {
-					for i := 0; ; i++ {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						vf := fmt.Sprintf("crash-%d-%d", w, i)
-						u := fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11=%08x-0000-4000-8000-%012x&vf=%s", p.base, c.ID, pl, w+1, i+1, vf)
-						resp, err := client.Get(u)
-						if err != nil {
-							return // the server is gone
-						}
-						resp.Body.Close()
-						if resp.StatusCode == 200 && resp.Header.Get("X-Admeter-Rejected") == "" {
-							mu.Lock()
-							acked = append(acked, vf)
-							mu.Unlock()
-						}
-					}
-				})
-			}
-			time.Sleep(1500 * time.Millisecond)
-			p.kill(t)
-			close(stop)
-			wg.Wait()
-			if len(acked) < 50 {
-				t.Fatalf("only %d impressions acknowledged before the kill; the load did not run", len(acked))
-			}
+			acked := loadUntilKilled(t, []string{p.base}, c.ID, pl, "crash", func() { p.kill(t) })
 
 			// Restart: recovery truncates any torn tail; then stop cleanly.
 			p2 := startBinary(t, dataDir, "--fsync", mode)
@@ -95,4 +62,125 @@ func TestKillUnderLoad(t *testing.T) {
 			t.Logf("fsync=%s: %d acknowledged, %d in the log, none lost", mode, len(acked), len(events))
 		})
 	}
+}
+
+// TestKillUnderLoadOverKafka SIGKILLs the real binary, running with Kafka
+// between its collector and its loader, while clients send impressions;
+// restarts it and checks that every acknowledged impression is in the
+// analytical store exactly once: acknowledged means the broker had it, and
+// the loader resumes from the positions stored with the rows.
+func TestKillUnderLoadOverKafka(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(cluster.Close)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	args := []string{"--fsync", "always", "--log-level", "warn", "--kafka-brokers", cluster.ListenAddrs()[0], "--kafka-partitions", "4", "--kafka-replication", "1"}
+	p := startBinary(t, dataDir, args...)
+	tok, c := setupCampaign(t, p.base, dataDir, 1)
+	pl := c.Placements[0].ID
+	var me struct {
+		Account struct {
+			ID admeter.TenantID `json:"id"`
+		} `json:"account"`
+	}
+	if st := apiCall(t, "GET", p.base+"/api/v1/me", tok, nil, &me); st != 200 || me.Account.ID == "" {
+		t.Fatalf("GET /api/v1/me: %d %+v", st, me)
+	}
+
+	acked := loadUntilKilled(t, []string{p.base}, c.ID, pl, "kcrash", func() { p.kill(t) })
+
+	// Restart; wait until the report counts every acknowledged impression.
+	p2 := startBinary(t, dataDir, args...)
+	day := time.Now().In(shanghai()).Format(time.DateOnly)
+	var rep struct {
+		Total struct {
+			Impressions int64 `json:"impressions"`
+		} `json:"total"`
+	}
+	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&filter=all", p2.base, c.ID, day, day)
+	// The killed loader holds its partitions until its session times out
+	// (--kafka-session-timeout, 10 s).
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if apiCall(t, "GET", u, tok, nil, &rep); rep.Total.Impressions >= int64(len(acked)) {
+			break
+		}
+	}
+	p2.stop(t)
+
+	st, err := duckdb.Open(filepath.Join(dataDir, "store.duckdb"), duckdb.DefaultOptions(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	events, err := st.RecentEvents(t.Context(), me.Account.ID, admeter.CampaignID(c.ID), 10_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[admeter.Pseudonym]int{}
+	for _, ev := range events {
+		rows[ev.ImpressionID]++
+	}
+	ps := testPseudonymizer(t, dataDir)
+	missing, twice := 0, 0
+	for _, vf := range acked {
+		switch rows[ps.Token(impressionTokenLabel, []byte(vf))] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	if missing > 0 || twice > 0 {
+		t.Fatalf("of %d acknowledged impressions, %d are missing and %d stored more than once after SIGKILL and restart", len(acked), missing, twice)
+	}
+	t.Logf("%d acknowledged, %d stored, each acknowledged one exactly once", len(acked), len(events))
+}
+
+// loadUntilKilled sends impressions of placement pl of campaign to the
+// collectors at bases from 8 clients, runs kill after 1.5 s, and returns the
+// impression ids (vf, prefixed) that a collector acknowledged. Clients send
+// to the collectors in turn and stop at the first failure.
+func loadUntilKilled(t *testing.T, bases []string, campaign, pl, prefix string, kill func()) []string {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+		stop  = make(chan struct{})
+	)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				vf := fmt.Sprintf("%s-%d-%d", prefix, w, i)
+				base := bases[(w+i)%len(bases)]
+				resp, err := client.Get(fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11=%08x-0000-4000-8000-%012x&vf=%s", base, campaign, pl, w+1, i+1, vf))
+				if err != nil {
+					return // the server is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 200 && resp.Header.Get("X-Admeter-Rejected") == "" {
+					mu.Lock()
+					acked = append(acked, vf)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d impressions acknowledged before the kill; the load did not run", len(acked))
+	}
+	return acked
 }

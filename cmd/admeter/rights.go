@@ -25,12 +25,17 @@ type pipeline struct {
 	store   *duckdb.DB
 	catalog *collect.Catalog
 	loading bool
+	// kafka, when set, is the event log instead of log.
+	kafka *kafkaPipe
 }
 
 // Drain returns once the store holds every event logged before the call.
 func (p pipeline) Drain(ctx context.Context) error {
 	if !p.loading {
 		return errors.New("this server does not load events (--ingest=false): run one that does to carry out deletions and retention")
+	}
+	if p.kafka != nil {
+		return p.kafka.drain(ctx, p.store)
 	}
 	target := p.log.NextOffset()
 	for {
@@ -69,6 +74,9 @@ func (p pipeline) Refresh(ctx context.Context, tenant admeter.TenantID, campaign
 // Purge closes the active log segment and removes every segment whose events
 // are all in the store.
 func (p pipeline) Purge(ctx context.Context) (int, error) {
+	if p.kafka != nil {
+		return 0, nil // the local log is unused; Kafka's topic retention ages events out
+	}
 	if err := p.log.Roll(); err != nil {
 		return 0, err
 	}

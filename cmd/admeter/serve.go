@@ -70,26 +70,39 @@ type ServeConfig struct {
 	AllowUA         string
 	IVTRules        string
 	IVTInterval     time.Duration
+	// Kafka between collectors and loaders (empty KafkaBrokers: the local
+	// event log).
+	KafkaBrokers        string
+	KafkaTopic          string
+	KafkaGroup          string
+	KafkaPartitions     int
+	KafkaReplication    int
+	KafkaSessionTimeout time.Duration
 }
 
 // DefaultServeConfig returns the embedded defaults.
 func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
-		Addr:            ":8080",
-		DataDir:         "./admeter-data",
-		Fsync:           "always",
-		FsyncInterval:   5 * time.Millisecond,
-		LogFormat:       "text",
-		LogLevel:        "info",
-		ShutdownTimeout: 15 * time.Second,
-		MaxBatchEvents:  1000,
-		MaxBodyBytes:    4 << 20,
-		StoreMemory:     "1GB",
-		MaxReportDays:   report.DefaultMaxDays,
-		Ingest:          true,
-		Retention:       "180d",
-		HonorGPC:        true,
-		IVTInterval:     5 * time.Minute,
+		Addr:                ":8080",
+		DataDir:             "./admeter-data",
+		Fsync:               "always",
+		FsyncInterval:       5 * time.Millisecond,
+		LogFormat:           "text",
+		LogLevel:            "info",
+		ShutdownTimeout:     15 * time.Second,
+		MaxBatchEvents:      1000,
+		MaxBodyBytes:        4 << 20,
+		StoreMemory:         "1GB",
+		MaxReportDays:       report.DefaultMaxDays,
+		Ingest:              true,
+		Retention:           "180d",
+		HonorGPC:            true,
+		IVTInterval:         5 * time.Minute,
+		KafkaTopic:          "admeter-events",
+		KafkaGroup:          "admeter-loader",
+		KafkaPartitions:     48,
+		KafkaReplication:    3,
+		KafkaSessionTimeout: 10 * time.Second,
 	}
 }
 
@@ -134,6 +147,22 @@ func (c *ServeConfig) Validate() error {
 	}
 	if _, err := behaviour.LoadRules(c.IVTRules); err != nil {
 		errs = append(errs, fmt.Errorf("--ivt-rules: %v", err))
+	}
+	if c.KafkaBrokers != "" {
+		if c.KafkaTopic == "" || c.KafkaGroup == "" {
+			errs = append(errs, errors.New("--kafka-topic and --kafka-group must not be empty with --kafka-brokers"))
+		}
+		if c.KafkaPartitions < 1 || c.KafkaPartitions > 10000 || c.KafkaReplication < 1 || c.KafkaReplication > 32767 {
+			errs = append(errs, errors.New("--kafka-partitions must be between 1 and 10000 and --kafka-replication at least 1"))
+		}
+		if c.KafkaSessionTimeout < 6*time.Second || c.KafkaSessionTimeout > 5*time.Minute {
+			errs = append(errs, errors.New("--kafka-session-timeout must be between 6s and 5m (Kafka's group session bounds)"))
+		}
+		for _, b := range kafkaBrokers(c.KafkaBrokers) {
+			if _, _, err := net.SplitHostPort(b); err != nil {
+				errs = append(errs, fmt.Errorf("--kafka-brokers: %q is not host:port", b))
+			}
+		}
 	}
 	if c.IVTInterval < 0 {
 		errs = append(errs, errors.New("--ivt-interval must not be negative (0 turns behavioural invalid-traffic detection off)"))
@@ -193,6 +222,12 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.DataCentres, "datacentres", cfg.DataCentres, "file of data-centre and hosting ranges (one CIDR or address per line, # comments) whose traffic is flagged invalid; reread when it changes / 机房 IP 段文件")
 	fs.StringVar(&cfg.AllowUA, "allow-ua", cfg.AllowUA, "comma-separated user-agent parts never flagged as crawlers (e.g. your own monitoring)")
 	fs.StringVar(&cfg.IVTRules, "ivt-rules", cfg.IVTRules, "JSON file of behavioural invalid-traffic thresholds over the defaults (see docs/invalid-traffic.md) / 复杂无效流量阈值文件")
+	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", cfg.KafkaBrokers, "comma-separated Kafka brokers (host:port): events go to Kafka instead of the local event log, and this server's loader reads them from there / Kafka 地址")
+	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", cfg.KafkaTopic, "Kafka topic of the events")
+	fs.StringVar(&cfg.KafkaGroup, "kafka-group", cfg.KafkaGroup, "Kafka consumer group of the loaders")
+	fs.IntVar(&cfg.KafkaPartitions, "kafka-partitions", cfg.KafkaPartitions, "partitions of the topic when admeter creates it")
+	fs.IntVar(&cfg.KafkaReplication, "kafka-replication", cfg.KafkaReplication, "replication factor of the topic when admeter creates it")
+	fs.DurationVar(&cfg.KafkaSessionTimeout, "kafka-session-timeout", cfg.KafkaSessionTimeout, "how long the loaders' group waits for a loader that stopped answering before giving its partitions to the others")
 	fs.DurationVar(&cfg.IVTInterval, "ivt-interval", cfg.IVTInterval, "how often recent days are judged for behavioural invalid traffic; 0 turns it off / 复杂无效流量判定间隔")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
@@ -270,6 +305,7 @@ type Main struct {
 	rights    *rights.Service
 	retention *retention.Job
 	behaviour *behaviour.Job
+	kafka     *kafkaPipe
 	stopBG    context.CancelFunc
 	bg        sync.WaitGroup
 }
@@ -398,6 +434,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.reloadCatalog(ctx); err != nil {
 		return err
 	}
+	var appender collect.Appender = logAppender{m.log}
+	if cfg.KafkaBrokers != "" {
+		if m.kafka, err = openKafka(ctx, cfg, lopts, m.store, logger.With("component", "kafka"), reg); err != nil {
+			return err
+		}
+		appender = m.kafka.producer
+	}
 	m.loader, err = ingest.New(ingest.DefaultConfig(),
 		func(from uint64) (ingest.Reader, error) { return m.log.NewReader(from) },
 		m.log.NextOffset, m.store,
@@ -409,7 +452,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if cfg.Ingest {
 		loadCtx, stopLoad := context.WithCancel(context.Background())
 		m.stopLoad, m.loadDone = stopLoad, make(chan error, 1)
-		go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+		if m.kafka != nil {
+			go func() { m.loadDone <- m.loader.RunPartitioned(loadCtx, m.kafka, m.store) }()
+		} else {
+			go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+		}
 	} else {
 		logger.Warn("--ingest=false: events are logged but not loaded into the analytical store; reports will not show them until admeter runs with --ingest")
 	}
@@ -420,7 +467,7 @@ func (m *Main) Open(ctx context.Context) error {
 	ccfg.MaxBatchEvents = cfg.MaxBatchEvents
 	ccfg.MaxBodyBytes = cfg.MaxBodyBytes
 	ccfg.HonorGPC = cfg.HonorGPC
-	col, err := collect.New(ccfg, m.catalog, logAppender{m.log}, m.keys.Current(), geo, m.registry, optoutPS, logger.With("component", "collect"), reg)
+	col, err := collect.New(ccfg, m.catalog, appender, m.keys.Current(), geo, m.registry, optoutPS, logger.With("component", "collect"), reg)
 	if err != nil {
 		return err
 	}
@@ -446,7 +493,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	col.SetDetector(detector)
 
-	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: cfg.Ingest}
+	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: cfg.Ingest, kafka: m.kafka}
 	rcfg := rights.DefaultConfig(filepath.Join(cfg.DataDir, "exports"))
 	rcfg.Now = func() time.Time { return m.Now() }
 	rcfg.Location = workday.Location()
@@ -633,6 +680,11 @@ func (m *Main) close() error {
 		m.stopLoad()
 		if err := <-m.loadDone; err != nil {
 			errs = append(errs, fmt.Errorf("stop loader: %w", err))
+		}
+	}
+	if m.kafka != nil {
+		if err := m.kafka.close(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if m.store != nil {

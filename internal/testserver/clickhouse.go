@@ -1,0 +1,190 @@
+package testserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// ClickHouseEnv names a ClickHouse server to test against instead of a
+// private one: a native-protocol DSN whose user may create and drop
+// databases.
+const ClickHouseEnv = "ADMETER_TEST_CLICKHOUSE_DSN"
+
+// clickhouseBinary returns the command that runs a ClickHouse server:
+// Debian's clickhouse-server (in /usr/sbin, which may not be on PATH), or
+// the single clickhouse binary of upstream packages with "server".
+func clickhouseBinary() ([]string, error) {
+	for _, name := range []string{"clickhouse-server", "/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return []string{p}, nil
+		}
+	}
+	if p, err := exec.LookPath("clickhouse"); err == nil {
+		return []string{p, "server"}, nil
+	}
+	return nil, fmt.Errorf("no clickhouse-server binary: install Debian's package (apt-get install clickhouse-server, as .ci/run does) or set %s to a server's DSN", ClickHouseEnv)
+}
+
+// FreePort returns a TCP port free on loopback just now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+const clickhouseConfig = `<?xml version="1.0"?>
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>{{dir}}/server.log</log>
+    <errorlog>{{dir}}/server.err.log</errorlog>
+    <size>10M</size>
+    <count>1</count>
+    <console>0</console>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>{{tcp}}</tcp_port>
+  <http_port>{{http}}</http_port>
+  <path>{{dir}}/data/</path>
+  <tmp_path>{{dir}}/tmp/</tmp_path>
+  <user_files_path>{{dir}}/user_files/</user_files_path>
+  <format_schema_path>{{dir}}/format_schemas/</format_schema_path>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <max_concurrent_queries>200</max_concurrent_queries>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <users_config>{{dir}}/users.xml</users_config>
+</yandex>
+`
+
+const clickhouseUsers = `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default></default></quotas>
+</yandex>
+`
+
+// ClickHouse returns the server ClickHouseEnv names, or runs
+// clickhouse-server on free loopback ports with its data and logs in a
+// temporary directory and waits until it answers.
+func ClickHouse() (*Server, error) {
+	if dsn := os.Getenv(ClickHouseEnv); dsn != "" {
+		return &Server{DSN: dsn}, nil
+	}
+	bin, err := clickhouseBinary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "admeter-clickhouse-")
+	if err != nil {
+		return nil, err
+	}
+	tcp, err1 := FreePort()
+	http, err2 := FreePort()
+	if err := errors.Join(err1, err2); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("choose ports: %w", err)
+	}
+	conf := strings.NewReplacer("{{dir}}", dir, "{{tcp}}", fmt.Sprint(tcp), "{{http}}", fmt.Sprint(http)).Replace(clickhouseConfig)
+	if err := errors.Join(os.WriteFile(filepath.Join(dir, "config.xml"), []byte(conf), 0o600),
+		os.WriteFile(filepath.Join(dir, "users.xml"), []byte(clickhouseUsers), 0o600)); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	out, err := os.Create(filepath.Join(dir, "stdout.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command(bin[0], append(bin[1:], "--config-file="+filepath.Join(dir, "config.xml"))...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", bin[0], err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		out.Close()
+		return os.RemoveAll(dir)
+	}
+	dsn := fmt.Sprintf("clickhouse://127.0.0.1:%d", tcp)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := PingClickHouse(dsn)
+		if err == nil {
+			return &Server{DSN: dsn, stop: stop}, nil
+		}
+		select {
+		case werr := <-exited:
+			exited <- werr
+			logs, _ := os.ReadFile(filepath.Join(dir, "server.err.log"))
+			stdout, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
+			_ = stop()
+			return nil, fmt.Errorf("clickhouse-server exited (%v):\n%s\n%s", werr, stdout, logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = stop()
+			return nil, fmt.Errorf("clickhouse-server does not answer on port %d after 60s: %w", tcp, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// PingClickHouse connects to the server of dsn and pings it.
+func PingClickHouse(dsn string) error {
+	return withClickHouse(dsn, func(c driver.Conn) error { return c.Ping(context.Background()) })
+}
+
+// ClickHouseExec runs one statement on the server of dsn.
+func ClickHouseExec(dsn, query string) error {
+	return withClickHouse(dsn, func(c driver.Conn) error { return c.Exec(context.Background(), query) })
+}
+
+// withClickHouse runs fn on a new connection to the server of dsn.
+func withClickHouse(dsn string, fn func(driver.Conn) error) error {
+	o, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return err
+	}
+	o.DialTimeout = 5 * time.Second
+	conn, err := clickhouse.Open(o)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return fn(conn)
+}

@@ -2,9 +2,11 @@ package admeter
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -155,4 +157,191 @@ func AuditCheckpointMessage(seq uint64, hash [32]byte) []byte {
 	b = append(b, 0)
 	b = binary.BigEndian.AppendUint64(b, seq)
 	return append(b, hash[:]...)
+}
+
+// AuditFault says how a record failed verification.
+type AuditFault string
+
+// The ways the audit record can fail verification.
+const (
+	// AuditRemoved: the record is missing from the middle of the chain.
+	AuditRemoved AuditFault = "removed"
+	// AuditReordered: the record's stored previous hash is not the hash of
+	// the record before it: records were reordered or replaced, or the
+	// record before was rewritten along with its hash.
+	AuditReordered AuditFault = "reordered"
+	// AuditEdited: the record's fields no longer give its stored hash.
+	AuditEdited AuditFault = "edited"
+	// AuditRewritten: a validly signed checkpoint names another hash for
+	// the record: records up to it were rewritten along with their hashes.
+	AuditRewritten AuditFault = "rewritten"
+	// AuditBadCheckpoint: the checkpoint at the record has an invalid
+	// signature.
+	AuditBadCheckpoint AuditFault = "checkpoint signature invalid"
+	// AuditTruncated: a checkpoint names a record beyond the last one:
+	// records were cut off the end.
+	AuditTruncated AuditFault = "truncated"
+)
+
+// AuditError is the first fault a verification of the audit record found.
+type AuditError struct {
+	// Seq is the sequence number of the first bad record.
+	Seq uint64
+	// Fault is what is wrong with it.
+	Fault AuditFault
+	// Detail explains the fault.
+	Detail string
+}
+
+// Error implements the error interface.
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("audit record %d %s: %s", e.Seq, e.Fault, e.Detail)
+}
+
+// AuditVerification is the result of verifying the audit record (a
+// metadata store's VerifyAudit).
+type AuditVerification struct {
+	// Records is the number of records verified: every record up to the
+	// first bad one, or all of them.
+	Records uint64
+	// Checkpoints is the number of checkpoints verified.
+	Checkpoints int
+	// LastCheckpoint is the sequence number of the last verified
+	// checkpoint, 0 if none.
+	LastCheckpoint uint64
+	// Unproven is the number of records after LastCheckpoint. Removing them
+	// from the end of the log could not be detected.
+	Unproven uint64
+	// Warnings say what the verification could not prove, for a person to
+	// read. They are not failures.
+	Warnings []string
+}
+
+// AuditCheckpoint is a signed checkpoint as a store keeps it.
+type AuditCheckpoint struct {
+	// Seq is the sequence number of the record it signs.
+	Seq uint64
+	// Hash is the hash of record Seq that it names.
+	Hash []byte
+	// Signature is the Ed25519 signature over
+	// AuditCheckpointMessage(Seq, Hash).
+	Signature []byte
+}
+
+// StoredAuditRecord is an audit record as a store keeps it, for an
+// AuditVerifier to check.
+type StoredAuditRecord struct {
+	// Seq is the stored sequence number.
+	Seq uint64
+	// Entry holds the stored fields; its Seq and Details are ignored.
+	Entry AuditEntry
+	// Details is the stored canonical details, byte for byte.
+	Details []byte
+	// PrevHash and Hash are the stored hashes of the record before and of
+	// this one.
+	PrevHash, Hash []byte
+	// Malformed, if not empty, says how a stored field is not as the store
+	// writes it (a time in another textual form, say, that reads back as
+	// the same instant): the record then fails as edited.
+	Malformed string
+}
+
+// AuditVerifier checks a stored audit record: the store reads its
+// checkpoints and then its records in sequence order, all in one consistent
+// snapshot, and passes each record to Check, then calls End. It checks that
+// the sequence has no gap, that each record stores the hash of the one
+// before it, that its fields give its stored hash, and that each checkpoint
+// is signed by the public key and names the hash of its record. Every
+// metadata store verifies through it, so that all judge a record alike.
+type AuditVerifier struct {
+	pub  ed25519.PublicKey
+	cps  []AuditCheckpoint // not yet reached, in sequence order
+	prev [32]byte          // hash of the last verified record
+	v    AuditVerification
+}
+
+// NewAuditVerifier returns a verifier that checks signatures with pub (nil
+// skips the signature checks, with a warning) and expects checkpoints, which
+// must be in ascending sequence order. It fails if pub is not an Ed25519
+// public key, and returns an *AuditError if a checkpoint has sequence number
+// 0.
+func NewAuditVerifier(pub ed25519.PublicKey, checkpoints []AuditCheckpoint) (*AuditVerifier, error) {
+	if pub != nil && len(pub) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("public key is %d bytes, not an Ed25519 public key of %d", len(pub), ed25519.PublicKeySize)
+	}
+	for i, cp := range checkpoints {
+		if cp.Seq == 0 {
+			return nil, &AuditError{Seq: 0, Fault: AuditBadCheckpoint, Detail: "a checkpoint has sequence number 0 or less"}
+		}
+		if i > 0 && cp.Seq <= checkpoints[i-1].Seq {
+			return nil, fmt.Errorf("audit checkpoints are not in ascending sequence order (%d after %d): read them ORDER BY seq", cp.Seq, checkpoints[i-1].Seq)
+		}
+	}
+	return &AuditVerifier{pub: pub, cps: checkpoints}, nil
+}
+
+// Check verifies r, the next stored record in sequence order. It returns an
+// *AuditError naming the first bad record and why; stop at the first error.
+func (av *AuditVerifier) Check(r *StoredAuditRecord) error {
+	done := av.v.Records
+	want := done + 1
+	if r.Seq != want {
+		return &AuditError{Seq: want, Fault: AuditRemoved, Detail: fmt.Sprintf("the record after %d is %d", done, r.Seq)}
+	}
+	if !bytes.Equal(r.PrevHash, av.prev[:]) {
+		return &AuditError{Seq: want, Fault: AuditReordered,
+			Detail: fmt.Sprintf("it does not follow record %d: records were reordered or replaced, or record %d was rewritten with its hash", done, done)}
+	}
+	if r.Malformed != "" {
+		return &AuditError{Seq: want, Fault: AuditEdited, Detail: r.Malformed}
+	}
+	h := AuditChainHash(want, av.prev, &r.Entry, r.Details)
+	if !bytes.Equal(h[:], r.Hash) {
+		return &AuditError{Seq: want, Fault: AuditEdited, Detail: "its fields do not give its stored hash"}
+	}
+	if len(av.cps) > 0 && av.cps[0].Seq == want {
+		cp := av.cps[0]
+		if av.pub != nil && (len(cp.Hash) != len(h) || !ed25519.Verify(av.pub, AuditCheckpointMessage(want, [32]byte(cp.Hash)), cp.Signature)) {
+			return &AuditError{Seq: want, Fault: AuditBadCheckpoint, Detail: "the checkpoint's signature does not verify with the given public key"}
+		}
+		if !bytes.Equal(cp.Hash, h[:]) {
+			return &AuditError{Seq: want, Fault: AuditRewritten,
+				Detail: fmt.Sprintf("the signed checkpoint names another hash: records %d to %d were rewritten along with their hashes", av.v.LastCheckpoint+1, want)}
+		}
+		av.cps = av.cps[1:]
+		av.v.Checkpoints++
+		av.v.LastCheckpoint = want
+	}
+	av.prev = h
+	av.v.Records = want
+	return nil
+}
+
+// End reports, once every record has passed Check, an *AuditError if a
+// checkpoint names a record beyond the last one: records were cut off the
+// end.
+func (av *AuditVerifier) End() error {
+	for _, cp := range av.cps {
+		if cp.Seq > av.v.Records {
+			return &AuditError{Seq: av.v.Records + 1, Fault: AuditTruncated,
+				Detail: fmt.Sprintf("a checkpoint proves records up to %d existed, but the log ends at %d", cp.Seq, av.v.Records)}
+		}
+	}
+	return nil
+}
+
+// Verification returns what has been verified so far: after an error, the
+// records before the bad one.
+func (av *AuditVerifier) Verification() AuditVerification {
+	v := av.v
+	v.Unproven = v.Records - v.LastCheckpoint
+	v.Warnings = nil
+	if v.Unproven > 0 {
+		v.Warnings = append(v.Warnings, fmt.Sprintf("records %d to %d follow the last checkpoint: their removal from the end would not be detected",
+			v.LastCheckpoint+1, v.Records))
+	}
+	if av.pub == nil && v.Checkpoints > 0 {
+		v.Warnings = append(v.Warnings, "no public key given: checkpoint signatures were not checked")
+	}
+	return v
 }

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/postgres"
 	"github.com/admeter/admeter/meta/sqlite"
 )
 
@@ -61,12 +63,13 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 			return usageError{"usage: admeter audit verify --data DIR (run admeter audit verify --help)"}
 		}
 	}
-	var data, pubHex, masterKey, masterFile = "./admeter-data", "", "", ""
+	var data, pubHex, masterKey, masterFile, pgDSN = "./admeter-data", "", "", "", ""
 	fs := newFlagSet("audit verify", "Check the audit record's hash chain and signed checkpoints: any edited, removed or reordered record is named. Works while the server runs.\n校验审计日志的哈希链与签名检查点。")
 	fs.StringVar(&data, "data", data, "data directory of the server")
 	fs.StringVar(&pubHex, "public-key", pubHex, "checkpoint public key (hex), kept outside the data directory; default: derived from the master key")
 	fs.StringVar(&masterKey, "master-key", masterKey, "master key (to derive the checkpoint key when --public-key is not given)")
 	fs.StringVar(&masterFile, "master-key-file", masterFile, "file holding the master key")
+	fs.StringVar(&pgDSN, "postgres-dsn", pgDSN, "the cluster's PostgreSQL metadata store (as given to serve) instead of the data directory's SQLite")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -89,18 +92,29 @@ func (c *AuditCommand) Run(ctx context.Context, args []string) error {
 		}
 		pub = auditSigningKey(master).Public().(ed25519.PublicKey)
 	}
-	path := filepath.Join(data, "meta.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no metadata store at %s: %w (set --data)", path, err)
+	var verify func(context.Context, ed25519.PublicKey) (admeter.AuditVerification, error)
+	if pgDSN != "" {
+		db := postgres.NewDB(pgDSN)
+		if err := db.Open(); err != nil {
+			return fmt.Errorf("open metadata store in PostgreSQL: %w (check --postgres-dsn)", err)
+		}
+		defer db.Close()
+		verify = db.VerifyAudit
+	} else {
+		path := filepath.Join(data, "meta.db")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no metadata store at %s: %w (set --data, or --postgres-dsn for a cluster)", path, err)
+		}
+		db := sqlite.NewDB(path)
+		if err := db.Open(); err != nil {
+			return err
+		}
+		defer db.Close()
+		verify = db.VerifyAudit
 	}
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		return err
-	}
-	defer db.Close()
-	v, err := db.VerifyAudit(ctx, pub)
+	v, err := verify(ctx, pub)
 	if err != nil {
-		var ae *sqlite.AuditError
+		var ae *admeter.AuditError
 		if errors.As(err, &ae) {
 			return fmt.Errorf("the audit record is NOT intact: record %d %s: %s (审计日志已被篡改)", ae.Seq, ae.Fault, ae.Detail)
 		}

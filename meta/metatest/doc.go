@@ -20,8 +20,9 @@
 // area. Tests particular to one implementation (files, migrations from older
 // schemas, raw SQL against the schema's constraints) stay in its package.
 //
-// The audit record (package sqlite's AuditLog, AuditEntries, VerifyAudit) is
-// not part of the suite yet. Session and Credentials are domain types
+// RunAudit tests the audit record (AuditLog, AuditEntries, VerifyAudit) of
+// either implementation through the hooks of AuditDB, tampering included.
+// Session and Credentials are domain types
 // (admeter.Session, admeter.Credentials), so neither store imports the
 // other.
 package metatest

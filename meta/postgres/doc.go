@@ -43,5 +43,53 @@
 // Every read of a campaign takes the tenant explicitly and treats a campaign
 // of another tenant exactly like a missing one.
 //
-// Not yet here: the audit record (AuditLog, AuditEntries, VerifyAudit).
+// # Audit record
+//
+// The audit record (AuditLog, DB.AuditEntries, DB.VerifyAudit) is the one
+// package sqlite keeps, with the same hash chain (admeter.AuditChainHash),
+// the same signed checkpoints (admeter.AuditCheckpointMessage) and the same
+// verification (admeter.AuditVerifier), so that a record verifies alike
+// wherever it is kept; the query and result types are the domain's
+// (admeter.AuditQuery, admeter.AuditVerification, *admeter.AuditError).
+// Details are stored as text, the canonical JSON byte for byte, not as
+// jsonb, which would respell what was hashed.
+//
+// Appends are serialised across every process that shares the database:
+// each append transaction first takes a transaction-scoped advisory lock
+// keyed by the class "audt" and the oid of the schema's audit_log table,
+// then reads the last record and inserts the next one chained to it, and
+// its commit releases the lock. So sequence numbers stay gapless and the
+// chain linear however many collectors and API servers append at once, and
+// the primary key on seq turns any append that bypassed the lock into a
+// conflict rather than a fork. Appends do not touch the change counter and
+// do not queue behind metadata writes; VerifyAudit reads in one REPEATABLE
+// READ snapshot and never blocks them. Because the lock is advisory, the
+// role admeter connects as needs only SELECT and INSERT on the audit
+// tables.
+//
+// The tables are append-only: statement-level triggers refuse every UPDATE,
+// DELETE and TRUNCATE of audit_log and audit_checkpoints. The tables' owner
+// can still disable the triggers; the chain and the checkpoints are what
+// detect what was then done.
+//
+// # Shared state of a cluster
+//
+// The key store document (DB.KeystoreBackend, for keystore.OpenBackend)
+// is one row per document name in keystore_documents (migration 0004),
+// replaced whole by compare-and-swap on its rev column (UPDATE ... WHERE rev
+// = the revision loaded; INSERT ... ON CONFLICT DO NOTHING to create it), so
+// that every node pseudonymises with the same keys and of two nodes that
+// rotate at once one saves and the other reloads and retries. Its secrets
+// are sealed under the master key, which stays on the nodes. No history
+// rows are kept, so that a destroyed key's sealed secret leaves the table;
+// the replaced row version remains until VACUUM, and in WAL archives and
+// backups. Saves do not touch the change counter; nodes poll the document.
+//
+// The opt-out record (AppendOptOuts, OptOutsSince; migration 0003) is the
+// feed every node's optout.Shared follows: appends commit in the order of
+// their sequence numbers (a trigger takes a transaction-level advisory lock
+// before one is drawn), so a follower never skips a row that commits late.
+//
+// RunAsLeader elects one process for a piece of work with a session-level
+// advisory lock on a connection of its own (admeter's background jobs).
 package postgres

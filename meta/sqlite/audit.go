@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"database/sql"
@@ -15,8 +14,9 @@ import (
 )
 
 // DefaultAuditCheckpointEvery is how many records an AuditLog appends
-// between two signed checkpoints unless told otherwise.
-const DefaultAuditCheckpointEvery = 1000
+// between two signed checkpoints unless told otherwise
+// (admeter.DefaultAuditCheckpointEvery).
+const DefaultAuditCheckpointEvery = admeter.DefaultAuditCheckpointEvery
 
 // AuditLog appends to the audit record kept in a DB's audit_log table and
 // signs its checkpoints. It is safe for concurrent use; set the exported
@@ -237,40 +237,42 @@ func nullString(s string) any {
 	return s
 }
 
-// Limits on the number of records AuditEntries returns at once.
-const (
-	DefaultAuditLimit = 100
-	MaxAuditLimit     = 1000
+// The audit record's query, limits and verification results are domain
+// types, shared with package postgres; these names keep them reachable
+// from here.
+type (
+	// AuditQuery selects audit records (admeter.AuditQuery).
+	AuditQuery = admeter.AuditQuery
+	// AuditFault says how a record failed verification (admeter.AuditFault).
+	AuditFault = admeter.AuditFault
+	// AuditError is the first fault VerifyAudit found (admeter.AuditError).
+	AuditError = admeter.AuditError
+	// AuditVerification is the result of VerifyAudit
+	// (admeter.AuditVerification).
+	AuditVerification = admeter.AuditVerification
 )
 
-// AuditQuery selects audit records. The zero value selects the oldest
-// DefaultAuditLimit records of every tenant.
-type AuditQuery struct {
-	// Tenant restricts the records to those naming this tenant; "" selects
-	// every record, for operators. A tenant's API must always set it.
-	Tenant admeter.TenantID
-	// After and Before, if not 0, keep only records with a sequence number
-	// greater than After and less than Before. They are the paging cursors:
-	// oldest first, the next page has After = the last record's Seq; newest
-	// first, Before = the last record's Seq.
-	After, Before uint64
-	// Action keeps only records whose action starts with it, e.g. "auth."
-	// or "rights.request.submit".
-	Action string
-	// From and To, if not zero, keep only records with From <= Time < To.
-	From, To time.Time
-	// Newest returns the records newest first (descending Seq) instead of
-	// oldest first.
-	Newest bool
-	// Limit is the number of records to return at most: 0 or less means
-	// DefaultAuditLimit, more than MaxAuditLimit means MaxAuditLimit.
-	Limit int
-}
+// Limits on the number of records AuditEntries returns at once
+// (admeter.DefaultAuditLimit, admeter.MaxAuditLimit).
+const (
+	DefaultAuditLimit = admeter.DefaultAuditLimit
+	MaxAuditLimit     = admeter.MaxAuditLimit
+)
+
+// The ways the audit record can fail verification (admeter.AuditRemoved…).
+const (
+	AuditRemoved       = admeter.AuditRemoved
+	AuditReordered     = admeter.AuditReordered
+	AuditEdited        = admeter.AuditEdited
+	AuditRewritten     = admeter.AuditRewritten
+	AuditBadCheckpoint = admeter.AuditBadCheckpoint
+	AuditTruncated     = admeter.AuditTruncated
+)
 
 // AuditEntries returns the audit records q selects, with Seq set, in
 // sequence order (oldest first, or newest first if q.Newest). Details come
 // back as encoding/json decodes them into a map (numbers as float64).
-func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]admeter.AuditEntry, error) {
+func (db *DB) AuditEntries(ctx context.Context, q admeter.AuditQuery) ([]admeter.AuditEntry, error) {
 	var (
 		where []string
 		args  []any
@@ -305,12 +307,8 @@ func (db *DB) AuditEntries(ctx context.Context, q AuditQuery) ([]admeter.AuditEn
 	} else {
 		query += " ORDER BY seq"
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultAuditLimit
-	}
 	query += " LIMIT ?"
-	args = append(args, min(limit, MaxAuditLimit))
+	args = append(args, q.EffectiveLimit())
 
 	var out []admeter.AuditEntry
 	err := db.view(ctx, func(tx *sql.Tx) error {
@@ -363,63 +361,6 @@ func prefixEnd(p string) (string, bool) {
 	return "", false
 }
 
-// AuditFault says how a record failed verification.
-type AuditFault string
-
-// The ways the audit record can fail verification.
-const (
-	// AuditRemoved: the record is missing from the middle of the chain.
-	AuditRemoved AuditFault = "removed"
-	// AuditReordered: the record's stored previous hash is not the hash of
-	// the record before it: records were reordered or replaced, or the
-	// record before was rewritten along with its hash.
-	AuditReordered AuditFault = "reordered"
-	// AuditEdited: the record's fields no longer give its stored hash.
-	AuditEdited AuditFault = "edited"
-	// AuditRewritten: a validly signed checkpoint names another hash for
-	// the record: records up to it were rewritten along with their hashes.
-	AuditRewritten AuditFault = "rewritten"
-	// AuditBadCheckpoint: the checkpoint at the record has an invalid
-	// signature.
-	AuditBadCheckpoint AuditFault = "checkpoint signature invalid"
-	// AuditTruncated: a checkpoint names a record beyond the last one:
-	// records were cut off the end.
-	AuditTruncated AuditFault = "truncated"
-)
-
-// AuditError is the first fault VerifyAudit found.
-type AuditError struct {
-	// Seq is the sequence number of the first bad record.
-	Seq uint64
-	// Fault is what is wrong with it.
-	Fault AuditFault
-	// Detail explains the fault.
-	Detail string
-}
-
-// Error implements the error interface.
-func (e *AuditError) Error() string {
-	return fmt.Sprintf("audit record %d %s: %s", e.Seq, e.Fault, e.Detail)
-}
-
-// AuditVerification is the result of VerifyAudit.
-type AuditVerification struct {
-	// Records is the number of records verified: every record up to the
-	// first bad one, or all of them.
-	Records uint64
-	// Checkpoints is the number of checkpoints verified.
-	Checkpoints int
-	// LastCheckpoint is the sequence number of the last verified
-	// checkpoint, 0 if none.
-	LastCheckpoint uint64
-	// Unproven is the number of records after LastCheckpoint. Removing them
-	// from the end of the log could not be detected.
-	Unproven uint64
-	// Warnings say what the verification could not prove, for a person to
-	// read. They are not failures.
-	Warnings []string
-}
-
 // VerifyAudit checks the whole audit record in one consistent snapshot, so
 // it can run while a server appends. It walks every record in sequence
 // order and checks that the sequence has no gap, that each stores the hash
@@ -427,18 +368,22 @@ type AuditVerification struct {
 // each checkpoint is signed by pub and names the hash of its record. A nil
 // pub skips the signature checks, with a warning.
 //
-// It returns an *AuditError naming the first bad record and why, along with
+// The checks are admeter.AuditVerifier's, as for every metadata store. It
+// returns an *AuditError naming the first bad record and why, along with
 // the records verified before it. Records after the last checkpoint verify,
 // but cannot be proven against being cut off the end: Unproven counts them
 // and a warning says so.
-func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey) (AuditVerification, error) {
-	var v AuditVerification
-	if pub != nil && len(pub) != ed25519.PublicKeySize {
-		return v, fmt.Errorf("verify audit record: public key is %d bytes, not an Ed25519 public key of %d", len(pub), ed25519.PublicKeySize)
+func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey) (admeter.AuditVerification, error) {
+	if _, err := admeter.NewAuditVerifier(pub, nil); err != nil {
+		return admeter.AuditVerification{}, fmt.Errorf("verify audit record: %w", err)
 	}
+	var av *admeter.AuditVerifier
 	err := db.view(ctx, func(tx *sql.Tx) error {
 		cps, err := auditCheckpoints(ctx, tx)
 		if err != nil {
+			return err
+		}
+		if av, err = admeter.NewAuditVerifier(pub, cps); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `
@@ -448,71 +393,36 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey) (AuditVeri
 			return fmt.Errorf("read audit records: %w", err)
 		}
 		defer rows.Close()
-		var prev [32]byte
 		for rows.Next() {
 			var (
-				e                   admeter.AuditEntry
-				seq                 int64
-				t                   string
-				tenant              sql.NullString
-				details, prevH, got []byte
+				r      admeter.StoredAuditRecord
+				seq    int64
+				t      string
+				tenant sql.NullString
 			)
-			if err := rows.Scan(&seq, &t, &e.Actor, &e.Action, &tenant, &e.Target, &e.IP, &e.Outcome, &details, &prevH, &got); err != nil {
-				return fmt.Errorf("read audit record after %d: %w", v.Records, err)
+			if err := rows.Scan(&seq, &t, &r.Entry.Actor, &r.Entry.Action, &tenant, &r.Entry.Target, &r.Entry.IP, &r.Entry.Outcome,
+				&r.Details, &r.PrevHash, &r.Hash); err != nil {
+				return fmt.Errorf("read audit record after %d: %w", av.Verification().Records, err)
 			}
-			e.Tenant = tenant.String
-			want := v.Records + 1
-			if seq <= 0 || uint64(seq) != want {
-				return &AuditError{Seq: want, Fault: AuditRemoved, Detail: fmt.Sprintf("the record after %d is %d", v.Records, seq)}
-			}
-			if !bytes.Equal(prevH, prev[:]) {
-				return &AuditError{Seq: want, Fault: AuditReordered,
-					Detail: fmt.Sprintf("it does not follow record %d: records were reordered or replaced, or record %d was rewritten with its hash", v.Records, v.Records)}
-			}
+			r.Seq, r.Entry.Tenant = uint64(max(seq, 0)), tenant.String
 			var terr error
-			if e.Time, terr = parseTime(t); terr != nil || formatTime(e.Time) != t || tenant.Valid && tenant.String == "" {
-				return &AuditError{Seq: want, Fault: AuditEdited, Detail: "a field is not as admeter writes it"}
+			if r.Entry.Time, terr = parseTime(t); terr != nil || formatTime(r.Entry.Time) != t || tenant.Valid && tenant.String == "" {
+				r.Malformed = "a field is not as admeter writes it"
 			}
-			h := admeter.AuditChainHash(want, prev, &e, details)
-			if !bytes.Equal(h[:], got) {
-				return &AuditError{Seq: want, Fault: AuditEdited, Detail: "its fields do not give its stored hash"}
+			if err := av.Check(&r); err != nil {
+				return err
 			}
-			if len(cps) > 0 && cps[0].seq == want {
-				cp := cps[0]
-				cps = cps[1:]
-				if pub != nil && (len(cp.hash) != 32 || !ed25519.Verify(pub, admeter.AuditCheckpointMessage(want, [32]byte(cp.hash)), cp.sig)) {
-					return &AuditError{Seq: want, Fault: AuditBadCheckpoint, Detail: "the checkpoint's signature does not verify with the given public key"}
-				}
-				if !bytes.Equal(cp.hash, h[:]) {
-					return &AuditError{Seq: want, Fault: AuditRewritten,
-						Detail: fmt.Sprintf("the signed checkpoint names another hash: records %d to %d were rewritten along with their hashes", v.LastCheckpoint+1, want)}
-				}
-				v.Checkpoints++
-				v.LastCheckpoint = want
-			}
-			prev = h
-			v.Records = want
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read audit records: %w", err)
 		}
-		for _, cp := range cps {
-			if cp.seq > v.Records {
-				return &AuditError{Seq: v.Records + 1, Fault: AuditTruncated,
-					Detail: fmt.Sprintf("a checkpoint proves records up to %d existed, but the log ends at %d", cp.seq, v.Records)}
-			}
-		}
-		return nil
+		return av.End()
 	})
-	v.Unproven = v.Records - v.LastCheckpoint
-	if v.Unproven > 0 {
-		v.Warnings = append(v.Warnings, fmt.Sprintf("records %d to %d follow the last checkpoint: their removal from the end would not be detected",
-			v.LastCheckpoint+1, v.Records))
+	var v admeter.AuditVerification
+	if av != nil {
+		v = av.Verification()
 	}
-	if pub == nil && v.Checkpoints > 0 {
-		v.Warnings = append(v.Warnings, "no public key given: checkpoint signatures were not checked")
-	}
-	var ae *AuditError
+	var ae *admeter.AuditError
 	if errors.As(err, &ae) {
 		return v, ae
 	} else if err != nil {
@@ -521,32 +431,23 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey) (AuditVeri
 	return v, nil
 }
 
-// auditCheckpoint is a stored checkpoint.
-type auditCheckpoint struct {
-	seq       uint64
-	hash, sig []byte
-}
-
 // auditCheckpoints returns every checkpoint in sequence order.
-func auditCheckpoints(ctx context.Context, tx *sql.Tx) ([]auditCheckpoint, error) {
+func auditCheckpoints(ctx context.Context, tx *sql.Tx) ([]admeter.AuditCheckpoint, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("read audit checkpoints: %w", err)
 	}
 	defer rows.Close()
-	var out []auditCheckpoint
+	var out []admeter.AuditCheckpoint
 	for rows.Next() {
 		var (
-			cp  auditCheckpoint
+			cp  admeter.AuditCheckpoint
 			seq int64
 		)
-		if err := rows.Scan(&seq, &cp.hash, &cp.sig); err != nil {
+		if err := rows.Scan(&seq, &cp.Hash, &cp.Signature); err != nil {
 			return nil, fmt.Errorf("read audit checkpoints: %w", err)
 		}
-		if seq <= 0 {
-			return nil, &AuditError{Seq: 0, Fault: AuditBadCheckpoint, Detail: fmt.Sprintf("a checkpoint has sequence number %d", seq)}
-		}
-		cp.seq = uint64(seq)
+		cp.Seq = uint64(max(seq, 0)) // 0 or less: NewAuditVerifier reports it
 		out = append(out, cp)
 	}
 	if err := rows.Err(); err != nil {

@@ -2,6 +2,8 @@ package keystore
 
 import (
 	"bytes"
+	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -9,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -215,7 +218,17 @@ func isText(b []byte) bool {
 // restart each of them with the new master key, and replace the old key
 // wherever it is kept (the master key file, the secret manager). A nil
 // logger discards.
+//
+// RotateMaster is RotateMasterBackend with a FileBackend.
 func RotateMaster(path string, oldMaster, newMaster []byte, logger *slog.Logger) error {
+	return RotateMasterBackend(context.Background(), NewFileBackend(path), oldMaster, newMaster, logger)
+}
+
+// RotateMasterBackend is RotateMaster for the document that b keeps: it
+// re-encrypts it under newMaster and saves it by compare-and-swap, starting
+// again if another process saved in between. It never creates a document:
+// if b holds none, the error wraps fs.ErrNotExist.
+func RotateMasterBackend(ctx context.Context, b Backend, oldMaster, newMaster []byte, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -230,60 +243,83 @@ func RotateMaster(path string, oldMaster, newMaster []byte, logger *slog.Logger)
 	if subtle.ConstantTimeCompare(oldMaster, newMaster) == 1 {
 		return errors.New("rotate master key: the new master key is the old one; generate a new one, e.g. with `openssl rand -base64 32`")
 	}
-
-	unlock, err := lockFile(path)
-	if err != nil {
-		return fmt.Errorf("rotate master key: %w", err)
+	name, path := describe(b)
+	where := slog.String("backend", name)
+	if path != "" {
+		where = slog.String("path", path)
 	}
-	defer unlock()
-	data, err := os.ReadFile(path)
+
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt-1); err != nil {
+				return fmt.Errorf("rotate master key: %w", err)
+			}
+		}
+		versions, err := rotateMasterOnce(ctx, b, name, oldSealer, newSealer, logger, where)
+		if IsConflict(err) && attempt < maxAttempts-1 {
+			continue
+		} else if err != nil {
+			return err
+		}
+		logger.Warn("rotated the master key of the key store: restart every admeter process that uses it with the new master key, and replace the old key wherever it is kept",
+			where, "versions", versions)
+		return nil
+	}
+}
+
+// rotateMasterOnce makes one attempt of RotateMasterBackend: it loads the
+// document, re-encrypts it and saves it if nobody else saved meanwhile. It
+// returns the number of versions.
+func rotateMasterOnce(ctx context.Context, b Backend, name string, oldSealer, newSealer cipher.AEAD, logger *slog.Logger, where slog.Attr) (int, error) {
+	data, rev, err := b.Load(ctx)
 	if err != nil {
-		return fmt.Errorf("rotate master key: read key store: %w", err)
+		return 0, fmt.Errorf("rotate master key: read key store: %w", err)
+	}
+	if data == nil {
+		return 0, fmt.Errorf("rotate master key: no key store in %s: %w", name, fs.ErrNotExist)
 	}
 	c, err := decode(data, oldSealer)
 	if err != nil {
-		return fmt.Errorf("rotate master key: cannot decrypt key store %s with the old key: %w", path, err)
+		return 0, fmt.Errorf("rotate master key: cannot decrypt key store %s with the old key: %w", name, err)
 	}
 	defer func() { c.wipe() }()
 	if c.optOut.secret == nil {
 		if err := addOptOut(newSealer, &c, time.Now()); err != nil {
-			return fmt.Errorf("rotate master key: %w", err)
+			return 0, fmt.Errorf("rotate master key: %w", err)
 		}
 		logger.Info("upgraded key store file: added the opt-out registry secret",
-			"path", path, "from_format", 1, "to_format", formatVersion)
+			where, "from_format", 1, "to_format", formatVersion)
 	}
 	for i, k := range c.keys {
 		if k.destroyed() {
 			continue
 		}
 		if c.keys[i].sealed, err = seal(newSealer, k.sealed, k.secret); err != nil {
-			return fmt.Errorf("rotate master key: %w", err)
+			return 0, fmt.Errorf("rotate master key: %w", err)
 		}
 	}
 	if c.optOut.sealed, err = seal(newSealer, c.optOut.sealed, c.optOut.secret); err != nil {
-		return fmt.Errorf("rotate master key: %w", err)
+		return 0, fmt.Errorf("rotate master key: %w", err)
 	}
 	out, err := encode(newSealer, c)
 	if err != nil {
-		return fmt.Errorf("rotate master key: %w", err)
+		return 0, fmt.Errorf("rotate master key: %w", err)
 	}
-	// Check the new file before it replaces the old: a mistake here would
-	// lose every secret.
+	// Check the new document before it replaces the old: a mistake here
+	// would lose every secret.
 	check, err := decode(out, newSealer)
 	if err != nil {
-		return fmt.Errorf("rotate master key: the re-encrypted key store does not open: %w", err)
+		return 0, fmt.Errorf("rotate master key: the re-encrypted key store does not open: %w", err)
 	}
 	defer check.wipe()
 	if err := sameHistory(c, check); err != nil {
-		return fmt.Errorf("rotate master key: the re-encrypted key store differs from the old one: %w", err)
+		return 0, fmt.Errorf("rotate master key: the re-encrypted key store differs from the old one: %w", err)
 	}
 	if !sameVersions(c.keys, check.keys) {
-		return errors.New("rotate master key: the re-encrypted key store lists other versions than the old one")
+		return 0, errors.New("rotate master key: the re-encrypted key store lists other versions than the old one")
 	}
-	if err := writeFileAtomic(path, out); err != nil {
-		return fmt.Errorf("rotate master key: write key store: %w", err)
+	if _, err := b.Save(ctx, out, rev); err != nil {
+		return 0, fmt.Errorf("rotate master key: write key store: %w", err)
 	}
-	logger.Warn("rotated the master key of the key store: restart every admeter process that uses it with the new master key, and replace the old key wherever it is kept",
-		"path", path, "versions", len(c.keys))
-	return nil
+	return len(c.keys), nil
 }

@@ -70,4 +70,54 @@
 //
 // See BenchmarkRegistryContains and BenchmarkRegistryOpen10M for the cost at
 // 10 M entries.
+//
+// # Cluster replication
+//
+// When admeter runs as a cluster (many collectors behind a load balancer,
+// API nodes, loaders), an opt-out accepted by any node must be honoured by
+// every collector within seconds, survive the restart of any node, and never
+// be lost once acknowledged. Each node keeps its own [Registry] file, for
+// the nanosecond Contains, and wraps it in a [Shared] that keeps it in step
+// with a [Feed]: an append-only, ordered record of opt-outs that every node
+// shares (the optouts table of the PostgreSQL metadata store,
+// meta/postgres).
+//
+//   - The feed is the truth. [Shared.Add] appends to the feed first and to
+//     the local registry second; it acknowledges (returns nil) only after
+//     both are durable. If the feed is unreachable, Add fails and the local
+//     registry is left unchanged, so the end user is told the opt-out was
+//     not recorded, never that it was when no other node will learn of it.
+//   - Every node follows the feed ([Shared.Follow], one poll a second by
+//     default): each poll adds the pseudonyms recorded after the node's
+//     cursor to its registry, fsynced, and only then moves the cursor, kept
+//     in a small file replaced atomically (written, fsynced, renamed). A
+//     crash between the two repeats part of a poll, which is harmless:
+//     adding is idempotent. A restarted node resumes from its cursor.
+//   - A collector calls [Shared.Sync] before it serves, so that it starts
+//     with every opt-out the cluster knows, and exports
+//     admeter_optout_feed_last_sync_timestamp_seconds so that a node that
+//     cannot reach the feed is seen: meanwhile it honours only the opt-outs
+//     it already has.
+//   - The feed never gives a new record a position at or before one it has
+//     already shown: in the PostgreSQL table, inserts are serialised so that
+//     rows become visible in seq order (a plain sequence can commit seq 11
+//     before seq 10, and a follower past 11 would miss 10 forever).
+//   - A node that has no cursor file yet (first start in a cluster, or an
+//     upgraded single-node deployment) first publishes its registry's
+//     entries to the feed, then reads the whole feed. To rebuild a node's
+//     registry (after [Repair] dropped records, say), stop it, delete its
+//     cursor file (or registry and cursor), and start it: it reads the feed
+//     again from the start.
+//   - Each poll checks that the feed still holds the record at the node's
+//     cursor. If not, the feed lost records (its database was restored from
+//     a backup), and new records may have taken positions the node has
+//     passed: the node logs an error, publishes its registry to the feed,
+//     which gives the feed back the opt-outs it lost, and reads it again
+//     from the start. Records are never deleted from the feed; one deleted
+//     by hand comes back this way.
+//
+// Every node must pseudonymise opt-outs with the same opt-out registry key,
+// or their pseudonyms will not match. Neither the feed nor the cursor file
+// nor any log line holds a raw identifier; logs do not hold pseudonyms
+// either.
 package optout

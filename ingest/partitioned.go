@@ -34,6 +34,17 @@ type PartitionedStore interface {
 	Positions(ctx context.Context) (map[int32]int64, error)
 }
 
+// RangeStore is a PartitionedStore that can also check where each batch
+// starts (store/clickhouse): InsertRange stores events read from offsets
+// from[p] (inclusive) to next[p] (exclusive) of each partition p, and
+// refuses with ECONFLICT a batch whose start another loader has already
+// passed. RunPartitioned uses it when the store has it, so that a loader
+// that stalled while its partitions moved to another cannot store records
+// twice.
+type RangeStore interface {
+	InsertRange(ctx context.Context, events []admeter.Event, from, next map[int32]int64) error
+}
+
 // RunPartitioned loads from src into st until ctx is done, exactly once:
 // each batch is stored with the next offset of every partition it covers, in
 // one step, and records below a partition's stored position (replayed after
@@ -63,11 +74,11 @@ func (l *Loader) RunPartitioned(ctx context.Context, src PartitionedSource, st P
 			continue
 		}
 		for {
-			batch, next := l.decode(recs, pos)
+			batch, from, next := l.decode(recs, pos)
 			if len(next) == 0 {
 				break // all of it was loaded before
 			}
-			err := l.insertFrom(ctx, st, batch, next)
+			err := l.insertFrom(ctx, st, batch, from, next)
 			if err == nil {
 				for p, o := range next {
 					pos[p] = o
@@ -82,8 +93,21 @@ func (l *Loader) RunPartitioned(ctx context.Context, src PartitionedSource, st P
 			}
 			if admeter.ErrorCode(err) == admeter.ECONFLICT {
 				// Part of it was loaded meanwhile (another loader before
-				// a rebalance): learn how far, and load the rest.
+				// a rebalance): learn how far, and load the rest. If no
+				// partition of the batch moved, another loader is still
+				// storing it: wait before trying again.
+				l.logger.Warn("another loader stored part of this batch; loading the rest", "err", err)
+				old := pos
 				if pos, err = l.positions(ctx, st); err != nil {
+					return nil
+				}
+				moved := false
+				for p := range next {
+					if pos[p] != old[p] {
+						moved = true
+					}
+				}
+				if !moved && !l.pause(ctx) {
 					return nil
 				}
 				continue
@@ -99,11 +123,11 @@ func (l *Loader) RunPartitioned(ctx context.Context, src PartitionedSource, st P
 }
 
 // decode returns the events of recs at or beyond their partition's stored
-// position, and the next offset of each partition they cover (after
-// undecodable records too, which are counted and skipped).
-func (l *Loader) decode(recs []SourceRecord, pos map[int32]int64) ([]admeter.Event, map[int32]int64) {
-	batch := make([]admeter.Event, 0, len(recs))
-	next := map[int32]int64{}
+// position, and the first and the next offset of each partition they cover
+// (undecodable records included, which are counted and skipped).
+func (l *Loader) decode(recs []SourceRecord, pos map[int32]int64) (batch []admeter.Event, from, next map[int32]int64) {
+	batch = make([]admeter.Event, 0, len(recs))
+	from, next = map[int32]int64{}, map[int32]int64{}
 	for i := range recs {
 		r := &recs[i]
 		if r.Offset < pos[r.Partition] {
@@ -111,6 +135,9 @@ func (l *Loader) decode(recs []SourceRecord, pos map[int32]int64) ([]admeter.Eve
 		}
 		if o := r.Offset + 1; o > next[r.Partition] {
 			next[r.Partition] = o
+		}
+		if f, ok := from[r.Partition]; !ok || r.Offset < f {
+			from[r.Partition] = r.Offset
 		}
 		var ev admeter.Event
 		if err := ev.UnmarshalBinary(r.Value); err != nil {
@@ -120,17 +147,23 @@ func (l *Loader) decode(recs []SourceRecord, pos map[int32]int64) ([]admeter.Eve
 		}
 		batch = append(batch, ev)
 	}
-	return batch, next
+	return batch, from, next
 }
 
-// insertFrom stores a batch with its positions and notes the days it
-// touched.
-func (l *Loader) insertFrom(ctx context.Context, st PartitionedStore, batch []admeter.Event, next map[int32]int64) error {
+// insertFrom stores a batch with its positions (and, for a RangeStore, its
+// starts) and notes the days it touched.
+func (l *Loader) insertFrom(ctx context.Context, st PartitionedStore, batch []admeter.Event, from, next map[int32]int64) error {
 	start := l.cfg.Now()
 	// As in insert: a batch is committed even when shutdown begins.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if err := st.InsertFrom(ictx, batch, next); err != nil {
+	var err error
+	if rs, ok := st.(RangeStore); ok {
+		err = rs.InsertRange(ictx, batch, from, next)
+	} else {
+		err = st.InsertFrom(ictx, batch, next)
+	}
+	if err != nil {
 		return fmt.Errorf("insert %d events: %w", len(batch), err)
 	}
 	l.m.insertSeconds.Observe(l.cfg.Now().Sub(start).Seconds())

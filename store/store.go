@@ -37,12 +37,13 @@ type Store interface {
 	// position, or an invalid event is EINVALID. Events may be empty
 	// (positions only advance).
 	//
-	// A store is fed by one kind of source: Insert with the offsets of
-	// one event log, or InsertFrom with the positions of one partitioned
-	// source. The two record separate things (InsertFrom leaves Offset
-	// as it is, Insert leaves Positions), and mixing them is not supported
-	// beyond switching a store once from Insert to InsertFrom; see each
-	// implementation for what it does then.
+	// Insert and InsertFrom record separate things (InsertFrom leaves
+	// Offset as it is, Insert leaves Positions). A deployment feeds a
+	// store from one kind of source, one event log or one partitioned
+	// source; what an implementation does when both feed it, and whether
+	// several processes may call InsertFrom on one database at once (the
+	// ClickHouse store: yes; the embedded DuckDB store has one process by
+	// construction), its documentation says.
 	InsertFrom(ctx context.Context, events []admeter.Event, next map[int32]int64) error
 
 	// Positions returns the recorded per-partition positions: for each

@@ -60,15 +60,15 @@ func (db *DB) JudgeBehaviour(ctx context.Context, day store.Date, rules store.Be
 }
 
 func (db *DB) judge(ctx context.Context, d int64, rules store.BehaviourRules) (store.Judged, error) {
-	visible, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return store.Judged{}, err
 	}
 	from, to := d*msPerDay, (d+1)*msPerDay
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT tenant, campaign, placement, kind, user_type, ts, received, user_key, impression, net, country, province, ivt, toInt64(day)
 FROM events
-WHERE day >= %[1]d AND day <= %[2]d AND batch <= %[3]d AND (day = %[4]d OR (kind IN (%[5]d, %[6]d) AND ts >= %[7]d AND ts < %[8]d))`,
-		d-1, d+1, visible, d, sqlImpression, sqlClick, from-msPerDay, to+msPerDay))
+WHERE day >= %[1]d AND day <= %[2]d%[3]s AND (day = %[4]d OR (kind IN (%[5]d, %[6]d) AND ts >= %[7]d AND ts < %[8]d))`,
+		d-1, d+1, v.and(), d, sqlImpression, sqlClick, from-msPerDay, to+msPerDay))
 	if err != nil {
 		return store.Judged{}, fmt.Errorf("read events: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,11 +32,26 @@ type Options struct {
 	MaxOpenConns int
 	// DialTimeout bounds connecting to the server (10 seconds when zero).
 	DialTimeout time.Duration
+	// IntentTTL bounds how long a batch may take from its intent row to
+	// its commit row, both stamped by the server's clock (1 minute when
+	// zero; whole seconds, at least 2). A writer refuses to commit a
+	// batch whose intent is older, a commit stamped later does not count,
+	// and other writers take a batch still uncommitted after twice the
+	// TTL for abandoned. Each intent row records its writer's TTL, so
+	// writers with different values agree on every batch.
+	IntentTTL time.Duration
+	// CleanupInterval is how often a writer runs the clean-up (which
+	// settles batches older than three TTLs and deletes the rows of
+	// abandoned and voided ones) besides at Open and after a failed load
+	// (1 minute when zero). It runs at the start of a load, so a writer
+	// that loads nothing does not run it.
+	CleanupInterval time.Duration
 }
 
 // DefaultOptions returns the options used for zero fields.
 func DefaultOptions() Options {
-	return Options{MutationTimeout: 5 * time.Minute, MaxOpenConns: 8, DialTimeout: 10 * time.Second}
+	return Options{MutationTimeout: 5 * time.Minute, MaxOpenConns: 8, DialTimeout: 10 * time.Second,
+		IntentTTL: time.Minute, CleanupInterval: time.Minute}
 }
 
 func (o Options) withDefaults() Options {
@@ -49,24 +65,33 @@ func (o Options) withDefaults() Options {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = d.DialTimeout
 	}
+	if o.IntentTTL <= 0 {
+		o.IntentTTL = d.IntentTTL
+	}
+	o.IntentTTL = max(o.IntentTTL.Round(time.Second), 2*time.Second)
+	if o.CleanupInterval <= 0 {
+		o.CleanupInterval = d.CleanupInterval
+	}
 	return o
 }
 
 // Schema versions, recorded in meta (the largest row counts). Open
-// refuses a database of a version later than schemaVersion, and records
-// baseVersion on a new one.
+// refuses a database of a version later than schemaVersion, records it
+// on a new one, and migrates an older one to it.
 const (
 	// baseVersion: rows become visible when meta's offset reaches their
-	// batch. A database loaded with Insert only stays at it, so that
-	// older programs still open it.
+	// batch (Insert only).
 	baseVersion = 1
 	// partitionedVersion: rows of batches recorded in table batches are
-	// visible too. InsertFrom records it before its first rows, since a
-	// program of baseVersion would take them for rows of unrecorded
-	// batches and delete them.
+	// visible too (InsertFrom, one writer).
 	partitionedVersion = 2
+	// multiWriterVersion: batches of any number of writers, numbered at
+	// random, committed and voided in table loads (see loads.go). Rows of
+	// the batches of versions 1 and 2 keep their numbers, all below
+	// newBatchBit, and stay visible.
+	multiWriterVersion = 3
 	// schemaVersion is the latest version this program reads and writes.
-	schemaVersion = partitionedVersion
+	schemaVersion = multiWriterVersion
 )
 
 // schema creates the tables; see the package documentation. Every
@@ -108,12 +133,42 @@ var schema = []string{
 	value UInt64,
 	at    DateTime DEFAULT now()
 ) ENGINE = MergeTree() ORDER BY key`,
+	// batches: the batches of schema version 2, read by the migration.
 	`CREATE TABLE IF NOT EXISTS batches (
 	batch      UInt64,
 	partitions Array(Int32),
 	nexts      Array(Int64),
 	at         DateTime DEFAULT now()
 ) ENGINE = MergeTree() ORDER BY batch`,
+	// loads: intent, done and void rows of the batches (see loads.go).
+	// Every row of a batch carries its intent's time and TTL, so that
+	// reading the rows of recent intents reads whole batches.
+	`CREATE TABLE IF NOT EXISTS loads (
+	batch      UInt64,
+	state      UInt8,
+	intent_at  UInt32,
+	ttl        UInt32,
+	writer     UInt64,
+	partitions Array(Int32),
+	froms      Array(Int64),
+	nexts      Array(Int64),
+	at         UInt32
+) ENGINE = MergeTree() ORDER BY (intent_at, batch)`,
+	// checkpoints: the positions of every batch whose intent is before
+	// settled, each row complete (the latest one counts).
+	`CREATE TABLE IF NOT EXISTS checkpoints (
+	settled    UInt32,
+	partitions Array(Int32),
+	nexts      Array(Int64),
+	at         DateTime DEFAULT now()
+) ENGINE = MergeTree() ORDER BY settled`,
+	// dead: batches settled uncommitted or voided, whose rows are never
+	// visible, however late they arrive.
+	`CREATE TABLE IF NOT EXISTS dead (
+	batch     UInt64,
+	intent_at UInt32,
+	at        DateTime DEFAULT now()
+) ENGINE = MergeTree() ORDER BY (intent_at, batch)`,
 	`CREATE TABLE IF NOT EXISTS daily (
 	tenant                   String,
 	campaign                 String,
@@ -138,44 +193,63 @@ var schema = []string{
 
 // Keys of meta. Every one only grows, so its value is max(value).
 const (
-	metaVersion  = "schema_version"
+	metaVersion = "schema_version"
+	// metaOffset is the offset Insert recorded under schema versions 1
+	// and 2; the migration copies it into the first checkpoint.
 	metaOffset   = "offset"
 	metaRetained = "retained_before"
 )
 
 // DB is the ClickHouse analytical store. It is safe for concurrent use:
-// writers (Insert, RefreshRollups, the deletions, JudgeBehaviour) take
-// turns, queries run beside them. One process loads a database: the
-// exactly-once scheme assumes a single writer.
+// writers (Insert, InsertFrom, RefreshRollups, the deletions,
+// JudgeBehaviour) take turns within a DB, queries run beside them. Any
+// number of processes may load one database at once (see the package
+// documentation for what is guaranteed between them).
 type DB struct {
 	logger *slog.Logger
 	opts   Options
 	conn   driver.Conn
+	// writer identifies this DB in the rows of table loads (random).
+	writer uint64
+	// ttl is Options.IntentTTL in seconds.
+	ttl uint32
 
 	// wmu serialises the writers; the fields below it are theirs.
 	wmu    sync.Mutex
 	closed bool
-	// dirty is set when an Insert or InsertFrom failed after sending
-	// rows: the next one rereads what is recorded and deletes the rows of
-	// unrecorded batches first.
+	// dirty is set when a load failed after writing its intent: the
+	// next one runs the clean-up first.
 	dirty bool
-	// version is the schema version recorded in meta.
-	version uint64
-	// batch is the latest recorded batch: the larger of the offset and
-	// the largest batch of table batches. Rows of later batches are not
-	// visible.
-	batch uint64
-	// positions is the recorded partition positions (InsertFrom).
-	positions map[int32]int64
+	// cleaned is when the clean-up last ran.
+	cleaned time.Time
 
-	offset atomic.Uint64 // the offset recorded by this process
+	// smu guards starts.
+	smu sync.Mutex
+	// starts is, per partition (offsetPartition for Insert), where this
+	// DB expects its caller's next batch of the partition to start: the
+	// next position of its last batch of it, else the position it last
+	// reported (Positions, or a conflict). See InsertFrom.
+	starts map[int32]int64
+
+	// cmu guards ckpt, the latest checkpoint read and when.
+	cmu    sync.Mutex
+	ckpt   checkpoint
+	ckptAt time.Time
+
+	// Test hooks: newNonce draws the random part of batch numbers, skew
+	// (seconds) is added to the server's clock in every time this DB
+	// stamps or compares, and hooks run between the steps of a load.
+	newNonce func() uint32
+	skew     atomic.Int64
+	hooks    loadHooks
 }
 
 // Open connects to the ClickHouse server of dsn over the native protocol
 // (clickhouse://user:password@host:9000/database?dial_timeout=10s…, as
-// clickhouse-go parses it), creates the tables if needed, and removes the
-// rows of a batch whose offset was never recorded (an Insert interrupted
-// by a crash). The database must exist. A nil logger discards.
+// clickhouse-go parses it), creates the tables if needed, migrates a
+// database of an older schema version, and runs the clean-up (which
+// resolves overlapping batches and deletes the rows of abandoned ones).
+// The database must exist. A nil logger discards.
 func Open(ctx context.Context, dsn string, opts Options, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -197,12 +271,13 @@ func Open(ctx context.Context, dsn string, opts Options, logger *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("open store: connect to ClickHouse: %w", err)
 	}
-	db := &DB{logger: logger, opts: opts, conn: conn}
+	db := &DB{logger: logger, opts: opts, conn: conn, writer: rand.Uint64(), ttl: uint32(opts.IntentTTL / time.Second),
+		starts: map[int32]int64{}, newNonce: nonces()}
 	if err := db.init(ctx); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "offset", db.offset.Load(), "batch", db.batch, "source_partitions", len(db.positions))
+	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "settled", db.ckpt.settled, "source_partitions", len(db.ckpt.positions))
 	return db, nil
 }
 
@@ -223,48 +298,67 @@ func (db *DB) init(ctx context.Context) error {
 	case version > schemaVersion:
 		return fmt.Errorf("store schema version %d is newer than this program's %d: open it with a newer admeter", version, schemaVersion)
 	case version < baseVersion:
-		if err := db.setMeta(ctx, metaVersion, baseVersion); err != nil {
+		if err := db.setMeta(ctx, metaVersion, schemaVersion); err != nil {
 			return err
 		}
-		version = baseVersion
+	case version < schemaVersion:
+		if err := db.migrate(ctx, version); err != nil {
+			return fmt.Errorf("migrate schema version %d to %d: %w", version, schemaVersion, err)
+		}
 	}
-	db.version = version
-	return db.recover(ctx)
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if err := db.cleanup(ctx, true); err != nil {
+		return fmt.Errorf("clean up: %w", err)
+	}
+	return nil
 }
 
-// recover rereads the recorded offset, batch and positions, and deletes
-// the rows of batches beyond the latest recorded one: rows an Insert or
-// InsertFrom sent before failing (or crashing) without recording its
-// batch. Readers never saw them (they read recorded batches only); the
-// retried batch will send them again.
-func (db *DB) recover(ctx context.Context) error {
-	off, err := db.meta(ctx, metaOffset)
-	if err != nil {
-		return err
+// migrate brings a database of schema version 1 or 2 to version 3. The
+// rows of batches version 1 or 2 never recorded (their numbers are above
+// the latest recorded one: meta's offset, or the largest batch of table
+// batches) are deleted, as those versions did at Open; the rows of
+// recorded ones stay visible, since the rows a version-3 reader hides are
+// those of the batches in table loads and dead only. The recorded offset
+// and partition positions become the first checkpoint (settled 0), from
+// which every later one starts. Then version 3 is recorded, after which
+// older programs refuse the database. Every step may run again (a crash,
+// or two processes migrating at once), and no step touches rows of
+// version-3 batches (numbered from newBatchBit up).
+func (db *DB) migrate(ctx context.Context, version uint64) error {
+	var last uint64
+	if err := db.conn.QueryRow(ctx, `SELECT greatest((SELECT max(value) FROM meta WHERE key = `+quote(metaOffset)+`), (SELECT max(batch) FROM batches))`).Scan(&last); err != nil {
+		return fmt.Errorf("read the latest recorded batch: %w", err)
 	}
-	last, err := db.visible(ctx)
-	if err != nil {
-		return err
-	}
-	pos, err := db.readPositions(ctx)
-	if err != nil {
-		return err
-	}
+	cond := fmt.Sprintf("batch > %d AND batch < %d", last, uint64(newBatchBit))
 	var n uint64
-	if err := db.conn.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM events WHERE batch > %d`, last)).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(ctx, `SELECT count() FROM events WHERE `+cond).Scan(&n); err != nil {
 		return fmt.Errorf("look for rows of unrecorded batches: %w", err)
 	}
 	if n > 0 {
-		if err := db.mutate(ctx, "events", fmt.Sprintf(`DELETE WHERE batch > %d`, last)); err != nil {
+		if err := db.mutate(ctx, "events", "DELETE WHERE "+cond); err != nil {
 			return fmt.Errorf("delete %d rows of unrecorded batches: %w", n, err)
 		}
 		db.logger.Warn("rows of an interrupted insert deleted", "rows", n, "batch", last)
 	}
-	db.offset.Store(off)
-	db.batch = last
-	db.positions = pos
-	db.dirty = false
-	return nil
+	pos, err := db.legacyPositions(ctx)
+	if err != nil {
+		return err
+	}
+	off, err := db.meta(ctx, metaOffset)
+	if err != nil {
+		return err
+	}
+	if off > 0 {
+		pos[offsetPartition] = int64(off)
+	}
+	if len(pos) > 0 {
+		if err := db.writeCheckpoint(ctx, checkpoint{settled: 0, positions: pos}); err != nil {
+			return err
+		}
+	}
+	db.logger.Info("store schema migrated", "from", version, "to", schemaVersion)
+	return db.setMeta(ctx, metaVersion, schemaVersion)
 }
 
 // meta returns the value of key in meta: the largest recorded, 0 if none.
@@ -285,26 +379,13 @@ func (db *DB) setMeta(ctx context.Context, key string, value uint64) error {
 	return nil
 }
 
-// visible returns the latest recorded batch, up to which batches are
-// complete: the larger of meta's offset (Insert) and the largest batch of
-// table batches (InsertFrom). Queries read the rows of those batches only
-// (batch <= visible), so a reader never sees part of a batch. It reads
-// the database, so that a process that only queries sees what the loader
-// recorded.
-func (db *DB) visible(ctx context.Context) (uint64, error) {
-	var v uint64
-	if err := db.conn.QueryRow(ctx, `SELECT greatest((SELECT max(value) FROM meta WHERE key = `+quote(metaOffset)+`), (SELECT max(batch) FROM batches))`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("read the latest recorded batch: %w", err)
-	}
-	return v, nil
-}
-
-// readPositions returns the recorded partition positions: for each
-// partition, its position in the latest batch that names it.
-func (db *DB) readPositions(ctx context.Context) (map[int32]int64, error) {
+// legacyPositions returns the partition positions schema version 2
+// recorded: for each partition, its position in the latest batch of table
+// batches that names it.
+func (db *DB) legacyPositions(ctx context.Context) (map[int32]int64, error) {
 	rows, err := db.conn.Query(ctx, `SELECT p, argMax(n, batch) FROM batches ARRAY JOIN partitions AS p, nexts AS n GROUP BY p`)
 	if err != nil {
-		return nil, fmt.Errorf("read partition positions: %w", err)
+		return nil, fmt.Errorf("read partition positions of schema version 2: %w", err)
 	}
 	defer rows.Close()
 	pos := map[int32]int64{}
@@ -312,29 +393,57 @@ func (db *DB) readPositions(ctx context.Context) (map[int32]int64, error) {
 		var p int32
 		var next int64
 		if err := rows.Scan(&p, &next); err != nil {
-			return nil, fmt.Errorf("read partition positions: %w", err)
+			return nil, fmt.Errorf("read partition positions of schema version 2: %w", err)
 		}
 		pos[p] = next
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read partition positions: %w", err)
+		return nil, fmt.Errorf("read partition positions of schema version 2: %w", err)
 	}
 	return pos, nil
 }
 
-// Positions returns the partition positions InsertFrom recorded (an empty
-// map if none). Like Offset, it reads the database.
+// Positions returns, per partition, the position to resume it from: the
+// furthest next position of the committed batches that nothing can void
+// any more (see the package documentation), read from the database, so
+// that a writer taking over a partition resumes where its previous owner
+// committed (an empty map if none).
 func (db *DB) Positions(ctx context.Context) (map[int32]int64, error) {
-	return db.readPositions(ctx)
+	pos, err := db.recorded(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read partition positions: %w", err)
+	}
+	delete(pos, offsetPartition)
+	db.reported(pos)
+	return pos, nil
 }
 
-// Offset returns the event-log offset loading should resume from.
+// Offset returns the event-log offset loading should resume from: the
+// position Insert recorded, read from the database.
 func (db *DB) Offset(ctx context.Context) (uint64, error) {
-	off, err := db.meta(ctx, metaOffset)
+	pos, err := db.recorded(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("read offset: %w", err)
 	}
-	return off, nil
+	off, ok := pos[offsetPartition]
+	if ok {
+		db.reported(map[int32]int64{offsetPartition: off})
+	}
+	return uint64(off), nil
+}
+
+// reported notes positions this DB reported: where its caller may start
+// its next batches. A partition's expected start only moves back here
+// (a caller that has it expects no later start), so that a writer that
+// loaded a partition still notices another writer loading it meanwhile.
+func (db *DB) reported(pos map[int32]int64) {
+	db.smu.Lock()
+	defer db.smu.Unlock()
+	for p, next := range pos {
+		if s, ok := db.starts[p]; !ok || next < s {
+			db.starts[p] = next
+		}
+	}
 }
 
 // mutate runs ALTER TABLE table cmd (a DELETE or UPDATE mutation) and

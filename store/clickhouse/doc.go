@@ -11,7 +11,7 @@
 //
 // # Schema
 //
-// Open runs CREATE TABLE IF NOT EXISTS for four MergeTree tables:
+// Open runs CREATE TABLE IF NOT EXISTS for seven MergeTree tables:
 //
 //   - events: one row per event, PARTITION BY day (the UTC day number of
 //     the event time, a UInt32 column Insert computes), ORDER BY (tenant,
@@ -20,76 +20,165 @@
 //     FixedString(16), sixteen zero bytes when absent; net, lat and lon are
 //     Nullable (net encoded as in the DuckDB store: an IPv4 /24 as 2^48
 //     plus its address, an IPv6 /48 as its top 48 bits); ivt is the
-//     verdict; batch is the number of the batch that wrote the row (the
-//     event-log offset of an Insert, the store's own sequence number for
-//     an InsertFrom; see below). An OS or device type without a name is
-//     stored as 0.
-//   - meta: (key, value, at) rows for schema_version, offset and
-//     retained_before (the latest DeleteBefore cut, Unix milliseconds).
-//     Each only grows, so its value is max(value) of its rows and writing
-//     one is an append (INSERT … SELECT, which needs no client data block:
-//     clickhouse-go's INSERT … VALUES with parameters hangs against 18.16).
-//   - batches: one row per batch loaded with InsertFrom, (batch,
-//     partitions, nexts, at): its number and the positions it recorded,
-//     as two arrays of the same length.
+//     verdict; batch is the number of the batch that wrote the row (see
+//     below). An OS or device type without a name is stored as 0.
+//   - loads: the rows that load batches, ORDER BY (intent_at, batch): a
+//     batch's intent (state 1, with the range [from, next) of each of its
+//     partitions as three arrays), its done row (2, the commit), void rows
+//     (3) and, rarely, a withdrawn intent (4). Every row of a batch carries
+//     its intent's server time (intent_at, Unix seconds) and its writer's
+//     IntentTTL (ttl); at is the server time of the row; writer is a
+//     random number per Open.
+//   - checkpoints: (settled, partitions, nexts): the positions of every
+//     batch whose intent is before settled, written by the clean-up; the
+//     latest counts.
+//   - dead: batches settled without committing, or voided: their rows
+//     never count, whenever they arrive.
+//   - meta: (key, value, at) rows for schema_version, retained_before
+//     (the latest DeleteBefore cut, Unix milliseconds) and, up to schema
+//     version 2, offset. Each only grows, so its value is max(value) of
+//     its rows and writing one is an append (INSERT … SELECT, which needs
+//     no client data block: clickhouse-go's INSERT … VALUES with
+//     parameters hangs against 18.16).
+//   - batches: the batches InsertFrom recorded under schema version 2,
+//     (batch, partitions, nexts), read by the migration only.
 //   - daily: the rollups, one row per (tenant, campaign, local day number,
 //     placement) with the valid, invalid and mixed counts of the DuckDB
 //     store's daily table.
 //
 // Open refuses a database whose schema_version is newer than this
-// program's (2), and records 1 in a new one. Version 2 is recorded by the
-// first InsertFrom, before its rows: a program of version 1 reads only
-// meta's offset as the latest batch, so it would hide and then delete the
-// rows of InsertFrom's batches. A database loaded with Insert only stays
-// at version 1.
+// program's (3), records 3 in a new one, and migrates one of version 1
+// or 2: it deletes the rows of the batches that version never recorded
+// (numbered above meta's offset and table batches' largest batch, as
+// those versions did at Open), writes their offset and positions as the
+// first checkpoint (settled 0), then records 3, after which older
+// programs refuse the database. Their batches keep their numbers (below
+// 2^63) and count. Each step may run again, and none touches the rows of
+// version-3 batches (numbered from 2^63). Stop the loaders of older
+// versions first: one still running would delete the rows of version-3
+// batches as rows of unrecorded ones.
 //
 // # Exactly-once loading
 //
 // ClickHouse 18.16 has no transactions, and an INSERT spanning several
-// partitions is not atomic. Insert therefore marks every row of a batch
-// with the batch's next offset (column batch), sends the rows as one
-// native batch insert (naming its columns, which 18.16 requires), and only
-// then appends the offset to meta. Every query reads rows with batch <= the
-// recorded offset (read once per call, from meta, so a process that only
-// queries sees what the loader recorded): a batch becomes visible whole
-// when its offset is recorded, and readers never see part of one. If the
-// process dies (or an Insert fails) between the rows and the offset, the
-// rows are invisible; Open, and the next Insert after a failure, delete
-// the rows with batch > the recorded offset (an ALTER … DELETE mutation,
-// waited for) before anything else, so the retried batch counts once.
+// partitions is not atomic; a single-row INSERT is, and on one server a
+// SELECT sees every INSERT acknowledged before it began. Any number of
+// writers (DBs, in one process or many) may load one database at once.
+// Insert, InsertFrom and InsertRange load a batch the same way (Insert
+// is InsertFrom of one partition of its own, -1, whose position is the
+// offset):
 //
-// InsertFrom (a partitioned source such as Kafka, whose positions are per
-// partition and do not make one increasing number) numbers its batches
-// itself: a batch is one more than the latest recorded batch, which is
-// the larger of meta's offset and the largest batch in table batches.
-// The rows are sent marked with that number, then one row is appended to
-// batches holding the number and the positions of every partition of the
-// batch. That row is the commit, as meta's offset row is for Insert: a
-// single-row INSERT is atomic, so the batch's rows become visible and its
-// positions recorded together. Every query reads rows with batch <= the
-// latest recorded batch (one round trip: greatest of the two maxima), so
-// the visibility rule is unchanged; Positions is, per partition, its
-// position in the latest batch naming it (argMax over an ARRAY JOIN of
-// batches). Open and the next insert after a failure delete the rows of
-// batches beyond the latest recorded one, as for Insert. The writer keeps
-// the latest batch and the positions in memory for its conflict checks,
-// rereading them whenever it cleans up. A store switched from Insert to
-// InsertFrom numbers its batches after the last offset; an Insert after
-// an InsertFrom must pass InsertFrom's batches too (ECONFLICT otherwise):
-// a store is fed by one kind of source.
+//  1. Begin. Read the window: the rows of loads whose intents are at or
+//     after the latest checkpoint. The recorded positions are the
+//     checkpoint's, advanced by each committed batch of the window that
+//     is not at risk (below). Refuse with ECONFLICT as the store contract
+//     says (a partition recorded at or beyond its new position), and find
+//     the range of each partition: InsertRange's caller gives from; for
+//     InsertFrom it is where this DB expects the caller's next batch of
+//     the partition to start (the next of its last batch of it, else the
+//     lowest position it reported for it, else the recorded one), and a
+//     partition recorded beyond that is ECONFLICT too, since another
+//     writer loaded it meanwhile and the batch may hold records it loaded
+//     (a writer stalled with records read before a rebalance).
+//  2. Intent. Append the intent row. The server numbers the batch as it
+//     writes the row: 2^63, plus its time in seconds times 2^31, plus a
+//     31-bit nonce (consecutive per writer from a random start), so that
+//     numbers grow with the time of their intents. The writer reads the
+//     row back; should another writer's intent have the same number (the
+//     same second and nonce), it withdraws its own and takes another
+//     before sending any row.
+//  3. Rows. Send the events, each row marked with the number (one native
+//     batch insert naming its columns, which 18.16 requires).
+//  4. Check. Read the window. Refuse to commit (void, error) if the
+//     intent is a TTL old by the server's clock. Rivals are the batches
+//     whose range overlaps this one's in some partition: if one has
+//     committed, void this one (ECONFLICT: that one may have been
+//     reported, and stays); while a higher-numbered one is undecided
+//     (intent, no done or void row, younger than twice its TTL), wait.
+//  5. Done. Append the done row, stamped by the server: the commit, if
+//     stamped within the TTL of the intent (each intent records its
+//     writer's TTL, so writers agree on every batch), and never otherwise.
+//  6. Resolve. Read the window until no higher rival is undecided. If one
+//     has committed, this batch loses: void it, ECONFLICT. Otherwise it
+//     wins: void the lower rivals that committed, and return.
 //
-// Limits: one loading process per database (two writers would delete each
-// other's rows in flight); a failure while the offset or batch row is
-// being written is resolved by rereading meta and batches, so it may have
-// been recorded (a retried InsertFrom then gets ECONFLICT: it is stored);
-// meta (or batches) grows by one small row per batch.
+// A batch counts, in queries and in positions, when it is committed
+// (intent, done within the TTL) and not void. A void row makes queries
+// drop the batch at once; its rows are then deleted (a mutation, not
+// waited for). Of two overlapping committed batches the higher number
+// counts (the later intent: the owner of a partition after a rebalance
+// wins over a stalled earlier one, and a dead writer's intent never
+// holds up a newer batch). The loser is voided by whichever writer sees
+// both first, right after its done row, or by the next clean-up.
+//
+// Queries read rows through a view read once per call (one round trip),
+// so that a call's statements agree: rows count when their batch is
+// numbered below a bound and is not hidden, or is listed as recent. The
+// bound is the first number of the intents a TTL before the view was read
+// (or of the checkpoint, if later); the recent batches are the committed
+// ones from the bound up; the hidden ones are the dead batches and those
+// of the window below the bound that are not committed or are void. A
+// batch begun after the view was read is above the bound and not listed,
+// so its rows, sent before the query's statements run, do not count.
+// The lists stay short: the hidden batches are those in flight, and one
+// per batch that ever failed or lost; the recent ones are the commits of
+// the last TTL. Reading the view is one query of table dead and of the
+// window.
+//
+// Positions (and Offset) read the window and the latest checkpoint (read
+// again once per CleanupInterval; an older one only makes the window
+// longer). A committed batch is at risk while a higher-numbered rival is
+// undecided or committed: its positions are not reported until that is
+// decided, so that no one resumes after positions that may be voided.
+//
+// The clean-up runs at Open, at the start of a load once per
+// CleanupInterval and after a failed load, by any writer, concurrently
+// with others. It voids every committed batch of the window that a
+// committed higher rival beats. Then it settles the batches whose intents
+// are three TTLs old: by then every batch that could beat them is decided
+// (a winning rival began before the loser's commit, within a TTL of its
+// intent, and is decided two TTLs after its own). It records the ones
+// not committed (or void) in dead, writes a checkpoint of the positions
+// of the others, and deletes the rows of dead batches (a mutation,
+// waited for, after a count that reads column batch; at Open also for
+// rows that arrived after their batch was settled).
+//
+// What is guaranteed, across writers: a batch's rows count all at once,
+// with its positions, or never; no writer deletes or hides the rows of
+// another's committed batch, except a loser of an overlap; and a loser
+// is never a batch that one of its writer's calls reported stored, nor
+// one whose positions Positions reported (its rival's intent appeared
+// before its commit, and its writer was still resolving): every record
+// of a partition whose batches start where Positions or the writer's last
+// batch said counts once. A duplicate counts while two overlapping batches
+// are both committed: from the second done row to the first void row, one
+// round trip of either writer (milliseconds), or, if both writers die in
+// between, until the next clean-up or Open of any writer; Positions stays
+// right meanwhile.
+//
+// Limits: one ClickHouse server (replicas or a Distributed table would
+// need sequential consistency for the checks' reads); the server's clock
+// must not step back by more than a TTL, and a one-row insert must become
+// visible within a TTL of starting; a batch must commit within IntentTTL
+// of its intent (1 minute by default), else it is refused and retried. A
+// writer whose first batch of a partition it never loaded nor reported
+// holds records from before another writer's commit is not detected by
+// InsertFrom (InsertRange, told where the batch starts, detects it). A
+// writer may wait up to two TTLs for a higher-numbered overlapping batch
+// whose writer died. Each batch costs four reads of the window, the
+// intent and done rows and its read back (the rows aside): more round
+// trips than the one row of schema version 2. Table loads grows by two
+// small rows per batch and is read from the latest checkpoint on (the
+// order key starts with intent_at); dead grows by one number per failed
+// or voided batch and is read by every query; checkpoints by one row per
+// clean-up that settles something.
 //
 // # Queries
 //
 // Report, Frequency, RefreshRollups and InvalidSamples read the scope's
 // rows (tenant, campaign, kinds, time range, day range for partition
-// pruning, batch <= the latest recorded batch, placements as an IN list
-// of literals).
+// pruning, the view's condition on batch, placements as an IN list of
+// literals).
 // Retries are deduplicated with ORDER BY ts, received LIMIT 1 BY placement,
 // kind, impression over the rows with an impression id, UNION ALL the rows
 // without one; the first event counts with its own verdict. Local days and
@@ -146,7 +235,9 @@
 // placement, kind, ts, received, user_key, impression) IN (…), one
 // mutation per set of bits and 500 rows, then waited for. Rows identical in
 // that key are one row to it. The writer lock is held throughout, so a
-// judgement and an Insert do not interleave.
+// judgement and an insert of the same DB do not interleave; a batch
+// another writer commits meanwhile is judged when the day is judged
+// again.
 //
 // # Newer servers
 //

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/admeter/admeter"
@@ -22,143 +22,94 @@ var minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 const insertColumns = `tenant, campaign, placement, kind, ts, received, day, flags, user_key, user_type, key_version, impression,
 	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt, batch`
 
-// Insert stores events, each row marked with next as its batch, then
-// records next as the offset. Queries read only the rows of recorded
-// batches, so the batch becomes visible whole when its offset is
-// recorded, and a batch whose offset was not recorded is invisible and
-// deleted before the next Insert (or at Open after a crash). It returns
+// Insert stores events read from a single event log as one batch (see
+// the package documentation), and records next as the offset: it loads
+// them as InsertFrom does, under a partition of its own
+// (offsetPartition), whose recorded position is the offset. It returns
 // ECONFLICT, storing nothing, if next is not greater than the recorded
-// offset (or, in a store loaded with InsertFrom, than its latest batch),
-// and EINVALID if an event is invalid (see admeter.Event.Validate) or
-// older than 2000.
+// offset, and EINVALID if an event is invalid (see admeter.Event.Validate)
+// or older than 2000, or if next is above 2^63-1. Insert and InsertFrom
+// record separate positions and may feed the same store.
 func (db *DB) Insert(ctx context.Context, events []admeter.Event, next uint64) error {
-	return db.load(ctx, "insert events", events, mark{
-		begin: func(context.Context) (uint64, error) {
-			if cur := db.offset.Load(); next <= cur {
-				return 0, admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the stored offset %d: the batch is already stored", next, cur)
+	if next > math.MaxInt64 {
+		return admeter.Errorf(admeter.EINVALID, "offset %d is above 2^63-1", next)
+	}
+	return db.load(ctx, events, batchSpec{
+		op:   "insert events",
+		next: map[int32]int64{offsetPartition: int64(next)},
+		conflict: func(recorded map[int32]int64) error {
+			if cur := recorded[offsetPartition]; int64(next) <= cur {
+				return admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the stored offset %d: the batch is already stored", next, cur)
 			}
-			if next <= db.batch {
-				return 0, admeter.Errorf(admeter.ECONFLICT, "offset %d is not after the store's latest batch %d, recorded by InsertFrom: a store is fed by one kind of source", next, db.batch)
-			}
-			return next, nil
-		},
-		record: func(ctx context.Context, _ uint64) error { return db.setMeta(ctx, metaOffset, next) },
-		committed: func() {
-			db.offset.Store(next)
+			return nil
 		},
 	})
 }
 
-// InsertFrom stores events read from a partitioned source as batch b,
-// the next of the store's own sequence (one more than the latest recorded
-// batch, whether Insert's offset or InsertFrom's), each row marked with
-// b, then records the batch: one row of table batches holding b and the
-// positions of next. That row is the commit: queries read the rows of
-// recorded batches only, Positions reads the rows of batches, and the
-// rows of a batch never recorded are deleted before the next insert (or
-// at Open after a crash). The first InsertFrom of a database records
-// schema version 2 first (see partitionedVersion). It returns ECONFLICT,
-// storing nothing, if a partition of next already has a position at or
-// beyond its new one, and EINVALID for an empty next, a negative
-// partition or position (see store.CheckPositions), or an invalid event
-// (as Insert). The offset is left as it is.
+// InsertFrom stores events read from a partitioned source as one batch
+// and records next[p] as the position to resume partition p from, in
+// one commit (see the package documentation): the batch's rows count,
+// and its positions are recorded, when its done row is written, and
+// never if it is not. Several writers (DBs, processes) may load the same
+// database at once. It returns ECONFLICT, storing nothing, if a partition
+// of next has a recorded position at or beyond its new one, and EINVALID
+// for an empty next, a negative partition or position (see
+// store.CheckPositions), or an invalid event (as Insert).
+//
+// The batch's range of partition p starts where this DB expects the
+// caller's next batch of p to start: where its own last batch of p ended,
+// else the position it last reported for p (Positions, or a conflict),
+// else the recorded position. If another writer recorded p beyond that
+// meanwhile, InsertFrom returns ECONFLICT, since the batch may hold
+// records that writer loaded (a writer that stalled after reading them,
+// while its partitions went to another): the caller rereads Positions
+// and loads the rest. A caller that knows where its batch starts should
+// use InsertRange. It also returns ECONFLICT when a writer loading the
+// same positions at the same time commits first, or wins (see the
+// package documentation).
 func (db *DB) InsertFrom(ctx context.Context, events []admeter.Event, next map[int32]int64) error {
 	if err := store.CheckPositions(nil, next); err != nil {
 		return err
 	}
-	const op = "insert events from partitions"
-	return db.load(ctx, op, events, mark{
-		begin: func(ctx context.Context) (uint64, error) {
-			if err := store.CheckPositions(db.positions, next); err != nil {
-				return 0, err
-			}
-			if db.version < partitionedVersion {
-				if err := db.setMeta(ctx, metaVersion, partitionedVersion); err != nil {
-					return 0, fmt.Errorf("%s: %w", op, err)
-				}
-				db.version = partitionedVersion
-			}
-			return db.batch + 1, nil
-		},
-		record: func(ctx context.Context, batch uint64) error {
-			parts := slices.Sorted(maps.Keys(next))
-			ps, ns := make([]string, len(parts)), make([]string, len(parts))
-			for i, p := range parts {
-				ps[i] = "toInt32(" + itoa(p) + ")"
-				ns[i] = "toInt64(" + itoa(next[p]) + ")"
-			}
-			if err := db.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO batches (batch, partitions, nexts) SELECT toUInt64(%d), [%s], [%s]`,
-				batch, strings.Join(ps, ", "), strings.Join(ns, ", "))); err != nil {
-				return fmt.Errorf("record batch %d: %w", batch, err)
-			}
-			return nil
-		},
-		committed: func() {
-			pos := maps.Clone(db.positions)
-			if pos == nil {
-				pos = map[int32]int64{}
-			}
-			maps.Copy(pos, next)
-			db.positions = pos
-		},
+	return db.load(ctx, events, batchSpec{
+		op:       "insert events from partitions",
+		next:     next,
+		conflict: func(recorded map[int32]int64) error { return store.CheckPositions(positionsOnly(recorded), next) },
 	})
 }
 
-// mark is how a batch is numbered and recorded: the part of loading that
-// differs between Insert and InsertFrom.
-type mark struct {
-	// begin checks that the batch may be stored (an ECONFLICT error if it
-	// is already) and returns its batch number; it runs holding the
-	// writer lock, after any clean-up, before anything is sent.
-	begin func(ctx context.Context) (uint64, error)
-	// record makes the batch visible, writing one row: after it the
-	// batch is stored, before it (or if it fails) the batch's rows are
-	// invisible and deleted by the next clean-up.
-	record func(ctx context.Context, batch uint64) error
-	// committed updates the in-memory copy once the batch is recorded.
-	committed func()
+// InsertRange is InsertFrom for a caller that knows where its batch
+// starts: the events are those of positions [from[p], next[p]) of each
+// partition p. It returns ECONFLICT, storing nothing, if a partition's
+// recorded position is beyond from[p] (part of the batch is stored:
+// reread Positions and load the rest), and EINVALID if from and next do
+// not name the same partitions or from[p] is not below next[p], besides
+// InsertFrom's errors.
+func (db *DB) InsertRange(ctx context.Context, events []admeter.Event, from, next map[int32]int64) error {
+	if err := store.CheckPositions(nil, next); err != nil {
+		return err
+	}
+	if len(from) != len(next) {
+		return admeter.Errorf(admeter.EINVALID, "the batch names %d partitions in from and %d in next: name the same ones", len(from), len(next))
+	}
+	for _, p := range slices.Sorted(maps.Keys(next)) {
+		if f, ok := from[p]; !ok || f < 0 || f >= next[p] {
+			return admeter.Errorf(admeter.EINVALID, "partition %d: from %d (given: %t) is not a position below next %d", p, f, ok, next[p])
+		}
+	}
+	return db.load(ctx, events, batchSpec{
+		op:       "insert events from partitions",
+		next:     next,
+		from:     from,
+		conflict: func(recorded map[int32]int64) error { return store.CheckPositions(positionsOnly(recorded), next) },
+	})
 }
 
-// load validates events, sends them marked with the batch number m.begin
-// returns, then records the batch with m.record: the shared body of
-// Insert and InsertFrom. op names the operation in errors.
-func (db *DB) load(ctx context.Context, op string, events []admeter.Event, m mark) error {
-	for i := range events {
-		e := &events[i]
-		if err := e.Validate(); err != nil {
-			return admeter.Errorf(admeter.EINVALID, "event %d: %s", i, admeter.ErrorMessage(err))
-		}
-		if e.At.Before(minEventTime) || e.Received.Before(minEventTime) {
-			return admeter.Errorf(admeter.EINVALID, "event %d: time before 2000", i)
-		}
-	}
-	if err := db.lock(op); err != nil {
-		return err
-	}
-	defer db.wmu.Unlock()
-	if db.dirty {
-		if err := db.recover(ctx); err != nil {
-			return fmt.Errorf("%s: clean up after a failed insert: %w", op, err)
-		}
-	}
-	batch, err := m.begin(ctx)
-	if err != nil {
-		return err
-	}
-	if len(events) > 0 {
-		db.dirty = true // until the batch is recorded
-		if err := db.send(ctx, events, batch); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	db.dirty = true
-	if err := m.record(ctx, batch); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	db.dirty = false
-	db.batch = batch
-	m.committed()
-	return nil
+// positionsOnly returns the recorded positions without the offset.
+func positionsOnly(recorded map[int32]int64) map[int32]int64 {
+	out := maps.Clone(recorded)
+	delete(out, offsetPartition)
+	return out
 }
 
 // send appends the events as one native batch insert, each row marked

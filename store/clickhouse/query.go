@@ -134,31 +134,31 @@ var reasonList = func() string {
 }()
 
 // scope is what a query reads: one campaign's events in [from, to) (Unix
-// milliseconds), of some placements (nil: every placement), of batches up
-// to visible.
+// milliseconds), of some placements (nil: every placement), of the
+// batches the view does not hide.
 type scope struct {
 	tenant     admeter.TenantID
 	campaign   admeter.CampaignID
 	placements []admeter.PlacementID
 	from, to   int64
 	zone       zone
-	visible    uint64
+	view       view
 }
 
 func (db *DB) newScope(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, placements []admeter.PlacementID, from, to time.Time, loc *time.Location) (scope, error) {
-	v, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return scope{}, err
 	}
 	return scope{tenant: tenant, campaign: campaign, placements: placements, from: ceilMillis(from), to: ceilMillis(to),
-		zone: zoneOf(loc, from, to), visible: v}, nil
+		zone: zoneOf(loc, from, to), view: v}, nil
 }
 
 // where returns the condition selecting the scope's events of kinds. The
 // day bounds let the server skip partitions.
 func (sc scope) where(kinds string) string {
-	w := fmt.Sprintf("tenant = %s AND campaign = %s AND kind IN (%s) AND day >= %d AND day <= %d AND ts >= %d AND ts < %d AND batch <= %d",
-		quote(string(sc.tenant)), quote(string(sc.campaign)), kinds, floorDiv(sc.from, msPerDay), floorDiv(sc.to-1, msPerDay), sc.from, sc.to, sc.visible)
+	w := fmt.Sprintf("tenant = %s AND campaign = %s AND kind IN (%s) AND day >= %d AND day <= %d AND ts >= %d AND ts < %d",
+		quote(string(sc.tenant)), quote(string(sc.campaign)), kinds, floorDiv(sc.from, msPerDay), floorDiv(sc.to-1, msPerDay), sc.from, sc.to) + sc.view.and()
 	if len(sc.placements) > 0 {
 		w += " AND placement IN (" + stringList(sc.placements) + ")"
 	}

@@ -105,14 +105,14 @@ func (db *DB) UserEvents(ctx context.Context, tenant admeter.TenantID, users []a
 	if keep < math.MaxInt64 {
 		keep++ // one more tells whether there are more
 	}
-	visible, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("read user events: %w", err)
 	}
 	var found []storedEvent
 	for _, keys := range chunks {
-		rows, err := db.readEvents(ctx, fmt.Sprintf("SELECT %s FROM events WHERE %s AND batch <= %d ORDER BY ts, received LIMIT %d",
-			eventCols, userWhere(tenant, keys), visible, keep))
+		rows, err := db.readEvents(ctx, fmt.Sprintf("SELECT %s FROM events WHERE %s%s ORDER BY ts, received LIMIT %d",
+			eventCols, userWhere(tenant, keys), v.and(), keep))
 		if err != nil {
 			return nil, false, fmt.Errorf("read user events: %w", err)
 		}
@@ -147,11 +147,11 @@ func (db *DB) RecentEvents(ctx context.Context, tenant admeter.TenantID, campaig
 	if tenant == "" || campaign == "" || limit < 1 {
 		return nil, invalid("recent events need a tenant, a campaign and a limit of at least 1")
 	}
-	visible, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read recent events: %w", err)
 	}
-	owner := fmt.Sprintf("tenant = %s AND campaign = %s AND batch <= %d", quote(string(tenant)), quote(string(campaign)), visible)
+	owner := fmt.Sprintf("tenant = %s AND campaign = %s", quote(string(tenant)), quote(string(campaign))) + v.and()
 	found, err := db.readEvents(ctx, fmt.Sprintf(`SELECT %s FROM events
 WHERE %s AND day + %d > (SELECT max(day) FROM events WHERE %s)
 ORDER BY received DESC, ts DESC LIMIT %d`, eventCols, owner, recentDays, owner, limit))
@@ -168,11 +168,11 @@ ORDER BY received DESC, ts DESC LIMIT %d`, eventCols, owner, recentDays, owner, 
 // RawDays returns each UTC day that holds raw events, with their number,
 // in order, from one aggregation by the partition column.
 func (db *DB) RawDays(ctx context.Context) ([]store.DayCount, error) {
-	visible, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by day: %w", err)
 	}
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM events WHERE batch <= %d GROUP BY day ORDER BY day`, visible))
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM events WHERE 1%s GROUP BY day ORDER BY day`, v.and()))
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by day: %w", err)
 	}
@@ -195,12 +195,12 @@ func (db *DB) RawDays(ctx context.Context) ([]store.DayCount, error) {
 // the number with a pseudonym and the latest event time, in ascending
 // order of version, from one aggregation.
 func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
-	visible, err := db.visible(ctx)
+	v, err := db.view(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT key_version, toInt64(count()), toInt64(countIf(user_key != %[1]s OR impression != %[1]s)), max(ts)
-FROM events WHERE batch <= %[2]d GROUP BY key_version ORDER BY key_version`, noKey, visible))
+FROM events WHERE 1%[2]s GROUP BY key_version ORDER BY key_version`, noKey, v.and()))
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
 	}

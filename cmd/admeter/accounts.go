@@ -13,12 +13,13 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/meta/postgres"
 	"github.com/admeter/admeter/meta/sqlite"
 )
 
 // accountStore adapts the metadata store to api.AccountService: sessions
 // and credentials cross as domain and api types.
-type accountStore struct{ *sqlite.DB }
+type accountStore struct{ metadata }
 
 func (a accountStore) Credentials(ctx context.Context, email string) (*admeter.User, api.Credentials, error) {
 	u, c, err := a.UserCredentials(ctx, email)
@@ -30,8 +31,8 @@ func (a accountStore) Credentials(ctx context.Context, email string) (*admeter.U
 }
 
 func (a accountStore) CreateSession(ctx context.Context, u *admeter.User, tokenHash [32]byte, expires time.Time, ip string) (string, error) {
-	s := &sqlite.Session{User: u.ID, Tenant: u.Tenant, Expires: expires, IP: ip}
-	if err := a.DB.CreateSession(ctx, s, tokenHash); err != nil {
+	s := &admeter.Session{User: u.ID, Tenant: u.Tenant, Expires: expires, IP: ip}
+	if err := a.metadata.CreateSession(ctx, s, tokenHash); err != nil {
 		return "", err
 	}
 	return s.ID, nil
@@ -45,13 +46,33 @@ func (a accountStore) Session(ctx context.Context, tokenHash [32]byte, now time.
 	return u, s.ID, nil
 }
 
-// auditStore adapts the metadata store's audit record to api.AuditLog.
-type auditStore struct {
-	*sqlite.AuditLog
+// auditLog is the audit record of the metadata store (meta/sqlite or
+// meta/postgres): appending, signing checkpoints and reading.
+type auditLog interface {
+	Record(ctx context.Context, e admeter.AuditEntry) error
+	Checkpoint(ctx context.Context) error
+	AuditEntries(ctx context.Context, q admeter.AuditQuery) ([]admeter.AuditEntry, error)
 }
 
+// auditStore adapts the audit record to api.AuditLog.
+type auditStore struct{ auditLog }
+
 func (a auditStore) AuditEntries(ctx context.Context, q api.AuditQuery) ([]admeter.AuditEntry, error) {
-	return a.DB.AuditEntries(ctx, sqlite.AuditQuery{Tenant: q.Tenant, After: q.After, Limit: q.Limit, Action: q.Action})
+	return a.auditLog.AuditEntries(ctx, admeter.AuditQuery{Tenant: q.Tenant, After: q.After, Limit: q.Limit, Action: q.Action})
+}
+
+// sqliteAudit and postgresAudit are the audit records of the two
+// metadata stores, with their reads.
+type sqliteAudit struct{ *sqlite.AuditLog }
+
+func (a sqliteAudit) AuditEntries(ctx context.Context, q admeter.AuditQuery) ([]admeter.AuditEntry, error) {
+	return a.DB.AuditEntries(ctx, q)
+}
+
+type postgresAudit struct{ *postgres.AuditLog }
+
+func (a postgresAudit) AuditEntries(ctx context.Context, q admeter.AuditQuery) ([]admeter.AuditEntry, error) {
+	return a.DB.AuditEntries(ctx, q)
 }
 
 // derivedKey returns a 32-byte key for one purpose, derived from the master

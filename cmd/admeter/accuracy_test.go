@@ -40,6 +40,23 @@ func TestReportAccuracyOverKafka(t *testing.T) {
 	})
 }
 
+// TestReportAccuracyOnClusterBackends is TestReportAccuracy on the
+// engines of a cluster: Kafka between collector and loader, ClickHouse as
+// the analytical store, PostgreSQL as the metadata store. The same
+// numbers, exactly.
+func TestReportAccuracyOnClusterBackends(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(cluster.Close)
+	pg, ch := clusterBackends(t)
+	reportAccuracy(t, func(c *ServeConfig) {
+		c.KafkaBrokers, c.KafkaPartitions, c.KafkaReplication = cluster.ListenAddrs()[0], 4, 1
+		c.PostgresDSN, c.ClickHouseDSN = pg, ch
+	})
+}
+
 // reportAccuracy runs the accuracy check on a server configured by mod.
 func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 	m, base := MustRunMain(t, func(c *ServeConfig) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/store/duckdb"
 )
 
@@ -114,29 +116,8 @@ func TestKillUnderLoadOverKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	events, err := st.RecentEvents(t.Context(), me.Account.ID, admeter.CampaignID(c.ID), 10_000_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := map[admeter.Pseudonym]int{}
-	for _, ev := range events {
-		rows[ev.ImpressionID]++
-	}
-	ps := testPseudonymizer(t, dataDir)
-	missing, twice := 0, 0
-	for _, vf := range acked {
-		switch rows[ps.Token(impressionTokenLabel, []byte(vf))] {
-		case 0:
-			missing++
-		case 1:
-		default:
-			twice++
-		}
-	}
-	if missing > 0 || twice > 0 {
-		t.Fatalf("of %d acknowledged impressions, %d are missing and %d stored more than once after SIGKILL and restart", len(acked), missing, twice)
-	}
-	t.Logf("%d acknowledged, %d stored, each acknowledged one exactly once", len(acked), len(events))
+	rows := storedOnce(t, st, me.Account.ID, c.ID, acked, testPseudonymizer(t, dataDir))
+	t.Logf("%d acknowledged, %d stored, each acknowledged one exactly once", len(acked), len(rows))
 }
 
 // loadUntilKilled sends impressions of placement pl of campaign to the
@@ -183,4 +164,35 @@ func loadUntilKilled(t *testing.T, bases []string, campaign, pl, prefix string, 
 		t.Fatalf("only %d impressions acknowledged before the kill; the load did not run", len(acked))
 	}
 	return acked
+}
+
+// storedOnce reads the campaign's events from st and fails t unless every
+// acknowledged impression id (vf) is stored exactly once, pseudonymised by
+// ps. It returns how many rows each stored impression id has.
+func storedOnce(t *testing.T, st interface {
+	RecentEvents(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, limit int) ([]admeter.Event, error)
+}, tenant admeter.TenantID, campaign string, acked []string, ps *pseudo.Pseudonymizer) map[admeter.Pseudonym]int {
+	t.Helper()
+	events, err := st.RecentEvents(t.Context(), tenant, admeter.CampaignID(campaign), 10_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[admeter.Pseudonym]int{}
+	for _, ev := range events {
+		rows[ev.ImpressionID]++
+	}
+	missing, twice := 0, 0
+	for _, vf := range acked {
+		switch rows[ps.Token(impressionTokenLabel, []byte(vf))] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	if missing > 0 || twice > 0 {
+		t.Fatalf("of %d acknowledged impressions, %d are missing and %d stored more than once", len(acked), missing, twice)
+	}
+	return rows
 }

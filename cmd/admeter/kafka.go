@@ -15,7 +15,6 @@ import (
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/eventlog/kafka"
 	"github.com/admeter/admeter/ingest"
-	"github.com/admeter/admeter/store/duckdb"
 )
 
 // kafkaBrokers splits --kafka-brokers ("host:port,host:port").
@@ -56,18 +55,21 @@ type kafkaPipe struct {
 // openKafka creates the topic if it is missing (a failure is logged: the
 // collector spills until the brokers answer) and the producer; the consumer
 // only when this server loads.
-func openKafka(ctx context.Context, cfg ServeConfig, lopts eventlog.Options, st *duckdb.DB, logger *slog.Logger, reg prometheus.Registerer) (*kafkaPipe, error) {
+func openKafka(ctx context.Context, cfg ServeConfig, lopts eventlog.Options, st analytical, logger *slog.Logger, reg prometheus.Registerer) (*kafkaPipe, error) {
 	k := &kafkaPipe{cfg: kafkaConfig(cfg, lopts), logger: logger}
 	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := kafka.EnsureTopic(ectx, k.cfg, int32(cfg.KafkaPartitions), int16(cfg.KafkaReplication), logger); err != nil {
 		logger.Warn("could not make sure the kafka topic exists; events spill locally until the brokers answer", "topic", k.cfg.Topic, "err", err)
 	}
+	part := cfg.parts()
 	var err error
-	if k.producer, err = kafka.NewProducer(k.cfg, logger, reg); err != nil {
-		return nil, fmt.Errorf("start kafka producer: %w", err)
+	if part.collect {
+		if k.producer, err = kafka.NewProducer(k.cfg, logger, reg); err != nil {
+			return nil, fmt.Errorf("start kafka producer: %w", err)
+		}
 	}
-	if cfg.Ingest {
+	if part.load {
 		start := func(ctx context.Context, partitions []int32) (map[int32]int64, error) {
 			pos, err := st.Positions(ctx)
 			if err != nil {
@@ -82,7 +84,9 @@ func openKafka(ctx context.Context, cfg ServeConfig, lopts eventlog.Options, st 
 			return out, nil
 		}
 		if k.consumer, err = kafka.NewConsumer(k.cfg, start, logger); err != nil {
-			_ = k.producer.Close()
+			if k.producer != nil {
+				_ = k.producer.Close()
+			}
 			return nil, fmt.Errorf("start kafka consumer: %w", err)
 		}
 	}
@@ -105,10 +109,12 @@ func (k *kafkaPipe) Commit(ctx context.Context, next map[int32]int64) error {
 }
 
 // drain returns once the store holds every event acknowledged before the
-// call: the producer's spill forwarded, then every partition loaded up to
-// its end offset as of then.
-func (k *kafkaPipe) drain(ctx context.Context, st *duckdb.DB) error {
-	for k.producer.Backlog() > 0 {
+// call: this collector's spill forwarded, then every partition loaded up to
+// its end offset as of then (by this process or, in a cluster, by the
+// loaders). Events still spilled on other collectors, whose brokers were
+// away, are not waited for.
+func (k *kafkaPipe) drain(ctx context.Context, st analytical) error {
+	for k.producer != nil && k.producer.Backlog() > 0 {
 		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return err
 		}
@@ -147,8 +153,10 @@ func (k *kafkaPipe) close() error {
 			errs = append(errs, fmt.Errorf("close kafka consumer: %w", err))
 		}
 	}
-	if err := k.producer.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close kafka producer: %w", err))
+	if k.producer != nil {
+		if err := k.producer.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close kafka producer: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/postgres"
 )
 
 // KeysCommand manages the pseudonymisation keys in a data directory's key
-// store. It works on the file directly; a running server picks up a rotation
-// within seconds.
+// store, or in a cluster's PostgreSQL with --postgres-dsn. It works on the
+// store directly; running servers pick up a rotation within seconds.
 type KeysCommand struct {
 	// Out receives the command's report; nil means standard output.
 	Out io.Writer
@@ -50,11 +51,13 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 		masterKey  string
 		masterFile string
 		newFile    string
+		pgDSN      string
 	)
 	fs := newFlagSet("keys "+sub, strings.TrimPrefix(keysUsage, "Usage: admeter keys <list|rotate|rotate-master> [flags]\n\n"))
 	fs.StringVar(&data, "data", data, "data directory of the server")
 	fs.StringVar(&masterKey, "master-key", masterKey, "master key that encrypts the key store: 32 bytes as base64 or 64 hex characters")
 	fs.StringVar(&masterFile, "master-key-file", masterFile, "file holding the master key (default: <data>/master.key if the server generated one)")
+	fs.StringVar(&pgDSN, "postgres-dsn", pgDSN, "the cluster's PostgreSQL (as given to serve), which holds the key store every node shares, instead of <data>/keys.json")
 	if sub == "rotate-master" {
 		fs.StringVar(&newFile, "new-master-key-file", newFile, "file holding the new master key (mode 0600), e.g. made with: head -c32 /dev/urandom | base64 > new.key")
 	}
@@ -62,8 +65,20 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	path := filepath.Join(data, "keys.json")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("no key store at %s: %w (set --data to the server's data directory)", path, err)
+	var backend keystore.Backend = keystore.NewFileBackend(path)
+	if pgDSN != "" {
+		db := postgres.NewDB(pgDSN)
+		if err := db.Open(); err != nil {
+			return fmt.Errorf("open metadata store in PostgreSQL: %w (check --postgres-dsn)", err)
+		}
+		defer db.Close()
+		backend = db.KeystoreBackend("")
+	}
+	// Never create a key store here: it would hold keys no server uses.
+	if doc, _, err := backend.Load(ctx); err != nil {
+		return fmt.Errorf("read key store %s: %w", backend, err)
+	} else if doc == nil {
+		return fmt.Errorf("no key store in %s (set --data to the server's data directory, or --postgres-dsn to the cluster's database)", backend)
 	}
 	dataKey := filepath.Join(data, "master.key")
 	if masterKey == "" && masterFile == "" {
@@ -79,7 +94,7 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "list", "rotate":
-		ks, err := keystore.Open(path, master, nil)
+		ks, err := keystore.OpenBackend(ctx, backend, master, nil)
 		if err != nil {
 			return err
 		}
@@ -88,7 +103,7 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "key version %d is now current; a running server switches to it within seconds.\n密钥版本 %d 已成为当前版本。\n", v, v)
+			fmt.Fprintf(out, "key version %d is now current; every running server switches to it within seconds (its key poll).\n密钥版本 %d 已成为当前版本。\n", v, v)
 		}
 		return printVersions(out, ks.Versions())
 	case "rotate-master":
@@ -99,8 +114,12 @@ func (c *KeysCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("load new master key: %w", err)
 		}
-		if err := keystore.RotateMaster(path, master, newKey, nil); err != nil {
+		if err := keystore.RotateMasterBackend(ctx, backend, master, newKey, nil); err != nil {
 			return err
+		}
+		if pgDSN != "" {
+			fmt.Fprintf(out, "the shared key store is now encrypted under the new master key; restart every node with --master-key-file=%s (until then their key reloads fail).\n主密钥已轮换,请使用新主密钥重启所有节点。\n", newFile)
+			return nil
 		}
 		if strings.HasPrefix(source, keystore.SourceDataDir) {
 			// The server reads <data>/master.key by default: replace it.

@@ -15,14 +15,13 @@ import (
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/store"
-	"github.com/admeter/admeter/store/duckdb"
 )
 
 // pipeline lets deletion requests and retention coordinate with the event log
 // and the loader.
 type pipeline struct {
 	log     *eventlog.Log
-	store   *duckdb.DB
+	store   analytical
 	catalog *collect.Catalog
 	loading bool
 	// kafka, when set, is the event log instead of log.
@@ -169,8 +168,9 @@ func (k *keyring) Destroy(ctx context.Context, version uint32) error {
 	return k.rebuild()
 }
 
-// poll rereads the key store file every interval, so a rotation or
-// destruction by "admeter keys" reaches this server within seconds.
+// poll rereads the key store (the file, or the cluster's shared document)
+// every interval, so a rotation or destruction by "admeter keys" or by
+// another node reaches this server within seconds.
 func (k *keyring) poll(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -180,7 +180,9 @@ func (k *keyring) poll(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		changed, err := k.ks.Reload()
+		rctx, cancel := context.WithTimeout(ctx, max(interval, 5*time.Second))
+		changed, err := k.ks.ReloadContext(rctx)
+		cancel()
 		if err != nil {
 			k.logger.Error("reload key store", "err", err)
 			continue

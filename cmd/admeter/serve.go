@@ -27,11 +27,11 @@ import (
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/console"
 	"github.com/admeter/admeter/eventlog"
-	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/ingest"
 	"github.com/admeter/admeter/ivt"
 	"github.com/admeter/admeter/ivt/behaviour"
 	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/postgres"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/optout/optouthttp"
@@ -39,7 +39,6 @@ import (
 	"github.com/admeter/admeter/report"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/rights"
-	"github.com/admeter/admeter/store/duckdb"
 	"github.com/admeter/admeter/workday"
 )
 
@@ -70,6 +69,14 @@ type ServeConfig struct {
 	AllowUA         string
 	IVTRules        string
 	IVTInterval     time.Duration
+	// Role is what this process does: all (the default: everything on one
+	// machine), collector, loader or api.
+	Role string
+	// ClickHouseDSN selects ClickHouse as the analytical store instead of
+	// the embedded DuckDB; PostgresDSN selects PostgreSQL as the metadata
+	// store instead of the embedded SQLite.
+	ClickHouseDSN string
+	PostgresDSN   string
 	// Kafka between collectors and loaders (empty KafkaBrokers: the local
 	// event log).
 	KafkaBrokers        string
@@ -84,6 +91,7 @@ type ServeConfig struct {
 func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
 		Addr:                ":8080",
+		Role:                RoleAll,
 		DataDir:             "./admeter-data",
 		Fsync:               "always",
 		FsyncInterval:       5 * time.Millisecond,
@@ -164,6 +172,13 @@ func (c *ServeConfig) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateRole()...)
+	if c.ClickHouseDSN != "" && !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
+		errs = append(errs, errors.New("--clickhouse-dsn must be a native-protocol DSN such as clickhouse://user:password@host:9000/admeter"))
+	}
+	if c.PostgresDSN != "" && !strings.HasPrefix(c.PostgresDSN, "postgres://") && !strings.HasPrefix(c.PostgresDSN, "postgresql://") && !strings.Contains(c.PostgresDSN, "=") {
+		errs = append(errs, errors.New("--postgres-dsn must be a URL such as postgres://admeter:password@host:5432/admeter or key=value settings such as 'host=db dbname=admeter'"))
+	}
 	if c.IVTInterval < 0 {
 		errs = append(errs, errors.New("--ivt-interval must not be negative (0 turns behavioural invalid-traffic detection off)"))
 	}
@@ -222,6 +237,9 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.DataCentres, "datacentres", cfg.DataCentres, "file of data-centre and hosting ranges (one CIDR or address per line, # comments) whose traffic is flagged invalid; reread when it changes / 机房 IP 段文件")
 	fs.StringVar(&cfg.AllowUA, "allow-ua", cfg.AllowUA, "comma-separated user-agent parts never flagged as crawlers (e.g. your own monitoring)")
 	fs.StringVar(&cfg.IVTRules, "ivt-rules", cfg.IVTRules, "JSON file of behavioural invalid-traffic thresholds over the defaults (see docs/invalid-traffic.md) / 复杂无效流量阈值文件")
+	fs.StringVar(&cfg.Role, "role", cfg.Role, "what this process does: all (everything on one machine), or in a cluster collector (monitoring URLs to Kafka), loader (Kafka to ClickHouse) or api (API, console and background jobs); see docs/deploy.md / 节点角色")
+	fs.StringVar(&cfg.ClickHouseDSN, "clickhouse-dsn", cfg.ClickHouseDSN, "ClickHouse native-protocol DSN (clickhouse://user:password@host:9000/db): the analytical store instead of the embedded DuckDB")
+	fs.StringVar(&cfg.PostgresDSN, "postgres-dsn", cfg.PostgresDSN, "PostgreSQL DSN (postgres://user:password@host:5432/db): the metadata store, shared by every node, instead of the embedded SQLite")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", cfg.KafkaBrokers, "comma-separated Kafka brokers (host:port): events go to Kafka instead of the local event log, and this server's loader reads them from there / Kafka 地址")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", cfg.KafkaTopic, "Kafka topic of the events")
 	fs.StringVar(&cfg.KafkaGroup, "kafka-group", cfg.KafkaGroup, "Kafka consumer group of the loaders")
@@ -279,9 +297,9 @@ type Main struct {
 	// rotated by "admeter keys" is used within that time. Default 5 s.
 	KeyPoll time.Duration
 
-	meta     *sqlite.DB
+	meta     metadata
 	log      *eventlog.Log
-	store    *duckdb.DB
+	store    analytical
 	loader   *ingest.Loader
 	stopLoad context.CancelFunc
 	loadDone chan error
@@ -299,15 +317,23 @@ type Main struct {
 	stopPoll  context.CancelFunc
 	pollDone  chan struct{}
 
-	keys      *keyring
-	registry  *optout.Registry
-	audit     *sqlite.AuditLog
-	rights    *rights.Service
-	retention *retention.Job
-	behaviour *behaviour.Job
-	kafka     *kafkaPipe
-	stopBG    context.CancelFunc
-	bg        sync.WaitGroup
+	keys     *keyring
+	registry *optout.Registry
+	// optouts is the registry, or with PostgreSQL the registry kept in
+	// step with every other node's (optout.Shared).
+	optouts interface {
+		Add(ctx context.Context, ps ...admeter.Pseudonym) (int, error)
+		Contains(p admeter.Pseudonym) bool
+	}
+	sharedOptOuts *optout.Shared
+	audit         auditLog
+	rights        *rights.Service
+	retention     *retention.Job
+	behaviour     *behaviour.Job
+	detector      *ivt.Detector
+	kafka         *kafkaPipe
+	stopBG        context.CancelFunc
+	bg            sync.WaitGroup
 }
 
 // NewMain returns a Main for cfg.
@@ -344,9 +370,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	keys, err := keystore.Open(filepath.Join(cfg.DataDir, "keys.json"), master, logger)
+	if err := m.openMeta(ctx); err != nil {
+		return err
+	}
+	keys, err := m.openKeys(ctx, master)
 	if err != nil {
-		return fmt.Errorf("open key store: %w", err)
+		return err
 	}
 	if m.keys, err = newKeyring(keys, logger.With("component", "keys")); err != nil {
 		return fmt.Errorf("open key store: %w", err)
@@ -362,6 +391,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.registry, err = optout.Open(filepath.Join(cfg.DataDir, "optout.reg"), logger.With("component", "optout")); err != nil {
 		return fmt.Errorf("open opt-out registry: %w", err)
 	}
+	m.optouts = m.registry
 	var holidayFiles []string
 	for _, p := range strings.Split(cfg.Holidays, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -377,22 +407,26 @@ func (m *Main) Open(ctx context.Context) error {
 			"years_covered", cal.Years(), "needed", []int{y, y + 1})
 	}
 
-	m.meta = sqlite.NewDB(filepath.Join(cfg.DataDir, "meta.db"))
-	if err := m.meta.Open(); err != nil {
-		return fmt.Errorf("open metadata store: %w", err)
-	}
 	sealer, err := newSecretSealer(derivedKey(master, "totp-secrets/v1"))
 	if err != nil {
 		return err
 	}
 	auditKey := auditSigningKey(master)
-	m.audit = sqlite.NewAuditLog(m.meta, auditKey)
+	switch db := m.meta.(type) {
+	case *postgres.DB:
+		m.audit = postgresAudit{postgres.NewAuditLog(db, auditKey)}
+	case *sqlite.DB:
+		m.audit = sqliteAudit{sqlite.NewAuditLog(db, auditKey)}
+	}
 	if err := writeAuditPublicKey(cfg.DataDir, auditKey.Public().(ed25519.PublicKey)); err != nil {
 		return err
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := m.shareOptOuts(ctx, reg); err != nil {
+		return err
+	}
 
 	lopts := eventlog.DefaultOptions()
 	if cfg.Fsync == "interval" {
@@ -405,26 +439,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("open event log: %w", err)
 	}
 
-	sopts := duckdb.DefaultOptions()
-	sopts.MemoryLimit = cfg.StoreMemory
-	m.store, err = duckdb.Open(filepath.Join(cfg.DataDir, "store.duckdb"), sopts, logger.With("component", "store"))
-	if err != nil {
-		return fmt.Errorf("open analytical store: %w", err)
-	}
-
-	var geo collect.Locator
-	if cfg.GeoIP == "" {
-		db, err := geoip.Embedded()
-		if err != nil {
-			return fmt.Errorf("load embedded geoip database: %w", err)
+	part := cfg.parts()
+	if part.load || part.api {
+		if err := m.openStore(ctx); err != nil {
+			return err
 		}
-		geo, m.geo = db, db
-	} else {
-		db, err := geoip.Open(cfg.GeoIP)
-		if err != nil {
-			return fmt.Errorf("open geoip database %s: %w", cfg.GeoIP, err)
-		}
-		geo, m.geo = db, db
 	}
 
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "admeter", Subsystem: "optout", Name: "registry_entries",
@@ -439,79 +458,48 @@ func (m *Main) Open(ctx context.Context) error {
 		if m.kafka, err = openKafka(ctx, cfg, lopts, m.store, logger.With("component", "kafka"), reg); err != nil {
 			return err
 		}
-		appender = m.kafka.producer
-	}
-	m.loader, err = ingest.New(ingest.DefaultConfig(),
-		func(from uint64) (ingest.Reader, error) { return m.log.NewReader(from) },
-		m.log.NextOffset, m.store,
-		func(k admeter.CampaignID) *time.Location { return m.catalog.Location(k) },
-		logger.With("component", "ingest"), reg)
-	if err != nil {
-		return err
-	}
-	if cfg.Ingest {
-		loadCtx, stopLoad := context.WithCancel(context.Background())
-		m.stopLoad, m.loadDone = stopLoad, make(chan error, 1)
-		if m.kafka != nil {
-			go func() { m.loadDone <- m.loader.RunPartitioned(loadCtx, m.kafka, m.store) }()
-		} else {
-			go func() { m.loadDone <- m.loader.Run(loadCtx) }()
+		if part.collect {
+			appender = m.kafka.producer
 		}
-	} else {
+	}
+	if part.load {
+		if err := m.startLoader(logger, reg); err != nil {
+			return err
+		}
+	} else if cfg.Role == RoleAll {
 		logger.Warn("--ingest=false: events are logged but not loaded into the analytical store; reports will not show them until admeter runs with --ingest")
 	}
 
-	proxies, _ := parsePrefixes(cfg.TrustedProxies)
-	ccfg := collect.DefaultConfig()
-	ccfg.TrustedProxies = proxies
-	ccfg.MaxBatchEvents = cfg.MaxBatchEvents
-	ccfg.MaxBodyBytes = cfg.MaxBodyBytes
-	ccfg.HonorGPC = cfg.HonorGPC
-	col, err := collect.New(ccfg, m.catalog, appender, m.keys.Current(), geo, m.registry, optoutPS, logger.With("component", "collect"), reg)
-	if err != nil {
-		return err
-	}
-	m.keys.mu.Lock()
-	m.keys.onSwap = col.SetPseudonymizer
-	m.keys.mu.Unlock()
-	icfg := ivt.DefaultConfig()
-	for _, a := range strings.Split(cfg.AllowUA, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			icfg.AllowUA = append(icfg.AllowUA, a)
+	var col *collect.Collector
+	if part.collect {
+		if col, err = m.newCollector(appender, optoutPS, logger, reg); err != nil {
+			return err
 		}
 	}
-	detector, err := ivt.New(icfg)
-	if err != nil {
-		return fmt.Errorf("--allow-ua: %w", err)
-	}
-	if cfg.DataCentres != "" {
-		n, err := detector.Reload(cfg.DataCentres)
-		if err != nil {
-			return fmt.Errorf("--datacentres: %w", err)
-		}
-		logger.Info("data-centre ranges loaded", "file", cfg.DataCentres, "prefixes", n)
-	}
-	col.SetDetector(detector)
 
-	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: cfg.Ingest, kafka: m.kafka}
-	rcfg := rights.DefaultConfig(filepath.Join(cfg.DataDir, "exports"))
-	rcfg.Now = func() time.Time { return m.Now() }
-	rcfg.Location = workday.Location()
-	if m.rights, err = rights.New(rcfg, m.meta, m.store, m.registry, optoutPS, m.keys, pipe, cal, m.audit, logger.With("component", "rights")); err != nil {
-		return err
-	}
+	// The jobs and the API need the store's loading to be under way
+	// somewhere: here, or, in a cluster, on the loaders.
+	pipe := pipeline{log: m.log, store: m.store, catalog: m.catalog, loading: part.load || cfg.Role == RoleAPI, kafka: m.kafka}
 	retentionPeriod, _ := retention.Parse(cfg.Retention)
-	if m.retention, err = retention.New(retention.Config{Retention: retentionPeriod, Now: func() time.Time { return m.Now() }},
-		m.store, m.log, pipe, m.keys, m.meta, m.audit, logger.With("component", "retention")); err != nil {
-		return err
-	}
-	rules, err := behaviour.LoadRules(cfg.IVTRules)
-	if err != nil {
-		return err
-	}
-	if m.behaviour, err = behaviour.New(behaviour.Config{Rules: rules, Now: func() time.Time { return m.Now() }},
-		m.store, pipe, logger.With("component", "ivt-behaviour"), reg); err != nil {
-		return err
+	if part.api {
+		rcfg := rights.DefaultConfig(filepath.Join(cfg.DataDir, "exports"))
+		rcfg.Now = func() time.Time { return m.Now() }
+		rcfg.Location = workday.Location()
+		if m.rights, err = rights.New(rcfg, m.meta, m.store, m.optouts, optoutPS, m.keys, pipe, cal, m.audit, logger.With("component", "rights")); err != nil {
+			return err
+		}
+		if m.retention, err = retention.New(retention.Config{Retention: retentionPeriod, Now: func() time.Time { return m.Now() }},
+			m.store, m.log, pipe, m.keys, m.meta, m.audit, logger.With("component", "retention")); err != nil {
+			return err
+		}
+		rules, err := behaviour.LoadRules(cfg.IVTRules)
+		if err != nil {
+			return err
+		}
+		if m.behaviour, err = behaviour.New(behaviour.Config{Rules: rules, Now: func() time.Time { return m.Now() }},
+			m.store, pipe, logger.With("component", "ivt-behaviour"), reg); err != nil {
+			return err
+		}
 	}
 
 	m.ln, err = net.Listen("tcp", cfg.Addr)
@@ -522,55 +510,68 @@ func (m *Main) Open(ctx context.Context) error {
 	if public == "" {
 		public = defaultPublicURL(m.ln.Addr())
 	}
-	reports := report.New(m.meta, m.store)
-	reports.MaxDays = cfg.MaxReportDays
-	reports.RawFrom = m.retention.RawFrom
-	optCfg := optouthttp.DefaultConfig()
-	optCfg.IDCookieName, optCfg.CookieName = ccfg.CookieName, ccfg.OptOutCookieName
-	optCfg.HonorGPC = cfg.HonorGPC
-	optCfg.ClientIP = col.ClientAddr
-	optCfg.PublicURL = public
-	optPage, err := optouthttp.New(optCfg, m.registry, optoutPS, logger.With("component", "optout"), reg)
-	if err != nil {
-		return err
-	}
-	apiSrv := api.New(api.Config{
-		PublicURL:         public,
-		OperatorTokenHash: opHash,
-		CampaignsChanged: func(ctx context.Context) {
-			if err := m.reloadCatalog(ctx); err != nil {
-				logger.Error("reload campaign catalog", "err", err)
-			}
-		},
-		Rights:         m.rights,
-		Retention:      m.retention,
-		Accounts:       accountStore{m.meta},
-		Grants:         m.meta,
-		Media:          m.meta,
-		RetentionFloor: retentionPeriod,
-		Audit:          auditStore{m.audit},
-		CSRFKey:        derivedKey(master, "csrf/v1"),
-		SealSecret:     sealer.Seal,
-		OpenSecret:     sealer.Open,
-	}, m.meta, m.meta, reports, logger.With("component", "api"))
-
-	con, err := console.New(console.Config{PublicURL: public, Secure: strings.HasPrefix(public, "https://"),
-		CampaignsChanged: func(ctx context.Context) {
-			if err := m.reloadCatalog(ctx); err != nil {
-				logger.Error("reload campaign catalog", "err", err)
-			}
-		}}, apiSrv, m.meta, reports, accountStore{m.meta}, m.rights, auditStore{m.audit}, logger.With("component", "console"))
-	if err != nil {
-		return err
-	}
-
-	con.SetRecent(m.store)
-	con.SetEditor(m.meta)
 	mux := http.NewServeMux()
-	optPage.Register(mux)
-	apiSrv.Register(mux)
-	con.Register(mux)
-	mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
+	var handleCollect http.HandlerFunc
+	if part.collect {
+		optCfg := optouthttp.DefaultConfig()
+		collectCfg := collect.DefaultConfig()
+		optCfg.IDCookieName, optCfg.CookieName = collectCfg.CookieName, collectCfg.OptOutCookieName
+		optCfg.HonorGPC = cfg.HonorGPC
+		optCfg.ClientIP = col.ClientAddr
+		optCfg.PublicURL = public
+		optPage, err := optouthttp.New(optCfg, m.optouts, optoutPS, logger.With("component", "optout"), reg)
+		if err != nil {
+			return err
+		}
+		optPage.Register(mux)
+		handleCollect = col.ServeMonitoring
+	}
+	if part.collect || part.api {
+		// Collectors need the API's token check for the batch event API.
+		var reports api.ReportService
+		var svc *report.Service
+		if part.api {
+			svc = report.New(m.meta, m.store)
+			svc.MaxDays = cfg.MaxReportDays
+			svc.RawFrom = m.retention.RawFrom
+			reports = svc
+		}
+		apiCfg := api.Config{
+			PublicURL:         public,
+			OperatorTokenHash: opHash,
+			CampaignsChanged: func(ctx context.Context) {
+				if err := m.reloadCatalog(ctx); err != nil {
+					logger.Error("reload campaign catalog", "err", err)
+				}
+			},
+			Accounts:       accountStore{m.meta},
+			Grants:         m.meta,
+			Media:          m.meta,
+			RetentionFloor: retentionPeriod,
+			Audit:          auditStore{m.audit},
+			CSRFKey:        derivedKey(master, "csrf/v1"),
+			SealSecret:     sealer.Seal,
+			OpenSecret:     sealer.Open,
+		}
+		if part.api {
+			apiCfg.Rights, apiCfg.Retention = m.rights, m.retention
+		}
+		apiSrv := api.New(apiCfg, m.meta, m.meta, reports, logger.With("component", "api"))
+		if part.collect {
+			mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
+		}
+		if part.api {
+			con, err := console.New(console.Config{PublicURL: public, Secure: strings.HasPrefix(public, "https://"),
+				CampaignsChanged: apiCfg.CampaignsChanged}, apiSrv, m.meta, svc, accountStore{m.meta}, m.rights, auditStore{m.audit}, logger.With("component", "console"))
+			if err != nil {
+				return err
+			}
+			con.SetRecent(m.store)
+			con.SetEditor(m.meta)
+			apiSrv.Register(mux)
+			con.Register(mux)
+		}
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !m.ready.Load() {
@@ -581,8 +582,8 @@ func (m *Main) Open(ctx context.Context) error {
 		fmt.Fprintln(w, "ok")
 	})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if collect.IsMonitoringPath(r.URL.Path) {
-			col.ServeMonitoring(w, r)
+		if handleCollect != nil && collect.IsMonitoringPath(r.URL.Path) {
+			handleCollect(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -607,15 +608,14 @@ func (m *Main) Open(ctx context.Context) error {
 		m.KeyPoll = 5 * time.Second
 	}
 	m.bg.Go(func() { m.keys.poll(bgCtx, m.KeyPoll) })
-	m.bg.Go(func() { _ = m.rights.Run(bgCtx, 30*time.Second) })
-	if cfg.DataCentres != "" {
-		m.bg.Go(func() { watchFile(bgCtx, cfg.DataCentres, 30*time.Second, detector.Reload, logger) })
+	if m.sharedOptOuts != nil {
+		m.bg.Go(func() { _ = m.sharedOptOuts.Follow(bgCtx, optout.DefaultFollowInterval) })
 	}
-	if cfg.Ingest {
-		m.bg.Go(func() { m.retention.Loop(bgCtx, time.Hour) })
-		if cfg.IVTInterval > 0 {
-			m.bg.Go(func() { m.behaviour.Loop(bgCtx, cfg.IVTInterval) })
-		}
+	if part.collect && cfg.DataCentres != "" {
+		m.bg.Go(func() { watchFile(bgCtx, cfg.DataCentres, 30*time.Second, m.detector.Reload, logger) })
+	}
+	if part.api {
+		m.bg.Go(func() { m.runJobs(bgCtx, part.jobs) })
 	}
 
 	go func() {

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/admeter/admeter/internal/testserver"
+	"github.com/admeter/admeter/keystore"
+	"github.com/admeter/admeter/meta/postgres"
+	"github.com/admeter/admeter/pseudo"
+)
+
+// The PostgreSQL and ClickHouse servers of the tests that need them,
+// started on first use and stopped by TestMain.
+var (
+	serversOnce sync.Once
+	pgServer    *testserver.Server
+	chServer    *testserver.Server
+	serversErr  error
+)
+
+func stopServers() {
+	for _, s := range []*testserver.Server{pgServer, chServer} {
+		if s != nil {
+			_ = s.Stop()
+		}
+	}
+}
+
+// clusterBackends returns DSNs of a fresh PostgreSQL schema and a fresh
+// ClickHouse database for t, dropped when t ends.
+func clusterBackends(t *testing.T) (postgresDSN, clickhouseDSN string) {
+	t.Helper()
+	serversOnce.Do(func() {
+		if pgServer, serversErr = testserver.Postgres(); serversErr != nil {
+			return
+		}
+		chServer, serversErr = testserver.ClickHouse()
+	})
+	if serversErr != nil {
+		t.Fatal(serversErr)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "admeter_cmd_" + hex.EncodeToString(b)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, pgServer.DSN)
+	if err != nil {
+		t.Fatalf("connect to PostgreSQL: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, pgServer.DSN); err == nil {
+			_, _ = c.Exec(ctx, `DROP SCHEMA `+name+` CASCADE`)
+			c.Close(ctx)
+		}
+	})
+	postgresDSN = pgServer.DSN + " search_path=" + name
+	if strings.Contains(pgServer.DSN, "://") {
+		sep := "?"
+		if strings.Contains(pgServer.DSN, "?") {
+			sep = "&"
+		}
+		postgresDSN = pgServer.DSN + sep + "search_path=" + name
+	}
+
+	if err := testserver.ClickHouseExec(chServer.DSN, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create ClickHouse database: %v", err)
+	}
+	t.Cleanup(func() { _ = testserver.ClickHouseExec(chServer.DSN, "DROP DATABASE IF EXISTS "+name) })
+	base, query, _ := strings.Cut(chServer.DSN, "?")
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.Index(base[i+3:], "/"); j >= 0 {
+			base = base[:i+3+j]
+		}
+	}
+	clickhouseDSN = base + "/" + name
+	if query != "" {
+		clickhouseDSN += "?" + query
+	}
+	return postgresDSN, clickhouseDSN
+}
+
+// clusterPseudonymizer opens the key store a cluster keeps in PostgreSQL
+// (made with testMasterKey) so tests can compute the pseudonyms it made.
+func clusterPseudonymizer(t *testing.T, postgresDSN string) *pseudo.Pseudonymizer {
+	t.Helper()
+	master, err := keystore.ParseMasterKey([]byte(testMasterKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := postgres.NewDB(postgresDSN)
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ks, err := keystore.OpenBackend(t.Context(), db.KeystoreBackend(""), master, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, s := ks.Current()
+	ps, err := pseudo.New(pseudo.Key{Version: v, Secret: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}

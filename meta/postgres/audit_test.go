@@ -32,7 +32,6 @@ func openAuditDB(tb testing.TB) metatest.AuditDB {
 	return auditDB{openSchema(tb, newSchema(tb))}
 }
 
-
 func (d auditDB) NewAuditLog(key ed25519.PrivateKey, every int) metatest.AuditLog {
 	log := postgres.NewAuditLog(d.DB, key)
 	log.CheckpointEvery = every

@@ -15,7 +15,6 @@ import (
 // Compile-time check that a KeyDocument is a keystore.Backend.
 var _ keystore.Backend = (*postgres.KeyDocument)(nil)
 
-
 // TestKeystoreBackend runs the key store backend suite on PostgreSQL: each
 // node is a DB of its own on one schema.
 func TestKeystoreBackend(t *testing.T) {

@@ -52,7 +52,6 @@ func optPs(from, to int) []admeter.Pseudonym {
 	return ps
 }
 
-
 // optConn returns a connection of its own with schema on its
 // search_path, closed when tb ends.
 func optConn(tb testing.TB, schema string) *pgx.Conn {

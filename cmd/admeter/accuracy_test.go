@@ -8,10 +8,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/admeter/admeter/simulate"
 )
@@ -30,14 +29,8 @@ func TestReportAccuracy(t *testing.T) { reportAccuracy(t, nil) }
 // collector and the loader (franz-go's in-process Kafka-protocol broker,
 // four partitions): the same numbers, exactly.
 func TestReportAccuracyOverKafka(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatalf("start kfake: %v", err)
-	}
-	t.Cleanup(cluster.Close)
-	reportAccuracy(t, func(c *ServeConfig) {
-		c.KafkaBrokers, c.KafkaPartitions, c.KafkaReplication = cluster.ListenAddrs()[0], 4, 1
-	})
+	k := newTestKafka(t)
+	reportAccuracy(t, k.configure)
 }
 
 // TestReportAccuracyOnClusterBackends is TestReportAccuracy on the
@@ -45,14 +38,10 @@ func TestReportAccuracyOverKafka(t *testing.T) {
 // the analytical store, PostgreSQL as the metadata store. The same
 // numbers, exactly.
 func TestReportAccuracyOnClusterBackends(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatalf("start kfake: %v", err)
-	}
-	t.Cleanup(cluster.Close)
+	k := newTestKafka(t)
 	pg, ch := clusterBackends(t)
 	reportAccuracy(t, func(c *ServeConfig) {
-		c.KafkaBrokers, c.KafkaPartitions, c.KafkaReplication = cluster.ListenAddrs()[0], 4, 1
+		k.configure(c)
 		c.PostgresDSN, c.ClickHouseDSN = pg, ch
 	})
 }
@@ -65,7 +54,17 @@ func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 			mod(c)
 		}
 	})
-	token, shanghai := setupCampaign(t, base, m.Config.DataDir, 3)
+	token, campaigns := accuracyCampaigns(t, base, m.Config.DataDir)
+	tr := simulateTruth(t, base, token, campaigns, nil)
+	matchTruth(t, base, token, tr, 20*time.Second)
+}
+
+// accuracyCampaigns creates the accuracy test's tenant and campaigns on the
+// API at base: one in Asia/Shanghai with three placements, one in
+// America/New_York with two.
+func accuracyCampaigns(t *testing.T, base, dataDir string) (token string, campaigns []string) {
+	t.Helper()
+	token, shanghai := setupCampaign(t, base, dataDir, 3)
 	var newYork testCampaign
 	if st := apiCall(t, "POST", base+"/api/v1/campaigns", token, map[string]any{
 		"name": "NY launch", "landing_url": "https://shop.example.com/ny", "timezone": "America/New_York",
@@ -73,16 +72,32 @@ func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 	}, &newYork); st != 201 {
 		t.Fatalf("create campaign: %d", st)
 	}
+	return token, []string{shanghai.ID, newYork.ID}
+}
 
+// simulateTruth sends the accuracy test's simulated traffic to target and
+// returns its ground truth. during, if not nil, runs while it is sent;
+// extra flags of admeter simulate override the test's.
+func simulateTruth(t *testing.T, target, token string, campaigns []string, during func(ctx context.Context), extra ...string) simulate.Truth {
+	t.Helper()
 	truthPath := filepath.Join(t.TempDir(), "truth.json")
 	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	if err := (&SimulateCommand{Stdout: &out}).Run(ctx, []string{
-		"--target", base, "--token", token, "--campaign", shanghai.ID + "," + newYork.ID, "--rate", "0",
+	done := make(chan struct{})
+	if during != nil {
+		go func() { defer close(done); during(ctx) }()
+	} else {
+		close(done)
+	}
+	// --too-late well above its default, so that a run always has some.
+	err := (&SimulateCommand{Stdout: &out}).Run(ctx, append([]string{
+		"--target", target, "--token", token, "--campaign", strings.Join(campaigns, ","), "--rate", "0",
 		"--devices", "900", "--seed", "20261128", "--ivt", "0.08", "--batch", "0.2", "--web", "0.2", "--optout", "0.05", "--days", "5",
-		"--truth", truthPath,
-	}); err != nil {
+		"--too-late", "0.01", "--truth", truthPath,
+	}, extra...))
+	<-done
+	if err != nil {
 		t.Fatalf("simulate: %v\n%s", err, out.String())
 	}
 	b, err := os.ReadFile(truthPath)
@@ -96,7 +111,13 @@ func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 	if len(tr.Campaigns) != 2 || tr.Traffic.Retries == 0 || tr.Traffic.Served == 0 || tr.Traffic.TimeCorrected == 0 || tr.Traffic.OptedOut == 0 {
 		t.Fatalf("the simulated traffic lacks the cases under test: %+v", tr.Traffic)
 	}
+	return tr
+}
 
+// matchTruth asserts that every number of the report and frequency APIs at
+// base equals the truth, waiting up to wait for the loaders to catch up.
+func matchTruth(t *testing.T, base, token string, tr simulate.Truth, wait time.Duration) {
+	t.Helper()
 	for _, want := range tr.Campaigns {
 		from, to := want.Days[0].Day, want.Days[len(want.Days)-1].Day
 		q := func(kind, by string) string {
@@ -126,7 +147,7 @@ func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 		// Wait until the loader has caught up (freshness is 2 s under normal
 		// load; the simulator sends as fast as it can, so allow more).
 		var total rep
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(wait)
 		for {
 			apiCall(t, "GET", q("report", ""), token, nil, &total)
 			if total.Total.Impressions >= want.Total.Impressions && total.Total.Clicks >= want.Total.Clicks || time.Now().After(deadline) {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/admeter/admeter/internal/testserver"
 	"github.com/admeter/admeter/keystore"
@@ -118,4 +121,47 @@ func clusterPseudonymizer(t *testing.T, postgresDSN string) *pseudo.Pseudonymize
 		t.Fatal(err)
 	}
 	return ps
+}
+
+// testKafka is the Kafka the test's servers use: the cluster
+// ADMETER_TEST_KAFKA_BROKERS names (comma-separated host:port), or else an
+// in-process kfake broker stopped when t ends; each test gets a topic and a
+// consumer group of its own.
+type testKafka struct {
+	Brokers, Topic, Group string
+	Replication           int
+}
+
+func newTestKafka(t *testing.T) testKafka {
+	t.Helper()
+	b := make([]byte, 4)
+	rand.Read(b)
+	k := testKafka{Topic: "admeter-test-" + hex.EncodeToString(b), Group: "admeter-test-" + hex.EncodeToString(b), Replication: 1}
+	if brokers := os.Getenv("ADMETER_TEST_KAFKA_BROKERS"); brokers != "" {
+		k.Brokers = brokers
+		if len(strings.Split(brokers, ",")) >= 3 {
+			k.Replication = 3
+		}
+		return k
+	}
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatalf("start kfake: %v", err)
+	}
+	t.Cleanup(cluster.Close)
+	k.Brokers = cluster.ListenAddrs()[0]
+	return k
+}
+
+// flags returns the serve flags of k, with four partitions and a short
+// group session timeout so that a killed loader's partitions move soon.
+func (k testKafka) flags() []string {
+	return []string{"--kafka-brokers", k.Brokers, "--kafka-topic", k.Topic, "--kafka-group", k.Group,
+		"--kafka-partitions", "4", "--kafka-replication", strconv.Itoa(k.Replication), "--kafka-session-timeout", "6s"}
+}
+
+// configure sets k in c.
+func (k testKafka) configure(c *ServeConfig) {
+	c.KafkaBrokers, c.KafkaTopic, c.KafkaGroup = k.Brokers, k.Topic, k.Group
+	c.KafkaPartitions, c.KafkaReplication, c.KafkaSessionTimeout = 4, k.Replication, 6*time.Second
 }

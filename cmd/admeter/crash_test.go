@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/store/duckdb"
@@ -72,13 +70,8 @@ func TestKillUnderLoad(t *testing.T) {
 // analytical store exactly once: acknowledged means the broker had it, and
 // the loader resumes from the positions stored with the rows.
 func TestKillUnderLoadOverKafka(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatalf("start kfake: %v", err)
-	}
-	t.Cleanup(cluster.Close)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	args := []string{"--fsync", "always", "--log-level", "warn", "--kafka-brokers", cluster.ListenAddrs()[0], "--kafka-partitions", "4", "--kafka-replication", "1"}
+	args := append([]string{"--fsync", "always", "--log-level", "warn"}, newTestKafka(t).flags()...)
 	p := startBinary(t, dataDir, args...)
 	tok, c := setupCampaign(t, p.base, dataDir, 1)
 	pl := c.Placements[0].ID
@@ -103,7 +96,7 @@ func TestKillUnderLoadOverKafka(t *testing.T) {
 	}
 	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s&filter=all", p2.base, c.ID, day, day)
 	// The killed loader holds its partitions until its session times out
-	// (--kafka-session-timeout, 10 s).
+	// (--kafka-session-timeout, 6 s here).
 	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if apiCall(t, "GET", u, tok, nil, &rep); rep.Total.Impressions >= int64(len(acked)) {
 			break

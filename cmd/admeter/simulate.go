@@ -29,7 +29,7 @@ type SimulateCommand struct {
 type simulateOptions struct {
 	target, token, campaigns, truth string
 	rate, ivt, batch, web, optOut   float64
-	appOptOut                       float64
+	appOptOut, tooLate              float64
 	duration                        time.Duration
 	devices, days, concurrency      int
 	seed                            int64
@@ -45,7 +45,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, optOut: simulate.DefaultConfig().OptOut, appOptOut: simulate.DefaultConfig().AppOptOut, concurrency: 8}
+	o := simulateOptions{target: "http://localhost:8080", rate: 200, duration: time.Minute, seed: 1, days: 1, batch: 0.1, web: 0.08, optOut: simulate.DefaultConfig().OptOut, appOptOut: simulate.DefaultConfig().AppOptOut, tooLate: simulate.DefaultConfig().TooLate, concurrency: 8}
 	fs := newFlagSet("simulate", "Send realistic simulated traffic (monitoring URLs and the batch API) for existing campaigns to a running server,\n"+
 		"and write the ground truth of what was delivered: per campaign, placement and day the impressions, clicks,\n"+
 		"unique users and frequency the server should report, and the invalid traffic injected, by kind.\n"+
@@ -63,6 +63,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.web, "web", o.web, "share of devices that are web browsers (cookie only)")
 	fs.Float64Var(&o.optOut, "optout", o.optOut, "share of cookie-keeping browsers that opt out midway: from then on they send the opt-out cookie and the server drops their events")
 	fs.Float64Var(&o.appOptOut, "app-optout", o.appOptOut, "share of app devices (OAID, IDFA or IMEI) that opt out midway through POST /api/v1/optout; the server then drops their events. The API is rate limited per /24: run the server with --trusted-proxies covering this machine, or keep the share small")
+	fs.Float64Var(&o.tooLate, "too-late", o.tooLate, "share of app events sent with a time 8 to 30 days old, which the server replaces with the time it receives them")
 	fs.IntVar(&o.days, "days", o.days, "event times span the last N days (1–6)")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "requests in flight")
 	if err := parseFlags(fs, args); err != nil {
@@ -92,7 +93,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	cfg.Start, cfg.End = now.Add(-time.Duration(o.days)*24*time.Hour), now
 	cfg.Campaigns = campaigns
 	cfg.Devices = o.devices
-	cfg.BatchFraction, cfg.Web, cfg.OptOut, cfg.AppOptOut = o.batch, o.web, o.optOut, o.appOptOut
+	cfg.BatchFraction, cfg.Web, cfg.OptOut, cfg.AppOptOut, cfg.TooLate = o.batch, o.web, o.optOut, o.appOptOut, o.tooLate
 	if o.ivt > 0 {
 		cfg.IVT = simulate.UniformIVT(o.ivt)
 	}
@@ -240,7 +241,7 @@ func (o *simulateOptions) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}, {"--optout", o.optOut}} {
+	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}, {"--optout", o.optOut}, {"--app-optout", o.appOptOut}, {"--too-late", o.tooLate}} {
 		if !(f.v >= 0 && f.v <= 1) {
 			problems = append(problems, fmt.Sprintf("%s must be between 0 and 1, not %v", f.name, f.v))
 		}

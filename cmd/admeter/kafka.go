@@ -35,6 +35,7 @@ func kafkaConfig(cfg ServeConfig, lopts eventlog.Options) kafka.Config {
 	k.Brokers = kafkaBrokers(cfg.KafkaBrokers)
 	k.Topic = cfg.KafkaTopic
 	k.Group = cfg.KafkaGroup
+	k.TopicRetention = cfg.KafkaRetention
 	k.SpillDir = filepath.Join(cfg.DataDir, "kafka-spill")
 	k.SpillOptions = lopts
 	// A loader that dies holds its partitions until the group gives up on

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRoleValidate: each role demands the shared engines it cannot work
@@ -17,6 +18,7 @@ func TestRoleValidate(t *testing.T) {
 		name               string
 		role, k, c, p      string
 		demo, noIngest     bool
+		retention          time.Duration
 		wantErr            []string // empty: valid
 		collect, load, api bool
 	}{
@@ -35,12 +37,16 @@ func TestRoleValidate(t *testing.T) {
 		{name: "unknown role", role: "worker", wantErr: []string{`--role must be all, collector, loader or api, not "worker"`}},
 		{name: "http clickhouse", role: RoleAll, c: "http://ch:8123", wantErr: []string{"--clickhouse-dsn must be a native-protocol DSN"}},
 		{name: "bad postgres", role: RoleAll, p: "pg.internal", wantErr: []string{"--postgres-dsn must be"}},
+		{name: "kafka retention too long", role: RoleAll, k: kafka, retention: 30 * 24 * time.Hour, wantErr: []string{"--kafka-retention must be between 1h and 168h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := DefaultServeConfig()
 			cfg.Role, cfg.KafkaBrokers, cfg.ClickHouseDSN, cfg.PostgresDSN = tt.role, tt.k, tt.c, tt.p
 			cfg.Demo, cfg.Ingest = tt.demo, !tt.noIngest
+			if tt.retention != 0 {
+				cfg.KafkaRetention = tt.retention
+			}
 			err := cfg.Validate()
 			if len(tt.wantErr) == 0 {
 				if err != nil {

@@ -85,6 +85,7 @@ type ServeConfig struct {
 	KafkaPartitions     int
 	KafkaReplication    int
 	KafkaSessionTimeout time.Duration
+	KafkaRetention      time.Duration
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -111,6 +112,7 @@ func DefaultServeConfig() ServeConfig {
 		KafkaPartitions:     48,
 		KafkaReplication:    3,
 		KafkaSessionTimeout: 10 * time.Second,
+		KafkaRetention:      72 * time.Hour,
 	}
 }
 
@@ -162,6 +164,9 @@ func (c *ServeConfig) Validate() error {
 		}
 		if c.KafkaPartitions < 1 || c.KafkaPartitions > 10000 || c.KafkaReplication < 1 || c.KafkaReplication > 32767 {
 			errs = append(errs, errors.New("--kafka-partitions must be between 1 and 10000 and --kafka-replication at least 1"))
+		}
+		if c.KafkaRetention < time.Hour || c.KafkaRetention > 7*24*time.Hour {
+			errs = append(errs, errors.New("--kafka-retention must be between 1h and 168h: long enough for the loaders to catch up after an outage, short enough that deleted users' events leave Kafka well within the 15-working-day deadline"))
 		}
 		if c.KafkaSessionTimeout < 6*time.Second || c.KafkaSessionTimeout > 5*time.Minute {
 			errs = append(errs, errors.New("--kafka-session-timeout must be between 6s and 5m (Kafka's group session bounds)"))
@@ -245,6 +250,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.KafkaGroup, "kafka-group", cfg.KafkaGroup, "Kafka consumer group of the loaders")
 	fs.IntVar(&cfg.KafkaPartitions, "kafka-partitions", cfg.KafkaPartitions, "partitions of the topic when admeter creates it")
 	fs.IntVar(&cfg.KafkaReplication, "kafka-replication", cfg.KafkaReplication, "replication factor of the topic when admeter creates it")
+	fs.DurationVar(&cfg.KafkaRetention, "kafka-retention", cfg.KafkaRetention, "retention of the topic when admeter creates it (at most 168h, so that end users' deleted events leave Kafka in time)")
 	fs.DurationVar(&cfg.KafkaSessionTimeout, "kafka-session-timeout", cfg.KafkaSessionTimeout, "how long the loaders' group waits for a loader that stopped answering before giving its partitions to the others")
 	fs.DurationVar(&cfg.IVTInterval, "ivt-interval", cfg.IVTInterval, "how often recent days are judged for behavioural invalid traffic; 0 turns it off / 复杂无效流量判定间隔")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")

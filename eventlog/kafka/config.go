@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,12 @@ type Config struct {
 	// Group is the consumer group of Consumers. Default "admeter-loader".
 	Group string
 
+	// TopicRetention is the retention.ms EnsureTopic gives a topic it
+	// creates: long enough to ride out an outage of the loaders, short
+	// enough that events of a device whose data an end user had deleted
+	// leave Kafka well within the deletion deadline. Default 72h.
+	TopicRetention time.Duration
+
 	// ClientOptions are added to the franz-go client options after
 	// admeter's own (for TLS, SASL or tuning such as kgo.ProducerLinger),
 	// so they override them. Do not use them to weaken acks or disable
@@ -67,8 +74,8 @@ type Config struct {
 
 // DefaultConfig returns the defaults: topic "admeter-events", group
 // "admeter-loader", client id "admeter", a 2s produce timeout, a 5s longest
-// forwarding backoff and the eventlog's default spill options. Brokers and
-// SpillDir must still be set.
+// forwarding backoff, a 72h topic retention and the eventlog's default
+// spill options. Brokers and SpillDir must still be set.
 func DefaultConfig() Config {
 	return Config{
 		Topic:          DefaultTopic,
@@ -76,6 +83,7 @@ func DefaultConfig() Config {
 		ProduceTimeout: DefaultProduceTimeout,
 		RetryBackoff:   DefaultRetryBackoff,
 		Group:          DefaultGroup,
+		TopicRetention: 72 * time.Hour,
 	}
 }
 
@@ -96,6 +104,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Group == "" {
 		c.Group = d.Group
+	}
+	if c.TopicRetention == 0 {
+		c.TopicRetention = d.TopicRetention
 	}
 	return c
 }
@@ -122,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetryBackoff < 0 {
 		errs = append(errs, fmt.Errorf("negative retry backoff %v", c.RetryBackoff))
+	}
+	if c.TopicRetention < time.Hour {
+		errs = append(errs, fmt.Errorf("topic retention %v is under an hour: loaders could not catch up after the briefest outage", c.TopicRetention))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("validate kafka config: %w", errors.Join(errs...))
@@ -158,7 +172,7 @@ func EnsureTopic(ctx context.Context, cfg Config, partitions int32, replicationF
 		return fmt.Errorf("create kafka admin client: %w", err)
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, replicationFactor, nil, cfg.Topic)
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, replicationFactor, TopicConfigs(cfg.TopicRetention, replicationFactor), cfg.Topic)
 	switch {
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		return nil
@@ -168,6 +182,21 @@ func EnsureTopic(ctx context.Context, cfg Config, partitions int32, replicationF
 	logger.Info("created kafka topic", slog.String("topic", resp.Topic), slog.Int("partitions", int(resp.NumPartitions)),
 		slog.Int("replication_factor", int(resp.ReplicationFactor)))
 	return nil
+}
+
+// TopicConfigs returns the topic settings EnsureTopic creates a topic
+// with: retention.ms, and min.insync.replicas of 2 when there are at least 3
+// replicas (so that acks=all means at least two brokers have each event:
+// Kafka's default of 1 would let one broker's loss drop acknowledged
+// events).
+func TopicConfigs(retention time.Duration, replicationFactor int16) map[string]*string {
+	ms := strconv.FormatInt(retention.Milliseconds(), 10)
+	configs := map[string]*string{"retention.ms": &ms}
+	if replicationFactor >= 3 {
+		two := "2"
+		configs["min.insync.replicas"] = &two
+	}
+	return configs
 }
 
 // kgoLogger passes franz-go's warnings and errors to slog. franz-go logs

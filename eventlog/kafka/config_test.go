@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -63,6 +66,30 @@ func TestEnsureTopic(t *testing.T) {
 			t.Fatalf("EnsureTopic: %v", err)
 		}
 	}
+	// Created with the retention the config asks for.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcs, err := kadm.NewClient(cl).DescribeTopicConfigs(context.Background(), cfg.Topic)
+	cl.Close()
+	if err != nil {
+		t.Fatalf("describe topic configs: %v", err)
+	}
+	rc, err := rcs.On(cfg.Topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retention string
+	for _, c := range rc.Configs {
+		if c.Key == "retention.ms" && c.Value != nil {
+			retention = *c.Value
+		}
+	}
+	if retention != "259200000" {
+		t.Errorf("topic retention.ms = %q, want 259200000 (72h)", retention)
+	}
+
 	p := newProducer(t, cfg, nil)
 	appendStream(t, p, 0, 50, 10)
 	recs := consumeAll(t, cfg, 50)
@@ -111,4 +138,24 @@ func TestRealKafka(t *testing.T) {
 		t.Errorf("%d events spilled against a healthy cluster", b)
 	}
 	checkStream(t, consumeAll(t, cfg, n), n, users, false)
+}
+
+func TestTopicConfigs(t *testing.T) {
+	tests := []struct {
+		rf      int16
+		wantISR string // "" for none
+	}{{1, ""}, {2, ""}, {3, "2"}, {5, "2"}}
+	for _, tt := range tests {
+		c := TopicConfigs(48*time.Hour, tt.rf)
+		if got := *c["retention.ms"]; got != "172800000" {
+			t.Errorf("rf %d: retention.ms = %s", tt.rf, got)
+		}
+		isr := ""
+		if v := c["min.insync.replicas"]; v != nil {
+			isr = *v
+		}
+		if isr != tt.wantISR {
+			t.Errorf("rf %d: min.insync.replicas = %q, want %q", tt.rf, isr, tt.wantISR)
+		}
+	}
 }

@@ -69,7 +69,7 @@ const clickhouseConfig = `<?xml version="1.0"?>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <users_config>{{dir}}/users.xml</users_config>
-</yandex>
+{{remote}}</yandex>
 `
 
 const clickhouseUsers = `<?xml version="1.0"?>
@@ -94,6 +94,87 @@ func ClickHouse() (*Server, error) {
 	if dsn := os.Getenv(ClickHouseEnv); dsn != "" {
 		return &Server{DSN: dsn}, nil
 	}
+	tcp, err1 := FreePort()
+	http, err2 := FreePort()
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("choose ports: %w", err)
+	}
+	return startClickHouse(tcp, http, "")
+}
+
+// ClickHouseClusterEnv names a cluster to test against instead of private
+// servers: the cluster's name (as the servers' remote_servers config
+// names it), then the native-protocol DSN of each shard, separated by
+// spaces; the first shard is the coordinator.
+const ClickHouseClusterEnv = "ADMETER_TEST_CLICKHOUSE_CLUSTER"
+
+// Cluster is a set of running ClickHouse servers that form one cluster,
+// one shard each (no replicas).
+type Cluster struct {
+	// Name is the cluster's name in every server's remote_servers.
+	Name string
+	// DSNs connect to the shards' servers, in shard order, each a
+	// native-protocol URL without a database.
+	DSNs    []string
+	servers []*Server
+}
+
+// Stop stops every server of the cluster and removes their directories.
+func (c *Cluster) Stop() error {
+	var errs []error
+	for _, s := range c.servers {
+		errs = append(errs, s.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// ClickHouseCluster returns the cluster ClickHouseClusterEnv names, or
+// runs n clickhouse-servers on free loopback ports, each configured with
+// a remote_servers section naming all n as the shards of cluster
+// "admeter" (one replica each), and waits until all answer.
+func ClickHouseCluster(n int) (*Cluster, error) {
+	if env := os.Getenv(ClickHouseClusterEnv); env != "" {
+		f := strings.Fields(env)
+		if len(f) < 2 {
+			return nil, fmt.Errorf("%s: want a cluster name and the DSN of each shard, got %q", ClickHouseClusterEnv, env)
+		}
+		return &Cluster{Name: f[0], DSNs: f[1:]}, nil
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("a cluster needs at least one server, not %d", n)
+	}
+	// Every server's config names every other's port, so all ports are
+	// chosen before any server starts.
+	tcp, http := make([]int, n), make([]int, n)
+	var b strings.Builder
+	b.WriteString("  <remote_servers>\n    <admeter>\n")
+	for i := range n {
+		var err1, err2 error
+		tcp[i], err1 = FreePort()
+		http[i], err2 = FreePort()
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("choose ports: %w", err)
+		}
+		fmt.Fprintf(&b, "      <shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>\n", tcp[i])
+	}
+	b.WriteString("    </admeter>\n  </remote_servers>\n")
+	c := &Cluster{Name: "admeter"}
+	for i := range n {
+		s, err := startClickHouse(tcp[i], http[i], b.String())
+		if err != nil {
+			_ = c.Stop()
+			return nil, fmt.Errorf("start server %d of %d: %w", i+1, n, err)
+		}
+		c.servers = append(c.servers, s)
+		c.DSNs = append(c.DSNs, s.DSN)
+	}
+	return c, nil
+}
+
+// startClickHouse runs clickhouse-server on the given loopback ports with
+// extra config (XML elements inside <yandex>), its data and logs in a
+// temporary directory, and waits until it answers.
+func startClickHouse(tcp, http int, extra string) (*Server, error) {
 	bin, err := clickhouseBinary()
 	if err != nil {
 		return nil, err
@@ -102,13 +183,7 @@ func ClickHouse() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	tcp, err1 := FreePort()
-	http, err2 := FreePort()
-	if err := errors.Join(err1, err2); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("choose ports: %w", err)
-	}
-	conf := strings.NewReplacer("{{dir}}", dir, "{{tcp}}", fmt.Sprint(tcp), "{{http}}", fmt.Sprint(http)).Replace(clickhouseConfig)
+	conf := strings.NewReplacer("{{dir}}", dir, "{{tcp}}", fmt.Sprint(tcp), "{{http}}", fmt.Sprint(http), "{{remote}}", extra).Replace(clickhouseConfig)
 	if err := errors.Join(os.WriteFile(filepath.Join(dir, "config.xml"), []byte(conf), 0o600),
 		os.WriteFile(filepath.Join(dir, "users.xml"), []byte(clickhouseUsers), 0o600)); err != nil {
 		os.RemoveAll(dir)

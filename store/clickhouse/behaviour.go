@@ -66,7 +66,7 @@ func (db *DB) judge(ctx context.Context, d int64, rules store.BehaviourRules) (s
 	}
 	from, to := d*msPerDay, (d+1)*msPerDay
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT tenant, campaign, placement, kind, user_type, ts, received, user_key, impression, net, country, province, ivt, toInt64(day)
-FROM events
+FROM `+db.events+`
 WHERE day >= %[1]d AND day <= %[2]d%[3]s AND (day = %[4]d OR (kind IN (%[5]d, %[6]d) AND ts >= %[7]d AND ts < %[8]d))`,
 		d-1, d+1, v.and(), d, sqlImpression, sqlClick, from-msPerDay, to+msPerDay))
 	if err != nil {
@@ -139,12 +139,12 @@ WHERE day >= %[1]d AND day <= %[2]d%[3]s AND (day = %[4]d OR (kind IN (%[5]d, %[
 		}
 		cmd := fmt.Sprintf("UPDATE ivt = bitOr(bitAnd(ivt, %d), %d) WHERE day = %d AND (tenant, placement, kind, ts, received, user_key, impression) IN (%s)",
 			^uint32(admeter.SophisticatedIVT), changes[0].bits, d, strings.Join(keys, ", "))
-		if err := db.conn.Exec(ctx, "ALTER TABLE events "+cmd); err != nil {
+		if err := db.alterEvents(ctx, cmd); err != nil {
 			return store.Judged{}, fmt.Errorf("record verdicts: %w", err)
 		}
 		changes = changes[n:]
 	}
-	if err := db.waitMutations(ctx, "events"); err != nil {
+	if err := db.waitEvents(ctx); err != nil {
 		return store.Judged{}, err
 	}
 	slices.SortFunc(out.Campaigns, func(a, b store.CampaignSpan) int {

@@ -46,6 +46,13 @@ type Options struct {
 	// (1 minute when zero). It runs at the start of a load, so a writer
 	// that loads nothing does not run it.
 	CleanupInterval time.Duration
+	// Cluster, when set, is the name of a cluster in the servers'
+	// remote_servers config: the store is sharded over its shards (see
+	// the package documentation). The DSN's server is the coordinator,
+	// which holds the coordination tables and the rollups; every shard
+	// (the first replica of each, as system.clusters lists them on the
+	// coordinator) is reached with the DSN's credentials and database.
+	Cluster string
 }
 
 // DefaultOptions returns the options used for zero fields.
@@ -209,6 +216,12 @@ type DB struct {
 	logger *slog.Logger
 	opts   Options
 	conn   driver.Conn
+	// shards are the connections to every shard's local events table,
+	// in shard order: conn alone unless sharded.
+	shards []driver.Conn
+	// events is the table queries read events from: events, or the
+	// Distributed table over the shards when sharded.
+	events string
 	// writer identifies this DB in the rows of table loads (random).
 	writer uint64
 	// ttl is Options.IntentTTL in seconds.
@@ -271,23 +284,30 @@ func Open(ctx context.Context, dsn string, opts Options, logger *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("open store: connect to ClickHouse: %w", err)
 	}
-	db := &DB{logger: logger, opts: opts, conn: conn, writer: rand.Uint64(), ttl: uint32(opts.IntentTTL / time.Second),
-		starts: map[int32]int64{}, newNonce: nonces()}
-	if err := db.init(ctx); err != nil {
-		conn.Close()
+	db := &DB{logger: logger, opts: opts, conn: conn, shards: []driver.Conn{conn}, events: localEvents, writer: rand.Uint64(),
+		ttl: uint32(opts.IntentTTL / time.Second), starts: map[int32]int64{}, newNonce: nonces()}
+	if err := db.init(ctx, co); err != nil {
+		_ = db.closeConns()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "settled", db.ckpt.settled, "source_partitions", len(db.ckpt.positions))
+	logger.Info("store opened", "backend", "clickhouse", "database", co.Auth.Database, "cluster", opts.Cluster, "shards", len(db.shards),
+		"settled", db.ckpt.settled, "source_partitions", len(db.ckpt.positions))
 	return db, nil
 }
 
-func (db *DB) init(ctx context.Context) error {
+func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 	if err := db.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("reach ClickHouse (is the server running, and the database created?): %w", err)
 	}
 	for _, s := range schema {
 		if err := db.conn.Exec(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	if db.opts.Cluster != "" {
+		db.shards = nil
+		if err := db.openShards(ctx, co); err != nil {
+			return err
 		}
 	}
 	version, err := db.meta(ctx, metaVersion)
@@ -332,11 +352,11 @@ func (db *DB) migrate(ctx context.Context, version uint64) error {
 	}
 	cond := fmt.Sprintf("batch > %d AND batch < %d", last, uint64(newBatchBit))
 	var n uint64
-	if err := db.conn.QueryRow(ctx, `SELECT count() FROM events WHERE `+cond).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(ctx, `SELECT count() FROM `+db.events+` WHERE `+cond).Scan(&n); err != nil {
 		return fmt.Errorf("look for rows of unrecorded batches: %w", err)
 	}
 	if n > 0 {
-		if err := db.mutate(ctx, "events", "DELETE WHERE "+cond); err != nil {
+		if err := db.mutateEvents(ctx, "DELETE WHERE "+cond); err != nil {
 			return fmt.Errorf("delete %d rows of unrecorded batches: %w", n, err)
 		}
 		db.logger.Warn("rows of an interrupted insert deleted", "rows", n, "batch", last)
@@ -446,25 +466,32 @@ func (db *DB) reported(pos map[int32]int64) {
 	}
 }
 
-// mutate runs ALTER TABLE table cmd (a DELETE or UPDATE mutation) and
-// waits until the server has applied every mutation of the table. It
-// polls system.mutations rather than using mutations_sync, which
-// ClickHouse 18.16 lacks.
+// mutate runs ALTER TABLE table cmd (a DELETE or UPDATE mutation) on
+// the coordinator and waits until it has applied every mutation of the
+// table (mutateEvents does so for table events on every shard).
 func (db *DB) mutate(ctx context.Context, table, cmd string) error {
-	if err := db.conn.Exec(ctx, "ALTER TABLE "+table+" "+cmd); err != nil {
-		return fmt.Errorf("alter %s: %w", table, err)
-	}
-	return db.waitMutations(ctx, table)
+	return db.mutateOn(ctx, db.conn, table, cmd)
 }
 
-// waitMutations waits until the server has applied every mutation of
-// table, or Options.MutationTimeout has passed.
-func (db *DB) waitMutations(ctx context.Context, table string) error {
+// mutateOn runs ALTER TABLE table cmd on the server of conn and waits
+// until it has applied every mutation of the table. It polls
+// system.mutations rather than using mutations_sync, which ClickHouse
+// 18.16 lacks.
+func (db *DB) mutateOn(ctx context.Context, conn driver.Conn, table, cmd string) error {
+	if err := conn.Exec(ctx, "ALTER TABLE "+table+" "+cmd); err != nil {
+		return fmt.Errorf("alter %s: %w", table, err)
+	}
+	return db.waitMutations(ctx, conn, table)
+}
+
+// waitMutations waits until the server of conn has applied every
+// mutation of table, or Options.MutationTimeout has passed.
+func (db *DB) waitMutations(ctx context.Context, conn driver.Conn, table string) error {
 	deadline := time.Now().Add(db.opts.MutationTimeout)
 	wait := 5 * time.Millisecond
 	for {
 		var pending uint64
-		if err := db.conn.QueryRow(ctx, `SELECT count() FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(table)+` AND is_done = 0`).Scan(&pending); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT count() FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(table)+` AND is_done = 0`).Scan(&pending); err != nil {
 			return fmt.Errorf("wait for mutation of %s: %w", table, err)
 		}
 		if pending == 0 {
@@ -490,11 +517,22 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
-	if err := db.conn.Close(); err != nil {
+	if err := db.closeConns(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	db.logger.Info("store closed", "backend", "clickhouse")
 	return nil
+}
+
+// closeConns closes the coordinator's and the shards' connections.
+func (db *DB) closeConns() error {
+	errs := []error{db.conn.Close()}
+	for _, c := range db.shards {
+		if c != db.conn {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // errClosed is returned by writers after Close.

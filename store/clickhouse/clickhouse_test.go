@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 	}
 	serverDSN = srv.DSN
 	code := m.Run()
-	if err := srv.Stop(); err != nil {
+	if err := errors.Join(srv.Stop(), stopCluster()); err != nil {
 		fmt.Fprintf(os.Stderr, "store/clickhouse tests: %v\n", err)
 	}
 	os.Exit(code)
@@ -50,18 +51,21 @@ func connect(dsn string) (driver.Conn, error) {
 }
 
 // withDatabase returns serverDSN naming database db.
-func withDatabase(db string) string {
-	base, query, _ := strings.Cut(serverDSN, "?")
+func withDatabase(db string) string { return dsnWithDatabase(serverDSN, db) }
+
+// dsnWithDatabase returns dsn naming database db.
+func dsnWithDatabase(dsn, db string) string {
+	base, query, _ := strings.Cut(dsn, "?")
 	if i := strings.Index(base, "://"); i >= 0 {
 		if j := strings.Index(base[i+3:], "/"); j >= 0 {
 			base = base[:i+3+j]
 		}
 	}
-	dsn := base + "/" + db
+	out := base + "/" + db
 	if query != "" {
-		dsn += "?" + query
+		out += "?" + query
 	}
-	return dsn
+	return out
 }
 
 var databases atomic.Int64

@@ -34,7 +34,7 @@ func (db *DB) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	cutDay := floorDiv(cut, msPerDay)
 	type part struct{ day, rows int64 }
 	var parts []part
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM events WHERE day < %d GROUP BY day ORDER BY day`, cutDay))
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM %s WHERE day < %d GROUP BY day ORDER BY day`, db.events, cutDay))
 	if err != nil {
 		return 0, fmt.Errorf("count events of whole days: %w", err)
 	}
@@ -52,7 +52,7 @@ func (db *DB) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	rows.Close()
 	var n int64
 	for _, p := range parts {
-		if err := db.conn.Exec(ctx, fmt.Sprintf(`ALTER TABLE events DROP PARTITION %d`, p.day)); err != nil {
+		if err := db.alterEvents(ctx, fmt.Sprintf(`DROP PARTITION %d`, p.day)); err != nil {
 			return n, fmt.Errorf("drop partition of %s: %w", dateOfDay(p.day), err)
 		}
 		n += p.rows
@@ -60,11 +60,11 @@ func (db *DB) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	if cut > cutDay*msPerDay {
 		cond := fmt.Sprintf("day = %d AND ts < %d", cutDay, cut)
 		var rows uint64
-		if err := db.conn.QueryRow(ctx, `SELECT count() FROM events WHERE `+cond).Scan(&rows); err != nil {
+		if err := db.conn.QueryRow(ctx, `SELECT count() FROM `+db.events+` WHERE `+cond).Scan(&rows); err != nil {
 			return n, fmt.Errorf("count events of %s: %w", dateOfDay(cutDay), err)
 		}
 		if rows > 0 {
-			if err := db.mutate(ctx, "events", "DELETE WHERE "+cond); err != nil {
+			if err := db.mutateEvents(ctx, "DELETE WHERE "+cond); err != nil {
 				return n, err
 			}
 			n += int64(rows)
@@ -128,7 +128,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 	var n int64
 	for _, keys := range chunks {
 		where := userWhere(tenant, keys)
-		rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT campaign, min(ts), max(ts), toInt64(count()) FROM events WHERE %s GROUP BY campaign`, where))
+		rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT campaign, min(ts), max(ts), toInt64(count()) FROM %s WHERE %s GROUP BY campaign`, db.events, where))
 		if err != nil {
 			return store.Deleted{}, fmt.Errorf("delete user events: find them: %w", err)
 		}
@@ -154,7 +154,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 		if found == 0 {
 			continue
 		}
-		if err := db.mutate(ctx, "events", "DELETE WHERE "+where); err != nil {
+		if err := db.mutateEvents(ctx, "DELETE WHERE "+where); err != nil {
 			return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
 		}
 		n += found
@@ -192,14 +192,14 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 	defer db.wmu.Unlock()
 	where := "tenant = " + quote(string(tenant))
 	var n, rollups uint64
-	if err := db.conn.QueryRow(ctx, `SELECT count() FROM events WHERE `+where).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(ctx, `SELECT count() FROM `+db.events+` WHERE `+where).Scan(&n); err != nil {
 		return 0, fmt.Errorf("delete tenant: count events: %w", err)
 	}
 	if err := db.conn.QueryRow(ctx, `SELECT count() FROM daily WHERE `+where).Scan(&rollups); err != nil {
 		return 0, fmt.Errorf("delete tenant: count rollups: %w", err)
 	}
 	if n > 0 {
-		if err := db.mutate(ctx, "events", "DELETE WHERE "+where); err != nil {
+		if err := db.mutateEvents(ctx, "DELETE WHERE "+where); err != nil {
 			return 0, fmt.Errorf("delete tenant: %w", err)
 		}
 	}

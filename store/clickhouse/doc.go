@@ -1,5 +1,6 @@
 // Package clickhouse is the ClickHouse analytical store: store.Store over
-// one ClickHouse database, reached with clickhouse-go v2 over the native
+// one ClickHouse database, or one sharded over a cluster's servers (see
+// Sharding), reached with clickhouse-go v2 over the native
 // protocol (clickhouse://user:password@host:9000/database). It passes the
 // same conformance suite (store/storetest) as the DuckDB store.
 //
@@ -156,8 +157,9 @@
 // between, until the next clean-up or Open of any writer; Positions stays
 // right meanwhile.
 //
-// Limits: one ClickHouse server (replicas or a Distributed table would
-// need sequential consistency for the checks' reads); the server's clock
+// Limits: one coordinating ClickHouse server (replicas would need
+// sequential consistency for the checks' reads; events may be sharded,
+// below); the server's clock
 // must not step back by more than a TTL, and a one-row insert must become
 // visible within a TTL of starting; a batch must commit within IntentTTL
 // of its intent (1 minute by default), else it is refused and retried. A
@@ -238,6 +240,65 @@
 // judgement and an insert of the same DB do not interleave; a batch
 // another writer commits meanwhile is judged when the day is judged
 // again.
+//
+// # Sharding
+//
+// With Options.Cluster set to a cluster of the servers' remote_servers
+// config, the store spreads events over its shards (the first replica of
+// each, as system.clusters lists them on the DSN's server; replication is
+// out of scope). The DSN's server is the coordinator: it holds meta,
+// loads, checkpoints, dead, batches and daily, as a single server does,
+// plus events_all, a Distributed(cluster, database, events, key) table
+// over the shards' local events tables. Every shard (the coordinator is
+// usually one of them) has the local events table, created by Open,
+// which connects to each shard with the DSN's credentials and database
+// (the database must exist on every shard). Every shard must weigh 1.
+//
+// The sharding key is cityHash64 of the user's pseudonym, or of the
+// impression id for events without a user, modulo the number of shards
+// (in shard_num order): Insert computes it in Go (CityHash64 v1.0.2, as
+// ClickHouse's) and sends each row to its shard's local table itself,
+// synchronously, all shards at once, one native batch insert per shard,
+// every row marked with the batch's one number. So a user's events are
+// on one shard. The commit protocol is unchanged and its rows stay on the
+// coordinator: intent row, the rows to every shard, the checks, done row.
+// Batch numbers are global, so the view (literal lists of batches) filters
+// every shard alike, and a batch's rows count on all shards at once, when
+// its done row is read.
+//
+// Queries (Report, Frequency, the source of RefreshRollups, RawDays,
+// KeyVersions, RecentEvents, UserEvents, InvalidSamples and
+// JudgeBehaviour's read) read events_all on the coordinator, which merges
+// the shards' answers: ORDER BY … LIMIT 1 BY is applied again over the
+// merged rows (deduplication is global), uniqExact and the two-level user
+// counts are exact, and a scalar subquery (RecentEvents' latest day) runs
+// once. No query has an IN or JOIN with a subquery over events (which
+// 18.16 refuses on a Distributed table without GLOBAL); a new one must say
+// GLOBAL IN. Daily reads the coordinator's daily table.
+//
+// What changes events runs on every shard's local table, at once,
+// through a connection to each (ON CLUSTER would need ZooKeeper): the
+// deletion of the rows of void and dead batches and of unrecorded ones
+// at migration, DeleteBefore's DROP PARTITION and cut-day mutation,
+// DeleteUsers' and DeleteTenant's mutations, and JudgeBehaviour's
+// ALTER … UPDATE; each waits for the mutations of every shard. Counts
+// before them read events_all.
+//
+// Limits: no replicas (a shard down fails the loads and queries that
+// touch it; a failed load's batch never commits, and a later clean-up
+// deletes its rows from every shard). The Distributed table reaches the
+// shards with the user and password of the remote_servers config, which
+// must be valid on every shard. The coordinator should be one of the
+// shards, so that a database that held events on one server keeps
+// counting them once sharded. The coordinator is
+// a single point of failure and of throughput for commits (about five
+// small round trips per batch) and for every query's view; rows
+// themselves go to the shards directly. Adding a shard changes where new
+// rows of a user land (old ones stay): queries and deletions, which run
+// on every shard, stay right, only per-shard locality of a user is lost.
+// A reader sees a batch only after its done row, but a mutation running
+// on one shard and not yet on another shows a deletion half done, as on
+// one server across partitions.
 //
 // # Newer servers
 //

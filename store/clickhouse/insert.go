@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/store"
 )
@@ -112,10 +114,30 @@ func positionsOnly(recorded map[int32]int64) map[int32]int64 {
 	return out
 }
 
-// send appends the events as one native batch insert, each row marked
-// with batch.
+// send appends the events, each row marked with batch, to the local
+// events table of each one's shard: one native batch insert per shard
+// with events, the shards at once.
 func (db *DB) send(ctx context.Context, events []admeter.Event, batch uint64) error {
-	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO events ("+insertColumns+")")
+	if len(db.shards) == 1 {
+		return sendTo(ctx, db.shards[0], events, batch)
+	}
+	parts := make([][]admeter.Event, len(db.shards))
+	for i := range events {
+		s := shardOf(&events[i], len(db.shards))
+		parts[s] = append(parts[s], events[i])
+	}
+	return db.onShards(func(i int, c driver.Conn) error {
+		if len(parts[i]) == 0 {
+			return nil
+		}
+		return sendTo(ctx, c, parts[i], batch)
+	})
+}
+
+// sendTo appends the events to the local events table of conn's server
+// as one native batch insert, each row marked with batch.
+func sendTo(ctx context.Context, conn driver.Conn, events []admeter.Event, batch uint64) error {
+	b, err := conn.PrepareBatch(ctx, "INSERT INTO "+localEvents+" ("+insertColumns+")")
 	if err != nil {
 		return fmt.Errorf("prepare batch: %w", err)
 	}

@@ -706,7 +706,7 @@ func (db *DB) void(ctx context.Context, bs ...*batchState) error {
 		ids[i] = strconv.FormatUint(b.id, 10)
 	}
 	if len(bs) > 0 {
-		if err := db.conn.Exec(ctx, "ALTER TABLE events DELETE WHERE batch IN ("+strings.Join(ids, ", ")+")"); err != nil {
+		if err := db.alterEvents(ctx, "DELETE WHERE batch IN ("+strings.Join(ids, ", ")+")"); err != nil {
 			return fmt.Errorf("delete the rows of void batches: %w", err)
 		}
 		db.logger.Warn("void batches", "batches", len(bs))
@@ -992,13 +992,13 @@ func (db *DB) purge(ctx context.Context) error {
 	}
 	cond := "batch IN (" + strings.Join(ids, ", ") + ")"
 	var n uint64
-	if err := db.conn.QueryRow(ctx, "SELECT count() FROM events WHERE "+cond).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+db.events+" WHERE "+cond).Scan(&n); err != nil {
 		return fmt.Errorf("count the rows of dead batches: %w", err)
 	}
 	if n == 0 {
 		return nil
 	}
-	if err := db.mutate(ctx, "events", "DELETE WHERE "+cond); err != nil {
+	if err := db.mutateEvents(ctx, "DELETE WHERE "+cond); err != nil {
 		return fmt.Errorf("delete %d rows of dead batches: %w", n, err)
 	}
 	db.logger.Warn("rows of uncommitted or void batches deleted", "rows", n)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/store/storetest"
 )
@@ -43,7 +45,7 @@ func imps(first, n int) []admeter.Event {
 func rawRows(t *testing.T, db *DB, batch uint64) uint64 {
 	t.Helper()
 	var n uint64
-	if err := db.conn.QueryRow(context.Background(), fmt.Sprintf("SELECT count() FROM events WHERE batch = %d", batch)).Scan(&n); err != nil {
+	if err := db.conn.QueryRow(context.Background(), fmt.Sprintf("SELECT count() FROM %s WHERE batch = %d", db.events, batch)).Scan(&n); err != nil {
 		t.Fatalf("count rows of batch %d: %v", batch, err)
 	}
 	return n
@@ -78,13 +80,15 @@ func cleanNow(t *testing.T, db *DB) {
 // TestConcurrentWriters: three DBs on one database (three loader
 // processes) load disjoint partitions at once; every row counts once and
 // each partition's position is its writer's last.
-func TestConcurrentWriters(t *testing.T) {
+func TestConcurrentWriters(t *testing.T) { testConcurrentWriters(t, single) }
+
+func testConcurrentWriters(t *testing.T, e env) {
 	ctx := context.Background()
-	dsn := createDatabase(t, "")
+	dsn := e.create(t)
 	const writers, batches, size = 3, 8, 5
 	dbs := make([]*DB, writers)
 	for i := range dbs {
-		dbs[i] = openDB(t, dsn)
+		dbs[i] = e.open(t, dsn, Options{})
 	}
 	var wg sync.WaitGroup
 	for w, db := range dbs {
@@ -112,7 +116,7 @@ func TestConcurrentWriters(t *testing.T) {
 	for w := range writers {
 		want[int32(w)] = batches * size
 	}
-	for _, db := range append(dbs, openDB(t, dsn)) {
+	for _, db := range append(dbs, e.open(t, dsn, Options{})) {
 		wantImpressions(t, db, writers*batches*size)
 		wantPositions(t, db, want)
 	}
@@ -172,7 +176,7 @@ func TestOverlappingBatches(t *testing.T) {
 				wantImpressions(t, db, 5)
 				wantPositions(t, db, map[int32]int64{0: 10})
 			}
-			if err := h2.waitMutations(ctx, "events"); err != nil {
+			if err := h2.waitEvents(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if n := rawRows(t, h2, loser); n != 0 {
@@ -191,7 +195,9 @@ func TestOverlappingBatches(t *testing.T) {
 // (by another writer) counts once; once its intent is three TTLs old, the
 // clean-up records it dead and deletes its rows, and rows of it arriving
 // even later do not count either.
-func TestCrashBeforeCommit(t *testing.T) {
+func TestCrashBeforeCommit(t *testing.T) { testCrashBeforeCommit(t, single) }
+
+func testCrashBeforeCommit(t *testing.T, e env) {
 	for _, tc := range []struct {
 		name  string
 		load  func(db *DB, events []admeter.Event, next int64) error
@@ -219,8 +225,8 @@ func TestCrashBeforeCommit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := createDatabase(t, "")
-			h1 := openDBWith(t, dsn, shortTTL)
+			dsn := e.create(t)
+			h1 := e.open(t, dsn, shortTTL)
 			n1, n2 := uint32(0), uint32(1<<30)
 			h1.newNonce = func() uint32 { n1++; return n1 }
 			if err := tc.load(h1, imps(0, 1), 1); err != nil {
@@ -240,7 +246,7 @@ func TestCrashBeforeCommit(t *testing.T) {
 				t.Fatalf("RawDays = %v, %v; want one day of 1 event", days, err)
 			}
 
-			h2 := openDBWith(t, dsn, shortTTL)
+			h2 := e.open(t, dsn, shortTTL)
 			// The batch loaded again may get its intent in the crashed
 			// one's second: a higher nonce makes it the later, which does
 			// not wait for the crashed one to expire.
@@ -272,7 +278,7 @@ func TestCrashBeforeCommit(t *testing.T) {
 			}
 			wantImpressions(t, h2, 3)
 			h2.skew.Store(0)
-			wantImpressions(t, openDBWith(t, dsn, shortTTL), 3)
+			wantImpressions(t, e.open(t, dsn, shortTTL), 3)
 			if n := rawRows(t, h2, crashed); n != 0 {
 				t.Errorf("late rows of the dead batch after Open = %d, want 0", n)
 			}
@@ -310,7 +316,7 @@ func TestRefuseLateCommit(t *testing.T) {
 			storetest.InsertFrom(t, db, map[int32]int64{0: 3}, imps(1, 2)...)
 			wantImpressions(t, db, 3)
 			wantPositions(t, db, map[int32]int64{0: 3})
-			if err := db.waitMutations(ctx, "events"); err != nil {
+			if err := db.waitEvents(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if n := rawRows(t, db, late); n != 0 {
@@ -364,7 +370,9 @@ func TestStalledWriter(t *testing.T) {
 // TestRacingLoaders: two writers load the same partition of one source at
 // once, each from the positions it reads, in batches of random sizes, as
 // two loaders owning it by mistake would: every record counts once.
-func TestRacingLoaders(t *testing.T) {
+func TestRacingLoaders(t *testing.T) { testRacingLoaders(t, single) }
+
+func testRacingLoaders(t *testing.T, e env) {
 	for _, tc := range []struct {
 		name string
 		load func(db *DB, events []admeter.Event, from, next int64) error
@@ -379,14 +387,14 @@ func TestRacingLoaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn := createDatabase(t, "")
+			dsn := e.create(t)
 			const n = 100
 			src := imps(0, n)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			conflicts := 0
 			for w := range 2 {
-				db := openDB(t, dsn)
+				db := e.open(t, dsn, Options{})
 				rng := rand.New(rand.NewPCG(uint64(w), 7))
 				wg.Add(1)
 				go func() {
@@ -415,7 +423,7 @@ func TestRacingLoaders(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			db := openDB(t, dsn)
+			db := e.open(t, dsn, Options{})
 			wantImpressions(t, db, n)
 			wantPositions(t, db, map[int32]int64{0: n})
 			t.Logf("%d conflicts", conflicts)
@@ -548,7 +556,7 @@ func TestMigrate(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			legacy := &DB{conn: conn}
+			legacy := &DB{conn: conn, shards: []driver.Conn{conn}, events: localEvents}
 			for _, s := range schema {
 				if err := conn.Exec(ctx, s); err != nil {
 					t.Fatal(err)

@@ -143,6 +143,8 @@ type scope struct {
 	from, to   int64
 	zone       zone
 	view       view
+	// events is the table to read (DB.events).
+	events string
 }
 
 func (db *DB) newScope(ctx context.Context, tenant admeter.TenantID, campaign admeter.CampaignID, placements []admeter.PlacementID, from, to time.Time, loc *time.Location) (scope, error) {
@@ -151,7 +153,7 @@ func (db *DB) newScope(ctx context.Context, tenant admeter.TenantID, campaign ad
 		return scope{}, err
 	}
 	return scope{tenant: tenant, campaign: campaign, placements: placements, from: ceilMillis(from), to: ceilMillis(to),
-		zone: zoneOf(loc, from, to), view: v}, nil
+		zone: zoneOf(loc, from, to), view: v, events: db.events}, nil
 }
 
 // where returns the condition selecting the scope's events of kinds. The
@@ -173,11 +175,11 @@ func (sc scope) where(kinds string) string {
 // the first event counts with its verdict. cols are the columns or
 // expressions selected besides kind, placement, ts, received, impression,
 // user_key and ivt; keys start with a comma.
-func dedup(where, cols, keys string) string {
+func (sc scope) dedup(where, cols, keys string) string {
 	sel := "kind, placement, ts, received, impression, user_key, ivt" + cols
-	return fmt.Sprintf(`SELECT %[1]s FROM events WHERE %[2]s AND impression != %[3]s ORDER BY ts, received LIMIT 1 BY placement, kind, impression%[4]s
+	return fmt.Sprintf(`SELECT %[1]s FROM %[5]s WHERE %[2]s AND impression != %[3]s ORDER BY ts, received LIMIT 1 BY placement, kind, impression%[4]s
 	UNION ALL
-	SELECT %[1]s FROM events WHERE %[2]s AND impression = %[3]s`, sel, where, noKey, keys)
+	SELECT %[1]s FROM %[5]s WHERE %[2]s AND impression = %[3]s`, sel, where, noKey, keys, sc.events)
 }
 
 // reportCols are the source columns each dimension needs.
@@ -212,7 +214,7 @@ func reportSQL(q store.ReportQuery, sc scope) (rowsSQL, totalSQL string) {
 	if q.Filter == store.FilterAll || reason {
 		counted = "n"
 	}
-	ev := dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), cols, "")
+	ev := sc.dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), cols, "")
 	// Two levels: events per (dimensions, kind, user), n of them, nb
 	// invalid and nv valid; then per dimensions, a user counting where
 	// the traffic counted has one of its events. The total is a second
@@ -411,7 +413,7 @@ FROM (
 	GROUP BY user_key
 )
 ARRAY JOIN [(toInt64(0), bucket), (toInt64(1), first_day)] AS k
-GROUP BY by_day, key`, store.MaxFrequencyBucket, sc.zone.local(), msPerDay, dedup(sc.where(itoa(sqlImpression)), "", ""), where)
+GROUP BY by_day, key`, store.MaxFrequencyBucket, sc.zone.local(), msPerDay, sc.dedup(sc.where(itoa(sqlImpression)), "", ""), where)
 	rows, err := db.conn.Query(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("query frequency: %w", err)

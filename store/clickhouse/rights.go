@@ -111,7 +111,7 @@ func (db *DB) UserEvents(ctx context.Context, tenant admeter.TenantID, users []a
 	}
 	var found []storedEvent
 	for _, keys := range chunks {
-		rows, err := db.readEvents(ctx, fmt.Sprintf("SELECT %s FROM events WHERE %s%s ORDER BY ts, received LIMIT %d",
+		rows, err := db.readEvents(ctx, fmt.Sprintf("SELECT %s FROM "+db.events+" WHERE %s%s ORDER BY ts, received LIMIT %d",
 			eventCols, userWhere(tenant, keys), v.and(), keep))
 		if err != nil {
 			return nil, false, fmt.Errorf("read user events: %w", err)
@@ -152,8 +152,8 @@ func (db *DB) RecentEvents(ctx context.Context, tenant admeter.TenantID, campaig
 		return nil, fmt.Errorf("read recent events: %w", err)
 	}
 	owner := fmt.Sprintf("tenant = %s AND campaign = %s", quote(string(tenant)), quote(string(campaign))) + v.and()
-	found, err := db.readEvents(ctx, fmt.Sprintf(`SELECT %s FROM events
-WHERE %s AND day + %d > (SELECT max(day) FROM events WHERE %s)
+	found, err := db.readEvents(ctx, fmt.Sprintf(`SELECT %s FROM `+db.events+`
+WHERE %s AND day + %d > (SELECT max(day) FROM `+db.events+` WHERE %s)
 ORDER BY received DESC, ts DESC LIMIT %d`, eventCols, owner, recentDays, owner, limit))
 	if err != nil {
 		return nil, fmt.Errorf("read recent events: %w", err)
@@ -172,7 +172,7 @@ func (db *DB) RawDays(ctx context.Context) ([]store.DayCount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by day: %w", err)
 	}
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM events WHERE 1%s GROUP BY day ORDER BY day`, v.and()))
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT toInt64(day), toInt64(count()) FROM `+db.events+` WHERE 1%s GROUP BY day ORDER BY day`, v.and()))
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by day: %w", err)
 	}
@@ -200,7 +200,7 @@ func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT key_version, toInt64(count()), toInt64(countIf(user_key != %[1]s OR impression != %[1]s)), max(ts)
-FROM events WHERE 1%[2]s GROUP BY key_version ORDER BY key_version`, noKey, v.and()))
+FROM `+db.events+` WHERE 1%[2]s GROUP BY key_version ORDER BY key_version`, noKey, v.and()))
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
 	}

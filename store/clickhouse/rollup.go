@@ -88,7 +88,7 @@ func (db *DB) refresh(ctx context.Context, tenant admeter.TenantID, campaign adm
 	// alone. uv and invalid_uv are aliases ClickHouse lets later columns
 	// of the same SELECT use.
 	localDay := fmt.Sprintf("intDiv(%s, %d)", sc.zone.local(), msPerDay)
-	ev := dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), ", "+localDay+" AS local_day", ", local_day")
+	ev := sc.dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), ", "+localDay+" AS local_day", ", local_day")
 	query := fmt.Sprintf(`INSERT INTO daily (tenant, campaign, placement, day, impressions, clicks, uv, click_uv, anon_impressions, anon_clicks,
 	invalid_impressions, invalid_clicks, invalid_uv, invalid_click_uv, invalid_anon_impressions, invalid_anon_clicks, mixed_uv, mixed_click_uv)
 SELECT %[1]s, %[2]s, placement, toUInt32(local_day),

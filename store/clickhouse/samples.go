@@ -32,7 +32,7 @@ func (db *DB) InvalidSamples(ctx context.Context, q store.SampleQuery) ([]store.
 		return nil, fmt.Errorf("invalid-traffic samples of campaign %s: %w", q.Campaign, err)
 	}
 	r := fmt.Sprintf("SELECT arrayJoin(%s) AS reason, kind, placement, ts, user_key FROM (%s) WHERE ivt != 0",
-		reasonList, dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), "", ""))
+		reasonList, sc.dedup(sc.where(fmt.Sprintf("%d, %d", sqlImpression, sqlClick)), "", ""))
 	out := []store.ReasonSample{}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT reason, toInt64(countIf(kind = %d)) AS imps, toInt64(countIf(kind = %d)) AS clicks,
 	toInt64(uniqExactIf(user_key, user_key != %s))

@@ -480,8 +480,11 @@ func TestBatchNumberTaken(t *testing.T) {
 	dsn := createDatabase(t, "")
 	h1, h2 := openDB(t, dsn), openDB(t, dsn)
 	for attempt := range 5 {
-		h1.newNonce = func() uint32 { return 7 }
-		nonces := []uint32{7, 8}
+		// A nonce of its own per attempt: an attempt's intent may fall in
+		// the second of the previous one's.
+		nonce := uint32(7 + 10*attempt)
+		h1.newNonce = func() uint32 { return nonce }
+		nonces := []uint32{nonce, nonce + 1}
 		h2.newNonce = func() uint32 { n := nonces[0]; nonces = nonces[1:]; return n }
 		var first uint64
 		h1.hooks.afterIntent = func(batch uint64) error {

@@ -252,7 +252,9 @@
 // over the shards' local events tables. Every shard (the coordinator is
 // usually one of them) has the local events table, created by Open,
 // which connects to each shard with the DSN's credentials and database
-// (the database must exist on every shard). Every shard must weigh 1.
+// (the database must exist on every shard). Every shard must weigh 1, and
+// Open refuses an events_all made over another cluster or database (it
+// holds no data: drop it and Open creates it again).
 //
 // The sharding key is cityHash64 of the user's pseudonym, or of the
 // impression id for events without a user, modulo the number of shards

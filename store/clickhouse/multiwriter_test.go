@@ -128,7 +128,9 @@ func testConcurrentWriters(t *testing.T, e env) {
 // writer 1's batch is voided, by writer 1 itself right after its commit,
 // or (if it dies right after committing) by the next Open. Either way the
 // records count once and the position is writer 2's.
-func TestOverlappingBatches(t *testing.T) {
+func TestOverlappingBatches(t *testing.T) { testOverlappingBatches(t, single) }
+
+func testOverlappingBatches(t *testing.T, e env) {
 	for _, tc := range []struct {
 		name  string
 		crash bool
@@ -138,8 +140,8 @@ func TestOverlappingBatches(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			dsn := createDatabase(t, "")
-			h1, h2 := openDB(t, dsn), openDB(t, dsn)
+			dsn := e.create(t)
+			h1, h2 := e.open(t, dsn, Options{}), e.open(t, dsn, Options{})
 			// Both batches may get their intents in the same second: the
 			// nonces make writer 2's number the higher.
 			n1, n2 := uint32(1), uint32(2)
@@ -168,7 +170,7 @@ func TestOverlappingBatches(t *testing.T) {
 				// the position is already the winner's.
 				wantImpressions(t, h2, 11)
 				wantPositions(t, h2, map[int32]int64{0: 10})
-				openDB(t, dsn)
+				e.open(t, dsn, Options{})
 			} else if admeter.ErrorCode(err) != admeter.ECONFLICT {
 				t.Fatalf("writer 1: %v, want ECONFLICT", err)
 			}

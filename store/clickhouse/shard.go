@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -105,6 +106,16 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 	if err := db.conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)`,
 		distributedEvents, localEvents, quote(db.opts.Cluster), quote(database), quote(localEvents), shardKeySQL)); err != nil {
 		return fmt.Errorf("create table %s: %w", distributedEvents, err)
+	}
+	// A table made for another cluster or database would read other
+	// tables.
+	var create string
+	if err := db.conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = `+quote(distributedEvents)).Scan(&create); err != nil {
+		return fmt.Errorf("read the definition of table %s: %w", distributedEvents, err)
+	}
+	if !strings.Contains(create, fmt.Sprintf("Distributed(%s, %s, %s,", quote(db.opts.Cluster), quote(database), quote(localEvents))) {
+		return fmt.Errorf("table %s is not over table events of database %s of cluster %s (%s): drop it on the coordinator (DROP TABLE %[1]s; it holds no data) for Open to create it again",
+			distributedEvents, database, db.opts.Cluster, create)
 	}
 	db.events = distributedEvents
 	return nil

@@ -274,6 +274,42 @@ func sum(xs []uint64) uint64 {
 	return s
 }
 
-func TestConcurrentWritersSharded(t *testing.T) { testConcurrentWriters(t, sharded(t)) }
-func TestRacingLoadersSharded(t *testing.T)     { testRacingLoaders(t, sharded(t)) }
-func TestCrashBeforeCommitSharded(t *testing.T) { testCrashBeforeCommit(t, sharded(t)) }
+func TestConcurrentWritersSharded(t *testing.T)  { testConcurrentWriters(t, sharded(t)) }
+func TestRacingLoadersSharded(t *testing.T)      { testRacingLoaders(t, sharded(t)) }
+func TestCrashBeforeCommitSharded(t *testing.T)  { testCrashBeforeCommit(t, sharded(t)) }
+func TestOverlappingBatchesSharded(t *testing.T) { testOverlappingBatches(t, sharded(t)) }
+
+// TestOpenOtherCluster: a Distributed table made for another cluster or
+// database is refused, not read.
+func TestOpenOtherCluster(t *testing.T) {
+	e := sharded(t)
+	dsn := e.create(t)
+	e.open(t, dsn, Options{})
+	if err := testserver.ClickHouseExec(dsn, "DROP TABLE events_all"); err != nil {
+		t.Fatal(err)
+	}
+	if err := testserver.ClickHouseExec(dsn, "CREATE TABLE events_all AS events ENGINE = Distributed("+quote(e.cluster)+", 'elsewhere', 'events', rand())"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), dsn, Options{Cluster: e.cluster}, nil)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open over a Distributed table of another cluster succeeded")
+	}
+	if !strings.Contains(err.Error(), "DROP TABLE events_all") {
+		t.Errorf("Open over another cluster's table: %v, want what to do", err)
+	}
+}
+
+// TestOpenUnknownCluster: a cluster the coordinator does not know is
+// refused with a message naming the config to fix.
+func TestOpenUnknownCluster(t *testing.T) {
+	db, err := Open(context.Background(), createDatabase(t, ""), Options{Cluster: "nosuch"}, nil)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open with an unknown cluster succeeded")
+	}
+	if !strings.Contains(err.Error(), "remote_servers") {
+		t.Errorf("Open with an unknown cluster: %v, want a word on remote_servers", err)
+	}
+}

@@ -293,8 +293,8 @@
 // must be valid on every shard. The coordinator should be one of the
 // shards, so that a database that held events on one server keeps
 // counting them once sharded. The coordinator is
-// a single point of failure and of throughput for commits (about five
-// small round trips per batch) and for every query's view; rows
+// a single point of failure and of throughput for commits (the small
+// round trips of each batch, above) and for every query's view; rows
 // themselves go to the shards directly. Adding a shard changes where new
 // rows of a user land (old ones stay): queries and deletions, which run
 // on every shard, stay right, only per-shard locality of a user is lost.

@@ -102,7 +102,9 @@ func (m *Main) openStore(ctx context.Context) error {
 	if dsn := m.Config.ClickHouseDSN; dsn != "" {
 		octx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		db, err := clickhouse.Open(octx, dsn, clickhouse.DefaultOptions(), logger)
+		opts := clickhouse.DefaultOptions()
+		opts.Cluster = m.Config.ClickHouseCluster
+		db, err := clickhouse.Open(octx, dsn, opts, logger)
 		if err != nil {
 			return fmt.Errorf("open analytical store in ClickHouse: %w (check --clickhouse-dsn)", err)
 		}

@@ -27,6 +27,10 @@ var (
 	pgServer    *testserver.Server
 	chServer    *testserver.Server
 	serversErr  error
+
+	shardsOnce sync.Once
+	chShards   *testserver.Cluster
+	shardsErr  error
 )
 
 func stopServers() {
@@ -35,6 +39,45 @@ func stopServers() {
 			_ = s.Stop()
 		}
 	}
+	if chShards != nil {
+		_ = chShards.Stop()
+	}
+}
+
+// shardedClickHouse returns a fresh database on every shard of a
+// two-shard ClickHouse cluster (started on first use), dropped when t
+// ends: the coordinator's DSN (the first shard) and the cluster's name.
+func shardedClickHouse(t *testing.T) (coordinatorDSN, cluster string) {
+	t.Helper()
+	shardsOnce.Do(func() { chShards, shardsErr = testserver.ClickHouseCluster(2) })
+	if shardsErr != nil {
+		t.Fatal(shardsErr)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "admeter_cmd_" + hex.EncodeToString(b)
+	for _, dsn := range chShards.DSNs {
+		if err := testserver.ClickHouseExec(dsn, "CREATE DATABASE "+name); err != nil {
+			t.Fatalf("create ClickHouse database: %v", err)
+		}
+		t.Cleanup(func() { _ = testserver.ClickHouseExec(dsn, "DROP DATABASE IF EXISTS "+name) })
+	}
+	return withDatabase(chShards.DSNs[0], name), chShards.Name
+}
+
+// withDatabase returns the ClickHouse DSN dsn naming database db.
+func withDatabase(dsn, db string) string {
+	base, query, _ := strings.Cut(dsn, "?")
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.Index(base[i+3:], "/"); j >= 0 {
+			base = base[:i+3+j]
+		}
+	}
+	out := base + "/" + db
+	if query != "" {
+		out += "?" + query
+	}
+	return out
 }
 
 // clusterBackends returns DSNs of a fresh PostgreSQL schema and a fresh
@@ -85,17 +128,7 @@ func clusterBackends(t *testing.T) (postgresDSN, clickhouseDSN string) {
 		t.Fatalf("create ClickHouse database: %v", err)
 	}
 	t.Cleanup(func() { _ = testserver.ClickHouseExec(chServer.DSN, "DROP DATABASE IF EXISTS "+name) })
-	base, query, _ := strings.Cut(chServer.DSN, "?")
-	if i := strings.Index(base, "://"); i >= 0 {
-		if j := strings.Index(base[i+3:], "/"); j >= 0 {
-			base = base[:i+3+j]
-		}
-	}
-	clickhouseDSN = base + "/" + name
-	if query != "" {
-		clickhouseDSN += "?" + query
-	}
-	return postgresDSN, clickhouseDSN
+	return postgresDSN, withDatabase(chServer.DSN, name)
 }
 
 // clusterPseudonymizer opens the key store a cluster keeps in PostgreSQL

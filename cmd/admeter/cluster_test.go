@@ -32,7 +32,7 @@ func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, ClickHouse and six processes")
 	}
-	node, pg, ch := newClusterNodes(t)
+	node, pg, ch := newClusterNodes(t, false)
 
 	api, apiData := node(RoleAPI, "api")
 	tok, c := setupCampaign(t, api.base, apiData, 1)
@@ -197,9 +197,10 @@ func metricsOf(t *testing.T, base string) string {
 
 // TestClusterMatchesTruth sends the accuracy test's simulated traffic, with
 // its ground truth, through a load balancer to two collectors of a cluster
-// (two loaders, one API node, separate processes) and, mid-run, takes one
-// collector out and SIGKILLs it and SIGKILLs one loader: every number of the
-// reports and the frequency API equals the truth.
+// (two loaders, one API node, separate processes, events sharded over two
+// ClickHouse servers) and, mid-run, takes one collector out and SIGKILLs it
+// and SIGKILLs one loader: every number of the reports and the frequency
+// API equals the truth.
 //
 // The collector dies between requests (the balancer stops sending to it and
 // it is killed once it has nothing in flight), as after a failed health
@@ -210,7 +211,7 @@ func TestClusterMatchesTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, ClickHouse and five processes")
 	}
-	node, _, _ := newClusterNodes(t)
+	node, _, _ := newClusterNodes(t, true)
 	api, apiData := node(RoleAPI, "api")
 	token, campaigns := accuracyCampaigns(t, api.base, apiData)
 	loader0, _ := node(RoleLoader, "loader0")
@@ -331,13 +332,20 @@ func (b *balancer) proxied() int {
 }
 
 // newClusterNodes prepares a cluster's engines (Kafka, a PostgreSQL schema,
-// a ClickHouse database) and returns a function that starts a node of a
-// role on a data directory of that name (kept across restarts), with the
-// engines' DSNs.
-func newClusterNodes(t *testing.T) (node func(role, name string) (*proc, string), pg, ch string) {
+// a ClickHouse database, on one server or, with shards, on every shard of
+// a two-shard ClickHouse cluster) and returns a function that starts a node
+// of a role on a data directory of that name (kept across restarts), with
+// the engines' DSNs.
+func newClusterNodes(t *testing.T, shards bool) (node func(role, name string) (*proc, string), pg, ch string) {
 	t.Helper()
 	pg, ch = clusterBackends(t)
-	common := append(newTestKafka(t).flags(), "--postgres-dsn", pg, "--clickhouse-dsn", ch, "--fsync", "interval", "--log-level", "warn")
+	common := append(newTestKafka(t).flags(), "--postgres-dsn", pg, "--fsync", "interval", "--log-level", "warn")
+	if shards {
+		coordinator, cluster := shardedClickHouse(t)
+		common = append(common, "--clickhouse-dsn", coordinator, "--clickhouse-cluster", cluster)
+	} else {
+		common = append(common, "--clickhouse-dsn", ch)
+	}
 	dir := t.TempDir()
 	return func(role, name string) (*proc, string) {
 		data := filepath.Join(dir, name)

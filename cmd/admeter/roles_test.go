@@ -19,6 +19,7 @@ func TestRoleValidate(t *testing.T) {
 		role, k, c, p      string
 		demo, noIngest     bool
 		retention          time.Duration
+		cluster            string
 		wantErr            []string // empty: valid
 		collect, load, api bool
 	}{
@@ -37,6 +38,7 @@ func TestRoleValidate(t *testing.T) {
 		{name: "unknown role", role: "worker", wantErr: []string{`--role must be all, collector, loader or api, not "worker"`}},
 		{name: "http clickhouse", role: RoleAll, c: "http://ch:8123", wantErr: []string{"--clickhouse-dsn must be a native-protocol DSN"}},
 		{name: "bad postgres", role: RoleAll, p: "pg.internal", wantErr: []string{"--postgres-dsn must be"}},
+		{name: "cluster without coordinator", role: RoleAll, cluster: "admeter", wantErr: []string{"--clickhouse-cluster needs --clickhouse-dsn"}},
 		{name: "kafka retention too long", role: RoleAll, k: kafka, retention: 30 * 24 * time.Hour, wantErr: []string{"--kafka-retention must be between 1h and 168h"}},
 	}
 	for _, tt := range tests {
@@ -44,6 +46,7 @@ func TestRoleValidate(t *testing.T) {
 			cfg := DefaultServeConfig()
 			cfg.Role, cfg.KafkaBrokers, cfg.ClickHouseDSN, cfg.PostgresDSN = tt.role, tt.k, tt.c, tt.p
 			cfg.Demo, cfg.Ingest = tt.demo, !tt.noIngest
+			cfg.ClickHouseCluster = tt.cluster
 			if tt.retention != 0 {
 				cfg.KafkaRetention = tt.retention
 			}

@@ -77,6 +77,10 @@ type ServeConfig struct {
 	// store instead of the embedded SQLite.
 	ClickHouseDSN string
 	PostgresDSN   string
+	// ClickHouseCluster, if set, names the cluster (in the servers'
+	// remote_servers) whose shards hold the events; ClickHouseDSN is then
+	// the coordinator, one of its shards.
+	ClickHouseCluster string
 	// Kafka between collectors and loaders (empty KafkaBrokers: the local
 	// event log).
 	KafkaBrokers        string
@@ -178,6 +182,9 @@ func (c *ServeConfig) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateRole()...)
+	if c.ClickHouseCluster != "" && c.ClickHouseDSN == "" {
+		errs = append(errs, errors.New("--clickhouse-cluster needs --clickhouse-dsn (the coordinator: one of the cluster's shards)"))
+	}
 	if c.ClickHouseDSN != "" && !strings.HasPrefix(c.ClickHouseDSN, "clickhouse://") {
 		errs = append(errs, errors.New("--clickhouse-dsn must be a native-protocol DSN such as clickhouse://user:password@host:9000/admeter"))
 	}
@@ -244,6 +251,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.IVTRules, "ivt-rules", cfg.IVTRules, "JSON file of behavioural invalid-traffic thresholds over the defaults (see docs/invalid-traffic.md) / 复杂无效流量阈值文件")
 	fs.StringVar(&cfg.Role, "role", cfg.Role, "what this process does: all (everything on one machine), or in a cluster collector (monitoring URLs to Kafka), loader (Kafka to ClickHouse) or api (API, console and background jobs); see docs/deploy.md / 节点角色")
 	fs.StringVar(&cfg.ClickHouseDSN, "clickhouse-dsn", cfg.ClickHouseDSN, "ClickHouse native-protocol DSN (clickhouse://user:password@host:9000/db): the analytical store instead of the embedded DuckDB")
+	fs.StringVar(&cfg.ClickHouseCluster, "clickhouse-cluster", cfg.ClickHouseCluster, "ClickHouse cluster (a remote_servers entry) whose shards hold the events, sharded by user; --clickhouse-dsn is then one of its shards, which coordinates loading")
 	fs.StringVar(&cfg.PostgresDSN, "postgres-dsn", cfg.PostgresDSN, "PostgreSQL DSN (postgres://user:password@host:5432/db): the metadata store, shared by every node, instead of the embedded SQLite")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", cfg.KafkaBrokers, "comma-separated Kafka brokers (host:port): events go to Kafka instead of the local event log, and this server's loader reads them from there / Kafka 地址")
 	fs.StringVar(&cfg.KafkaTopic, "kafka-topic", cfg.KafkaTopic, "Kafka topic of the events")

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +81,60 @@ func TestTrafficFilter(t *testing.T) {
 	}
 	if s := TrafficFilter(9).String(); s != "unknown" {
 		t.Errorf("TrafficFilter(9).String() = %q", s)
+	}
+}
+
+// TestZoneOf: a zone's offsets over a range, with and without
+// daylight-saving changes in it, for named and fixed zones.
+func TestZoneOf(t *testing.T) {
+	utc := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	for _, tc := range []struct {
+		loc      *time.Location
+		from, to time.Time
+		want     Zone
+	}{
+		{sh, utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), Zone{Offsets: []int64{8 * 3600e3}}},
+		{time.FixedZone("X", -90*60), utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), Zone{Offsets: []int64{-90 * 60e3}}},
+		{ny, utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), Zone{
+			Bounds:  []int64{utc("2026-03-08T07:00:00Z").UnixMilli(), utc("2026-11-01T06:00:00Z").UnixMilli()},
+			Offsets: []int64{-5 * 3600e3, -4 * 3600e3, -5 * 3600e3}}},
+		{ny, utc("2026-04-01T00:00:00Z"), utc("2026-11-01T06:00:00Z"), Zone{Offsets: []int64{-4 * 3600e3}}},
+	} {
+		if got := ZoneOf(tc.loc, tc.from, tc.to); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ZoneOf(%s, %s, %s) = %+v, want %+v", tc.loc, tc.from, tc.to, got, tc.want)
+		}
+	}
+}
+
+// TestCheckDimensions: known dimensions pass once each; unknown or
+// repeated ones are EINVALID.
+func TestCheckDimensions(t *testing.T) {
+	for _, tc := range []struct {
+		by   []Dimension
+		want string
+	}{
+		{nil, ""},
+		{[]Dimension{ByDay, ByPlacement}, ""},
+		{[]Dimension{"colour"}, `unknown dimension "colour"`},
+		{[]Dimension{ByDay, ByDay}, `dimension "day" is given twice`},
+	} {
+		err := CheckDimensions(tc.by)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckDimensions(%v) = %v", tc.by, err)
+		case tc.want != "" && (err == nil || admeter.ErrorCode(err) != admeter.EINVALID || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("CheckDimensions(%v) = %v, want EINVALID %q", tc.by, err, tc.want)
+		}
+	}
+	if i, ok := DimensionOrder(Dimensions[2]); !ok || i != 2 {
+		t.Errorf("DimensionOrder(%s) = %d, %v", Dimensions[2], i, ok)
 	}
 }

@@ -13,31 +13,13 @@ import (
 	"github.com/admeter/admeter/store"
 )
 
-// zone is a time zone's UTC offset over a range of instants: offsets[0]
-// until bounds[0], offsets[i] from bounds[i-1] until bounds[i], the last one
-// after. Bounds are Unix milliseconds, offsets milliseconds.
-type zone struct {
-	bounds  []int64
-	offsets []int64
-}
+// zone is a time zone's offsets over a query's range (store.Zone), with
+// this database's SQL for local time.
+type zone struct{ store.Zone }
 
-// zoneOf returns loc's offsets over [from, to), from Go's time zone data:
-// the same data the caller used to choose its days, whatever the server's
-// zone files say, for any *time.Location, named or fixed.
+// zoneOf returns loc's offsets over [from, to) (store.ZoneOf).
 func zoneOf(loc *time.Location, from, to time.Time) zone {
-	var z zone
-	t := from
-	for range 10_000 { // a bound on the loop whatever the zone data says
-		_, off := t.In(loc).Zone()
-		z.offsets = append(z.offsets, int64(off)*1000)
-		_, end := t.In(loc).ZoneBounds()
-		if end.IsZero() || !end.Before(to) || !end.After(t) {
-			break
-		}
-		z.bounds = append(z.bounds, end.UnixMilli())
-		t = end
-	}
-	return z
+	return zone{store.ZoneOf(loc, from, to)}
 }
 
 // local returns a SQL expression for the wall-clock time of column ts in
@@ -45,66 +27,16 @@ func zoneOf(loc *time.Location, from, to time.Time) zone {
 // it is the local day number, by an hour the local hour number. It is
 // integer arithmetic with a multiIf over the offset changes in the range.
 func (z zone) local() string {
-	if len(z.bounds) == 0 {
-		return fmt.Sprintf("(ts + %d)", z.offsets[0])
+	if len(z.Bounds) == 0 {
+		return fmt.Sprintf("(ts + %d)", z.Offsets[0])
 	}
 	var b strings.Builder
 	b.WriteString("multiIf(")
-	for i, bound := range z.bounds {
-		fmt.Fprintf(&b, "ts < %d, ts + %d, ", bound, z.offsets[i])
+	for i, bound := range z.Bounds {
+		fmt.Fprintf(&b, "ts < %d, ts + %d, ", bound, z.Offsets[i])
 	}
-	fmt.Fprintf(&b, "ts + %d)", z.offsets[len(z.offsets)-1])
+	fmt.Fprintf(&b, "ts + %d)", z.Offsets[len(z.Offsets)-1])
 	return b.String()
-}
-
-// validRange checks the parts common to every query.
-func validRange(tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time, loc *time.Location) error {
-	switch {
-	case tenant == "":
-		return invalid("a query needs a tenant")
-	case campaign == "":
-		return invalid("a query needs a campaign")
-	case loc == nil:
-		return invalid("a query needs a time zone")
-	case !from.Before(to):
-		return invalid("the query range is empty: from %s is not before to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	}
-	return nil
-}
-
-// validFilter checks a query's traffic filter.
-func validFilter(f store.TrafficFilter) error {
-	if !f.Valid() {
-		return invalid("unknown traffic filter %d: use store.FilterValid or store.FilterAll", f)
-	}
-	return nil
-}
-
-// dimOrder is each dimension's place in store.Dimensions: the sort order.
-var dimOrder = func() map[store.Dimension]int {
-	m := map[store.Dimension]int{}
-	for i, d := range store.Dimensions {
-		m[d] = i
-	}
-	return m
-}()
-
-func validDims(by []store.Dimension) error {
-	seen := map[store.Dimension]bool{}
-	for _, d := range by {
-		if _, ok := dimOrder[d]; !ok {
-			names := make([]string, len(store.Dimensions))
-			for i, d := range store.Dimensions {
-				names[i] = string(d)
-			}
-			return invalid("unknown dimension %q: use %s", d, strings.Join(names, ", "))
-		}
-		if seen[d] {
-			return invalid("dimension %q is given twice", d)
-		}
-		seen[d] = true
-	}
-	return nil
 }
 
 // Kinds in SQL.
@@ -278,13 +210,13 @@ GROUP BY %[1]s`, list, aggs(counted), strings.Join(dims, ", "), ev)
 // of the range, valid and invalid together. It returns EINVALID for a
 // malformed query.
 func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error) {
-	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
 		return nil, err
 	}
-	if err := validDims(q.By); err != nil {
+	if err := store.CheckDimensions(q.By); err != nil {
 		return nil, err
 	}
-	if err := validFilter(q.Filter); err != nil {
+	if err := store.CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	sc, err := db.newScope(ctx, q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
@@ -366,7 +298,11 @@ func sortRows(by []store.Dimension, rows []store.ReportRow) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return dimOrder[by[a]] - dimOrder[by[b]] })
+	slices.SortFunc(order, func(a, b int) int {
+		ia, _ := store.DimensionOrder(by[a])
+		ib, _ := store.DimensionOrder(by[b])
+		return ia - ib
+	})
 	slices.SortFunc(rows, func(a, b store.ReportRow) int {
 		for _, i := range order {
 			if c := strings.Compare(a.Dims[i], b.Dims[i]); c != 0 {
@@ -385,10 +321,10 @@ func sortRows(by []store.Dimension, rows []store.ReportRow) {
 // ARRAY JOIN of (0, bucket) and (1, first day), the users per bucket and
 // per first day. It returns EINVALID for a malformed query.
 func (db *DB) Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error) {
-	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
 		return nil, err
 	}
-	if err := validFilter(q.Filter); err != nil {
+	if err := store.CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	first := store.DateOf(q.From.In(q.Location))

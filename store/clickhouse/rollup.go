@@ -125,7 +125,7 @@ func (db *DB) Daily(ctx context.Context, q store.DailyQuery) ([]store.DailyRow, 
 	if q.To.Before(q.From) {
 		return nil, invalid("the day range is empty: %s is after %s", q.From, q.To)
 	}
-	if err := validFilter(q.Filter); err != nil {
+	if err := store.CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	query := fmt.Sprintf(`SELECT toInt64(day), placement, impressions, clicks, uv, click_uv, anon_impressions, anon_clicks,

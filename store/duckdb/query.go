@@ -13,31 +13,13 @@ import (
 	"github.com/admeter/admeter/store"
 )
 
-// zone is a time zone's UTC offset over a range of instants: offsets[0]
-// until bounds[0], offsets[i] from bounds[i-1] until bounds[i], the last one
-// after. Bounds are Unix milliseconds, offsets milliseconds.
-type zone struct {
-	bounds  []int64
-	offsets []int64
-}
+// zone is a time zone's offsets over a query's range (store.Zone), with
+// this database's SQL for local time.
+type zone struct{ store.Zone }
 
-// zoneOf returns loc's offsets over [from, to), from Go's time zone data:
-// the same data the caller used to choose its days, whatever DuckDB's ICU
-// has, and it works for any *time.Location, named or fixed.
+// zoneOf returns loc's offsets over [from, to) (store.ZoneOf).
 func zoneOf(loc *time.Location, from, to time.Time) zone {
-	var z zone
-	t := from
-	for range 10_000 { // a bound on the loop whatever the zone data says
-		_, off := t.In(loc).Zone()
-		z.offsets = append(z.offsets, int64(off)*1000)
-		_, end := t.In(loc).ZoneBounds()
-		if end.IsZero() || !end.Before(to) || !end.After(t) {
-			break
-		}
-		z.bounds = append(z.bounds, end.UnixMilli())
-		t = end
-	}
-	return z
+	return zone{store.ZoneOf(loc, from, to)}
 }
 
 // local returns a SQL expression for the wall-clock time of column ts in
@@ -46,39 +28,16 @@ func zoneOf(loc *time.Location, from, to time.Time) zone {
 // integer arithmetic, with one CASE arm per offset change in the range, is
 // much cheaper per row than AT TIME ZONE.
 func (z zone) local() string {
-	if len(z.bounds) == 0 {
-		return fmt.Sprintf("(ts + %d)", z.offsets[0])
+	if len(z.Bounds) == 0 {
+		return fmt.Sprintf("(ts + %d)", z.Offsets[0])
 	}
 	var b strings.Builder
 	b.WriteString("(CASE")
-	for i, bound := range z.bounds {
-		fmt.Fprintf(&b, " WHEN ts < %d THEN ts + %d", bound, z.offsets[i])
+	for i, bound := range z.Bounds {
+		fmt.Fprintf(&b, " WHEN ts < %d THEN ts + %d", bound, z.Offsets[i])
 	}
-	fmt.Fprintf(&b, " ELSE ts + %d END)", z.offsets[len(z.offsets)-1])
+	fmt.Fprintf(&b, " ELSE ts + %d END)", z.Offsets[len(z.Offsets)-1])
 	return b.String()
-}
-
-// validRange checks the parts common to every query.
-func validRange(tenant admeter.TenantID, campaign admeter.CampaignID, from, to time.Time, loc *time.Location) error {
-	switch {
-	case tenant == "":
-		return invalid("a query needs a tenant")
-	case campaign == "":
-		return invalid("a query needs a campaign")
-	case loc == nil:
-		return invalid("a query needs a time zone")
-	case !from.Before(to):
-		return invalid("the query range is empty: from %s is not before to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
-	}
-	return nil
-}
-
-// validFilter checks a query's traffic filter.
-func validFilter(f store.TrafficFilter) error {
-	if !f.Valid() {
-		return invalid("unknown traffic filter %d: use store.FilterValid or store.FilterAll", f)
-	}
-	return nil
 }
 
 // reasonList is a SQL expression for the list of the reasons of column
@@ -97,33 +56,6 @@ var reasonList = func() string {
 	masks = append(masks, strconv.FormatUint(uint64(^known), 10))
 	return fmt.Sprintf("list_filter([%s]::UINTEGER[], lambda m: CASE WHEN m = 0 THEN ivt = 0 ELSE ivt & m <> 0 END)", strings.Join(masks, ", "))
 }()
-
-// dimOrder is each dimension's place in store.Dimensions: the sort order.
-var dimOrder = func() map[store.Dimension]int {
-	m := map[store.Dimension]int{}
-	for i, d := range store.Dimensions {
-		m[d] = i
-	}
-	return m
-}()
-
-func validDims(by []store.Dimension) error {
-	seen := map[store.Dimension]bool{}
-	for _, d := range by {
-		if _, ok := dimOrder[d]; !ok {
-			names := make([]string, len(store.Dimensions))
-			for i, d := range store.Dimensions {
-				names[i] = string(d)
-			}
-			return invalid("unknown dimension %q: use %s", d, strings.Join(names, ", "))
-		}
-		if seen[d] {
-			return invalid("dimension %q is given twice", d)
-		}
-		seen[d] = true
-	}
-	return nil
-}
 
 // Kind values in SQL.
 const (
@@ -371,13 +303,13 @@ GROUP BY g, %[1]s`, list, aggs, strings.Join(dims, ", "), ev, join, src.with, co
 // of the range, valid and invalid together. It returns EINVALID for a
 // malformed query.
 func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error) {
-	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
 		return nil, err
 	}
-	if err := validDims(q.By); err != nil {
+	if err := store.CheckDimensions(q.By); err != nil {
 		return nil, err
 	}
-	if err := validFilter(q.Filter); err != nil {
+	if err := store.CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	res := &store.ReportResult{}
@@ -495,7 +427,11 @@ func sortRows(by []store.Dimension, rows []store.ReportRow) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return dimOrder[by[a]] - dimOrder[by[b]] })
+	slices.SortFunc(order, func(a, b int) int {
+		ia, _ := store.DimensionOrder(by[a])
+		ib, _ := store.DimensionOrder(by[b])
+		return ia - ib
+	})
 	slices.SortFunc(rows, func(a, b store.ReportRow) int {
 		for _, i := range order {
 			if c := strings.Compare(a.Dims[i], b.Dims[i]); c != 0 {
@@ -538,10 +474,10 @@ GROUP BY GROUPING SETS ((bucket), (first_day))`, store.MaxFrequencyBucket, sc.zo
 // cumulative reach through each local day of the range. It returns
 // EINVALID for a malformed query.
 func (db *DB) Frequency(ctx context.Context, q store.FrequencyQuery) (*store.FrequencyResult, error) {
-	if err := validRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
 		return nil, err
 	}
-	if err := validFilter(q.Filter); err != nil {
+	if err := store.CheckFilter(q.Filter); err != nil {
 		return nil, err
 	}
 	first := store.DateOf(q.From.In(q.Location))

@@ -540,27 +540,6 @@ func TestReopenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-func TestZoneOf(t *testing.T) {
-	ny, _ := time.LoadLocation("America/New_York")
-	sh, _ := time.LoadLocation("Asia/Shanghai")
-	for _, tc := range []struct {
-		loc      *time.Location
-		from, to time.Time
-		want     zone
-	}{
-		{sh, utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), zone{offsets: []int64{8 * 3600e3}}},
-		{time.FixedZone("X", -90*60), utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), zone{offsets: []int64{-90 * 60e3}}},
-		{ny, utc("2026-01-01T00:00:00Z"), utc("2027-01-01T00:00:00Z"), zone{
-			bounds:  []int64{utc("2026-03-08T07:00:00Z").UnixMilli(), utc("2026-11-01T06:00:00Z").UnixMilli()},
-			offsets: []int64{-5 * 3600e3, -4 * 3600e3, -5 * 3600e3}}},
-		{ny, utc("2026-04-01T00:00:00Z"), utc("2026-11-01T06:00:00Z"), zone{offsets: []int64{-4 * 3600e3}}},
-	} {
-		if got := zoneOf(tc.loc, tc.from, tc.to); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("zoneOf(%s, %s, %s) = %+v, want %+v", tc.loc, tc.from, tc.to, got, tc.want)
-		}
-	}
-}
-
 // TestMaterializedSource: queries over many partitions, which read their
 // events through a materialized CTE, give the same results as scanning the
 // partitions in place.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -140,6 +141,21 @@ func ClickHouseCluster(n int) (*Cluster, error) {
 		}
 		return &Cluster{Name: f[0], DSNs: f[1:]}, nil
 	}
+	return clickHouseCluster(n, 1)
+}
+
+// ClickHouseClusterNoZooKeeper runs shards × replicas clickhouse-servers
+// whose remote_servers names them as cluster "admeter", shard by shard,
+// without ZooKeeper (which a store must refuse when replicas > 1). DSNs
+// lists every server, shard by shard.
+func ClickHouseClusterNoZooKeeper(shards, replicas int) (*Cluster, error) {
+	return clickHouseCluster(shards, replicas)
+}
+
+// clickHouseCluster runs shards × replicas servers forming cluster
+// "admeter" without ZooKeeper.
+func clickHouseCluster(shards, replicas int) (*Cluster, error) {
+	n := shards * replicas
 	if n < 1 {
 		return nil, fmt.Errorf("a cluster needs at least one server, not %d", n)
 	}
@@ -148,14 +164,19 @@ func ClickHouseCluster(n int) (*Cluster, error) {
 	tcp, http := make([]int, n), make([]int, n)
 	var b strings.Builder
 	b.WriteString("  <remote_servers>\n    <admeter>\n")
-	for i := range n {
-		var err1, err2 error
-		tcp[i], err1 = FreePort()
-		http[i], err2 = FreePort()
-		if err := errors.Join(err1, err2); err != nil {
-			return nil, fmt.Errorf("choose ports: %w", err)
+	for s := range shards {
+		b.WriteString("      <shard>")
+		for r := range replicas {
+			i := s*replicas + r
+			var err1, err2 error
+			tcp[i], err1 = FreePort()
+			http[i], err2 = FreePort()
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("choose ports: %w", err)
+			}
+			fmt.Fprintf(&b, "<replica><host>127.0.0.1</host><port>%d</port></replica>", tcp[i])
 		}
-		fmt.Fprintf(&b, "      <shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>\n", tcp[i])
+		b.WriteString("</shard>\n")
 	}
 	b.WriteString("    </admeter>\n  </remote_servers>\n")
 	c := &Cluster{Name: "admeter"}
@@ -175,10 +196,6 @@ func ClickHouseCluster(n int) (*Cluster, error) {
 // extra config (XML elements inside <yandex>), its data and logs in a
 // temporary directory, and waits until it answers.
 func startClickHouse(tcp, http int, extra string) (*Server, error) {
-	bin, err := clickhouseBinary()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "admeter-clickhouse-")
 	if err != nil {
 		return nil, err
@@ -189,38 +206,65 @@ func startClickHouse(tcp, http int, extra string) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	out, err := os.Create(filepath.Join(dir, "stdout.log"))
+	s, _, err := runClickHouse(dir, tcp, true)
+	return s, err
+}
+
+// runClickHouse runs clickhouse-server with the config of dir on tcp and
+// waits until it answers. Its Stop removes dir if remove is set; kill
+// kills the server at once (SIGKILL) and keeps dir.
+func runClickHouse(dir string, tcp int, remove bool) (s *Server, kill func(), err error) {
+	bin, err := clickhouseBinary()
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return nil, nil, err
+	}
+	clean := func() {
+		if remove {
+			os.RemoveAll(dir)
+		}
+	}
+	out, err := os.OpenFile(filepath.Join(dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		clean()
+		return nil, nil, err
 	}
 	cmd := exec.Command(bin[0], append(bin[1:], "--config-file="+filepath.Join(dir, "config.xml"))...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start %s: %w", bin[0], err)
+		clean()
+		return nil, nil, fmt.Errorf("start %s: %w", bin[0], err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() error {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		out.Close()
-		return os.RemoveAll(dir)
+	var once sync.Once
+	halt := func(sig syscall.Signal) {
+		once.Do(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, sig)
+			select {
+			case <-exited:
+			case <-time.After(15 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-exited
+			}
+			out.Close()
+		})
 	}
+	stop := func() error {
+		halt(syscall.SIGTERM)
+		if remove {
+			return os.RemoveAll(dir)
+		}
+		return nil
+	}
+	kill = func() { halt(syscall.SIGKILL) }
 	dsn := fmt.Sprintf("clickhouse://127.0.0.1:%d", tcp)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		err := PingClickHouse(dsn)
 		if err == nil {
-			return &Server{DSN: dsn, stop: stop}, nil
+			return &Server{DSN: dsn, stop: stop}, kill, nil
 		}
 		select {
 		case werr := <-exited:
@@ -228,12 +272,12 @@ func startClickHouse(tcp, http int, extra string) (*Server, error) {
 			logs, _ := os.ReadFile(filepath.Join(dir, "server.err.log"))
 			stdout, _ := os.ReadFile(filepath.Join(dir, "stdout.log"))
 			_ = stop()
-			return nil, fmt.Errorf("clickhouse-server exited (%v):\n%s\n%s", werr, stdout, logs)
+			return nil, nil, fmt.Errorf("clickhouse-server exited (%v):\n%s\n%s", werr, stdout, logs)
 		default:
 		}
 		if time.Now().After(deadline) {
 			_ = stop()
-			return nil, fmt.Errorf("clickhouse-server does not answer on port %d after 60s: %w", tcp, err)
+			return nil, nil, fmt.Errorf("clickhouse-server does not answer on port %d after 60s: %w", tcp, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

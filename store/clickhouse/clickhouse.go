@@ -219,6 +219,12 @@ type DB struct {
 	// shards are the connections to every shard's local events table,
 	// in shard order: conn alone unless sharded.
 	shards []driver.Conn
+	// replicas are the connections to every replica of each shard, in
+	// shard and replica order (replicas[i][0] is shards[i]), and
+	// replicated is set when some shard has more than one, its events
+	// table a ReplicatedMergeTree (see Replication).
+	replicas   [][]driver.Conn
+	replicated bool
 	// events is the table queries read events from: events, or the
 	// Distributed table over the shards when sharded.
 	events string
@@ -299,7 +305,12 @@ func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 	if err := db.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("reach ClickHouse (is the server running, and the database created?): %w", err)
 	}
-	for _, s := range schema {
+	tables := schema
+	if db.opts.Cluster != "" {
+		// openShards creates events, replicated if the cluster is.
+		tables = schema[1:]
+	}
+	for _, s := range tables {
 		if err := db.conn.Exec(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)
 		}
@@ -308,6 +319,11 @@ func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 		db.shards = nil
 		if err := db.openShards(ctx, co); err != nil {
 			return err
+		}
+		if db.replicated {
+			if err := db.reopenForReplicas(co); err != nil {
+				return err
+			}
 		}
 	}
 	version, err := db.meta(ctx, metaVersion)
@@ -527,9 +543,19 @@ func (db *DB) Close() error {
 // closeConns closes the coordinator's and the shards' connections.
 func (db *DB) closeConns() error {
 	errs := []error{db.conn.Close()}
+	seen := map[driver.Conn]bool{db.conn: true}
 	for _, c := range db.shards {
-		if c != db.conn {
+		if !seen[c] {
+			seen[c] = true
 			errs = append(errs, c.Close())
+		}
+	}
+	for _, rs := range db.replicas {
+		for _, c := range rs {
+			if !seen[c] {
+				seen[c] = true
+				errs = append(errs, c.Close())
+			}
 		}
 	}
 	return errors.Join(errs...)

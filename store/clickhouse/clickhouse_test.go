@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 	}
 	serverDSN = srv.DSN
 	code := m.Run()
-	if err := errors.Join(srv.Stop(), stopCluster()); err != nil {
+	if err := errors.Join(srv.Stop(), stopCluster(), stopReplicated()); err != nil {
 		fmt.Fprintf(os.Stderr, "store/clickhouse tests: %v\n", err)
 	}
 	os.Exit(code)

@@ -52,7 +52,7 @@ func (db *DB) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	rows.Close()
 	var n int64
 	for _, p := range parts {
-		if err := db.alterEvents(ctx, fmt.Sprintf(`DROP PARTITION %d`, p.day)); err != nil {
+		if err := db.dropPartition(ctx, p.day); err != nil {
 			return n, fmt.Errorf("drop partition of %s: %w", dateOfDay(p.day), err)
 		}
 		n += p.rows

@@ -118,13 +118,21 @@ func positionsOnly(recorded map[int32]int64) map[int32]int64 {
 // events table of each one's shard: one native batch insert per shard
 // with events, the shards at once.
 func (db *DB) send(ctx context.Context, events []admeter.Event, batch uint64) error {
-	if len(db.shards) == 1 {
+	if len(db.shards) == 1 && !db.replicated {
 		return sendTo(ctx, db.shards[0], events, batch)
 	}
 	parts := make([][]admeter.Event, len(db.shards))
 	for i := range events {
 		s := shardOf(&events[i], len(db.shards))
 		parts[s] = append(parts[s], events[i])
+	}
+	if db.replicated {
+		return db.eachShard(func(i int) error {
+			if len(parts[i]) == 0 {
+				return nil
+			}
+			return db.sendReplicated(ctx, i, parts[i], batch)
+		})
 	}
 	return db.onShards(func(i int, c driver.Conn) error {
 		if len(parts[i]) == 0 {

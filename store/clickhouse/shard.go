@@ -44,27 +44,32 @@ func shardOf(e *admeter.Event, n int) int {
 	return int(city.CH64(key) % uint64(n))
 }
 
-// shardAddrs reads the address (host:port) of the first replica of each
-// shard of cluster from the coordinator's system.clusters, in shard
-// order. Every shard must weigh 1, as shardOf assumes.
-func shardAddrs(ctx context.Context, conn driver.Conn, cluster string) ([]string, error) {
-	rows, err := conn.Query(ctx, `SELECT shard_num, shard_weight, host_name, port FROM system.clusters WHERE cluster = `+quote(cluster)+` AND replica_num = 1 ORDER BY shard_num`)
+// shardAddrs reads the addresses (host:port) of the replicas of each
+// shard of cluster from the coordinator's system.clusters, in shard and
+// replica order. Every shard must weigh 1, as shardOf assumes.
+func shardAddrs(ctx context.Context, conn driver.Conn, cluster string) ([][]string, error) {
+	rows, err := conn.Query(ctx, `SELECT shard_num, shard_weight, replica_num, host_name, port FROM system.clusters WHERE cluster = `+quote(cluster)+` ORDER BY shard_num, replica_num`)
 	if err != nil {
 		return nil, fmt.Errorf("read the shards of cluster %s from system.clusters: %w", cluster, err)
 	}
 	defer rows.Close()
-	var addrs []string
+	var addrs [][]string
+	last := uint32(0)
 	for rows.Next() {
-		var num, weight uint32
+		var num, weight, replica uint32
 		var host string
 		var port uint16
-		if err := rows.Scan(&num, &weight, &host, &port); err != nil {
+		if err := rows.Scan(&num, &weight, &replica, &host, &port); err != nil {
 			return nil, fmt.Errorf("read the shards of cluster %s: %w", cluster, err)
 		}
 		if weight != 1 {
 			return nil, fmt.Errorf("shard %d of cluster %s weighs %d: the store writes rows to shards itself and needs every shard's <weight> to be 1", num, cluster, weight)
 		}
-		addrs = append(addrs, net.JoinHostPort(host, strconv.Itoa(int(port))))
+		if num != last {
+			addrs = append(addrs, nil)
+			last = num
+		}
+		addrs[len(addrs)-1] = append(addrs[len(addrs)-1], net.JoinHostPort(host, strconv.Itoa(int(port))))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read the shards of cluster %s: %w", cluster, err)
@@ -75,9 +80,10 @@ func shardAddrs(ctx context.Context, conn driver.Conn, cluster string) ([]string
 	return addrs, nil
 }
 
-// openShards connects to every shard of opts.Cluster with co's
-// credentials and database, and creates their local events tables and
-// the coordinator's Distributed table over them.
+// openShards connects to every replica of every shard of opts.Cluster
+// with co's credentials and database, and creates their local events
+// tables (ReplicatedMergeTree if a shard has several replicas) and the
+// coordinator's Distributed table over them.
 func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 	addrs, err := shardAddrs(ctx, db.conn, db.opts.Cluster)
 	if err != nil {
@@ -87,21 +93,64 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 	if err := db.conn.QueryRow(ctx, `SELECT currentDatabase()`).Scan(&database); err != nil {
 		return fmt.Errorf("read the database name: %w", err)
 	}
-	for _, addr := range addrs {
-		o := *co
-		o.Addr = []string{addr}
-		o.Auth.Database = database
-		c, err := clickhouse.Open(&o)
-		if err != nil {
-			return fmt.Errorf("connect to shard %s: %w", addr, err)
+	for _, rs := range addrs {
+		if len(rs) > 1 {
+			db.replicated = true
 		}
-		db.shards = append(db.shards, c)
-		if err := c.Ping(ctx); err != nil {
-			return fmt.Errorf("reach shard %s (is it running, and database %s created on it?): %w", addr, database, err)
+	}
+	create := schema[0]
+	if db.replicated {
+		if err := checkZooKeeper(ctx, db.conn, db.opts.Cluster); err != nil {
+			return err
 		}
-		if err := c.Exec(ctx, schema[0]); err != nil {
-			return fmt.Errorf("create table events on shard %s: %w", addr, err)
+		create = replicatedEvents(database)
+	}
+	for s, rs := range addrs {
+		var conns []driver.Conn
+		live := 0
+		for r, addr := range rs {
+			o := *co
+			o.Addr = []string{addr}
+			o.Auth.Database = database
+			c, err := clickhouse.Open(&o)
+			if err != nil {
+				return fmt.Errorf("connect to shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+			}
+			conns = append(conns, c)
+			db.replicas = append(db.replicas[:s], conns)
+			if err := c.Ping(ctx); err != nil {
+				if !db.replicated {
+					return fmt.Errorf("reach shard %s (is it running, and database %s created on it?): %w", addr, database, err)
+				}
+				// A replica down does not stop the store: its shard is
+				// served by the others (see Replication).
+				db.logger.Warn("replica unreachable at open", "shard", s+1, "replica", r+1, "err", err)
+				continue
+			}
+			live++
+			if db.replicated {
+				if err := checkZooKeeper(ctx, c, db.opts.Cluster); err != nil {
+					return fmt.Errorf("shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+				}
+			}
+			if err := c.Exec(ctx, create); err != nil {
+				return fmt.Errorf("create table events on shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+			}
+			if db.replicated {
+				if err := checkReplicated(ctx, c); err != nil {
+					return fmt.Errorf("shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+				}
+			}
 		}
+		if live == 0 {
+			return fmt.Errorf("no replica of shard %d (%s) answers: start one (and create database %s on it)", s+1, strings.Join(rs, ", "), database)
+		}
+		db.shards = append(db.shards, conns[0])
+	}
+	// The Distributed table is made AS the coordinator's events, which
+	// the coordinator lacks if it is not one of the servers.
+	if err := db.conn.Exec(ctx, schema[0]); err != nil {
+		return fmt.Errorf("create table events on the coordinator: %w", err)
 	}
 	if err := db.conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)`,
 		distributedEvents, localEvents, quote(db.opts.Cluster), quote(database), quote(localEvents), shardKeySQL)); err != nil {
@@ -109,13 +158,13 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 	}
 	// A table made for another cluster or database would read other
 	// tables.
-	var create string
-	if err := db.conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = `+quote(distributedEvents)).Scan(&create); err != nil {
+	var def string
+	if err := db.conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = `+quote(distributedEvents)).Scan(&def); err != nil {
 		return fmt.Errorf("read the definition of table %s: %w", distributedEvents, err)
 	}
-	if !strings.Contains(create, fmt.Sprintf("Distributed(%s, %s, %s,", quote(db.opts.Cluster), quote(database), quote(localEvents))) {
+	if !strings.Contains(def, fmt.Sprintf("Distributed(%s, %s, %s,", quote(db.opts.Cluster), quote(database), quote(localEvents))) {
 		return fmt.Errorf("table %s is not over table events of database %s of cluster %s (%s): drop it on the coordinator (DROP TABLE %[1]s; it holds no data) for Open to create it again",
-			distributedEvents, database, db.opts.Cluster, create)
+			distributedEvents, database, db.opts.Cluster, def)
 	}
 	db.events = distributedEvents
 	return nil
@@ -123,15 +172,37 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 
 // onShards runs fn on every shard's connection at once and returns
 // their errors joined.
+//
+// With replicas, c is the first replica of the shard that answers a
+// ping (see liveReplica): what runs on one replica of a replicated table
+// (mutations, DROP PARTITION) reaches the others through ZooKeeper.
 func (db *DB) onShards(fn func(i int, c driver.Conn) error) error {
-	if len(db.shards) == 1 {
+	if len(db.shards) == 1 && !db.replicated {
 		return fn(0, db.shards[0])
+	}
+	return db.eachShard(func(i int) error {
+		c := db.shards[i]
+		if db.replicated {
+			var err error
+			if c, err = db.liveReplica(i); err != nil {
+				return err
+			}
+		}
+		return fn(i, c)
+	})
+}
+
+// eachShard runs fn for every shard at once and returns their errors
+// joined.
+func (db *DB) eachShard(fn func(i int) error) error {
+	if len(db.shards) == 1 {
+		return fn(0)
 	}
 	errs := make([]error, len(db.shards))
 	var wg sync.WaitGroup
-	for i, c := range db.shards {
+	for i := range db.shards {
 		wg.Go(func() {
-			if err := fn(i, c); err != nil {
+			if err := fn(i); err != nil {
 				errs[i] = fmt.Errorf("shard %d: %w", i+1, err)
 			}
 		})
@@ -143,8 +214,34 @@ func (db *DB) onShards(fn func(i int, c driver.Conn) error) error {
 // mutateEvents runs ALTER TABLE events cmd (a DELETE or UPDATE mutation)
 // on every shard's local table and waits until each has applied every
 // mutation of it.
+//
+// With replicas, it runs on one replica of each shard and waits on every
+// replica that answers.
 func (db *DB) mutateEvents(ctx context.Context, cmd string) error {
-	return db.onShards(func(_ int, c driver.Conn) error { return db.mutateOn(ctx, c, localEvents, cmd) })
+	return db.onShards(func(i int, c driver.Conn) error {
+		if err := db.mutateOn(ctx, c, localEvents, cmd); err != nil {
+			return err
+		}
+		if db.replicated {
+			return db.waitReplicas(ctx, i, c)
+		}
+		return nil
+	})
+}
+
+// dropPartition drops partition day of every shard's local events table
+// (with replicas, on one replica of each, then waits until every replica
+// that answers has dropped it).
+func (db *DB) dropPartition(ctx context.Context, day int64) error {
+	return db.onShards(func(i int, c driver.Conn) error {
+		if err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", localEvents, day)); err != nil {
+			return fmt.Errorf("alter %s: %w", localEvents, err)
+		}
+		if db.replicated {
+			return db.waitDropped(ctx, i, c, day)
+		}
+		return nil
+	})
 }
 
 // alterEvents starts ALTER TABLE events cmd on every shard's local table
@@ -161,5 +258,13 @@ func (db *DB) alterEvents(ctx context.Context, cmd string) error {
 // waitEvents waits until every shard has applied every mutation of its
 // local events table.
 func (db *DB) waitEvents(ctx context.Context) error {
-	return db.onShards(func(_ int, c driver.Conn) error { return db.waitMutations(ctx, c, localEvents) })
+	return db.onShards(func(i int, c driver.Conn) error {
+		if err := db.waitMutations(ctx, c, localEvents); err != nil {
+			return err
+		}
+		if db.replicated {
+			return db.waitReplicas(ctx, i, c)
+		}
+		return nil
+	})
 }

@@ -1,0 +1,240 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/admeter/admeter"
+)
+
+// replicaWait is how long a load waits for every live replica of a shard
+// to hold its rows before failing (the batch then never commits).
+const replicaWait = 30 * time.Second
+
+// replicatedEvents returns the CREATE of the local events table of a
+// replicated cluster: schema[0] as a ReplicatedMergeTree whose ZooKeeper
+// path names the shard (macro shard) and database, replica by macro
+// replica.
+func replicatedEvents(database string) string {
+	return strings.Replace(schema[0], "ENGINE = MergeTree()",
+		"ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/"+strings.ReplaceAll(database, "'", "")+"/events', '{replica}')", 1)
+}
+
+// checkZooKeeper refuses a server without ZooKeeper (system.zookeeper
+// fails) or without the shard and replica macros: cluster has replicas,
+// which need both.
+func checkZooKeeper(ctx context.Context, c driver.Conn, cluster string) error {
+	var n uint64
+	if err := c.QueryRow(ctx, `SELECT count() FROM system.zookeeper WHERE path = '/'`).Scan(&n); err != nil {
+		return fmt.Errorf("cluster %s has shards with several replicas, which need ZooKeeper, but the server cannot read it (configure <zookeeper> in its config): %w", cluster, err)
+	}
+	if err := c.QueryRow(ctx, `SELECT count() FROM system.macros WHERE macro IN ('shard', 'replica')`).Scan(&n); err != nil {
+		return fmt.Errorf("read the server's macros: %w", err)
+	}
+	if n != 2 {
+		return fmt.Errorf("cluster %s has replicas, and the server lacks the <macros> shard and replica that name its replica of the events table: configure both", cluster)
+	}
+	return nil
+}
+
+// checkReplicated refuses a local events table that is not replicated
+// (made by a store of an unreplicated cluster or server).
+func checkReplicated(ctx context.Context, c driver.Conn) error {
+	var engine string
+	if err := c.QueryRow(ctx, `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = `+quote(localEvents)).Scan(&engine); err != nil {
+		return fmt.Errorf("read the engine of table events: %w", err)
+	}
+	if engine != "ReplicatedMergeTree" {
+		return fmt.Errorf("table events is a %s, not a ReplicatedMergeTree, on a cluster with replicas: copy its rows into a replicated table (or drop it if empty) before opening the store over this cluster", engine)
+	}
+	return nil
+}
+
+// liveReplica returns the connection to the first replica of shard i
+// that answers a ping.
+func (db *DB) liveReplica(i int) (driver.Conn, error) {
+	var errs []error
+	for r, c := range db.replicas[i] {
+		ctx, cancel := context.WithTimeout(context.Background(), db.opts.DialTimeout)
+		err := c.Ping(ctx)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, fmt.Errorf("replica %d: %w", r+1, err))
+	}
+	return nil, fmt.Errorf("no replica of shard %d answers: %w", i+1, errors.Join(errs...))
+}
+
+// otherLive returns the replicas of shard i other than c that answer a
+// ping.
+func (db *DB) otherLive(ctx context.Context, i int, c driver.Conn) []driver.Conn {
+	var out []driver.Conn
+	for _, o := range db.replicas[i] {
+		if o != c && o.Ping(ctx) == nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// sendReplicated sends a shard's events to the first replica of shard
+// i that takes them (an unreachable one is skipped), then waits until
+// every other replica that answers a ping holds them too, so that the
+// rows of a committed batch are on every live replica before its commit
+// (see Replication for why not insert_quorum).
+func (db *DB) sendReplicated(ctx context.Context, i int, events []admeter.Event, batch uint64) error {
+	var errs []error
+	for r, c := range db.replicas[i] {
+		err := sendTo(ctx, c, events, batch)
+		if err == nil {
+			return db.waitRows(ctx, i, c, events, batch)
+		}
+		var ex *clickhouse.Exception
+		if errors.As(err, &ex) {
+			// The server refused the rows: another replica would too.
+			return fmt.Errorf("replica %d: %w", r+1, err)
+		}
+		errs = append(errs, fmt.Errorf("replica %d: %w", r+1, err))
+	}
+	return fmt.Errorf("no replica takes the rows: %w", errors.Join(errs...))
+}
+
+// waitRows waits until every replica of shard i other than c that
+// answers a ping holds the len(events) rows of batch.
+func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admeter.Event, batch uint64) error {
+	days := map[int64]bool{}
+	for j := range events {
+		days[floorDiv(events[j].At.UnixMilli(), msPerDay)] = true
+	}
+	in := make([]string, 0, len(days))
+	for d := range days {
+		in = append(in, strconv.FormatInt(d, 10))
+	}
+	q := fmt.Sprintf("SELECT count() FROM %s WHERE day IN (%s) AND batch = %d", localEvents, strings.Join(in, ", "), batch)
+	deadline := time.Now().Add(replicaWait)
+	for _, o := range db.otherLive(ctx, i, c) {
+		wait := 2 * time.Millisecond
+		for {
+			var n uint64
+			if err := o.QueryRow(ctx, q).Scan(&n); err != nil {
+				return fmt.Errorf("count the batch's rows on another replica: %w", err)
+			}
+			if n >= uint64(len(events)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("a replica holds %d of the batch's %d rows after %s: see system.replication_queue there", n, len(events), replicaWait)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("wait for the rows to reach every replica: %w", ctx.Err())
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 100*time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// waitReplicas waits until the replicas of shard i other than c (those
+// that answer) have applied every mutation of table events that c has
+// (mutations reach them through ZooKeeper, so each must first list the
+// latest of c's).
+func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn) error {
+	var last string
+	if err := c.QueryRow(ctx, `SELECT max(mutation_id) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&last); err != nil {
+		return fmt.Errorf("read the latest mutation of events: %w", err)
+	}
+	if last == "" {
+		return nil
+	}
+	deadline := time.Now().Add(db.opts.MutationTimeout)
+	for _, o := range db.otherLive(ctx, i, c) {
+		wait := 5 * time.Millisecond
+		for {
+			var seen, pending uint64
+			if err := o.QueryRow(ctx, `SELECT countIf(mutation_id = `+quote(last)+`), countIf(is_done = 0) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&seen, &pending); err != nil {
+				return fmt.Errorf("wait for the mutations of events on another replica of shard %d: %w", i+1, err)
+			}
+			if seen > 0 && pending == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("mutation %s of events not done on a replica of shard %d after %s: see system.mutations and system.replication_queue there", last, i+1, db.opts.MutationTimeout)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("wait for mutation of events: %w", ctx.Err())
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 200*time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// waitDropped waits until the replicas of shard i other than c (those
+// that answer) have no active part of partition day of events left.
+func (db *DB) waitDropped(ctx context.Context, i int, c driver.Conn, day int64) error {
+	deadline := time.Now().Add(db.opts.MutationTimeout)
+	for _, o := range db.otherLive(ctx, i, c) {
+		wait := 5 * time.Millisecond
+		for {
+			var n uint64
+			if err := o.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = %s AND active AND partition = '%d'`, quote(localEvents), day)).Scan(&n); err != nil {
+				return fmt.Errorf("wait for the partition to be dropped on another replica of shard %d: %w", i+1, err)
+			}
+			if n == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("partition %d of events not dropped on a replica of shard %d after %s: see system.replication_queue there", day, i+1, db.opts.MutationTimeout)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("wait for the partition to be dropped: %w", ctx.Err())
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 200*time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// readSettings are the coordinator's settings with replicas: the
+// Distributed table reads no replica more than a second behind in
+// applying inserts (ZooKeeper's replication log), and fails rather than
+// read a stale one, so that a replica catching up after a restart does
+// not answer for its shard (see Replication).
+var readSettings = clickhouse.Settings{
+	"max_replica_delay_for_distributed_queries":          1,
+	"fallback_to_stale_replicas_for_distributed_queries": 0,
+}
+
+// reopenForReplicas replaces the coordinator's connection with one whose
+// sessions carry readSettings.
+func (db *DB) reopenForReplicas(co *clickhouse.Options) error {
+	o := *co
+	o.Settings = clickhouse.Settings{}
+	for k, v := range co.Settings {
+		o.Settings[k] = v
+	}
+	for k, v := range readSettings {
+		o.Settings[k] = v
+	}
+	c, err := clickhouse.Open(&o)
+	if err != nil {
+		return fmt.Errorf("connect to the coordinator: %w", err)
+	}
+	old := db.conn
+	db.conn = c
+	return old.Close()
+}

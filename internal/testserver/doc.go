@@ -4,7 +4,13 @@
 // named by an environment variable instead when it is set
 // (ADMETER_TEST_POSTGRES_DSN, ADMETER_TEST_CLICKHOUSE_DSN).
 //
-// The binaries come from Debian's packages postgresql and
-// clickhouse-server, which .ci/run installs. PostgreSQL refuses to run as
+// ClickHouseReplicated starts a standalone ZooKeeper (StartZooKeeper) and
+// a cluster of shards × replicas ClickHouse servers that use it, whose
+// replicas can be killed and restarted.
+//
+// The binaries come from Debian's packages postgresql, clickhouse-server
+// and zookeeper (java -cp /usr/share/java/zookeeper.jar
+// org.apache.zookeeper.server.ZooKeeperServerMain port dir), which
+// .ci/run installs; without zookeeper, ErrNoZooKeeper. PostgreSQL refuses to run as
 // root; as root, its programs run as the postgres user through runuser.
 package testserver

@@ -50,8 +50,10 @@ type Options struct {
 	// remote_servers config: the store is sharded over its shards (see
 	// the package documentation). The DSN's server is the coordinator,
 	// which holds the coordination tables and the rollups; every shard
-	// (the first replica of each, as system.clusters lists them on the
+	// (every replica of each, as system.clusters lists them on the
 	// coordinator) is reached with the DSN's credentials and database.
+	// Shards with several replicas make the store replicated (see
+	// Replication; the servers need ZooKeeper).
 	Cluster string
 }
 

@@ -158,8 +158,8 @@
 // right meanwhile.
 //
 // Limits: one coordinating ClickHouse server (replicas would need
-// sequential consistency for the checks' reads; events may be sharded,
-// below); the server's clock
+// sequential consistency for the checks' reads; events may be sharded
+// and replicated, below); the server's clock
 // must not step back by more than a TTL, and a one-row insert must become
 // visible within a TTL of starting; a batch must commit within IntentTTL
 // of its intent (1 minute by default), else it is refused and retried. A
@@ -244,9 +244,9 @@
 // # Sharding
 //
 // With Options.Cluster set to a cluster of the servers' remote_servers
-// config, the store spreads events over its shards (the first replica of
-// each, as system.clusters lists them on the DSN's server; replication is
-// out of scope). The DSN's server is the coordinator: it holds meta,
+// config, the store spreads events over its shards (as system.clusters
+// lists them on the DSN's server; a cluster whose shards have several
+// replicas runs replicated, see Replication). The DSN's server is the coordinator: it holds meta,
 // loads, checkpoints, dead, batches and daily, as a single server does,
 // plus events_all, a Distributed(cluster, database, events, key) table
 // over the shards' local events tables. Every shard (the coordinator is
@@ -286,9 +286,9 @@
 // ALTER … UPDATE; each waits for the mutations of every shard. Counts
 // before them read events_all.
 //
-// Limits: no replicas (a shard down fails the loads and queries that
-// touch it; a failed load's batch never commits, and a later clean-up
-// deletes its rows from every shard). The Distributed table reaches the
+// Limits: without replicas, a shard down fails the loads and queries
+// that touch it (a failed load's batch never commits, and a later
+// clean-up deletes its rows from every shard). The Distributed table reaches the
 // shards with the user and password of the remote_servers config, which
 // must be valid on every shard. The coordinator should be one of the
 // shards, so that a database that held events on one server keeps
@@ -301,6 +301,90 @@
 // A reader sees a batch only after its done row, but a mutation running
 // on one shard and not yet on another shows a deletion half done, as on
 // one server across partitions.
+//
+// # Replication
+//
+// When a shard of Options.Cluster has more than one replica in
+// system.clusters, the store runs replicated. Every server then needs
+// <zookeeper> and the macros shard and replica (Open refuses a server
+// without them, and a local events table that is not replicated), and
+// remote_servers should set <internal_replication>true</internal_replication>
+// on each shard, so that the Distributed table writes nothing itself and
+// reads one replica per shard. The local events table is
+// ReplicatedMergeTree('/clickhouse/tables/{shard}/<database>/events',
+// '{replica}'), otherwise as above. Open connects to every replica with
+// the DSN's credentials and database and creates the table on each that
+// answers (a replica down at Open is logged, not fatal, while each shard
+// has one up).
+//
+// Writes. Insert sends a shard's rows to its first replica that takes
+// them (one that cannot be reached is skipped for the next), then waits
+// until every other replica of the shard that answers a ping holds them
+// (a count of the batch's rows in its days, polled; 30 s at most, after
+// which the load fails and its batch never commits). This is step 3 of
+// the commit protocol, so a committed batch's rows are on every replica
+// that was up during its load: losing any single replica loses no
+// acknowledged batch. Were a replica down, the batch is on the others
+// only until it returns and fetches it (ZooKeeper's replication log): with
+// two replicas, a shard runs on one copy meanwhile, and loading goes on
+// (the store logs nothing per batch; system.replicas shows it).
+//
+// Why not insert_quorum: ClickHouse 18.16 has insert_quorum,
+// insert_quorum_timeout and select_sequential_consistency, but as tried
+// against it (the tests' servers): it tracks one quorum insert per table
+// at a time (a second, from another loader, fails with "Quorum for
+// previous write has not been satisfied yet"); with a replica down a
+// quorum of all replicas fails ("Number of alive replicas (1) is less
+// than requested quorum (2)", or times out while ZooKeeper still counts
+// the dead replica as active), and a part whose quorum failed stays on
+// the replica it was written to; a DELETE mutation of a part written
+// with insert_quorum = 2 never finished; and select_sequential_consistency
+// hides every part written without a quorum after the last quorum part,
+// so a degraded write would vanish from reads. Waiting for the rows
+// ourselves gives the same guarantee without these.
+//
+// Reads. Queries read events_all as before; the Distributed table picks
+// one replica per shard (load_balancing, by default random), failing over
+// from one it cannot reach. The coordinator's sessions set
+// max_replica_delay_for_distributed_queries = 1: a replica more than a
+// second behind in fetching inserts (absolute_delay in system.replicas,
+// such as one that restarted and is catching up) does not answer for its
+// shard while another is current; if none is, the least behind answers
+// (fallback_to_stale_replicas_for_distributed_queries = 1; with 0 the
+// query fails instead, which the conformance suite's concurrent readers
+// hit on a loaded machine: a replica fetching a batch being loaded counts
+// as behind too). A committed batch is visible on whichever current
+// replica is read: it was on every live replica before its done row, and
+// the replica it was written to has no delay for it. Remaining gaps: a
+// shard whose every replica lags (the least behind may lack a batch
+// committed while the others were down); a replica in the first moments
+// after it reconnects to ZooKeeper, before it has read the replication
+// log, reports no delay and could answer without the batches committed
+// while it was down; and a mutation (deletion, verdict update) made while
+// a replica was down reaches it when it returns, and the delay does not
+// count mutations, so it may show rows deleted meanwhile until it has
+// applied them.
+//
+// Mutations and DROP PARTITION on a replicated table replicate through
+// ZooKeeper, so each runs once per shard, on its first replica that
+// answers; the store then waits until every replica of the shard that
+// answers lists the mutation and has applied it (system.mutations), or
+// has no active part of the dropped partition (system.parts), so that a
+// deletion is done on every live replica when it returns.
+//
+// ReplicatedMergeTree drops an inserted block identical to one of the
+// last ones inserted (deduplication); a batch's rows carry its number, so
+// only a resend of the same batch's block is dropped, which is what a
+// retry wants.
+//
+// Limits: the coordination tables (meta, loads, checkpoints, dead,
+// batches) and the rollups (daily) stay plain MergeTree tables on the
+// coordinator: it remains the single point of failure for commits and
+// queries, and losing its disk loses the commit records (the events of
+// committed batches would then no longer count). Replicating them needs
+// sequential consistency for the protocol's reads of the window, which
+// 18.16's quorum reads (above) do not give. The coordinator should not be
+// the replica killed for maintenance: stop loading first.
 //
 // # Newer servers
 //

@@ -144,25 +144,31 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 	return nil
 }
 
-// waitReplicas waits until the replicas of shard i other than c (those
-// that answer) have applied every mutation of table events that c has
-// (mutations reach them through ZooKeeper, so each must first list the
-// latest of c's).
+// waitReplicas waits until every replica of shard i that answers (c,
+// the one mutations ran on, and the others) has applied every mutation
+// of table events made so far: the latest in ZooKeeper (a replica lists a
+// mutation only once it has read it from there, so its own
+// system.mutations may not show one just made), after which its
+// system.mutations must list it and have none pending.
 func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn) error {
+	var path string
+	if err := c.QueryRow(ctx, `SELECT zookeeper_path FROM system.replicas WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&path); err != nil {
+		return fmt.Errorf("read the ZooKeeper path of events: %w", err)
+	}
 	var last string
-	if err := c.QueryRow(ctx, `SELECT max(mutation_id) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&last); err != nil {
-		return fmt.Errorf("read the latest mutation of events: %w", err)
+	if err := c.QueryRow(ctx, `SELECT max(name) FROM system.zookeeper WHERE path = `+quote(path+"/mutations")).Scan(&last); err != nil {
+		return fmt.Errorf("read the latest mutation of events from ZooKeeper: %w", err)
 	}
 	if last == "" {
 		return nil
 	}
 	deadline := time.Now().Add(db.opts.MutationTimeout)
-	for _, o := range db.otherLive(ctx, i, c) {
+	for _, o := range append([]driver.Conn{c}, db.otherLive(ctx, i, c)...) {
 		wait := 5 * time.Millisecond
 		for {
 			var seen, pending uint64
-			if err := o.QueryRow(ctx, `SELECT countIf(mutation_id = `+quote(last)+`), countIf(is_done = 0) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&seen, &pending); err != nil {
-				return fmt.Errorf("wait for the mutations of events on another replica of shard %d: %w", i+1, err)
+			if err := o.QueryRow(ctx, `SELECT countIf(mutation_id >= `+quote(last)+`), countIf(is_done = 0) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&seen, &pending); err != nil {
+				return fmt.Errorf("wait for the mutations of events on a replica of shard %d: %w", i+1, err)
 			}
 			if seen > 0 && pending == 0 {
 				break
@@ -210,13 +216,13 @@ func (db *DB) waitDropped(ctx context.Context, i int, c driver.Conn, day int64) 
 }
 
 // readSettings are the coordinator's settings with replicas: the
-// Distributed table reads no replica more than a second behind in
-// applying inserts (ZooKeeper's replication log), and fails rather than
-// read a stale one, so that a replica catching up after a restart does
-// not answer for its shard (see Replication).
+// Distributed table prefers, for each shard, a replica at most a second
+// behind in fetching inserts (ZooKeeper's replication log), and else the
+// least behind, so that a replica catching up after a restart does not
+// answer for its shard while another is current (see Replication).
 var readSettings = clickhouse.Settings{
 	"max_replica_delay_for_distributed_queries":          1,
-	"fallback_to_stale_replicas_for_distributed_queries": 0,
+	"fallback_to_stale_replicas_for_distributed_queries": 1,
 }
 
 // reopenForReplicas replaces the coordinator's connection with one whose

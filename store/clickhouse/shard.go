@@ -219,13 +219,13 @@ func (db *DB) eachShard(fn func(i int) error) error {
 // replica that answers.
 func (db *DB) mutateEvents(ctx context.Context, cmd string) error {
 	return db.onShards(func(i int, c driver.Conn) error {
-		if err := db.mutateOn(ctx, c, localEvents, cmd); err != nil {
-			return err
+		if !db.replicated {
+			return db.mutateOn(ctx, c, localEvents, cmd)
 		}
-		if db.replicated {
-			return db.waitReplicas(ctx, i, c)
+		if err := c.Exec(ctx, "ALTER TABLE "+localEvents+" "+cmd); err != nil {
+			return fmt.Errorf("alter %s: %w", localEvents, err)
 		}
-		return nil
+		return db.waitReplicas(ctx, i, c)
 	})
 }
 
@@ -259,12 +259,9 @@ func (db *DB) alterEvents(ctx context.Context, cmd string) error {
 // local events table.
 func (db *DB) waitEvents(ctx context.Context) error {
 	return db.onShards(func(i int, c driver.Conn) error {
-		if err := db.waitMutations(ctx, c, localEvents); err != nil {
-			return err
-		}
 		if db.replicated {
 			return db.waitReplicas(ctx, i, c)
 		}
-		return nil
+		return db.waitMutations(ctx, c, localEvents)
 	})
 }

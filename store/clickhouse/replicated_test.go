@@ -170,10 +170,12 @@ func TestReplicatedRowsOnEveryReplica(t *testing.T) {
 // TestReplicaKilled: with one replica of a shard killed (SIGKILL),
 // loading goes on through the other and reports stay exact; the killed
 // replica, restarted, catches up with every row. It runs on a cluster of
-// its own (1 shard × 2 replicas), so that killing a server does not
-// disturb the other tests.
+// its own (2 shards × 2 replicas), so that killing a server does not
+// disturb the other tests, and kills the first replica of shard 2 (the
+// one its rows are sent to; the coordinator is shard 1's first), so the
+// loader fails over to the second.
 func TestReplicaKilled(t *testing.T) {
-	c, err := testserver.ClickHouseReplicated(1, 2)
+	c, err := testserver.ClickHouseReplicated(2, 2)
 	c = replicatedOrSkip(t, c, err)
 	t.Cleanup(func() {
 		if err := c.Stop(); err != nil {
@@ -205,7 +207,7 @@ func TestReplicaKilled(t *testing.T) {
 	load(0)
 	wantImpressions(t, db, n)
 
-	c.Kill(0, 1)
+	c.Kill(1, 0)
 	start := time.Now()
 	load(1)
 	t.Logf("first load after the kill took %s", time.Since(start).Round(time.Millisecond))
@@ -220,28 +222,35 @@ func TestReplicaKilled(t *testing.T) {
 		t.Errorf("position = %d, want %d", positions[0], 3*n)
 	}
 
-	if err := c.Restart(0, 1); err != nil {
+	if err := c.Restart(1, 0); err != nil {
 		t.Fatal(err)
 	}
 	// Reports stay exact while the restarted replica catches up (a
 	// stale replica is not read).
 	deadline := time.Now().Add(60 * time.Second)
-	for {
+	restarted := time.Now()
+	for first := true; ; first = false {
 		wantImpressions(t, db, 3*n)
 		counts := replicaCounts(t, db, "1")
-		if counts[0][1] == counts[0][0] {
+		if first {
+			t.Logf("restarted replica holds %d rows, the other %d", counts[1][0], counts[1][1])
+		}
+		if counts[1][0] == counts[1][1] {
+			t.Logf("caught up in %s", time.Since(restarted).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the restarted replica holds %d rows after 60s, the other %d", counts[0][1], counts[0][0])
+			t.Fatalf("the restarted replica holds %d rows after 60s, the other %d", counts[1][0], counts[1][1])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	load(3)
 	wantImpressions(t, db, 4*n)
 	counts := replicaCounts(t, db, "1")
-	if counts[0][0] != counts[0][1] {
-		t.Errorf("after the restart, replicas hold %v rows, want the same", counts[0])
+	for s, rs := range counts {
+		if rs[0] != rs[1] || rs[0] == 0 {
+			t.Errorf("after the restart, the replicas of shard %d hold %v rows, want the same (and some)", s+1, rs)
+		}
 	}
 }
 

@@ -327,7 +327,10 @@
 // acknowledged batch. Were a replica down, the batch is on the others
 // only until it returns and fetches it (ZooKeeper's replication log): with
 // two replicas, a shard runs on one copy meanwhile, and loading goes on
-// (the store logs nothing per batch; system.replicas shows it).
+// (the store logs nothing per batch; system.replicas shows it). A
+// replica that answers but cannot fetch (cut off from ZooKeeper or from
+// its peers' interserver port) fails every load of its shard after the
+// 30 s: stop it, or remove it from remote_servers.
 //
 // Why not insert_quorum: ClickHouse 18.16 has insert_quorum,
 // insert_quorum_timeout and select_sequential_consistency, but as tried
@@ -385,6 +388,10 @@
 // sequential consistency for the protocol's reads of the window, which
 // 18.16's quorum reads (above) do not give. The coordinator should not be
 // the replica killed for maintenance: stop loading first.
+//
+// The tests run the conformance suite on 2 shards × 2 replicas (four
+// servers and a ZooKeeper from Debian's zookeeper package), and kill
+// (SIGKILL) and restart a replica of a cluster of their own.
 //
 // # Newer servers
 //

@@ -163,14 +163,26 @@ func ClickHouseReplicated(shards, replicas int) (*ReplicatedCluster, error) {
 	remote.WriteString("  <remote_servers>\n    <admeter>\n")
 	type ports struct{ tcp, http, inter int }
 	all := make([][]ports, shards)
+	// FreePort may hand out a port again once it is closed: every port
+	// of the cluster must differ, or a server cannot listen on one.
+	used := map[int]bool{}
+	freePort := func() (int, error) {
+		for {
+			p, err := FreePort()
+			if err != nil || !used[p] {
+				used[p] = true
+				return p, err
+			}
+		}
+	}
 	for s := range shards {
 		remote.WriteString("      <shard><internal_replication>true</internal_replication>\n")
 		for range replicas {
 			var p ports
 			var e1, e2, e3 error
-			p.tcp, e1 = FreePort()
-			p.http, e2 = FreePort()
-			p.inter, e3 = FreePort()
+			p.tcp, e1 = freePort()
+			p.http, e2 = freePort()
+			p.inter, e3 = freePort()
 			if err := errors.Join(e1, e2, e3); err != nil {
 				_ = c.Stop()
 				return nil, fmt.Errorf("choose ports: %w", err)

@@ -378,7 +378,8 @@
 // ReplicatedMergeTree drops an inserted block identical to one of the
 // last ones inserted (deduplication); a batch's rows carry its number, so
 // only a resend of the same batch's block is dropped, which is what a
-// retry wants.
+// retry wants (the wait for the replicas then expects what the replica
+// written to holds).
 //
 // Limits: the coordination tables (meta, loads, checkpoints, dead,
 // batches) and the rollups (daily) stay plain MergeTree tables on the

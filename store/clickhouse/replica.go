@@ -108,7 +108,9 @@ func (db *DB) sendReplicated(ctx context.Context, i int, events []admeter.Event,
 }
 
 // waitRows waits until every replica of shard i other than c that
-// answers a ping holds the len(events) rows of batch.
+// answers a ping holds as many rows of batch, in the days of events, as
+// c (len(events), unless ReplicatedMergeTree dropped the block as a
+// duplicate of an earlier insert of the same rows, the batch's own).
 func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admeter.Event, batch uint64) error {
 	days := map[int64]bool{}
 	for j := range events {
@@ -119,6 +121,10 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 		in = append(in, strconv.FormatInt(d, 10))
 	}
 	q := fmt.Sprintf("SELECT count() FROM %s WHERE day IN (%s) AND batch = %d", localEvents, strings.Join(in, ", "), batch)
+	var want uint64
+	if err := c.QueryRow(ctx, q).Scan(&want); err != nil {
+		return fmt.Errorf("count the batch's rows on the replica written to: %w", err)
+	}
 	deadline := time.Now().Add(replicaWait)
 	for _, o := range db.otherLive(ctx, i, c) {
 		wait := 2 * time.Millisecond
@@ -127,11 +133,11 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 			if err := o.QueryRow(ctx, q).Scan(&n); err != nil {
 				return fmt.Errorf("count the batch's rows on another replica: %w", err)
 			}
-			if n >= uint64(len(events)) {
+			if n >= want {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("a replica holds %d of the batch's %d rows after %s: see system.replication_queue there", n, len(events), replicaWait)
+				return fmt.Errorf("a replica holds %d of the batch's %d rows after %s: see system.replication_queue there", n, want, replicaWait)
 			}
 			select {
 			case <-ctx.Done():

@@ -273,3 +273,9 @@ func TestOpenReplicatedWithoutZooKeeper(t *testing.T) {
 		t.Fatalf("Open = %v, want a refusal naming ZooKeeper", err)
 	}
 }
+
+// The multi-writer tests on the replicated cluster.
+func TestConcurrentWritersReplicated(t *testing.T)  { testConcurrentWriters(t, replicated(t)) }
+func TestRacingLoadersReplicated(t *testing.T)      { testRacingLoaders(t, replicated(t)) }
+func TestCrashBeforeCommitReplicated(t *testing.T)  { testCrashBeforeCommit(t, replicated(t)) }
+func TestOverlappingBatchesReplicated(t *testing.T) { testOverlappingBatches(t, replicated(t)) }

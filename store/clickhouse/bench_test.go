@@ -22,23 +22,37 @@ var benchStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // InsertFrom into one partition (one writer): the fixed cost of a batch
 // (round trips of the commit protocol) shows in the small ones, the cost
 // per event in the large ones.
+//
+// The layouts: one server, 2 shards, 2 shards × 2 replicas (the loader
+// waits for every replica before it commits).
 func BenchmarkInsertFrom(b *testing.B) {
 	pool := make([]admeter.Event, 100_000)
 	storetest.NewGenerator(1, storetest.GenConfig{Campaigns: 2, Placements: 20, Start: benchStart, Step: time.Hour / time.Duration(len(pool))}).Fill(pool)
-	for _, size := range []int{1, 1_000, 100_000} {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			db := openDB(b, createDatabase(b, ""))
-			ctx := context.Background()
-			next := int64(0)
-			for b.Loop() {
-				next++
-				if err := db.InsertFrom(ctx, pool[:size], map[int32]int64{0: next}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "events/s")
-		})
+	for _, layout := range []struct {
+		name string
+		env  func(testing.TB) env
+	}{{"single", func(testing.TB) env { return single }}, {"sharded", sharded}, {"replicated", replicated}} {
+		for _, size := range []int{1, 1_000, 100_000} {
+			b.Run(fmt.Sprintf("%s/batch=%d", layout.name, size), func(b *testing.B) {
+				benchInsertFrom(b, layout.env(b), pool[:size])
+			})
+		}
 	}
+}
+
+// benchInsertFrom loads pool as one batch per iteration into a new
+// database of e.
+func benchInsertFrom(b *testing.B, e env, pool []admeter.Event) {
+	db := e.open(b, e.create(b), Options{})
+	ctx := context.Background()
+	next := int64(0)
+	for b.Loop() {
+		next++
+		if err := db.InsertFrom(ctx, pool, map[int32]int64{0: next}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(pool)*b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // benchEvents is the number of events BenchmarkReport loads:

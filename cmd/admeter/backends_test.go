@@ -62,22 +62,7 @@ func shardedClickHouse(t *testing.T) (coordinatorDSN, cluster string) {
 		}
 		t.Cleanup(func() { _ = testserver.ClickHouseExec(dsn, "DROP DATABASE IF EXISTS "+name) })
 	}
-	return withDatabase(chShards.DSNs[0], name), chShards.Name
-}
-
-// withDatabase returns the ClickHouse DSN dsn naming database db.
-func withDatabase(dsn, db string) string {
-	base, query, _ := strings.Cut(dsn, "?")
-	if i := strings.Index(base, "://"); i >= 0 {
-		if j := strings.Index(base[i+3:], "/"); j >= 0 {
-			base = base[:i+3+j]
-		}
-	}
-	out := base + "/" + db
-	if query != "" {
-		out += "?" + query
-	}
-	return out
+	return testserver.WithDatabase(chShards.DSNs[0], name), chShards.Name
 }
 
 // clusterBackends returns DSNs of a fresh PostgreSQL schema and a fresh
@@ -128,7 +113,7 @@ func clusterBackends(t *testing.T) (postgresDSN, clickhouseDSN string) {
 		t.Fatalf("create ClickHouse database: %v", err)
 	}
 	t.Cleanup(func() { _ = testserver.ClickHouseExec(chServer.DSN, "DROP DATABASE IF EXISTS "+name) })
-	return postgresDSN, withDatabase(chServer.DSN, name)
+	return postgresDSN, testserver.WithDatabase(chServer.DSN, name)
 }
 
 // clusterPseudonymizer opens the key store a cluster keeps in PostgreSQL

@@ -307,3 +307,19 @@ func withClickHouse(dsn string, fn func(driver.Conn) error) error {
 	defer conn.Close()
 	return fn(conn)
 }
+
+// WithDatabase returns the ClickHouse DSN dsn naming database db instead of
+// the one it names, if any.
+func WithDatabase(dsn, db string) string {
+	base, query, _ := strings.Cut(dsn, "?")
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.Index(base[i+3:], "/"); j >= 0 {
+			base = base[:i+3+j]
+		}
+	}
+	out := base + "/" + db
+	if query != "" {
+		out += "?" + query
+	}
+	return out
+}

@@ -51,22 +51,7 @@ func connect(dsn string) (driver.Conn, error) {
 }
 
 // withDatabase returns serverDSN naming database db.
-func withDatabase(db string) string { return dsnWithDatabase(serverDSN, db) }
-
-// dsnWithDatabase returns dsn naming database db.
-func dsnWithDatabase(dsn, db string) string {
-	base, query, _ := strings.Cut(dsn, "?")
-	if i := strings.Index(base, "://"); i >= 0 {
-		if j := strings.Index(base[i+3:], "/"); j >= 0 {
-			base = base[:i+3+j]
-		}
-	}
-	out := base + "/" + db
-	if query != "" {
-		out += "?" + query
-	}
-	return out
-}
+func withDatabase(db string) string { return testserver.WithDatabase(serverDSN, db) }
 
 var databases atomic.Int64
 

@@ -76,7 +76,7 @@ func createReplicatedDatabase(t testing.TB, c *testserver.ReplicatedCluster) str
 			}
 		}
 	})
-	return dsnWithDatabase(c.DSNs[0][0], name)
+	return testserver.WithDatabase(c.DSNs[0][0], name)
 }
 
 // replicated is the replicated test cluster.
@@ -268,7 +268,7 @@ func TestOpenReplicatedWithoutZooKeeper(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = Open(context.Background(), dsnWithDatabase(dsn, "nozk"), Options{Cluster: c.Name}, nil)
+	_, err = Open(context.Background(), testserver.WithDatabase(dsn, "nozk"), Options{Cluster: c.Name}, nil)
 	if err == nil || !strings.Contains(err.Error(), "ZooKeeper") {
 		t.Fatalf("Open = %v, want a refusal naming ZooKeeper", err)
 	}

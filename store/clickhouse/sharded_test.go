@@ -63,7 +63,7 @@ func createShardedDatabase(t testing.TB, c *testserver.Cluster) string {
 			}
 		}
 	})
-	return dsnWithDatabase(c.DSNs[0], name)
+	return testserver.WithDatabase(c.DSNs[0], name)
 }
 
 // env is where a test's databases live: one server, or the test cluster.

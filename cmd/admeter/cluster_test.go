@@ -18,6 +18,7 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/internal/testserver"
 	"github.com/admeter/admeter/store/clickhouse"
 )
 
@@ -211,7 +212,7 @@ func TestClusterMatchesTruth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL, ClickHouse and five processes")
 	}
-	node, _, _ := newClusterNodes(t, true)
+	node, _, coordinator := newClusterNodes(t, true)
 	api, apiData := node(RoleAPI, "api")
 	token, campaigns := accuracyCampaigns(t, api.base, apiData)
 	loader0, _ := node(RoleLoader, "loader0")
@@ -240,6 +241,19 @@ func TestClusterMatchesTruth(t *testing.T) {
 	}
 	// The killed loader's partitions move after --kafka-session-timeout.
 	matchTruth(t, api.base, token, tr, 60*time.Second)
+
+	// The events really are spread over both shards' local tables.
+	db := coordinator[strings.LastIndex(coordinator, "/")+1:]
+	for i, dsn := range chShards.DSNs {
+		n, err := testserver.ClickHouseCount(testserver.WithDatabase(dsn, db), "SELECT count() FROM events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("shard %d holds no events: --clickhouse-cluster did not spread them", i+1)
+		}
+		t.Logf("shard %d holds %d events", i+1, n)
+	}
 }
 
 // balancer is a round-robin reverse proxy in front of a cluster, routing as
@@ -335,7 +349,7 @@ func (b *balancer) proxied() int {
 // a ClickHouse database, on one server or, with shards, on every shard of
 // a two-shard ClickHouse cluster) and returns a function that starts a node
 // of a role on a data directory of that name (kept across restarts), with
-// the engines' DSNs.
+// the engines' DSNs (with shards, the coordinator's).
 func newClusterNodes(t *testing.T, shards bool) (node func(role, name string) (*proc, string), pg, ch string) {
 	t.Helper()
 	pg, ch = clusterBackends(t)
@@ -343,6 +357,7 @@ func newClusterNodes(t *testing.T, shards bool) (node func(role, name string) (*
 	if shards {
 		coordinator, cluster := shardedClickHouse(t)
 		common = append(common, "--clickhouse-dsn", coordinator, "--clickhouse-cluster", cluster)
+		ch = coordinator
 	} else {
 		common = append(common, "--clickhouse-dsn", ch)
 	}

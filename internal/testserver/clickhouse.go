@@ -293,6 +293,13 @@ func ClickHouseExec(dsn, query string) error {
 	return withClickHouse(dsn, func(c driver.Conn) error { return c.Exec(context.Background(), query) })
 }
 
+// ClickHouseCount runs query, which must return one unsigned integer (such
+// as SELECT count() …), on the server of dsn.
+func ClickHouseCount(dsn, query string) (n uint64, err error) {
+	err = withClickHouse(dsn, func(c driver.Conn) error { return c.QueryRow(context.Background(), query).Scan(&n) })
+	return n, err
+}
+
 // withClickHouse runs fn on a new connection to the server of dsn.
 func withClickHouse(dsn string, fn func(driver.Conn) error) error {
 	o, err := clickhouse.ParseDSN(dsn)

@@ -18,7 +18,6 @@ import (
 	"github.com/admeter/admeter/report"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/rights"
-	"github.com/admeter/admeter/store"
 	"github.com/admeter/admeter/store/clickhouse"
 	"github.com/admeter/admeter/store/duckdb"
 )
@@ -70,12 +69,6 @@ type metadata interface {
 	Close() error
 }
 
-// analytical is what the server needs of its analytical store: the store
-// contract (store/duckdb on one machine, store/clickhouse in a cluster).
-type analytical interface {
-	store.Store
-}
-
 // openMeta opens the metadata store: PostgreSQL with --postgres-dsn, else
 // SQLite in the data directory.
 func (m *Main) openMeta(ctx context.Context) error {
@@ -95,7 +88,7 @@ func (m *Main) openMeta(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the analytical store: ClickHouse with --clickhouse-dsn,
+// openStore opens the store.Store store: ClickHouse with --clickhouse-dsn,
 // else DuckDB in the data directory.
 func (m *Main) openStore(ctx context.Context) error {
 	logger := m.Logger.With("component", "store")
@@ -106,7 +99,7 @@ func (m *Main) openStore(ctx context.Context) error {
 		opts.Cluster = m.Config.ClickHouseCluster
 		db, err := clickhouse.Open(octx, dsn, opts, logger)
 		if err != nil {
-			return fmt.Errorf("open analytical store in ClickHouse: %w (check --clickhouse-dsn)", err)
+			return fmt.Errorf("open store.Store store in ClickHouse: %w (check --clickhouse-dsn)", err)
 		}
 		m.store = db
 		return nil
@@ -115,7 +108,7 @@ func (m *Main) openStore(ctx context.Context) error {
 	opts.MemoryLimit = m.Config.StoreMemory
 	db, err := duckdb.Open(filepath.Join(m.Config.DataDir, "store.duckdb"), opts, logger)
 	if err != nil {
-		return fmt.Errorf("open analytical store: %w", err)
+		return fmt.Errorf("open store.Store store: %w", err)
 	}
 	m.store = db
 	return nil

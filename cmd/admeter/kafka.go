@@ -15,6 +15,7 @@ import (
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/eventlog/kafka"
 	"github.com/admeter/admeter/ingest"
+	"github.com/admeter/admeter/store"
 )
 
 // kafkaBrokers splits --kafka-brokers ("host:port,host:port").
@@ -56,7 +57,7 @@ type kafkaPipe struct {
 // openKafka creates the topic if it is missing (a failure is logged: the
 // collector spills until the brokers answer) and the producer; the consumer
 // only when this server loads.
-func openKafka(ctx context.Context, cfg ServeConfig, lopts eventlog.Options, st analytical, logger *slog.Logger, reg prometheus.Registerer) (*kafkaPipe, error) {
+func openKafka(ctx context.Context, cfg ServeConfig, lopts eventlog.Options, st store.Store, logger *slog.Logger, reg prometheus.Registerer) (*kafkaPipe, error) {
 	k := &kafkaPipe{cfg: kafkaConfig(cfg, lopts), logger: logger}
 	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -114,7 +115,7 @@ func (k *kafkaPipe) Commit(ctx context.Context, next map[int32]int64) error {
 // its end offset as of then (by this process or, in a cluster, by the
 // loaders). Events still spilled on other collectors, whose brokers were
 // away, are not waited for.
-func (k *kafkaPipe) drain(ctx context.Context, st analytical) error {
+func (k *kafkaPipe) drain(ctx context.Context, st store.Store) error {
 	for k.producer != nil && k.producer.Backlog() > 0 {
 		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return err

@@ -109,7 +109,7 @@ func (m *Main) runJobs(ctx context.Context, jobs bool) {
 		n := 1
 		go func() { _ = m.rights.Run(ctx, 30*time.Second); done <- struct{}{} }()
 		if jobs {
-			n += 1
+			n++
 			go func() { m.retention.Loop(ctx, time.Hour); done <- struct{}{} }()
 			if m.Config.IVTInterval > 0 {
 				n++

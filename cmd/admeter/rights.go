@@ -21,7 +21,7 @@ import (
 // and the loader.
 type pipeline struct {
 	log     *eventlog.Log
-	store   analytical
+	store   store.Store
 	catalog *collect.Catalog
 	loading bool
 	// kafka, when set, is the event log instead of log.

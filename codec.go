@@ -10,8 +10,20 @@ import (
 // eventCodecVersion is the first byte of every encoded Event. A decoder
 // refuses versions it does not know, so the log and stores can evolve.
 // Version 2 appends the invalid-traffic verdict; version 1 records (logged
-// before it existed) decode with a valid verdict.
-const eventCodecVersion = 2
+// before it existed) decode with a valid verdict. Version 3 appends the
+// viewability, video and conversion fields, behind a byte of flags saying
+// which groups are present (0 for a plain impression or click), so that
+// ordinary events grow by one byte.
+const eventCodecVersion = 3
+
+// Groups of optional fields in a version 3 encoding.
+const (
+	groupView       = 1 << iota // View, ViewArea, ViewSeconds
+	groupVideo                  // VideoDuration, VideoPlay, VideoProgress, VideoQuartiles
+	groupConversion             // ConversionID, ConversionType, Value, Currency
+	groupClickID                // ClickID
+	groupAll        = groupView | groupVideo | groupConversion | groupClickID
+)
 
 // ErrBadEncoding is returned (wrapped) by UnmarshalBinary for input that is
 // not an encoded Event.
@@ -67,6 +79,36 @@ func (e *Event) AppendBinary(b []byte) ([]byte, error) {
 		b = append(b, 0)
 	}
 	b = binary.AppendUvarint(b, uint64(e.IVT))
+	var groups byte
+	if e.View != ViewNone || e.ViewArea != 0 || e.ViewSeconds != 0 {
+		groups |= groupView
+	}
+	if e.VideoDuration != 0 || e.VideoPlay != PlayNone || e.VideoProgress != ProgressNone || e.VideoQuartiles != 0 {
+		groups |= groupVideo
+	}
+	if !e.ConversionID.IsZero() || e.ConversionType != "" || e.Value != 0 || e.Currency != "" {
+		groups |= groupConversion
+	}
+	if !e.ClickID.IsZero() {
+		groups |= groupClickID
+	}
+	b = append(b, groups)
+	if groups&groupView != 0 {
+		b = append(b, byte(e.View), e.ViewArea, e.ViewSeconds)
+	}
+	if groups&groupVideo != 0 {
+		b = binary.AppendUvarint(b, uint64(e.VideoDuration.Milliseconds()))
+		b = append(b, byte(e.VideoPlay), byte(e.VideoProgress), byte(e.VideoQuartiles))
+	}
+	if groups&groupConversion != 0 {
+		b = append(b, e.ConversionID[:]...)
+		b = appendString(b, e.ConversionType)
+		b = binary.AppendVarint(b, e.Value)
+		b = appendString(b, e.Currency)
+	}
+	if groups&groupClickID != 0 {
+		b = append(b, e.ClickID[:]...)
+	}
 	return b, nil
 }
 
@@ -80,7 +122,7 @@ func (e *Event) MarshalBinary() ([]byte, error) {
 func (e *Event) UnmarshalBinary(data []byte) error {
 	d := decoder{b: data}
 	version := d.byte()
-	if version != 1 && version != eventCodecVersion {
+	if version < 1 || version > eventCodecVersion {
 		if d.err != nil {
 			return d.err
 		}
@@ -141,6 +183,32 @@ func (e *Event) UnmarshalBinary(data []byte) error {
 			d.fail("unknown invalid-traffic reason")
 		}
 		out.IVT = IVT(v)
+	}
+	if version >= 3 {
+		groups := d.byte()
+		if groups&^groupAll != 0 {
+			d.fail("unknown field groups")
+		}
+		if groups&groupView != 0 {
+			out.View, out.ViewArea, out.ViewSeconds = ViewResult(d.byte()), d.byte(), d.byte()
+		}
+		if groups&groupVideo != 0 {
+			ms := d.uvarint()
+			if ms > uint64(MaxVideoDuration.Milliseconds()) {
+				d.fail("bad video duration")
+			}
+			out.VideoDuration = time.Duration(ms) * time.Millisecond
+			out.VideoPlay, out.VideoProgress, out.VideoQuartiles = VideoPlay(d.byte()), VideoProgress(d.byte()), Quartiles(d.byte())
+		}
+		if groups&groupConversion != 0 {
+			copy(out.ConversionID[:], d.bytes(len(out.ConversionID)))
+			out.ConversionType = d.string()
+			out.Value = d.varint()
+			out.Currency = d.string()
+		}
+		if groups&groupClickID != 0 {
+			copy(out.ClickID[:], d.bytes(len(out.ClickID)))
+		}
 	}
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("trailing bytes")

@@ -158,13 +158,100 @@ func TestEventIVTCodec(t *testing.T) {
 	// A version-1 record (logged before verdicts existed) reads as valid.
 	e.IVT = 0
 	b, _ = e.MarshalBinary()
-	v1 := append([]byte{1}, b[1:len(b)-1]...)
+	v1 := append([]byte{1}, b[1:len(b)-2]...)
 	if err := got.UnmarshalBinary(v1); err != nil || got.IVT != 0 || got.Campaign != e.Campaign {
 		t.Fatalf("version 1: %v, %+v", err, got)
 	}
+	// A version-2 record (before viewability and conversions) reads as a
+	// plain event.
+	v2 := append([]byte{2}, b[1:len(b)-1]...)
+	if err := got.UnmarshalBinary(v2); err != nil || !reflect.DeepEqual(got, e) {
+		t.Fatalf("version 2: %v, %+v", err, got)
+	}
 	// An unknown reason bit is refused.
-	bad := append(append([]byte{}, b[:len(b)-1]...), 0x80, 0x80, 0x04)
+	bad := append(append([]byte{}, b[:len(b)-2]...), 0x80, 0x80, 0x04, 0)
 	if err := got.UnmarshalBinary(bad); err == nil {
 		t.Fatal("accepted an unknown invalid-traffic reason")
+	}
+}
+
+func TestEventGroupsCodec(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(e *admeter.Event)
+	}{
+		{"viewability result", func(e *admeter.Event) {
+			e.Kind, e.View, e.ViewArea, e.ViewSeconds, e.VideoQuartiles = admeter.KindViewability, admeter.ViewViewable, 80, 2, admeter.Quartile25|admeter.Quartile50
+		}},
+		{"video impression", func(e *admeter.Event) {
+			e.View, e.VideoDuration, e.VideoPlay = admeter.ViewStarted, 15500*time.Millisecond, admeter.PlayAuto
+		}},
+		{"video progress", func(e *admeter.Event) {
+			e.Kind, e.VideoProgress = admeter.KindVideo, admeter.Progress75
+		}},
+		{"click with click id", func(e *admeter.Event) {
+			e.Kind, e.ClickID = admeter.KindClick, admeter.Pseudonym{7, 7}
+		}},
+		{"conversion", func(e *admeter.Event) {
+			e.Kind, e.ConversionID, e.ConversionType, e.Value, e.Currency, e.ClickID = admeter.KindConversion, admeter.Pseudonym{5}, "order", 129_900_000, "CNY", admeter.Pseudonym{9}
+			e.Campaign, e.Placement = "", ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := sampleEvent()
+			tt.edit(&e)
+			if err := e.Validate(); err != nil {
+				t.Fatalf("sample does not validate: %v", err)
+			}
+			b, err := e.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got admeter.Event
+			if err := got.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, e) {
+				t.Fatalf("round trip:\n got %+v\nwant %+v", got, e)
+			}
+		})
+	}
+}
+
+func TestEventValidateGroups(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(e *admeter.Event)
+	}{
+		{"viewability without result", func(e *admeter.Event) { e.Kind = admeter.KindViewability }},
+		{"viewability started only", func(e *admeter.Event) { e.Kind, e.View = admeter.KindViewability, admeter.ViewStarted }},
+		{"video without progress", func(e *admeter.Event) { e.Kind = admeter.KindVideo }},
+		{"view result out of range", func(e *admeter.Event) { e.View = 9 }},
+		{"area over 100", func(e *admeter.Event) { e.ViewArea = 101 }},
+		{"quartile bit out of range", func(e *admeter.Event) { e.VideoQuartiles = 1 << 5 }},
+		{"conversion without id", func(e *admeter.Event) { e.Kind, e.ConversionType = admeter.KindConversion, "order" }},
+		{"conversion bad type", func(e *admeter.Event) {
+			e.Kind, e.ConversionID, e.ConversionType = admeter.KindConversion, admeter.Pseudonym{1}, "Order!"
+		}},
+		{"conversion value without currency", func(e *admeter.Event) {
+			e.Kind, e.ConversionID, e.ConversionType, e.Value = admeter.KindConversion, admeter.Pseudonym{1}, "order", 5
+		}},
+		{"conversion negative value", func(e *admeter.Event) {
+			e.Kind, e.ConversionID, e.ConversionType, e.Value, e.Currency = admeter.KindConversion, admeter.Pseudonym{1}, "order", -5, "CNY"
+		}},
+		{"conversion fields on an impression", func(e *admeter.Event) { e.ConversionType = "order" }},
+		{"conversion with a campaign", func(e *admeter.Event) {
+			e.Kind, e.ConversionID, e.ConversionType = admeter.KindConversion, admeter.Pseudonym{1}, "order"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := sampleEvent()
+			tt.edit(&e)
+			if err := e.Validate(); err == nil {
+				t.Fatal("accepted")
+			}
+		})
 	}
 }

@@ -19,10 +19,21 @@ const (
 	// the MMA SDK's "tracked ad" ping). It is kept for diagnostics and is
 	// never counted as an impression.
 	KindServed
+	// KindViewability is a viewability result (Miaozhen vx 1, 2 or 4) for
+	// the impression whose id (vf) it carries in ImpressionID. It is never
+	// counted as an impression.
+	KindViewability
+	// KindVideo is a video progress ping (Miaozhen vc): the play of the
+	// impression it names in ImpressionID (when it names one) reached
+	// VideoProgress. It is never counted as an impression.
+	KindVideo
+	// KindConversion is a conversion reported by the advertiser's server
+	// (POST /api/v1/conversions), deduplicated by ConversionID.
+	KindConversion
 	numKinds
 )
 
-var kindNames = [...]string{"unknown", "impression", "click", "served"}
+var kindNames = [...]string{"unknown", "impression", "click", "served", "viewability", "video", "conversion"}
 
 // String returns the lowercase name used in APIs and metrics.
 func (k Kind) String() string {
@@ -204,6 +215,37 @@ type Event struct {
 
 	// IVT is the invalid-traffic verdict: zero for valid traffic.
 	IVT IVT
+
+	// Viewability and video (see view.go). View is the viewability state
+	// the ping reported: ViewStarted on an impression whose measurement
+	// began, a result on a KindViewability event. ViewArea and ViewSeconds
+	// are the thresholds the measurement used when they were not the MMA
+	// standard's (Miaozhen vh, vi; zero for the standard).
+	View        ViewResult
+	ViewArea    uint8
+	ViewSeconds uint8
+	// VideoDuration is the video ad's length (Miaozhen vb, to the
+	// millisecond), zero when not a video or not reported; VideoPlay how
+	// the play started (vg); VideoProgress the point a KindVideo ping
+	// reports (vc); VideoQuartiles the quartiles a ping says the play has
+	// reached (vj).
+	VideoDuration  time.Duration
+	VideoPlay      VideoPlay
+	VideoProgress  VideoProgress
+	VideoQuartiles Quartiles
+
+	// Conversion fields (see conversion.go). ConversionID is the pseudonym
+	// of the advertiser's conversion id, the key conversions are
+	// deduplicated by; ConversionType its type ("activation", "order"...);
+	// Value its value in millionths of Currency (an ISO 4217 code).
+	ConversionID   Pseudonym
+	ConversionType string
+	Value          int64
+	Currency       string
+	// ClickID is the pseudonym of a click id: on a click, the id admeter
+	// appended to the landing URL; on a conversion, the click id the
+	// advertiser reported with it. Zero when absent.
+	ClickID Pseudonym
 }
 
 // Limits on the free-text fields of an Event, in bytes. Longer values are
@@ -220,9 +262,11 @@ func (e *Event) Validate() error {
 		return Errorf(EINVALID, "unknown event kind %d", e.Kind)
 	case e.Tenant == "":
 		return Errorf(EINVALID, "event has no tenant")
-	case e.Campaign == "":
+	case e.Kind == KindConversion && (e.Campaign != "" || e.Placement != ""):
+		return Errorf(EINVALID, "a conversion belongs to its tenant, not to a campaign or placement: attribution finds those")
+	case e.Kind != KindConversion && e.Campaign == "":
 		return Errorf(EINVALID, "event has no campaign")
-	case e.Placement == "":
+	case e.Kind != KindConversion && e.Placement == "":
 		return Errorf(EINVALID, "event has no placement")
 	case e.At.IsZero() || e.Received.IsZero():
 		return Errorf(EINVALID, "event has no time")
@@ -234,6 +278,29 @@ func (e *Event) Validate() error {
 		return Errorf(EINVALID, "event app field too long")
 	case len(e.Region.Country) > MaxNameField || len(e.Region.Province) > MaxNameField || len(e.Region.City) > MaxNameField:
 		return Errorf(EINVALID, "event region field too long")
+	case !e.View.valid() || !e.VideoPlay.valid() || !e.VideoProgress.valid() || e.VideoQuartiles&^QuartileAll != 0:
+		return Errorf(EINVALID, "event viewability or video field out of range")
+	case e.ViewArea > 100 || e.VideoDuration < 0 || e.VideoDuration > MaxVideoDuration:
+		return Errorf(EINVALID, "event viewability area or video duration out of range")
+	case e.Kind == KindViewability && (e.View == ViewNone || e.View == ViewStarted):
+		return Errorf(EINVALID, "a viewability event needs a result")
+	case e.Kind == KindVideo && e.VideoProgress == ProgressNone:
+		return Errorf(EINVALID, "a video event needs its progress")
+	case e.Kind == KindConversion:
+		if e.ConversionID.IsZero() {
+			return Errorf(EINVALID, "a conversion needs its conversion id")
+		}
+		if e.User.IsZero() && e.ClickID.IsZero() {
+			return Errorf(EINVALID, "a conversion needs a user or a click id")
+		}
+		if err := ValidConversionType(e.ConversionType); err != nil {
+			return err
+		}
+		if e.Value < 0 || (e.Value != 0 || e.Currency != "") && !validCurrency(e.Currency) {
+			return Errorf(EINVALID, "conversion value %d %q: a value is not negative and comes with an ISO 4217 currency", e.Value, e.Currency)
+		}
+	case e.ConversionType != "" || e.Value != 0 || e.Currency != "" || !e.ConversionID.IsZero():
+		return Errorf(EINVALID, "only a conversion carries conversion fields")
 	}
 	return nil
 }

@@ -114,6 +114,10 @@ type Campaign struct {
 	// or closed): its monitoring URLs still answer, and clicks still
 	// redirect, but no event is recorded.
 	Stopped bool
+	// Attribution says how conversions are attributed to the campaign's
+	// impressions and clicks, and whether clicks carry a click id to the
+	// landing page.
+	Attribution Attribution
 }
 
 // Placement is one ad slot of a campaign on one media.
@@ -147,6 +151,9 @@ func (c *Campaign) Validate() error {
 			return Errorf(EINVALID, "allowed_hosts[%d] must be a bare host name such as shop.example.com, not %q", i, c.AllowedHosts[i])
 		}
 		c.AllowedHosts[i] = h
+	}
+	if err := c.Attribution.Validate(); err != nil {
+		return err
 	}
 	if c.Timezone == "" {
 		c.Timezone = DefaultTimezone

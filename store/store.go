@@ -150,6 +150,26 @@ type Store interface {
 	// partner needs to check a verdict. Reasons come by descending count.
 	InvalidSamples(ctx context.Context, q SampleQuery) ([]ReasonSample, error)
 
+	// Viewability returns the viewability and video measures of one
+	// campaign (see ViewCounts for what each counts), of the traffic the
+	// query's Filter selects, over its placements when it names some,
+	// broken down by the query's dimensions. ByReason is EINVALID:
+	// viewability is reported for traffic, not per invalid reason.
+	Viewability(ctx context.Context, q ReportQuery) (*ViewReport, error)
+
+	// Attribution returns what attributing a tenant's conversions needs:
+	// its conversions with event time in [q.From, q.To), deduplicated by
+	// conversion id among them (the first received counts), and every
+	// impression and click of the tenant, of any campaign, with event time
+	// in [q.From-q.Lookback, q.To), that could have led to one: of a user
+	// who has one of those conversions, or a click whose click id one of
+	// them reports. Touches are of the traffic q.Filter selects (valid
+	// only by default: invalid traffic wins no conversion). Conversions
+	// come ordered by event time, then receive time; touches by event
+	// time. Returns EINVALID for an empty tenant, a bad range, or a
+	// lookback outside 0 to admeter.MaxAttributionWindow.
+	Attribution(ctx context.Context, q AttributionQuery) (*AttributionData, error)
+
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
 	// events in every partition and its daily rollups (a closed account
 	// whose retention floor has passed). It returns the number of raw
@@ -626,4 +646,130 @@ type KeyVersionUse struct {
 	// Latest is the latest event time of those events (UTC, to the
 	// millisecond).
 	Latest time.Time
+}
+
+// ViewResultGrace is how far outside a query's range the viewability
+// result of an impression inside it may lie: the MMA SDK monitors an ad for
+// at most 120 s, and its pings carry the client's time, so a result is
+// within seconds of its impression however late it is delivered.
+const ViewResultGrace = time.Hour
+
+// ViewCounts are the viewability and video measures of a report row.
+//
+// Viewability is measured per impression: of the impressions a report
+// counts (deduplicated as Report does, of the traffic the filter selects),
+// one is measurable when a viewability result (admeter.KindViewability)
+// of the same campaign, placement and impression id says viewable or not
+// viewable, with its event time within ViewResultGrace of the query's
+// range; it is viewable when a result says viewable (a later "not
+// viewable" does not undo it). An impression without an id cannot be
+// linked to a result and is not measurable. Day and hour are the
+// impression's, as are region, OS and device.
+//
+// Video is measured per play: the events of one placement that carry the
+// same impression id are one play, and an event without an id is a play
+// of its own. A play started when one of its events is a video impression
+// (admeter.KindImpression with a VideoDuration or VideoPlay) or a video
+// ping at ProgressStart; it reached a quartile when a video ping's
+// progress (admeter.KindVideo) or a quartile mask of any of its events
+// (VideoQuartiles) is at or past it. The events counted are those in the
+// range, of the traffic the filter selects (each event's own verdict);
+// broken down by day, a play whose events fall on two days counts on each
+// day for what it did that day, and once in the total.
+type ViewCounts struct {
+	Measurable int64
+	Viewable   int64
+	// ViewableUV is the number of distinct users with at least one
+	// viewable impression.
+	ViewableUV  int64
+	VideoStarts int64
+	// Quartiles[i] is the number of plays that reached quartile i+1: 25,
+	// 50, 75 and 100 % (complete).
+	Quartiles [4]int64
+}
+
+// ViewRow is one row of a viewability report: the values of the query's
+// dimensions (in the query's order, valued as in Report) and the counts.
+type ViewRow struct {
+	Dims []string
+	ViewCounts
+}
+
+// ViewReport is a viewability report: the rows with any measure that is
+// not zero, sorted by their dimension values, and the total over the range
+// (whose users and plays are distinct over the range, not sums).
+type ViewReport struct {
+	Rows  []ViewRow
+	Total ViewCounts
+}
+
+// AttributionQuery selects a tenant's conversions in [From, To) and the
+// touches that could have led to them.
+type AttributionQuery struct {
+	Tenant   admeter.TenantID
+	From, To time.Time
+	// Lookback is how long before From touches may lie: the longest
+	// attribution window of the campaigns attributed.
+	Lookback time.Duration
+	// Filter selects the touches: valid only (the zero value) or all.
+	Filter TrafficFilter
+}
+
+// Conversion is one deduplicated conversion as stored.
+type Conversion struct {
+	ID       admeter.Pseudonym
+	Type     string
+	At       time.Time
+	Received time.Time
+	// User and UserType are the converting user's pseudonym, zero when the
+	// conversion came with a click id only.
+	User     admeter.Pseudonym
+	UserType admeter.IDType
+	ClickID  admeter.Pseudonym
+	// Value is in millionths of Currency ("" when the conversion has no
+	// value).
+	Value    int64
+	Currency string
+}
+
+// Touch is an impression or a click that may have led to a conversion,
+// with the dimensions a conversion attributed to it is reported under.
+type Touch struct {
+	Kind      admeter.Kind
+	Campaign  admeter.CampaignID
+	Placement admeter.PlacementID
+	At        time.Time
+	User      admeter.Pseudonym
+	// ClickID is the click id the click redirect added to the landing URL
+	// (clicks only; zero when none).
+	ClickID admeter.Pseudonym
+	OS      admeter.OS
+	Device  admeter.DeviceType
+	// Region is the ByRegion value of the touch: the province in China,
+	// else the country code; "" unknown.
+	Region string
+	IVT    admeter.IVT
+}
+
+// AttributionData is the answer of Store.Attribution.
+type AttributionData struct {
+	Conversions []Conversion
+	Touches     []Touch
+}
+
+// CheckAttribution checks an AttributionQuery: a tenant, a range with From
+// before To, a lookback from 0 to admeter.MaxAttributionWindow, a known
+// filter. Implementations call it first.
+func CheckAttribution(q AttributionQuery) error {
+	switch {
+	case q.Tenant == "":
+		return admeter.Errorf(admeter.EINVALID, "attribution query without a tenant")
+	case q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To):
+		return admeter.Errorf(admeter.EINVALID, "attribution query range [%s, %s) is empty", q.From, q.To)
+	case q.Lookback < 0 || q.Lookback > admeter.MaxAttributionWindow:
+		return admeter.Errorf(admeter.EINVALID, "attribution lookback %s is outside 0 to 90 days", q.Lookback)
+	case !q.Filter.Valid():
+		return admeter.Errorf(admeter.EINVALID, "unknown traffic filter %d", q.Filter)
+	}
+	return nil
 }

@@ -99,9 +99,45 @@ const (
 	// the batches of versions 1 and 2 keep their numbers, all below
 	// newBatchBit, and stay visible.
 	multiWriterVersion = 3
+	// viewVersion: table events has the columns of viewability, video and
+	// conversions (viewColumns).
+	viewVersion = 4
 	// schemaVersion is the latest version this program reads and writes.
-	schemaVersion = multiWriterVersion
+	schemaVersion = viewVersion
 )
+
+// column is a column of table events added by a schema version.
+type column struct{ name, typ string }
+
+// viewColumns are the columns of table events that schema version 4
+// added, last in the table (where ALTER TABLE … ADD COLUMN puts them):
+// the viewability, video and conversion fields of admeter.Event.
+// video_duration is in milliseconds; conversion_id and click_id are
+// pseudonyms, sixteen zero bytes when absent, like user_key.
+var viewColumns = []column{
+	{"view", "UInt8"},
+	{"view_area", "UInt8"},
+	{"view_seconds", "UInt8"},
+	{"video_duration", "UInt32"},
+	{"video_play", "UInt8"},
+	{"video_progress", "UInt8"},
+	{"video_quartiles", "UInt8"},
+	{"conversion_id", "FixedString(16)"},
+	{"conversion_type", "String"},
+	{"value", "Int64"},
+	{"currency", "String"},
+	{"click_id", "FixedString(16)"},
+}
+
+// columnsSQL returns the column definitions of cols, each after a comma
+// and a new line, as in a CREATE TABLE.
+func columnsSQL(cols []column) string {
+	var b strings.Builder
+	for _, c := range cols {
+		fmt.Fprintf(&b, ",\n\t%-16s%s", c.name, c.typ)
+	}
+	return b.String()
+}
 
 // schema creates the tables; see the package documentation. Every
 // statement is accepted by ClickHouse 18.16 and by current releases.
@@ -135,7 +171,7 @@ var schema = []string{
 	lon         Nullable(Int32),
 	risk        UInt8,
 	ivt         UInt32,
-	batch       UInt64
+	batch       UInt64` + columnsSQL(viewColumns) + `
 ) ENGINE = MergeTree() PARTITION BY day ORDER BY (tenant, campaign, placement, kind, ts)`,
 	`CREATE TABLE IF NOT EXISTS meta (
 	key   String,
@@ -352,18 +388,36 @@ func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 	return nil
 }
 
-// migrate brings a database of schema version 1 or 2 to version 3. The
-// rows of batches version 1 or 2 never recorded (their numbers are above
+// migrate brings a database of an older schema version to
+// schemaVersion: one of version 1 or 2 to version 3 (migrateBatches), one
+// of version 3 or older to 4 (addViewColumns); then it records
+// schemaVersion, after which older programs refuse the database. Every
+// step may run again (a crash, or two processes migrating at once).
+func (db *DB) migrate(ctx context.Context, version uint64) error {
+	if version < multiWriterVersion {
+		if err := db.migrateBatches(ctx); err != nil {
+			return err
+		}
+	}
+	if version < viewVersion {
+		if err := db.addViewColumns(ctx); err != nil {
+			return err
+		}
+	}
+	db.logger.Info("store schema migrated", "from", version, "to", schemaVersion)
+	return db.setMeta(ctx, metaVersion, schemaVersion)
+}
+
+// migrateBatches brings the batches of schema version 1 or 2 to version
+// 3. The rows of batches version 1 or 2 never recorded (their numbers are above
 // the latest recorded one: meta's offset, or the largest batch of table
 // batches) are deleted, as those versions did at Open; the rows of
 // recorded ones stay visible, since the rows a version-3 reader hides are
 // those of the batches in table loads and dead only. The recorded offset
 // and partition positions become the first checkpoint (settled 0), from
-// which every later one starts. Then version 3 is recorded, after which
-// older programs refuse the database. Every step may run again (a crash,
-// or two processes migrating at once), and no step touches rows of
-// version-3 batches (numbered from newBatchBit up).
-func (db *DB) migrate(ctx context.Context, version uint64) error {
+// which every later one starts. No step touches rows of version-3
+// batches (numbered from newBatchBit up).
+func (db *DB) migrateBatches(ctx context.Context) error {
 	var last uint64
 	if err := db.conn.QueryRow(ctx, `SELECT greatest((SELECT max(value) FROM meta WHERE key = `+quote(metaOffset)+`), (SELECT max(batch) FROM batches))`).Scan(&last); err != nil {
 		return fmt.Errorf("read the latest recorded batch: %w", err)
@@ -395,8 +449,7 @@ func (db *DB) migrate(ctx context.Context, version uint64) error {
 			return err
 		}
 	}
-	db.logger.Info("store schema migrated", "from", version, "to", schemaVersion)
-	return db.setMeta(ctx, metaVersion, schemaVersion)
+	return nil
 }
 
 // meta returns the value of key in meta: the largest recorded, 0 if none.

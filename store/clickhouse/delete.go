@@ -140,11 +140,15 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 				rows.Close()
 				return store.Deleted{}, fmt.Errorf("delete user events: find them: %w", err)
 			}
+			found += k
+			if c == "" {
+				// Conversions belong to no campaign and have no rollups.
+				continue
+			}
 			if s, ok := spans[c]; ok {
 				from, to = min(from, s.from), max(to, s.to)
 			}
 			spans[c] = span{from, to}
-			found += k
 		}
 		err = rows.Err()
 		rows.Close()

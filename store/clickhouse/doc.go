@@ -22,7 +22,14 @@
 //     Nullable (net encoded as in the DuckDB store: an IPv4 /24 as 2^48
 //     plus its address, an IPv6 /48 as its top 48 bits); ivt is the
 //     verdict; batch is the number of the batch that wrote the row (see
-//     below). An OS or device type without a name is stored as 0.
+//     below). An OS or device type without a name is stored as 0. Last
+//     come the columns of schema version 4: view, view_area,
+//     view_seconds, video_duration (milliseconds), video_play,
+//     video_progress, video_quartiles (UInt8 codes of admeter's types),
+//     conversion_id and click_id (FixedString(16) pseudonyms, zero bytes
+//     when absent), conversion_type, value (Int64 millionths of currency)
+//     and currency. A conversion is a row of kind conversion with an empty
+//     campaign and placement.
 //   - loads: the rows that load batches, ORDER BY (intent_at, batch): a
 //     batch's intent (state 1, with the range [from, next) of each of its
 //     partitions as three arrays), its done row (2, the commit), void rows
@@ -48,12 +55,20 @@
 //     store's daily table.
 //
 // Open refuses a database whose schema_version is newer than this
-// program's (3), records 3 in a new one, and migrates one of version 1
-// or 2: it deletes the rows of the batches that version never recorded
+// program's (4), records 4 in a new one, and migrates an older one. To
+// version 4 it adds the columns of version 4 (ALTER TABLE … ADD COLUMN,
+// after reading system.columns: 18.16 has no ADD COLUMN IF NOT EXISTS) to
+// every events table that lacks them: each shard's local table (with
+// replicas, on one replica of each, which ZooKeeper passes on, then waits
+// until every replica that answers lists them), the coordinator's, and
+// events_all; rows written before read the columns' defaults (zero, the
+// empty string). Version 3 programs refuse a version-4 database; stop
+// them first, although their inserts, which name their columns, would
+// still work. A database of version 1 or 2 first goes to 3: it deletes the rows of the batches that version never recorded
 // (numbered above meta's offset and table batches' largest batch, as
 // those versions did at Open), writes their offset and positions as the
-// first checkpoint (settled 0), then records 3, after which older
-// programs refuse the database. Their batches keep their numbers (below
+// first checkpoint (settled 0), before version 4's columns are added and
+// 4 recorded, after which older programs refuse the database. Their batches keep their numbers (below
 // 2^63) and count. Each step may run again, and none touches the rows of
 // version-3 batches (numbered from 2^63). Stop the loaders of older
 // versions first: one still running would delete the rows of version-3
@@ -201,6 +216,35 @@
 // statement. InvalidSamples is a total per reason and the examples with
 // ORDER BY … LIMIT n BY reason.
 //
+// Viewability is one statement, the UNION ALL of two aggregations, each
+// of which gives both the rows and the total from one scan: an
+// arrayJoin makes of every source row a copy for its row (total = 0, the
+// dimension values) and one for the total (total = 1, empty values); Go
+// adds up the two parts of a row. Viewability: the deduplicated
+// impressions with an impression id, of the filtered traffic, ANY INNER
+// JOIN (one match each) the results of the range widened by
+// store.ViewResultGrace grouped per (placement, impression id) with
+// max(view = viewable); viewable users are uniqExactIf. Video: the events
+// of the range with a video field (kinds impression, video and
+// viewability), of the filtered traffic, grouped per (total, dimensions,
+// placement, impression id) into plays with max() of their start and of
+// each quartile reached (a ping's progress, or the quartile mask's bits at
+// or past it), UNION ALL the events without an id, each a play; then
+// summed per dimensions. Both subqueries of the JOIN read events_all as
+// any query does and the JOIN runs on the coordinator.
+//
+// Attribution is two statements over one view. The conversions: kind
+// conversion with the empty campaign and placement (the order key's
+// prefix), deduplicated by ORDER BY received, ts, … LIMIT 1 BY
+// conversion_id. The touches: the tenant's impressions and clicks of the
+// lookback and range, of the filtered traffic (every stored one, not
+// deduplicated), whose user_key, or (clicks) click_id, is GLOBAL
+// IN the conversions' statement as a subquery: the users and click ids
+// of a range's conversions may be too many for literal lists, and a
+// Distributed table needs GLOBAL for an IN over itself (the subquery then
+// runs once on the coordinator and goes to the shards as a temporary
+// table; a single server takes GLOBAL IN too).
+//
 // RefreshRollups deletes the days' rows of daily (a mutation, waited for)
 // and inserts them again with one INSERT … SELECT, each local day
 // deduplicated as if reported alone (the day is a LIMIT BY key); days
@@ -269,14 +313,16 @@
 // its done row is read.
 //
 // Queries (Report, Frequency, the source of RefreshRollups, RawDays,
-// KeyVersions, RecentEvents, UserEvents, InvalidSamples and
-// JudgeBehaviour's read) read events_all on the coordinator, which merges
+// KeyVersions, RecentEvents, UserEvents, InvalidSamples, Viewability,
+// Attribution and JudgeBehaviour's read) read events_all on the
+// coordinator, which merges
 // the shards' answers: ORDER BY … LIMIT 1 BY is applied again over the
 // merged rows (deduplication is global), uniqExact and the two-level user
 // counts are exact, and a scalar subquery (RecentEvents' latest day) runs
-// once. No query has an IN or JOIN with a subquery over events (which
-// 18.16 refuses on a Distributed table without GLOBAL); a new one must say
-// GLOBAL IN. Daily reads the coordinator's daily table.
+// once. Attribution's IN over events says GLOBAL IN (18.16 refuses an
+// IN over a Distributed table inside a query over one without it), and
+// Viewability's JOIN is between two subqueries, run on the coordinator;
+// a new IN over events must say GLOBAL too. Daily reads the coordinator's daily table.
 //
 // What changes events runs on every shard's local table, at once,
 // through a connection to each (ON CLUSTER would need ZooKeeper): the
@@ -404,6 +450,8 @@
 // and CODEC(Delta, ZSTD) for ts and received; insert deduplication tokens
 // (insert_deduplication_token, non-replicated MergeTree since 22.x) or
 // transactions (experimental) for exactly-once without the batch column;
-// REPLACE PARTITION or ReplacingMergeTree for atomic rollup refreshes.
+// REPLACE PARTITION or ReplacingMergeTree for atomic rollup refreshes;
+// ADD COLUMN IF NOT EXISTS for migrations; ASOF JOIN to find each
+// conversion's last touch in SQL rather than returning the touches.
 // None of these is used, so that one code path runs everywhere.
 package clickhouse

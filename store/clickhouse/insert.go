@@ -22,7 +22,9 @@ var minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // of row's values. ClickHouse 18.16 takes a batch insert from
 // clickhouse-go only when it names its columns.
 const insertColumns = `tenant, campaign, placement, kind, ts, received, day, flags, user_key, user_type, key_version, impression,
-	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt, batch`
+	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt, batch,
+	view, view_area, view_seconds, video_duration, video_play, video_progress, video_quartiles,
+	conversion_id, conversion_type, value, currency, click_id`
 
 // Insert stores events read from a single event log as one batch (see
 // the package documentation), and records next as the offset: it loads
@@ -169,7 +171,9 @@ func sendTo(ctx context.Context, conn driver.Conn, events []admeter.Event, batch
 		if err := b.Append(string(e.Tenant), string(e.Campaign), string(e.Placement), uint8(e.Kind), ts, e.Received.UnixMilli(),
 			uint32(floorDiv(ts, msPerDay)), uint16(e.Flags), string(e.User[:]), uint8(e.UserType), e.KeyVersion, string(e.ImpressionID[:]),
 			uint8(os), e.OSVersion, uint8(dev), e.Browser, e.Model, uint8(e.Network), e.App, e.AppPackage, netValue(e.Net),
-			e.Region.Country, e.Region.Province, e.Region.City, lat, lon, uint8(e.Risk), uint32(e.IVT), batch); err != nil {
+			e.Region.Country, e.Region.Province, e.Region.City, lat, lon, uint8(e.Risk), uint32(e.IVT), batch,
+			uint8(e.View), e.ViewArea, e.ViewSeconds, uint32(e.VideoDuration/time.Millisecond), uint8(e.VideoPlay), uint8(e.VideoProgress), uint8(e.VideoQuartiles),
+			string(e.ConversionID[:]), e.ConversionType, e.Value, e.Currency, string(e.ClickID[:])); err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("append event %d: %w", i, err)
 		}

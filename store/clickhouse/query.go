@@ -158,6 +158,26 @@ FROM (SELECT kind, user_key, count() AS n, countIf(ivt != 0) AS nb, countIf(ivt 
 		return "", totalSQL
 	}
 	var dims, names []string
+	for i, e := range dimExprs(q, sc) {
+		dims = append(dims, fmt.Sprintf("toString(%s) AS d%d", e, i))
+		names = append(names, fmt.Sprintf("d%d", i))
+	}
+	list := strings.Join(names, ", ")
+	rowsSQL = fmt.Sprintf(`SELECT %[1]s, %[2]s
+FROM (
+	SELECT %[1]s, kind, user_key, count() AS n, countIf(ivt != 0) AS nb, countIf(ivt = 0) AS nv
+	FROM (SELECT %[3]s, kind, user_key, ivt FROM (%[4]s))
+	GROUP BY %[1]s, kind, user_key
+)
+GROUP BY %[1]s`, list, aggs(counted), strings.Join(dims, ", "), ev)
+	return rowsSQL, totalSQL
+}
+
+// dimExprs returns the SQL expressions of q's dimensions over the
+// columns of an event (ts, placement, country, province, os, device,
+// ivt), in q.By's order, each to be taken toString of.
+func dimExprs(q store.ReportQuery, sc scope) []string {
+	out := make([]string, len(q.By))
 	for i, d := range q.By {
 		var e string
 		switch d {
@@ -180,7 +200,7 @@ FROM (SELECT kind, user_key, count() AS n, countIf(ivt != 0) AS nb, countIf(ivt 
 				e = fmt.Sprintf("transform(placement, [%s], [%s], '')", strings.Join(ps, ", "), strings.Join(ms, ", "))
 			}
 		case store.ByRegion:
-			e = "if(country = 'CN', province, country)"
+			e = regionSQL
 		case store.ByOS:
 			e = "os"
 		case store.ByDevice:
@@ -188,19 +208,14 @@ FROM (SELECT kind, user_key, count() AS n, countIf(ivt != 0) AS nb, countIf(ivt 
 		case store.ByReason:
 			e = "arrayJoin(" + reasonList + ")"
 		}
-		dims = append(dims, fmt.Sprintf("toString(%s) AS d%d", e, i))
-		names = append(names, fmt.Sprintf("d%d", i))
+		out[i] = e
 	}
-	list := strings.Join(names, ", ")
-	rowsSQL = fmt.Sprintf(`SELECT %[1]s, %[2]s
-FROM (
-	SELECT %[1]s, kind, user_key, count() AS n, countIf(ivt != 0) AS nb, countIf(ivt = 0) AS nv
-	FROM (SELECT %[3]s, kind, user_key, ivt FROM (%[4]s))
-	GROUP BY %[1]s, kind, user_key
-)
-GROUP BY %[1]s`, list, aggs(counted), strings.Join(dims, ", "), ev)
-	return rowsSQL, totalSQL
+	return out
 }
+
+// regionSQL is the ByRegion value of an event: the province in China,
+// else the country code.
+const regionSQL = "if(country = 'CN', province, country)"
 
 // Report returns impressions, clicks and users of one campaign in
 // [q.From, q.To), of the placements q.Placements names (all when it names
@@ -210,13 +225,7 @@ GROUP BY %[1]s`, list, aggs(counted), strings.Join(dims, ", "), ev)
 // of the range, valid and invalid together. It returns EINVALID for a
 // malformed query.
 func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error) {
-	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
-		return nil, err
-	}
-	if err := store.CheckDimensions(q.By); err != nil {
-		return nil, err
-	}
-	if err := store.CheckFilter(q.Filter); err != nil {
+	if err := checkReportQuery(q); err != nil {
 		return nil, err
 	}
 	sc, err := db.newScope(ctx, q.Tenant, q.Campaign, q.Placements, q.From, q.To, q.Location)
@@ -255,8 +264,20 @@ func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportRes
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read report rows: %w", err)
 	}
-	sortRows(q.By, res.Rows)
+	sortRows(q.By, res.Rows, func(r *store.ReportRow) []string { return r.Dims })
 	return res, nil
+}
+
+// checkReportQuery returns an EINVALID error for a malformed query: its
+// range, its dimensions or its filter.
+func checkReportQuery(q store.ReportQuery) error {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+		return err
+	}
+	if err := store.CheckDimensions(q.By); err != nil {
+		return err
+	}
+	return store.CheckFilter(q.Filter)
 }
 
 // countsDest returns the scan destinations of aggs's columns.
@@ -291,9 +312,9 @@ func label(by []store.Dimension, vals []string) []string {
 	return dims
 }
 
-// sortRows sorts rows by their dimension values, taking the dimensions in
-// store.Dimensions order.
-func sortRows(by []store.Dimension, rows []store.ReportRow) {
+// sortRows sorts rows by their dimension values (dims of a row), taking
+// the dimensions in store.Dimensions order.
+func sortRows[R any](by []store.Dimension, rows []R, dims func(*R) []string) {
 	order := make([]int, len(by)) // positions in Dims, in sort order
 	for i := range order {
 		order[i] = i
@@ -303,9 +324,10 @@ func sortRows(by []store.Dimension, rows []store.ReportRow) {
 		ib, _ := store.DimensionOrder(by[b])
 		return ia - ib
 	})
-	slices.SortFunc(rows, func(a, b store.ReportRow) int {
+	slices.SortFunc(rows, func(a, b R) int {
+		da, db := dims(&a), dims(&b)
 		for _, i := range order {
-			if c := strings.Compare(a.Dims[i], b.Dims[i]); c != 0 {
+			if c := strings.Compare(da[i], db[i]); c != 0 {
 				return c
 			}
 		}

@@ -16,7 +16,9 @@ import (
 // eventCols are the columns UserEvents and RecentEvents read, in the
 // order of storedEvent.dest.
 const eventCols = `campaign, placement, kind, ts, received, flags, user_key, user_type, key_version, impression,
-	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt`
+	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt,
+	view, view_area, view_seconds, video_duration, video_play, video_progress, video_quartiles,
+	conversion_id, conversion_type, value, currency, click_id`
 
 // storedEvent is one row of eventCols.
 type storedEvent struct {
@@ -24,6 +26,8 @@ type storedEvent struct {
 	campaign, placement                 string
 	kind, userType, os, device, network uint8
 	risk                                uint8
+	view, play, progress, quartiles     uint8
+	videoMillis                         uint32
 	ts, received                        int64
 	flags                               uint16
 	ivt                                 uint32
@@ -35,7 +39,9 @@ func (r *storedEvent) dest() []any {
 	e := &r.e
 	return []any{&r.campaign, &r.placement, &r.kind, &r.ts, &r.received, &r.flags, (*[16]byte)(&e.User), &r.userType, &e.KeyVersion, (*[16]byte)(&e.ImpressionID),
 		&r.os, &e.OSVersion, &r.device, &e.Browser, &e.Model, &r.network, &e.App, &e.AppPackage, &r.net,
-		&e.Region.Country, &e.Region.Province, &e.Region.City, &r.lat, &r.lon, &r.risk, &r.ivt}
+		&e.Region.Country, &e.Region.Province, &e.Region.City, &r.lat, &r.lon, &r.risk, &r.ivt,
+		&r.view, &e.ViewArea, &e.ViewSeconds, &r.videoMillis, &r.play, &r.progress, &r.quartiles,
+		(*[16]byte)(&e.ConversionID), &e.ConversionType, &e.Value, &e.Currency, (*[16]byte)(&e.ClickID)}
 }
 
 // event returns the stored event of tenant.
@@ -45,6 +51,8 @@ func (r *storedEvent) event(tenant admeter.TenantID) admeter.Event {
 	e.Kind, e.UserType, e.OS, e.DeviceType, e.Network = admeter.Kind(r.kind), admeter.IDType(r.userType), admeter.OS(r.os), admeter.DeviceType(r.device), admeter.Network(r.network)
 	e.Risk, e.IVT, e.Flags = admeter.Risk(r.risk), admeter.IVT(r.ivt), admeter.Flags(r.flags)
 	e.At, e.Received = time.UnixMilli(r.ts).UTC(), time.UnixMilli(r.received).UTC()
+	e.View, e.VideoPlay, e.VideoProgress, e.VideoQuartiles = admeter.ViewResult(r.view), admeter.VideoPlay(r.play), admeter.VideoProgress(r.progress), admeter.Quartiles(r.quartiles)
+	e.VideoDuration = time.Duration(r.videoMillis) * time.Millisecond
 	if r.net != nil {
 		e.Net = blockOf(*r.net)
 	}

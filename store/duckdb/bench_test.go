@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -616,4 +618,114 @@ func sumFlagged(j store.Judged) int64 {
 		n += v
 	}
 	return n
+}
+
+// BenchmarkViewAttribution loads five days of generated events (1M by
+// default, $ADMETER_BENCH_EVENTS / 2 if set) with what viewability, video
+// and conversions add to them: a result for 70 % of the impressions with
+// an id, video pings for a fifth of them, a click id on half the clicks,
+// a conversion for a tenth of the clicks and for 0.2 % of the impressions;
+// then measures Viewability of one of two campaigns over the five days
+// (total, and by day and placement) and Attribution of the tenant's
+// conversions of two days with a 7-day lookback.
+func BenchmarkViewAttribution(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents() / 2
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	g := storetest.NewGenerator(3, storetest.GenConfig{Campaigns: 2, Placements: 20, Users: n / 10,
+		Start: benchStart, Step: 5 * 24 * time.Hour / time.Duration(n)})
+	r := rand.New(rand.NewPCG(3, 4))
+	base := make([]admeter.Event, 50_000)
+	var total, convs int
+	for off := 0; off < n; off += len(base) {
+		evs := base[:min(len(base), n-off)]
+		g.Fill(evs)
+		batch := slices.Clone(evs)
+		for i := range evs {
+			e := &batch[i]
+			derived := func(k admeter.Kind, d time.Duration) admeter.Event {
+				x := admeter.Event{Kind: k, Tenant: e.Tenant, Campaign: e.Campaign, Placement: e.Placement, At: e.At.Add(d), Received: e.Received.Add(d),
+					User: e.User, UserType: e.UserType, KeyVersion: 1, ImpressionID: e.ImpressionID, OS: e.OS, DeviceType: e.DeviceType, Region: e.Region}
+				return x
+			}
+			switch {
+			case e.Kind == admeter.KindClick:
+				if r.IntN(2) == 0 {
+					e.ClickID = storetest.RandomID(0x63, off+i)
+				}
+				if r.IntN(10) == 0 && !(e.User.IsZero() && e.ClickID.IsZero()) {
+					c := derived(admeter.KindConversion, time.Hour)
+					c.Campaign, c.Placement, c.ImpressionID = "", "", admeter.Pseudonym{}
+					c.ConversionID, c.ConversionType, c.ClickID = storetest.RandomID(0x43, off+i), admeter.ConversionOrder, e.ClickID
+					c.Value, c.Currency = int64(r.IntN(1000))*1_000_000, "CNY"
+					batch = append(batch, c)
+					convs++
+				}
+			case e.Kind == admeter.KindImpression && !e.ImpressionID.IsZero():
+				if k := r.IntN(100); k < 70 {
+					v := derived(admeter.KindViewability, 2*time.Second)
+					v.View = admeter.ViewViewable // 40 %, then 25 % not viewable, 5 % unmeasurable
+					if k >= 65 {
+						v.View = admeter.ViewUnmeasurable
+					} else if k >= 40 {
+						v.View = admeter.ViewNotViewable
+					}
+					batch = append(batch, v)
+				}
+				if r.IntN(5) == 0 {
+					e.VideoDuration, e.VideoPlay = 15*time.Second, admeter.PlayAuto
+					for p := admeter.ProgressStart; p <= admeter.Progress100 && r.IntN(5) != 0; p++ {
+						v := derived(admeter.KindVideo, time.Duration(p)*3*time.Second)
+						v.VideoProgress = p
+						batch = append(batch, v)
+					}
+				}
+				if r.IntN(500) == 0 && !e.User.IsZero() {
+					c := derived(admeter.KindConversion, 2*time.Hour)
+					c.Campaign, c.Placement, c.ImpressionID = "", "", admeter.Pseudonym{}
+					c.ConversionID, c.ConversionType = storetest.RandomID(0x43, off+i), admeter.ConversionActivation
+					batch = append(batch, c)
+					convs++
+				}
+			}
+		}
+		if err := db.Insert(ctx, batch, uint64(off+1)); err != nil {
+			b.Fatal(err)
+		}
+		total += len(batch)
+	}
+	b.Logf("loaded %d events (%d generated, %d conversions) in %v", total, n, convs, time.Since(start))
+
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, shanghai), time.Date(2026, 3, 6, 0, 0, 0, 0, shanghai)
+	q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.GenCampaign(0), From: from, To: to, Location: shanghai}
+	for _, by := range [][]store.Dimension{nil, {store.ByDay, store.ByPlacement}} {
+		q.By = by
+		b.Run(fmt.Sprintf("viewability/by=%v", by), func(b *testing.B) {
+			var res *store.ViewReport
+			for b.Loop() {
+				if res, err = db.Viewability(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(res.Total.Measurable), "measurable")
+		})
+	}
+	aq := store.AttributionQuery{Tenant: storetest.DefaultTenant, From: time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC), Lookback: 7 * 24 * time.Hour}
+	b.Run("attribution/2days-lookback7d", func(b *testing.B) {
+		var res *store.AttributionData
+		for b.Loop() {
+			if res, err = db.Attribution(ctx, aq); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(res.Conversions)), "conversions")
+		b.ReportMetric(float64(len(res.Touches)), "touches")
+	})
 }

@@ -142,6 +142,9 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 					return fmt.Errorf("find user events: %w", err)
 				}
 				hit[part] = true
+				if c == 0 {
+					continue // conversions: no campaign, no rollup
+				}
 				if s, ok := spans[c]; ok {
 					from, to = min(from, s.from), max(to, s.to)
 				}

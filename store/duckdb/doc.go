@@ -19,7 +19,15 @@
 //     an IPv6 /48 as its top 48 bits), lat and lon the area's grid, NULL
 //     when unknown;
 //   - ivt is the invalid-traffic verdict (admeter.IVT as a UINTEGER, 0 for
-//     valid traffic), the last column.
+//     valid traffic);
+//   - then the viewability and video fields (view, view_area,
+//     view_seconds, video_duration in milliseconds, video_play,
+//     video_progress, video_quartiles), the conversion fields (conversion,
+//     a UUID like impression; conversion_type and currency, dictionary
+//     ids; value, in millionths) and click_id (a UUID), all 0 or NULL on
+//     events without them. A conversion is a row of kind
+//     admeter.KindConversion with campaign and placement 0 (""): it
+//     belongs to its tenant, so every per-campaign query leaves it out.
 //
 // Table meta holds the schema version, the event-log offset and the latest
 // retention cut (retained_before); table positions (partition, next) the
@@ -37,7 +45,9 @@
 // programs ignore it. Version 2 added column ivt to every partition and
 // the invalid-traffic columns to daily, all ALTER TABLE … ADD COLUMN …
 // DEFAULT 0: the events of a version-1 file were valid traffic, and its
-// rollups counted them all.
+// rollups counted them all. Version 3 added the viewability, video,
+// conversion and click-id columns to every partition in the same way (0,
+// or NULL for the UUIDs: older events had none of those fields).
 //
 // # Writes
 //
@@ -102,6 +112,22 @@
 // events are first read into a materialized CTE: each partition scan that
 // feeds a window or aggregation directly costs DuckDB about a millisecond
 // of setup.
+//
+// Viewability reads the campaign's events of the range widened by
+// store.ViewResultGrace once (materialized over many partitions, like
+// Report's) and runs two statements over it: the range's impressions with
+// an id, deduplicated as in Report and filtered by verdict, joined with
+// the measured results (viewable or not) of their placement and id; and
+// the plays, grouped by placement and impression id, an event without an
+// id being a play of its own (told apart by its rowid and UTC day, which
+// name a row), within each group of the dimensions and, through a second
+// grouping set, over the range for the total. Go merges the rows of the
+// two by their dimension values. Attribution runs two statements over the
+// tenant's partitions: the conversions of the range, deduplicated by
+// conversion id with row_number() ordered by receive time; and the
+// impressions and clicks of the range widened by the lookback whose user
+// is in the deduplicated conversions, or (clicks) whose click id is, as
+// semi-joins.
 //
 // RefreshRollups computes the chosen days in one INSERT … SELECT, each day
 // deduplicated as if reported alone, counting valid and invalid traffic

@@ -64,9 +64,11 @@ func (o Options) withDefaults() Options {
 // schemaVersion is the version of the tables below; Open refuses a file
 // with a later one and migrates a file with an earlier one (see migrate).
 // Version 2 added the invalid-traffic verdict: column ivt of the
-// partitions and the invalid and mixed columns of daily. Older programs
-// cannot write those tables, so they must refuse such a file.
-const schemaVersion = 2
+// partitions and the invalid and mixed columns of daily. Version 3 added
+// the viewability, video, conversion and click-id columns of the
+// partitions (v3EventColumns). Older programs cannot write those tables,
+// so they must refuse such a file.
+const schemaVersion = 3
 
 // schema creates the tables other than the day partitions of raw events
 // (see eventColumns). Open runs it on every file, so a row or table added
@@ -96,7 +98,7 @@ CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 2), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 3), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -291,15 +293,17 @@ func (db *DB) init(ctx context.Context) error {
 // migrate brings a file of schema version from up to schemaVersion, in
 // one transaction on the writer connection, and records the new version
 // in it: an interrupted migration leaves the file as it was, and a
-// finished one never runs again.
+// finished one never runs again. The steps of each version after from run
+// in order.
 //
 // From 1 to 2: every partition listed in the catalog gets column ivt (0,
 // valid: version 1 recorded no verdicts), and daily gets dailyV2Columns
-// (0, exact for rows that counted no invalid traffic). DuckDB fills the
-// default into every existing row, so the migration takes a moment on a
-// large file.
+// (0, exact for rows that counted no invalid traffic). From 2 to 3: every
+// partition gets v3EventColumns (0 or NULL: the events stored before had
+// none of those fields). DuckDB fills the default into every existing
+// row, so the migration takes a moment on a large file.
 func (db *DB) migrate(ctx context.Context, from uint64) error {
-	if from != 1 {
+	if from < 1 || from >= schemaVersion {
 		return fmt.Errorf("no migration from schema version %d", from)
 	}
 	start := time.Now()
@@ -310,14 +314,21 @@ func (db *DB) migrate(ctx context.Context, from uint64) error {
 			return err
 		}
 		parts = len(days)
-		for _, d := range days {
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+partitionName(d)+` ADD COLUMN IF NOT EXISTS ivt UINTEGER DEFAULT 0`); err != nil {
-				return fmt.Errorf("add column ivt to %s: %w", partitionName(d), err)
+		var added []string // columns each partition gets, in order
+		if from < 2 {
+			added = append(added, "ivt UINTEGER DEFAULT 0")
+			for _, c := range dailyV2Columns {
+				if _, err := tx.ExecContext(ctx, `ALTER TABLE daily ADD COLUMN IF NOT EXISTS `+c+` BIGINT DEFAULT 0`); err != nil {
+					return fmt.Errorf("add column %s to daily: %w", c, err)
+				}
 			}
 		}
-		for _, c := range dailyV2Columns {
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE daily ADD COLUMN IF NOT EXISTS `+c+` BIGINT DEFAULT 0`); err != nil {
-				return fmt.Errorf("add column %s to daily: %w", c, err)
+		added = append(added, v3EventColumns...)
+		for _, d := range days {
+			for _, c := range added {
+				if _, err := tx.ExecContext(ctx, `ALTER TABLE `+partitionName(d)+` ADD COLUMN IF NOT EXISTS `+c); err != nil {
+					return fmt.Errorf("add column %s to %s: %w", c, partitionName(d), err)
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, schemaVersion); err != nil {

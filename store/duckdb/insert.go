@@ -257,7 +257,7 @@ func appendStrings(ctx context.Context, conn driver.Conn, d *dict) error {
 
 // memos remembers the last string of each string field.
 type memos struct {
-	tenant, campaign, placement, osVersion, browser, model, app, appPackage, country, province, city memo
+	tenant, campaign, placement, osVersion, browser, model, app, appPackage, country, province, city, convType, currency memo
 }
 
 // noUUID is a NULL UUID for the appender.
@@ -272,18 +272,10 @@ func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
 	row[4] = e.At.UnixMilli()
 	row[5] = e.Received.UnixMilli()
 	row[6] = uint16(e.Flags)
-	if e.User.IsZero() {
-		row[7] = noUUID
-	} else {
-		row[7] = (*duck.UUID)(&e.User)
-	}
+	row[7] = uuidValue(&e.User)
 	row[8] = uint8(e.UserType)
 	row[9] = e.KeyVersion
-	if e.ImpressionID.IsZero() {
-		row[10] = noUUID
-	} else {
-		row[10] = (*duck.UUID)(&e.ImpressionID)
-	}
+	row[10] = uuidValue(&e.ImpressionID)
 	// Values without a name are stored as unknown (0), so that a report
 	// never has two rows named "unknown".
 	os := e.OS
@@ -314,6 +306,22 @@ func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
 	}
 	row[25] = uint8(e.Risk)
 	row[26] = uint32(e.IVT)
+	row[27], row[28], row[29] = uint8(e.View), e.ViewArea, e.ViewSeconds
+	row[30] = uint32(e.VideoDuration.Milliseconds())
+	row[31], row[32], row[33] = uint8(e.VideoPlay), uint8(e.VideoProgress), uint8(e.VideoQuartiles)
+	row[34] = uuidValue(&e.ConversionID)
+	row[35] = m.convType.get(d, e.ConversionType)
+	row[36] = e.Value
+	row[37] = m.currency.get(d, e.Currency)
+	row[38] = uuidValue(&e.ClickID)
+}
+
+// uuidValue returns p for a UUID column: NULL when zero.
+func uuidValue(p *admeter.Pseudonym) driver.Value {
+	if p.IsZero() {
+		return noUUID
+	}
+	return (*duck.UUID)(p)
 }
 
 // net4 marks an IPv4 network in the net column.

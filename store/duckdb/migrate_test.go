@@ -129,6 +129,40 @@ func columns(t *testing.T, db *DB, table string) []string {
 	return cols
 }
 
+// eventColumnNames returns the names of eventColumns, in order.
+func eventColumnNames() []string {
+	var names []string
+	for _, line := range strings.Split(strings.TrimSpace(eventColumns), "\n") {
+		names = append(names, strings.Fields(line)[0])
+	}
+	return names
+}
+
+// checkEventColumns checks that the partitions have the columns of a new
+// partition, in its order.
+func checkEventColumns(t *testing.T, db *DB, partitions ...string) {
+	t.Helper()
+	want := eventColumnNames()
+	if len(want) != numEventColumns {
+		t.Fatalf("eventColumns names %d columns, numEventColumns says %d", len(want), numEventColumns)
+	}
+	for _, p := range partitions {
+		if cols := columns(t, db, p); !reflect.DeepEqual(cols, want) {
+			t.Errorf("%s has columns\n%v\nwant\n%v", p, cols, want)
+		}
+	}
+}
+
+// openLogged opens the store file at path, logging to logs.
+func openLogged(t *testing.T, path string, logs *bytes.Buffer) *DB {
+	t.Helper()
+	db, err := Open(path, Options{MemoryLimit: "512MB", Threads: 2}, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return db
+}
+
 // TestMigrateV1: a store file written before verdicts were stored gets,
 // at its first opening only, column ivt in every partition and the
 // invalid columns in daily, and schema version 2; its events are valid
@@ -139,14 +173,7 @@ func TestMigrateV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.duckdb")
 	day1 := writeV1File(t, path)
 	var logs bytes.Buffer
-	open := func() *DB {
-		t.Helper()
-		db, err := Open(path, Options{MemoryLimit: "512MB", Threads: 2}, slog.New(slog.NewTextHandler(&logs, nil)))
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		return db
-	}
+	open := func() *DB { return openLogged(t, path, &logs) }
 	db := open()
 	defer func() { db.Close() }()
 
@@ -160,11 +187,7 @@ func TestMigrateV1(t *testing.T) {
 	if off, _ := db.Offset(ctx); off != 7 {
 		t.Errorf("offset after migration %d, want 7", off)
 	}
-	for _, p := range []string{"events_20260301", "events_20260302"} {
-		if cols := columns(t, db, p); len(cols) != numEventColumns || cols[numEventColumns-1] != "ivt" {
-			t.Errorf("%s has columns %v, want ivt last of %d", p, cols, numEventColumns)
-		}
-	}
+	checkEventColumns(t, db, "events_20260301", "events_20260302")
 	if got, want := columns(t, db, "daily")[10:], dailyV2Columns; !reflect.DeepEqual(got, want) {
 		t.Errorf("daily's added columns %v, want %v", got, want)
 	}
@@ -253,5 +276,108 @@ func TestMigrateV1(t *testing.T) {
 	}
 	if pos, err := db.Positions(ctx); err != nil || !reflect.DeepEqual(pos, map[int32]int64{0: 3}) {
 		t.Errorf("Positions after reopening = %v, %v; want {0: 3}", pos, err)
+	}
+}
+
+// writeV2File creates a version-2 store file at path: the version-1 file
+// of writeV1File as the version-2 migration left it, with user 1's
+// impression on 2026-03-01 flagged as a crawler's.
+func writeV2File(t *testing.T, path string) (day1 time.Time) {
+	t.Helper()
+	day1 = writeV1File(t, path)
+	connector, err := duck.NewConnector(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	stmts := []string{
+		"ALTER TABLE events_20260301 ADD COLUMN ivt UINTEGER DEFAULT 0",
+		"ALTER TABLE events_20260302 ADD COLUMN ivt UINTEGER DEFAULT 0",
+		fmt.Sprintf("UPDATE events_20260301 SET ivt = %d WHERE user_key IS NOT NULL AND kind = %d", admeter.IVTCrawler, admeter.KindImpression),
+	}
+	for _, c := range dailyV2Columns {
+		stmts = append(stmts, "ALTER TABLE daily ADD COLUMN "+c+" BIGINT DEFAULT 0")
+	}
+	stmts = append(stmts, "UPDATE meta SET value = 2 WHERE key = 'schema_version'", "CHECKPOINT")
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("write version-2 file: %v\n%s", err, s)
+		}
+	}
+	return day1
+}
+
+// TestMigrateV2: a version-2 file gets, at its first opening only, the
+// viewability, video, conversion and click-id columns in every partition
+// (zero or NULL for its events, whose verdicts stay), and schema version
+// 3; new events with those fields go into its old partitions.
+func TestMigrateV2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.duckdb")
+	day1 := writeV2File(t, path)
+	var logs bytes.Buffer
+	open := func() *DB { return openLogged(t, path, &logs) }
+	db := open()
+	defer func() { db.Close() }()
+	if n := strings.Count(logs.String(), "store migrated"); n != 1 || !strings.Contains(logs.String(), "from=2") {
+		t.Fatalf("%d migration log lines at the first opening, want 1 from version 2:\n%s", n, logs.String())
+	}
+	var version uint64
+	if err := db.sqldb.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != schemaVersion {
+		t.Fatalf("schema version after migration %d, %v; want %d", version, err, schemaVersion)
+	}
+	checkEventColumns(t, db, "events_20260301", "events_20260302")
+
+	// The old events keep their fields and verdicts, and have none of the
+	// new ones.
+	at := day1.Add(10 * time.Hour)
+	old := []admeter.Event{
+		storetest.Imp(at, storetest.User(1), storetest.IVT(admeter.IVTCrawler)),
+		storetest.Imp(at.Add(24*time.Hour), storetest.User(1)),
+	}
+	for i := range old {
+		old[i].UserType = admeter.IDOAID
+	}
+	evs, _, err := db.UserEvents(ctx, storetest.DefaultTenant, []admeter.Pseudonym{storetest.UserID(1)}, 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("UserEvents of user 1 = %d events, %v; want 2", len(evs), err)
+	}
+	for i := range old {
+		if !reflect.DeepEqual(evs[i], old[i]) {
+			t.Errorf("old event %d:\ngot  %+v\nwant %+v", i, evs[i], old[i])
+		}
+	}
+
+	// New events with the new fields go into the old partitions, and the
+	// new queries read them.
+	vf := storetest.VF(1)
+	storetest.Insert(t, db, 8,
+		storetest.Imp(at.Add(time.Hour), storetest.User(3), vf, storetest.Video(10*time.Second, admeter.PlayAuto)),
+		storetest.Viewed(at.Add(time.Hour+time.Second), admeter.ViewViewable, vf),
+		storetest.VideoPing(at.Add(time.Hour+2*time.Second), admeter.Progress100, vf),
+		storetest.Click(at.Add(time.Hour+3*time.Second), storetest.User(3), storetest.ClickID(1)),
+		storetest.Conversion(at.Add(2*time.Hour), 1, admeter.ConversionOrder, storetest.ClickID(1), storetest.Value(5_000_000, "CNY")),
+	)
+	q := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign,
+		From: day1, To: day1.Add(48 * time.Hour), Location: time.UTC}
+	want := store.ViewCounts{Measurable: 1, Viewable: 1, ViewableUV: 1, VideoStarts: 1, Quartiles: [4]int64{1, 1, 1, 1}}
+	for range 2 {
+		got, err := db.Viewability(ctx, q)
+		if err != nil || got.Total != want || len(got.Rows) != 0 {
+			t.Fatalf("Viewability = %+v, %v; want total %+v", got, err, want)
+		}
+		a, err := db.Attribution(ctx, store.AttributionQuery{Tenant: storetest.DefaultTenant, From: day1, To: day1.Add(48 * time.Hour)})
+		if err != nil || len(a.Conversions) != 1 || len(a.Touches) != 1 || a.Conversions[0].Value != 5_000_000 || a.Touches[0].ClickID != storetest.ClickIDOf(1) {
+			t.Fatalf("Attribution = %+v, %v; want the conversion and its click", a, err)
+		}
+		// The migration runs once.
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		db = open()
+		if n := strings.Count(logs.String(), "store migrated"); n != 1 {
+			t.Fatalf("%d migration log lines after reopening, want still 1", n)
+		}
 	}
 }

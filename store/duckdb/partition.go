@@ -14,6 +14,11 @@ import (
 // verdict (admeter.IVT, 0 for valid); it came with schema version 2, and
 // migrate adds it, last as here, to the partitions of older files (without
 // NOT NULL, which DuckDB cannot add to a column of an existing table).
+// The columns after it came with schema version 3 (v3EventColumns, added
+// the same way): the viewability and video fields (video_duration in
+// milliseconds), the conversion fields (conversion a UUID like
+// impression, conversion_type and currency dictionary ids, value in
+// millionths) and click_id.
 const eventColumns = `
 	tenant        UINTEGER NOT NULL,
 	campaign      UINTEGER NOT NULL,
@@ -41,10 +46,33 @@ const eventColumns = `
 	lat           INTEGER,
 	lon           INTEGER,
 	risk          UTINYINT NOT NULL,
-	ivt           UINTEGER NOT NULL DEFAULT 0`
+	ivt           UINTEGER NOT NULL DEFAULT 0,
+	view            UTINYINT NOT NULL DEFAULT 0,
+	view_area       UTINYINT NOT NULL DEFAULT 0,
+	view_seconds    UTINYINT NOT NULL DEFAULT 0,
+	video_duration  UINTEGER NOT NULL DEFAULT 0,
+	video_play      UTINYINT NOT NULL DEFAULT 0,
+	video_progress  UTINYINT NOT NULL DEFAULT 0,
+	video_quartiles UTINYINT NOT NULL DEFAULT 0,
+	conversion      UUID,
+	conversion_type UINTEGER NOT NULL DEFAULT 0,
+	value           BIGINT NOT NULL DEFAULT 0,
+	currency        UINTEGER NOT NULL DEFAULT 0,
+	click_id        UUID`
 
 // numEventColumns is the number of columns in eventColumns.
-const numEventColumns = 27
+const numEventColumns = 39
+
+// v3EventColumns are the columns schema version 3 added to eventColumns,
+// in table order, as migrate adds them to older partitions: the default
+// (0, or NULL for the UUIDs) is exact for events stored before, which had
+// none of those fields.
+var v3EventColumns = []string{
+	"view UTINYINT DEFAULT 0", "view_area UTINYINT DEFAULT 0", "view_seconds UTINYINT DEFAULT 0",
+	"video_duration UINTEGER DEFAULT 0", "video_play UTINYINT DEFAULT 0", "video_progress UTINYINT DEFAULT 0",
+	"video_quartiles UTINYINT DEFAULT 0", "conversion UUID", "conversion_type UINTEGER DEFAULT 0",
+	"value BIGINT DEFAULT 0", "currency UINTEGER DEFAULT 0", "click_id UUID",
+}
 
 const (
 	msPerDay  = 86_400_000

@@ -69,7 +69,9 @@ type scope struct {
 	tenant, campaign uint32
 	// placements are the dictionary ids of the placements read, sorted;
 	// nil means every placement.
-	placements       []uint32
+	placements []uint32
+	// cond, if not empty, is a further SQL condition on the events read.
+	cond             string
 	ranges           []msRange
 	zone             zone
 	materializeAbove int
@@ -145,6 +147,9 @@ func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (rel
 	// Placements filter before dedup, which never groups the events of two
 	// placements together.
 	where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)%s", sc.tenant, sc.campaign, kinds, sc.placementCond())
+	if sc.cond != "" {
+		where += " AND (" + sc.cond + ")"
+	}
 	union, n := source(days, sc.ranges, cols, where)
 	switch {
 	case n == 0:
@@ -183,21 +188,23 @@ type reportPlan struct {
 	media []string // media names by index
 }
 
-// reportSQL returns the SQL of q, or "" if no partition holds its events.
-func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc scope) (string, reportPlan, error) {
-	plan := reportPlan{by: q.By}
-	cols := ", user_key, ivt"
-	for _, d := range q.By {
+// dimensionCols returns the source columns the dimensions of by need
+// beyond placement and ts, each after a comma.
+func dimensionCols(by []store.Dimension) string {
+	var cols string
+	for _, d := range by {
 		cols += reportCols[d]
 	}
-	reason := -1 // the index of ByReason in q.By
-	src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received"+cols, fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
-	if err != nil || src.from == "" {
-		return "", plan, err
-	}
+	return cols
+}
 
-	var dims []string
-	var join string
+// dimensions returns the SQL of each dimension of q.By, named d0, d1...,
+// over a relation ev of events with columns placement, ts and those of
+// dimensionCols; the LEFT JOIN that ByMedia needs ("" if none), to follow
+// the relation; and the index of ByReason in q.By (-1 if absent), whose
+// expression needs column reasons. It records the media names in plan.
+func (db *DB) dimensions(q store.ReportQuery, sc scope, plan *reportPlan) (dims []string, join string, reason int) {
+	reason = -1
 	for i, d := range q.By {
 		var e string
 		switch d {
@@ -229,11 +236,7 @@ func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc
 			join = fmt.Sprintf("\n\tLEFT JOIN (VALUES %s) media(pid, idx) ON media.pid = ev.placement", strings.Join(values, ", "))
 			e = "media.idx"
 		case store.ByRegion:
-			if cn, ok := db.dict.lookup("CN"); ok {
-				e = fmt.Sprintf("CASE WHEN country = %d THEN province ELSE country END", cn)
-			} else {
-				e = "country"
-			}
+			e = db.regionExpr()
 		case store.ByOS:
 			e = "os"
 		case store.ByDevice:
@@ -243,7 +246,29 @@ func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc
 		}
 		dims = append(dims, fmt.Sprintf("%s AS d%d", e, i))
 	}
+	return dims, join, reason
+}
 
+// regionExpr returns the SQL of the ByRegion value of an event with
+// columns country and province, as a dictionary id: the province in
+// China, else the country.
+func (db *DB) regionExpr() string {
+	if cn, ok := db.dict.lookup("CN"); ok {
+		return fmt.Sprintf("CASE WHEN country = %d THEN province ELSE country END", cn)
+	}
+	return "country"
+}
+
+// reportSQL returns the SQL of q, or "" if no partition holds its events.
+func (db *DB) reportSQL(ctx context.Context, tx *sql.Tx, q store.ReportQuery, sc scope) (string, reportPlan, error) {
+	plan := reportPlan{by: q.By}
+	cols := ", user_key, ivt" + dimensionCols(q.By)
+	src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received"+cols, fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
+	if err != nil || src.from == "" {
+		return "", plan, err
+	}
+
+	dims, join, reason := db.dimensions(q, sc, &plan)
 	// Two levels: events per (dimensions, kind, user), n of them and nb
 	// invalid, then per dimensions, counting the users of each kind (NULL,
 	// the anonymous, is not counted; a user is counted where the traffic
@@ -303,13 +328,7 @@ GROUP BY g, %[1]s`, list, aggs, strings.Join(dims, ", "), ev, join, src.with, co
 // of the range, valid and invalid together. It returns EINVALID for a
 // malformed query.
 func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportResult, error) {
-	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
-		return nil, err
-	}
-	if err := store.CheckDimensions(q.By); err != nil {
-		return nil, err
-	}
-	if err := store.CheckFilter(q.Filter); err != nil {
+	if err := checkReportQuery(q); err != nil {
 		return nil, err
 	}
 	res := &store.ReportResult{}
@@ -328,6 +347,18 @@ func (db *DB) Report(ctx context.Context, q store.ReportQuery) (*store.ReportRes
 		return nil, fmt.Errorf("query report: %w", err)
 	}
 	return res, nil
+}
+
+// checkReportQuery checks the range, dimensions and filter of q (EINVALID
+// errors).
+func checkReportQuery(q store.ReportQuery) error {
+	if err := store.CheckRange(q.Tenant, q.Campaign, q.From, q.To, q.Location); err != nil {
+		return err
+	}
+	if err := store.CheckDimensions(q.By); err != nil {
+		return err
+	}
+	return store.CheckFilter(q.Filter)
 }
 
 // scanReport runs a report query and fills res.
@@ -361,26 +392,35 @@ func (db *DB) scanReport(ctx context.Context, tx *sql.Tx, query string, plan rep
 			res.Total, res.AnonymousImpressions, res.AnonymousClicks = c, anonImps, anonClicks
 			continue
 		}
-		r := make([]int64, n)
-		for i, v := range vals {
-			r[i] = -1
-			if v.Valid {
-				r[i] = v.Int64
-			}
-		}
+		r := rawDims(vals)
 		raw = append(raw, r)
 		res.Rows = append(res.Rows, store.ReportRow{Counts: c})
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	db.label(plan, raw, res.Rows)
-	sortRows(plan.by, res.Rows)
+	for i, dims := range db.label(plan, raw) {
+		res.Rows[i].Dims = dims
+	}
+	sortRows(plan.by, res.Rows, func(r *store.ReportRow) []string { return r.Dims })
 	return nil
 }
 
-// label turns the dimension values of each row into their names.
-func (db *DB) label(plan reportPlan, raw [][]int64, rows []store.ReportRow) {
+// rawDims returns the dimension values of a result row, -1 for NULL.
+func rawDims(vals []sql.NullInt64) []int64 {
+	r := make([]int64, len(vals))
+	for i, v := range vals {
+		r[i] = -1
+		if v.Valid {
+			r[i] = v.Int64
+		}
+	}
+	return r
+}
+
+// label returns the names of the dimension values of each row (-1 for
+// NULL).
+func (db *DB) label(plan reportPlan, raw [][]int64) [][]string {
 	// Dictionary ids are labelled in one pass under the dictionary's lock.
 	var ids []uint32
 	for _, r := range raw {
@@ -391,6 +431,7 @@ func (db *DB) label(plan reportPlan, raw [][]int64, rows []store.ReportRow) {
 		}
 	}
 	strs := db.dict.labels(ids)
+	out := make([][]string, len(raw))
 	for k, r := range raw {
 		dims := make([]string, len(plan.by))
 		for i, d := range plan.by {
@@ -416,13 +457,14 @@ func (db *DB) label(plan reportPlan, raw [][]int64, rows []store.ReportRow) {
 				dims[i] = admeter.IVT(v).String()
 			}
 		}
-		rows[k].Dims = dims
+		out[k] = dims
 	}
+	return out
 }
 
-// sortRows sorts rows by their dimension values, taking the dimensions in
-// store.Dimensions order.
-func sortRows(by []store.Dimension, rows []store.ReportRow) {
+// sortRows sorts rows by their dimension values (dims of a row), taking
+// the dimensions in store.Dimensions order.
+func sortRows[R any](by []store.Dimension, rows []R, dims func(*R) []string) {
 	order := make([]int, len(by)) // positions in Dims, in sort order
 	for i := range order {
 		order[i] = i
@@ -432,9 +474,10 @@ func sortRows(by []store.Dimension, rows []store.ReportRow) {
 		ib, _ := store.DimensionOrder(by[b])
 		return ia - ib
 	})
-	slices.SortFunc(rows, func(a, b store.ReportRow) int {
+	slices.SortFunc(rows, func(a, b R) int {
+		da, db := dims(&a), dims(&b)
 		for _, i := range order {
-			if c := strings.Compare(a.Dims[i], b.Dims[i]); c != 0 {
+			if c := strings.Compare(da[i], db[i]); c != 0 {
 				return c
 			}
 		}

@@ -17,14 +17,16 @@ import (
 // userEventCols are the columns UserEvents reads, in the order of
 // storedEvent's fields: every column but the tenant.
 const userEventCols = `campaign, placement, kind, ts, received, flags, user_key, user_type, key_version, impression,
-	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt`
+	os, os_version, device, browser, model, network, app, app_package, net, country, province, city, lat, lon, risk, ivt,
+	view, view_area, view_seconds, video_duration, video_play, video_progress, video_quartiles,
+	conversion, conversion_type, value, currency, click_id`
 
 // numStoredStrs is the number of string columns in userEventCols.
-const numStoredStrs = 10
+const numStoredStrs = 12
 
 // storedEvent is one row of userEventCols; strs are dictionary ids, in the
 // order campaign, placement, os_version, browser, model, app, app_package,
-// country, province, city.
+// country, province, city, conversion_type, currency.
 type storedEvent struct {
 	strs                                [numStoredStrs]uint32
 	kind, userType, os, device, network uint8
@@ -35,12 +37,19 @@ type storedEvent struct {
 	user, impression                    []byte
 	net                                 sql.NullInt64
 	lat, lon                            sql.NullInt32
+	view, viewArea, viewSeconds         uint8
+	videoPlay, progress, quartiles      uint8
+	videoDuration                       uint32
+	conversion, clickID                 []byte
+	value                               int64
 }
 
 func (r *storedEvent) dest() []any {
 	s := &r.strs
 	return []any{&s[0], &s[1], &r.kind, &r.ts, &r.received, &r.flags, &r.user, &r.userType, &r.keyVersion, &r.impression,
-		&r.os, &s[2], &r.device, &s[3], &s[4], &r.network, &s[5], &s[6], &r.net, &s[7], &s[8], &s[9], &r.lat, &r.lon, &r.risk, &r.ivt}
+		&r.os, &s[2], &r.device, &s[3], &s[4], &r.network, &s[5], &s[6], &r.net, &s[7], &s[8], &s[9], &r.lat, &r.lon, &r.risk, &r.ivt,
+		&r.view, &r.viewArea, &r.viewSeconds, &r.videoDuration, &r.videoPlay, &r.progress, &r.quartiles,
+		&r.conversion, &s[10], &r.value, &s[11], &r.clickID}
 }
 
 // UserEvents returns the raw events of tenant whose user is one of users,
@@ -136,9 +145,22 @@ func (db *DB) events(tenant admeter.TenantID, rows []storedEvent) []admeter.Even
 			Region:     admeter.Region{Country: s[7], Province: s[8], City: s[9]},
 			Risk:       admeter.Risk(r.risk),
 			IVT:        admeter.IVT(r.ivt),
+
+			View:           admeter.ViewResult(r.view),
+			ViewArea:       r.viewArea,
+			ViewSeconds:    r.viewSeconds,
+			VideoDuration:  time.Duration(r.videoDuration) * time.Millisecond,
+			VideoPlay:      admeter.VideoPlay(r.videoPlay),
+			VideoProgress:  admeter.VideoProgress(r.progress),
+			VideoQuartiles: admeter.Quartiles(r.quartiles),
+			ConversionType: s[10],
+			Value:          r.value,
+			Currency:       s[11],
 		}
 		copy(e.User[:], r.user)
 		copy(e.ImpressionID[:], r.impression)
+		copy(e.ConversionID[:], r.conversion)
+		copy(e.ClickID[:], r.clickID)
 		if r.net.Valid {
 			e.Net = blockOf(r.net.Int64)
 		}

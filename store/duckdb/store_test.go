@@ -468,13 +468,19 @@ func TestDropWhileReading(t *testing.T) {
 func TestStoredColumns(t *testing.T) {
 	db := mustOpen(t, "")
 	at := utc("2026-03-02T10:00:00.123Z")
-	e := imp(at, user(7), storetest.VF(9), storetest.Details(), storetest.Received(at.Add(time.Second)), storetest.IVT(admeter.IVTCrawler|admeter.IVTBadID))
+	e := imp(at, user(7), storetest.VF(9), storetest.Details(), storetest.Received(at.Add(time.Second)), storetest.IVT(admeter.IVTCrawler|admeter.IVTBadID),
+		storetest.View(admeter.ViewStarted), storetest.ViewThresholds(60, 2), storetest.Video(15500*time.Millisecond, admeter.PlayManual),
+		storetest.Quartiles(admeter.Quartile25|admeter.Quartile50), storetest.ClickID(3))
 	v6 := imp(at, func(e *admeter.Event) { e.Net = admeter.BlockOf(netip.MustParseAddr("2001:db8:1234:5678::1")) })
 	v6.OS, v6.DeviceType = 200, 200 // out of range: stored as unknown
-	storetest.Insert(t, db, 1, e, v6)
+	conv := storetest.Conversion(at, 4, "trial-7d", user(8), storetest.Value(12_340_000, "USD"), storetest.ClickID(5))
+	storetest.Insert(t, db, 1, e, v6, conv)
 	rows, err := db.sqldb.Query(`SELECT t.s, c.s, p.s, kind, ts, received, flags, user_key::VARCHAR, user_type, key_version, impression::VARCHAR,
-		os, ov.s, device, b.s, m.s, network, a.s, ap.s, net, co.s, pr.s, ci.s, lat, lon, risk, ivt
+		os, ov.s, device, b.s, m.s, network, a.s, ap.s, net, co.s, pr.s, ci.s, lat, lon, risk, ivt,
+		view, view_area, view_seconds, video_duration, video_play, video_progress, video_quartiles,
+		conversion::VARCHAR, ct.s, value, cu.s, click_id::VARCHAR
 	FROM events_20260302 e
+	JOIN strs ct ON ct.id = conversion_type JOIN strs cu ON cu.id = currency
 	JOIN strs t ON t.id = e.tenant JOIN strs c ON c.id = e.campaign JOIN strs p ON p.id = e.placement
 	JOIN strs ov ON ov.id = os_version JOIN strs b ON b.id = browser JOIN strs m ON m.id = model
 	JOIN strs a ON a.id = app JOIN strs ap ON ap.id = app_package
@@ -501,11 +507,21 @@ func TestStoredColumns(t *testing.T) {
 		{"t1", "10000001", "p1", uint8(1), at.UnixMilli(), at.UnixMilli() + 1000, uint16(admeter.FlagSigned | admeter.FlagBatch),
 			uuidString(u), uint8(admeter.IDOAID), uint32(1), uuidString(vf),
 			uint8(admeter.OSAndroid), "14", uint8(admeter.DevicePhone), "Chrome", "Pixel 8", uint8(admeter.NetworkWiFi),
-			"新闻", "com.example.news", int64(1<<48 | 203<<24 | 0<<16 | 113<<8), "CN", "广东", "深圳", int32(2254), int32(11406), uint8(admeter.RiskRoot), uint32(admeter.IVTCrawler | admeter.IVTBadID)},
+			"新闻", "com.example.news", int64(1<<48 | 203<<24 | 0<<16 | 113<<8), "CN", "广东", "深圳", int32(2254), int32(11406), uint8(admeter.RiskRoot), uint32(admeter.IVTCrawler | admeter.IVTBadID),
+			uint8(admeter.ViewStarted), uint8(60), uint8(2), uint32(15500), uint8(admeter.PlayManual), uint8(0), uint8(3),
+			nil, "", int64(0), "", uuidString(storetest.ClickIDOf(3))},
+		{"t1", "", "", uint8(admeter.KindConversion), at.UnixMilli(), at.UnixMilli(), uint16(0),
+			uuidString(storetest.UserID(8)), uint8(admeter.IDOAID), uint32(1), nil,
+			uint8(0), "", uint8(0), "", "", uint8(0),
+			"", "", nil, "", "", "", nil, nil, uint8(0), uint32(0),
+			uint8(0), uint8(0), uint8(0), uint32(0), uint8(0), uint8(0), uint8(0),
+			uuidString(storetest.ConversionIDOf(4)), "trial-7d", int64(12_340_000), "USD", uuidString(storetest.ClickIDOf(5))},
 		{"t1", "10000001", "p1", uint8(1), at.UnixMilli(), at.UnixMilli(), uint16(0),
 			nil, uint8(0), uint32(1), nil,
 			uint8(0), "", uint8(0), "", "", uint8(0),
-			"", "", int64(0x20010db81234), "", "", "", nil, nil, uint8(0), uint32(0)},
+			"", "", int64(0x20010db81234), "", "", "", nil, nil, uint8(0), uint32(0),
+			uint8(0), uint8(0), uint8(0), uint32(0), uint8(0), uint8(0), uint8(0),
+			nil, "", int64(0), "", nil},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stored rows:\ngot  %v\nwant %v", got, want)

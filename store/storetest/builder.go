@@ -121,6 +121,70 @@ func Details() Opt {
 	}
 }
 
+// ClickIDOf returns the pseudonym of test click id n (n > 0): the click
+// id a click carries ([ClickID]) and a conversion reports.
+func ClickIDOf(n int) admeter.Pseudonym { return pseudonym(0x63, n) }
+
+// ConversionIDOf returns the pseudonym of test conversion id n (n > 0).
+func ConversionIDOf(n int) admeter.Pseudonym { return pseudonym(0x43, n) }
+
+// View sets the viewability state the event reports (ViewStarted on an
+// impression, a result on a [Viewed] event).
+func View(v admeter.ViewResult) Opt { return func(e *admeter.Event) { e.View = v } }
+
+// ViewThresholds sets the viewability thresholds the measurement used
+// (Miaozhen vh and vi).
+func ViewThresholds(area, seconds uint8) Opt {
+	return func(e *admeter.Event) { e.ViewArea, e.ViewSeconds = area, seconds }
+}
+
+// Video makes the event a video ad's: its length d and how the play
+// started. An impression with it is a video impression, which starts a
+// play.
+func Video(d time.Duration, p admeter.VideoPlay) Opt {
+	return func(e *admeter.Event) { e.VideoDuration, e.VideoPlay = d, p }
+}
+
+// Progress sets the point of the play the event reports (Miaozhen vc).
+func Progress(p admeter.VideoProgress) Opt { return func(e *admeter.Event) { e.VideoProgress = p } }
+
+// Quartiles sets the quartiles the event says the play reached (Miaozhen
+// vj).
+func Quartiles(q admeter.Quartiles) Opt { return func(e *admeter.Event) { e.VideoQuartiles = q } }
+
+// ClickID sets the event's click id to test click id n ([ClickIDOf]).
+func ClickID(n int) Opt { return func(e *admeter.Event) { e.ClickID = ClickIDOf(n) } }
+
+// Value sets a conversion's value, in millionths of currency.
+func Value(v int64, currency string) Opt {
+	return func(e *admeter.Event) { e.Value, e.Currency = v, currency }
+}
+
+// Viewed returns a viewability result r at at (admeter.KindViewability);
+// see [Ev]. It links to the impression of the same campaign, placement
+// and impression id ([VF]).
+func Viewed(at time.Time, r admeter.ViewResult, opts ...Opt) admeter.Event {
+	return Ev(admeter.KindViewability, at, append([]Opt{View(r)}, opts...)...)
+}
+
+// VideoPing returns a video progress ping at at (admeter.KindVideo)
+// reporting p; see [Ev].
+func VideoPing(at time.Time, p admeter.VideoProgress, opts ...Opt) admeter.Event {
+	return Ev(admeter.KindVideo, at, append([]Opt{Progress(p)}, opts...)...)
+}
+
+// Conversion returns a conversion at at of the default tenant, with
+// conversion id n ([ConversionIDOf]) and type typ, no campaign and no
+// placement, changed by opts (which must give it a [User] or a
+// [ClickID]).
+func Conversion(at time.Time, n int, typ string, opts ...Opt) admeter.Event {
+	conv := func(e *admeter.Event) {
+		e.Campaign, e.Placement = "", ""
+		e.ConversionID, e.ConversionType = ConversionIDOf(n), typ
+	}
+	return Ev(admeter.KindConversion, at, append([]Opt{conv}, opts...)...)
+}
+
 // Insert inserts events with next as the new offset and fails t on error.
 func Insert(t testing.TB, s store.Store, next uint64, events ...admeter.Event) {
 	t.Helper()

@@ -9,7 +9,10 @@
 // It also holds the helpers those tests are written with, for the backends'
 // own tests and benchmarks to reuse: [Imp], [Click] and [Served] build one
 // event with options such as [User], [VF], [Placement] and [IVT] (a
-// verdict); [Insert] loads events with an offset; [Generator] makes a
-// reproducible stream of realistic events for benchmarks, with invalid
-// traffic if asked ([GenConfig].IVTPercent).
+// verdict); [Viewed], [VideoPing] and [Conversion] build a viewability
+// result, a video ping and a conversion, with options such as [View],
+// [Video], [Progress], [Quartiles], [ClickID] and [Value]; [Insert] loads
+// events with an offset; [Generator] makes a reproducible stream of
+// realistic events for benchmarks, with invalid traffic if asked
+// ([GenConfig].IVTPercent).
 package storetest

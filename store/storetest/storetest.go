@@ -78,6 +78,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JudgeBehaviour", testJudgeBehaviour},
 		{"InvalidSamples", testInvalidSamples},
 		{"Concurrent", testConcurrent},
+		{"Viewability", testViewability},
+		{"ViewabilityShanghai", testViewabilityShanghai},
+		{"VideoPlays", testVideoPlays},
+		{"Attribution", testAttribution},
+		{"NewFields", testNewFields},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

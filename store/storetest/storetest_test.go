@@ -15,13 +15,16 @@ func TestEventsValid(t *testing.T) {
 		Imp(at), Click(at, User(1)), Served(at, VF(2)),
 		Imp(at, User(3), VF(4), Tenant("t2"), Campaign("10000002"), Placement("p9"), Region("CN", "广东"),
 			OS(admeter.OSIOS), Device(admeter.DeviceTablet), Received(at.Add(time.Second)), Details()),
+		Imp(at, VF(1), View(admeter.ViewStarted), ViewThresholds(60, 2), Video(15*time.Second, admeter.PlayAuto), Quartiles(admeter.QuartileAll)),
+		Viewed(at, admeter.ViewNotViewable, VF(1)), VideoPing(at, admeter.Progress50), Click(at, ClickID(1)),
+		Conversion(at, 1, admeter.ConversionOrder, User(1), Value(1_500_000, "CNY")), Conversion(at, 2, "trial", ClickID(1)),
 	}
 	for i, e := range evs {
 		if err := e.Validate(); err != nil {
 			t.Errorf("event %d: %v", i, err)
 		}
 	}
-	if UserID(1) == UserID(2) || UserID(1).IsZero() || UserID(1) == ImpressionID(1) {
+	if UserID(1) == UserID(2) || UserID(1).IsZero() || UserID(1) == ImpressionID(1) || ClickIDOf(1) == UserID(1) || ConversionIDOf(1) == ClickIDOf(1) {
 		t.Error("test pseudonyms collide")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type campaignJSON struct {
 	Timezone     string             `json:"timezone"`
 	Placements   []placementJSON    `json:"placements"`
 	Created      time.Time          `json:"created"`
+	Attribution  attributionJSON    `json:"attribution"`
 	// Owner is set on a campaign another tenant granted access to.
 	Owner admeter.TenantID `json:"owner,omitempty"`
 }
@@ -46,6 +48,91 @@ type campaignInput struct {
 		// then sees this placement's traffic (and only it).
 		MediaTenant admeter.TenantID `json:"media_tenant"`
 	} `json:"placements"`
+	Attribution *attributionInput `json:"attribution"`
+}
+
+// attributionRuleJSON is an attribution rule as the API shows it.
+type attributionRuleJSON struct {
+	ClickWindowDays int `json:"click_window_days"`
+	ViewWindowDays  int `json:"view_window_days"`
+}
+
+// attributionJSON is a campaign's attribution settings as the API shows
+// them: the effective default windows (admeter's defaults when the campaign
+// sets none), the rules of conversion types that have their own, and the
+// click-id parameter ("" when off).
+type attributionJSON struct {
+	ClickWindowDays int                            `json:"click_window_days"`
+	ViewWindowDays  int                            `json:"view_window_days"`
+	Rules           map[string]attributionRuleJSON `json:"rules"`
+	ClickIDParam    string                         `json:"click_id_param"`
+}
+
+// newAttributionJSON returns how the API shows a.
+func newAttributionJSON(a *admeter.Attribution) attributionJSON {
+	d := defaultRule(a)
+	out := attributionJSON{ClickWindowDays: d.ClickWindowDays, ViewWindowDays: d.ViewWindowDays,
+		Rules: make(map[string]attributionRuleJSON, len(a.ByType)), ClickIDParam: a.ClickIDParam}
+	for t, r := range a.ByType {
+		out.Rules[t] = attributionRuleJSON{ClickWindowDays: r.ClickWindowDays, ViewWindowDays: r.ViewWindowDays}
+	}
+	return out
+}
+
+// attributionRuleInput is a rule in a request; a window left out is the
+// campaign's default window.
+type attributionRuleInput struct {
+	ClickWindowDays *int `json:"click_window_days"`
+	ViewWindowDays  *int `json:"view_window_days"`
+}
+
+// attributionInput is the "attribution" member of a campaign create or
+// update. Each member left out keeps its value: the defaults on create, the
+// campaign's settings on update. Rules, when given, replace every per-type
+// rule ({} removes them all).
+type attributionInput struct {
+	ClickWindowDays *int                            `json:"click_window_days"`
+	ViewWindowDays  *int                            `json:"view_window_days"`
+	Rules           map[string]attributionRuleInput `json:"rules"`
+	ClickIDParam    *string                         `json:"click_id_param"`
+}
+
+// applyTo sets the members of in on a. The result is validated with the
+// campaign (admeter.Attribution.Validate).
+func (in *attributionInput) applyTo(a *admeter.Attribution) {
+	if in.ClickWindowDays != nil || in.ViewWindowDays != nil {
+		d := withWindows(defaultRule(a), attributionRuleInput{ClickWindowDays: in.ClickWindowDays, ViewWindowDays: in.ViewWindowDays})
+		a.Default = &d
+	}
+	if in.Rules != nil {
+		a.ByType = make(map[string]admeter.AttributionRule, len(in.Rules))
+		for t, r := range in.Rules {
+			a.ByType[t] = withWindows(defaultRule(a), r)
+		}
+	}
+	if in.ClickIDParam != nil {
+		a.ClickIDParam = *in.ClickIDParam
+	}
+}
+
+// withWindows returns base with the windows r gives.
+func withWindows(base admeter.AttributionRule, r attributionRuleInput) admeter.AttributionRule {
+	if r.ClickWindowDays != nil {
+		base.ClickWindowDays = *r.ClickWindowDays
+	}
+	if r.ViewWindowDays != nil {
+		base.ViewWindowDays = *r.ViewWindowDays
+	}
+	return base
+}
+
+// defaultRule returns the rule of the conversion types of a without their
+// own: a.Default, or admeter's default windows.
+func defaultRule(a *admeter.Attribution) admeter.AttributionRule {
+	if a.Default != nil {
+		return *a.Default
+	}
+	return admeter.DefaultAttributionRule
 }
 
 func (s *Server) createCampaign(r *http.Request) (int, any, error) {
@@ -62,6 +149,9 @@ func (s *Server) createCampaign(r *http.Request) (int, any, error) {
 	}
 	for _, p := range in.Placements {
 		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant})
+	}
+	if in.Attribution != nil {
+		in.Attribution.applyTo(&c.Attribution)
 	}
 	if err := c.Validate(); err != nil {
 		return 0, nil, err
@@ -132,6 +222,7 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 	out := campaignJSON{
 		ID: c.ID, Name: c.Name, LandingURL: c.LandingURL, AllowedHosts: c.AllowedHosts,
 		Timezone: c.Timezone, Created: c.Created, Placements: make([]placementJSON, 0, len(c.Placements)),
+		Attribution: newAttributionJSON(&c.Attribution),
 	}
 	if out.AllowedHosts == nil {
 		out.AllowedHosts = []string{}
@@ -166,10 +257,13 @@ func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing 
 }
 
 // updateCampaign serves PATCH /api/v1/campaigns/{id}: any of name,
-// landing_url, allowed_hosts, timezone, and placements — existing ones
-// named by id (name, media, media_tenant change) and new ones without an id
-// (appended). Placements are never removed: their events keep their
-// meaning. An agency with a manage grant may do this too.
+// landing_url, allowed_hosts, timezone, attribution (the members given; see
+// attributionInput), and placements — existing ones named by id (name,
+// media, media_tenant change) and new ones without an id (appended).
+// Placements are never removed: their events keep their meaning. An agency
+// with a manage grant may do this too. A change of attribution settings is
+// audited with the settings before and after: it changes the conversions
+// that reports attribute, past ones included.
 func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	owner := ownerFrom(r.Context())
 	c, err := s.campaigns.Campaign(r.Context(), owner, admeter.CampaignID(r.PathValue("id")))
@@ -187,6 +281,7 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 			Media       string              `json:"media"`
 			MediaTenant admeter.TenantID    `json:"media_tenant"`
 		} `json:"placements"`
+		Attribution *attributionInput `json:"attribution"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
@@ -202,6 +297,10 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	}
 	if in.Timezone != nil {
 		c.Timezone = *in.Timezone
+	}
+	before := newAttributionJSON(&c.Attribution)
+	if in.Attribution != nil {
+		in.Attribution.applyTo(&c.Attribution)
 	}
 	for _, p := range in.Placements {
 		if p.ID == "" {
@@ -226,6 +325,9 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 		s.cfg.CampaignsChanged(r.Context())
 	}
 	v := s.campaignJSON(c)
+	if !reflect.DeepEqual(v.Attribution, before) {
+		s.audit(r, "campaign.attribution", string(c.ID), "ok", map[string]any{"from": before, "to": v.Attribution})
+	}
 	if c.Tenant != tenantFrom(r.Context()).ID {
 		v.Owner = c.Tenant
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/admeter/admeter"
@@ -15,7 +16,9 @@ type CampaignEditor interface {
 }
 
 // editCampaign serves the campaign edit form (GET) and saves it (POST):
-// name, landing URL, time zone, placement names and media, new placements.
+// name, landing URL, time zone, the default attribution windows and the
+// click-id parameter, placement names and media, new placements. Per-type
+// attribution rules are shown, and kept; the API edits them.
 func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.Session) {
 	if !sess.User.Role.Allows(admeter.PermManageCampaigns) || s.editor == nil {
 		s.fail(w, r, sess, admeter.Errorf(admeter.EFORBIDDEN, "forbidden"))
@@ -34,6 +37,10 @@ func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.
 	edited.Name = r.PostFormValue("name")
 	edited.LandingURL = strings.TrimSpace(r.PostFormValue("landing_url"))
 	edited.Timezone = strings.TrimSpace(r.PostFormValue("timezone"))
+	if err := editAttribution(&edited.Attribution, r); err != nil {
+		s.render(w, r, http.StatusBadRequest, "edit", "edit_campaign", sess, map[string]any{"Campaign": &edited}, admeter.ErrorMessage(err))
+		return
+	}
 	ids, names, medias := r.PostForm["pid"], r.PostForm["pname"], r.PostForm["pmedia"]
 	if len(ids) != len(names) || len(ids) != len(medias) {
 		s.fail(w, r, sess, admeter.Errorf(admeter.EINVALID, "the placements of the form do not line up; reload the page"))
@@ -67,6 +74,31 @@ func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.
 	}
 	s.sessions.AuditFor(r, sess, "campaign.update", string(c.ID), "ok", map[string]any{"via": "console", "placements": len(edited.Placements)})
 	http.Redirect(w, r, "/console/campaigns/"+string(c.ID)+"/codes", http.StatusSeeOther)
+}
+
+// editAttribution sets the default windows and the click-id parameter of a
+// from the form's click_days, view_days and click_id_param, each only if the
+// form has it. The windows are then validated with the campaign.
+func editAttribution(a *admeter.Attribution, r *http.Request) error {
+	d := a.Rule("") // a copy: a.Default may be shared with the stored campaign
+	for _, f := range []struct {
+		name string
+		days *int
+	}{{"click_days", &d.ClickWindowDays}, {"view_days", &d.ViewWindowDays}} {
+		if !r.PostForm.Has(f.name) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue(f.name)))
+		if err != nil {
+			return admeter.Errorf(admeter.EINVALID, "attribution windows are whole days from 0 to 90")
+		}
+		*f.days = n
+		a.Default = &d
+	}
+	if r.PostForm.Has("click_id_param") {
+		a.ClickIDParam = strings.TrimSpace(r.PostFormValue("click_id_param"))
+	}
+	return nil
 }
 
 // parsePlacements reads one placement per line, "name, media" (a Chinese

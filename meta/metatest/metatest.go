@@ -226,6 +226,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"UpdateCampaign", testUpdateCampaign},
 		{"PlacementMediaTenant", testPlacementMediaTenant},
+		{"CampaignAttribution", testCampaignAttribution},
 	})
 }
 

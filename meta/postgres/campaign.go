@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/internal/metajson"
 )
 
 // Campaign ids are 8-digit numbers: the k parameter of monitoring URLs.
@@ -47,6 +48,13 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 	if c.AllowedHosts == nil {
 		hosts = []byte("[]")
 	}
+	if len(c.Attribution.ByType) == 0 {
+		c.Attribution.ByType = nil // likewise
+	}
+	attribution, err := metajson.EncodeAttribution(c.Attribution)
+	if err != nil {
+		return fmt.Errorf("create campaign: %w", err)
+	}
 
 	placements := make([]admeter.Placement, len(c.Placements))
 	var id admeter.CampaignID
@@ -67,10 +75,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			func() string { return strconv.Itoa(minCampaignID + db.intn(maxCampaignID-minCampaignID+1)) },
 			func(id string) (bool, error) {
 				ok, err := execOne(ctx, tx, `
-					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created)
-					VALUES ($1, $2, $3, $4, $5, $6, $7)
+					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 					ON CONFLICT (id) DO NOTHING`,
-					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, created)
+					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, created, attribution)
 				if err != nil {
 					return false, fmt.Errorf("insert campaign: %w", err)
 				}
@@ -167,7 +175,7 @@ func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
 // built from input.
 func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts::text, c.timezone, c.created,
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts::text, c.timezone, c.created, c.attribution::text,
 			(SELECT t.status <> 'active' FROM tenants t WHERE t.id = c.tenant_id)
 		FROM campaigns c
 		WHERE `+where+`
@@ -180,8 +188,8 @@ func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([
 	byID := make(map[admeter.CampaignID]*admeter.Campaign)
 	for rows.Next() {
 		var c admeter.Campaign
-		var hosts string
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &c.Created, &c.Stopped); err != nil {
+		var hosts, attribution string
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &c.Created, &attribution, &c.Stopped); err != nil {
 			return nil, fmt.Errorf("scan campaign: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {
@@ -189,6 +197,9 @@ func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([
 		}
 		if len(c.AllowedHosts) == 0 {
 			c.AllowedHosts = nil
+		}
+		if c.Attribution, err = metajson.DecodeAttribution(attribution); err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", c.ID, err)
 		}
 		c.Created = c.Created.UTC()
 		cs = append(cs, &c)
@@ -332,7 +343,7 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts and time zone, the names, media and media tenants of
+// URL, allowed hosts, time zone and attribution settings, the names, media and media tenants of
 // its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign. c is validated and normalised as by CreateCampaign, and
@@ -351,9 +362,16 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 	if err != nil || len(c.AllowedHosts) == 0 {
 		hosts = []byte("[]")
 	}
+	if len(c.Attribution.ByType) == 0 {
+		c.Attribution.ByType = nil
+	}
+	attribution, err := metajson.EncodeAttribution(c.Attribution)
+	if err != nil {
+		return fmt.Errorf("update campaign: %w", err)
+	}
 	err = db.update(ctx, func(tx *writeTx) error {
-		ok, err := execOne(ctx, tx, `UPDATE campaigns SET name = $1, landing_url = $2, allowed_hosts = $3, timezone = $4 WHERE id = $5 AND tenant_id = $6`,
-			c.Name, c.LandingURL, string(hosts), c.Timezone, string(c.ID), string(c.Tenant))
+		ok, err := execOne(ctx, tx, `UPDATE campaigns SET name = $1, landing_url = $2, allowed_hosts = $3, timezone = $4, attribution = $5 WHERE id = $6 AND tenant_id = $7`,
+			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, string(c.ID), string(c.Tenant))
 		if err != nil {
 			return fmt.Errorf("update campaign: %w", err)
 		} else if !ok {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/internal/metajson"
 )
 
 // Campaign ids are 8-digit numbers: the k parameter of monitoring URLs.
@@ -46,6 +47,13 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 	if c.AllowedHosts == nil {
 		hosts = []byte("[]")
 	}
+	if len(c.Attribution.ByType) == 0 {
+		c.Attribution.ByType = nil // likewise
+	}
+	attribution, err := metajson.EncodeAttribution(c.Attribution)
+	if err != nil {
+		return fmt.Errorf("create campaign: %w", err)
+	}
 
 	placements := make([]admeter.Placement, len(c.Placements))
 	var id admeter.CampaignID
@@ -66,10 +74,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			func() string { return strconv.Itoa(minCampaignID + db.intn(maxCampaignID-minCampaignID+1)) },
 			func(id string) (bool, error) {
 				res, err := tx.ExecContext(ctx, `
-					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created)
-					VALUES (?, ?, ?, ?, ?, ?, ?)
+					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 					ON CONFLICT (id) DO NOTHING`,
-					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, formatTime(created))
+					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, formatTime(created), attribution)
 				if err != nil {
 					return false, fmt.Errorf("insert campaign: %w", err)
 				}
@@ -163,7 +171,7 @@ func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
 // built from input.
 func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created,
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created, c.attribution,
 			(SELECT t.status <> 'active' FROM tenants t WHERE t.id = c.tenant_id)
 		FROM campaigns c
 		WHERE `+where+`
@@ -176,8 +184,8 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 	byID := make(map[admeter.CampaignID]*admeter.Campaign)
 	for rows.Next() {
 		var c admeter.Campaign
-		var hosts, created string
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created, &c.Stopped); err != nil {
+		var hosts, created, attribution string
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created, &attribution, &c.Stopped); err != nil {
 			return nil, fmt.Errorf("scan campaign: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {
@@ -185,6 +193,9 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 		}
 		if len(c.AllowedHosts) == 0 {
 			c.AllowedHosts = nil
+		}
+		if c.Attribution, err = metajson.DecodeAttribution(attribution); err != nil {
+			return nil, fmt.Errorf("campaign %s: %w", c.ID, err)
 		}
 		if c.Created, err = parseTime(created); err != nil {
 			return nil, fmt.Errorf("campaign %s: %w", c.ID, err)
@@ -336,7 +347,7 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts and time zone, the names, media and media tenants of
+// URL, allowed hosts, time zone and attribution settings, the names, media and media tenants of
 // its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign: its events keep their meaning. c is validated and
@@ -355,9 +366,16 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 	if err != nil || len(c.AllowedHosts) == 0 {
 		hosts = []byte("[]")
 	}
+	if len(c.Attribution.ByType) == 0 {
+		c.Attribution.ByType = nil
+	}
+	attribution, err := metajson.EncodeAttribution(c.Attribution)
+	if err != nil {
+		return fmt.Errorf("update campaign: %w", err)
+	}
 	err = db.update(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, landing_url = ?, allowed_hosts = ?, timezone = ? WHERE id = ? AND tenant_id = ?`,
-			c.Name, c.LandingURL, string(hosts), c.Timezone, string(c.ID), string(c.Tenant))
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, landing_url = ?, allowed_hosts = ?, timezone = ?, attribution = ? WHERE id = ? AND tenant_id = ?`,
+			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, string(c.ID), string(c.Tenant))
 		if err != nil {
 			return fmt.Errorf("update campaign: %w", err)
 		}

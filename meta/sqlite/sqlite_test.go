@@ -148,16 +148,11 @@ func TestOpen_RefusesNewerSchema(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
+	if err := rawExec(t, path, `INSERT INTO migrations (name, applied) VALUES ('migration/9999_future.sql', '')`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := raw.Exec(`INSERT INTO migrations (name, applied) VALUES ('migration/9999_future.sql', '')`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
 
-	err = sqlite.NewDB(path).Open()
+	err := sqlite.NewDB(path).Open()
 	if err == nil || !strings.Contains(err.Error(), "9999_future.sql") {
 		t.Fatalf("err = %v, want a refusal naming the unknown migration", err)
 	}

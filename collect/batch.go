@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ import (
 // batchEvent is one event of the batch API. Field names are the readable
 // forms of the Miaozhen letters (see docs/api.md).
 type batchEvent struct {
-	Type      string     `json:"type"` // impression (default), click, served
+	Type      string     `json:"type"` // impression (default), click, served, viewability, video
 	Campaign  string     `json:"campaign"`
 	Placement string     `json:"placement"`
 	TS        flexString `json:"ts"` // Unix seconds or milliseconds
@@ -55,6 +54,8 @@ type batchEvent struct {
 	ImpressionID string `json:"impression_id"` // Miaozhen vf
 	Risk         string `json:"svl"`           // Miaozhen svl
 	Signature    string `json:"signature"`     // Miaozhen mf; kept as present/absent only
+
+	batchView // view, view_area, view_seconds, video_* (Miaozhen vx, vh, vi, vb, vg, vc, vj)
 }
 
 // flexString accepts a JSON string or number.
@@ -104,27 +105,8 @@ func (c *Collector) ServeBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, admeter.EINVALID, "use POST to send events")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			c.m.reject(reasonBatchTooLarge, 1)
-			writeError(w, http.StatusRequestEntityTooLarge, admeter.ETOOLARGE,
-				fmt.Sprintf("request body is larger than %d bytes; send smaller batches", c.cfg.MaxBodyBytes))
-			return
-		}
-		writeError(w, http.StatusBadRequest, admeter.EINVALID, "cannot read request body: "+err.Error())
-		return
-	}
-	items, err := splitBatch(body, c.cfg.MaxBatchEvents)
-	if err != nil {
-		status, code := http.StatusBadRequest, admeter.EINVALID
-		reason := reasonBatchMalformed
-		if errors.Is(err, errBatchTooLong) {
-			status, code, reason = http.StatusRequestEntityTooLarge, admeter.ETOOLARGE, reasonBatchTooLarge
-		}
-		c.m.reject(reason, 1)
-		writeError(w, status, code, err.Error())
+	items, ok := c.readBatch(w, r)
+	if !ok {
 		return
 	}
 
@@ -236,8 +218,18 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 		h.kind = admeter.KindClick
 	case "served":
 		h.kind = admeter.KindServed
+	case "viewability":
+		h.kind = admeter.KindViewability
+	case "video":
+		h.kind = admeter.KindVideo
 	default:
-		return nil, nil, reasonBadEvent, fmt.Errorf("type must be impression, click or served, not %q", e.Type)
+		return nil, nil, reasonBadEvent, fmt.Errorf("type must be impression, click, served, viewability or video, not %q", e.Type)
+	}
+	if reason, err := e.batchView.apply(h); err != nil {
+		return nil, nil, reason, err
+	}
+	if h.kind == admeter.KindViewability && (e.ImpressionID == "" || macro.IsUnreplacedMacro(e.ImpressionID)) {
+		return nil, nil, reasonBadViewability, errors.New("a viewability result needs the impression_id of the impression it measured")
 	}
 	if e.Campaign == "" || macro.IsUnreplacedMacro(e.Campaign) {
 		return nil, nil, reasonNoCampaign, errors.New("campaign is required")

@@ -54,6 +54,7 @@ type fixture struct {
 	opt    *optout.Set
 	ps     *pseudo.Pseudonymizer
 	optPS  *pseudo.Pseudonymizer // the opt-out registry key
+	cat    *collect.Catalog
 	now    time.Time
 	prefix string // "/x/k=…&p=…"
 }
@@ -77,7 +78,7 @@ func newFixture(tb testing.TB, mod func(*collect.Config)) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := &fixture{log: &memLog{}, opt: &optout.Set{}, ps: ps, optPS: optPS, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), prefix: "/x/k=12345678&p=pA1b2C"}
+	f := &fixture{log: &memLog{}, opt: &optout.Set{}, ps: ps, optPS: optPS, cat: cat, now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC), prefix: "/x/k=12345678&p=pA1b2C"}
 	cfg := collect.DefaultConfig()
 	cfg.Now = func() time.Time { return f.now }
 	if mod != nil {
@@ -263,6 +264,7 @@ func FuzzServeBatch(f *testing.F) {
 	f.Add("{\"campaign\":\"12345678\",\"placement\":\"pA1b2C\",\"type\":\"click\"}\n{\"x\":1}")
 	f.Add(`[{"campaign":"12345678","placement":"pA1b2C","os":1,"network":"wifi","location":"39.9,116.4","svl":"{\"l1\":1}"}]`)
 	f.Add(`[`)
+	f.Add(`[{"campaign":"12345678","placement":"pA1b2C","type":"viewability","impression_id":"i","view":"viewable","video_quartiles":[25,100]},{"campaign":"12345678","placement":"pA1b2C","type":"video","video_progress":"start","video_duration":"15.5","video_play":"auto","view_area":"60"}]`)
 	f.Fuzz(func(t *testing.T, body string) {
 		r := httptest.NewRequest("POST", "/v1/events", strings.NewReader(body))
 		w := httptest.NewRecorder()
@@ -285,6 +287,8 @@ func FuzzServeMonitoring(f *testing.F) {
 	f.Add("/x/k=12345678&p=pA1b2C&m11=abc&mm=39.9x116.4x1&ns=1.2.3.4&md=%E2%80%AE")
 	f.Add("/r/k=12345678&p=pA1b2C&o=https://shop.example.com/?a=1&b=2")
 	f.Add("/r?k=12345678&p=nope&o=javascript:alert(1)")
+	f.Add("/x/k=12345678&p=pA1b2C&vf=a&vx=1&vk=1&vh=60&vi=2&vb=15.5&vj=1100")
+	f.Add("/x?k=12345678&p=pA1b2C&vf=a&vc=25&vg=2&vx=0")
 	f.Fuzz(func(t *testing.T, target string) {
 		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n") {
 			return

@@ -153,14 +153,22 @@ func (c *Collector) SetDetector(d *ivt.Detector) { c.ivt.Store(d) }
 func (c *Collector) SetPseudonymizer(ps *pseudo.Pseudonymizer) { c.pseudo.Store(ps) }
 
 // duplicate reports whether ev is a retry of an impression logged recently
-// (same impression id, placement and kind), recording it if not. Clicks are
-// never deduplicated here: the MMA SDK gives a click the id of the impression
-// it belongs to, so two real clicks on one ad share it.
+// (same impression id, placement and kind; for a viewability result the
+// same result, for a video ping the same progress point), recording it if
+// not. Clicks are never deduplicated here: the MMA SDK gives a click the id
+// of the impression it belongs to, so two real clicks on one ad share it.
+// Nor are events of no placement (conversions).
 func (c *Collector) duplicate(ev *admeter.Event, now time.Time) (dedupKey, bool) {
-	if c.dedup == nil || ev.ImpressionID.IsZero() || ev.Kind == admeter.KindClick {
+	if c.dedup == nil || ev.ImpressionID.IsZero() || ev.Kind == admeter.KindClick || ev.Kind == admeter.KindConversion {
 		return dedupKey{}, false
 	}
 	k := c.dedup.key(ev.Placement, ev.Kind, ev.ImpressionID)
+	switch ev.Kind {
+	case admeter.KindViewability:
+		k.sub = uint8(ev.View)
+	case admeter.KindVideo:
+		k.sub = uint8(ev.VideoProgress)
+	}
 	return k, c.dedup.seen(k, now)
 }
 

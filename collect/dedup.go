@@ -32,6 +32,9 @@ type dedupKey struct {
 	placement uint64
 	id        admeter.Pseudonym
 	kind      admeter.Kind
+	// sub tells apart events of one kind that are not retries of each
+	// other: the result of a viewability event, the point of a video ping.
+	sub uint8
 }
 
 func newDedup(window time.Duration, max int) *dedup {

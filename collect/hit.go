@@ -54,6 +54,19 @@ type rawHit struct {
 	risk      admeter.Risk
 	signed    bool
 
+	// Viewability and video, already checked (see view.go in this package).
+	view           admeter.ViewResult
+	viewArea       uint8
+	viewSeconds    uint8
+	videoDuration  time.Duration
+	videoPlay      admeter.VideoPlay
+	videoProgress  admeter.VideoProgress
+	videoQuartiles admeter.Quartiles
+
+	// clickID is the click id the redirect appends to the landing URL, ""
+	// when the campaign asks for none. The event keeps its pseudonym.
+	clickID string
+
 	// Browser state: the id cookie it returned ("" if none), whether it
 	// carries the opt-out cookie, and whether a new id cookie may be issued.
 	cookie       string
@@ -107,13 +120,7 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	// Every identifier is checked against the opt-out registry, not only the
 	// one that becomes the user key: a device opted out by its IMEI is opted
 	// out when it arrives with its OAID too.
-	optedOut := false
-	ids.Each(func(typ admeter.IDType, can pseudo.Canonical) {
-		if !optedOut && c.optouts.Contains(c.optPS.Pseudonym(typ, can)) {
-			optedOut = true
-		}
-	})
-	if optedOut {
+	if c.optedOutIDs(&ids) {
 		return admeter.Event{}, "", outcomeOptOutRegistry
 	}
 	if typ, can, ok := ids.Best(); ok {
@@ -153,6 +160,11 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 	if h.vf != "" {
 		ev.ImpressionID = ps.Token(tokenImpression, []byte(h.vf))
 	}
+	if h.clickID != "" {
+		ev.ClickID = ps.Token(tokenClickID, []byte(h.clickID))
+	}
+	ev.View, ev.ViewArea, ev.ViewSeconds = h.view, h.viewArea, h.viewSeconds
+	ev.VideoDuration, ev.VideoPlay, ev.VideoProgress, ev.VideoQuartiles = h.videoDuration, h.videoPlay, h.videoProgress, h.videoQuartiles
 
 	// The IP address is used here and then forgotten.
 	ev.OS, ev.OSVersion, ev.Browser, ev.DeviceType = h.ua.OS, h.ua.OSVersion, h.ua.Browser, h.ua.DeviceType
@@ -198,6 +210,13 @@ func (c *Collector) process(h *rawHit, t *target, now time.Time) (ev admeter.Eve
 const (
 	tokenCookie     = "admeter/cookie/v1"
 	tokenImpression = "admeter/impression/v1"
+	// tokenClickID labels the click ids the click redirect appends to
+	// landing URLs: the click stores the pseudonym under it, and a
+	// conversion reporting the id is pseudonymised the same way.
+	tokenClickID = "admeter/click-id/v1"
+	// tokenConversion labels advertisers' conversion ids, taken together
+	// with the tenant so that two tenants' ids never collide.
+	tokenConversion = "admeter/conversion/v1"
 )
 
 // clean trims s, drops invalid UTF-8 and control characters, and truncates it

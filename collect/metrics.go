@@ -25,6 +25,11 @@ const (
 	reasonBatchTooLarge    = "batch_too_large"
 	reasonBatchMalformed   = "batch_malformed"
 	reasonDuplicate        = "duplicate"
+	// reasonBadViewability: a viewability letter (vx, vh, vi, vk) outside
+	// its range, or a result without the impression id (vf) it belongs to.
+	reasonBadViewability = "bad_viewability"
+	// reasonBadVideo: a video letter (vb, vc, vg, vj) outside its range.
+	reasonBadVideo = "bad_video"
 )
 
 type metrics struct {
@@ -66,7 +71,8 @@ type endpointMetrics struct {
 }
 
 var allReasons = []string{reasonBadURL, reasonNoCampaign, reasonNoPlacement, reasonUnknownCampaign, reasonUnknownPlacement, reasonStopped,
-	reasonPrefetch, reasonMethod, reasonBadEvent, reasonLogUnavailable, reasonBatchTooLarge, reasonBatchMalformed, reasonDuplicate}
+	reasonPrefetch, reasonMethod, reasonBadEvent, reasonLogUnavailable, reasonBatchTooLarge, reasonBatchMalformed, reasonDuplicate,
+	reasonBadViewability, reasonBadVideo}
 
 // resolve fills the pre-resolved children.
 func (m *metrics) resolve() {
@@ -82,7 +88,9 @@ func (m *metrics) resolve() {
 	m.optedOut[outcomeOptOutGPC] = m.optedOutVec.WithLabelValues("gpc")
 	m.optedOut[outcomeOptOutRegistry] = m.optedOutVec.WithLabelValues("registry")
 	for k := range m.loggedBy {
-		m.loggedBy[k] = m.logged.WithLabelValues(admeter.Kind(k).String())
+		if admeter.Kind(k).Valid() { // impression, click, served, viewability, video, conversion
+			m.loggedBy[k] = m.logged.WithLabelValues(admeter.Kind(k).String())
+		}
 	}
 	for t := range m.idBy {
 		for r := range m.idBy[t] {
@@ -115,7 +123,7 @@ func (m *metrics) identifier(t admeter.IDType, r pseudo.Reason) {
 
 // logged counts one event logged.
 func (m *metrics) loggedKind(k admeter.Kind) {
-	if int(k) < len(m.loggedBy) {
+	if int(k) < len(m.loggedBy) && m.loggedBy[k] != nil {
 		m.loggedBy[k].Inc()
 		return
 	}

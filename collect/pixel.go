@@ -2,6 +2,8 @@ package collect
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -41,10 +43,16 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	em.requests.Inc()
 	defer func() { em.duration.Observe(time.Since(start).Seconds()) }()
 
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	// A pixel may also come as a POST: navigator.sendBeacon, which the
+	// viewability tag uses when the page is going away. Its body is ignored.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && (click || r.Method != http.MethodPost) {
+		allow := "GET, HEAD"
+		if !click {
+			allow = "GET, HEAD, POST"
+		}
+		w.Header().Set("Allow", allow)
 		c.reject(w, reasonMethod)
-		http.Error(w, "only GET and HEAD are allowed on monitoring URLs", http.StatusMethodNotAllowed)
+		http.Error(w, "only "+allow+" are allowed on this monitoring URL", http.StatusMethodNotAllowed)
 		return
 	}
 	if err != nil {
@@ -107,6 +115,15 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	em.received.Inc()
 	var h rawHit
 	c.fillFromParams(&h, r, &p, click)
+	if reason := viewFromParams(&h, &p); reason != "" {
+		c.reject(w, reason)
+		c.answer(w, r, false, "", http.StatusOK)
+		return
+	}
+	param := t.campaign.Attribution.ClickIDParam
+	if click && param != "" {
+		h.clickID = newClickID()
+	}
 	ev, newCookie, out := c.process(&h, t, start)
 	if out.optedOut() {
 		c.m.optedOut[out].Inc()
@@ -145,7 +162,48 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	if newCookie != "" {
 		c.setCookie(w, r, newCookie)
 	}
+	if h.clickID != "" {
+		// Only a logged click hands out an id: an id no stored click
+		// carries could never attribute a conversion, and an opted-out
+		// user's landing URL gets none.
+		dest = withQueryParam(dest, param, h.clickID)
+	}
 	c.answer(w, r, click, dest, http.StatusOK)
+}
+
+// newClickID returns a fresh click id: 128 random bits in lowercase hex.
+func newClickID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// withQueryParam returns the URL raw with name=value as its last query
+// parameter, before any fragment. Parameters already named name are
+// removed, so the landing page sees one value; the rest of the query is kept
+// as it was, byte for byte. name and value must need no escaping.
+func withQueryParam(raw, name, value string) string {
+	frag := ""
+	if i := strings.IndexByte(raw, '#'); i >= 0 {
+		raw, frag = raw[:i], raw[i:]
+	}
+	base, query, _ := strings.Cut(raw, "?")
+	var b strings.Builder
+	b.Grow(len(raw) + len(name) + len(value) + len(frag) + 2)
+	b.WriteString(base)
+	b.WriteByte('?')
+	for part := range strings.SplitSeq(query, "&") {
+		if key, _, _ := strings.Cut(part, "="); part == "" || key == name {
+			continue
+		}
+		b.WriteString(part)
+		b.WriteByte('&')
+	}
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(value)
+	b.WriteString(frag)
+	return b.String()
 }
 
 // fillFromParams turns parsed monitoring-URL parameters into a rawHit. The

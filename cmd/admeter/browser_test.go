@@ -68,6 +68,22 @@ func browserAccount(t *testing.T, m *Main, base string) (email, password string)
 	return email, password
 }
 
+// headlessChromium starts a quiet headless Chromium at exe, 1366×900, with
+// extra options.
+func headlessChromium(ctx context.Context, exe string, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1366, 900),
+	}, extra...)
+	return chromedp.NewExecAllocator(ctx, opts...)
+}
+
 // browserRun is one headless Chromium tab on the console, with the helpers
 // the test uses; every helper fails the test with the step it was doing.
 type browserRun struct {
@@ -359,18 +375,10 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), browserBudget)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-sync", true),
+	allocCtx, cancelAlloc := headlessChromium(ctx, exe,
 		chromedp.Flag("hide-scrollbars", true),
 		// A browser in China: the console must pick Chinese from Accept-Language.
 		chromedp.Flag("accept-lang", "zh-CN,zh"),
-		chromedp.WindowSize(1366, 900),
 	)
 	defer cancelAlloc()
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx)

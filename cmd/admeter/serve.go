@@ -25,6 +25,7 @@ import (
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/collect/viewtag"
 	"github.com/admeter/admeter/console"
 	"github.com/admeter/admeter/eventlog"
 	"github.com/admeter/admeter/ingest"
@@ -539,6 +540,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 		optPage.Register(mux)
+		mux.Handle("GET "+viewtag.Path, viewtag.Handler())
 		handleCollect = col.ServeMonitoring
 	}
 	if part.collect || part.api {
@@ -574,6 +576,9 @@ func (m *Main) Open(ctx context.Context) error {
 		apiSrv := api.New(apiCfg, m.meta, m.meta, reports, logger.With("component", "api"))
 		if part.collect {
 			mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
+			mux.Handle("/api/v1/conversions", apiSrv.CollectAuth(col.Conversions(conversionRecorder(m.audit, logger.With("component", "conversions"))), collect.WithTenant))
+		} else {
+			mux.HandleFunc("/api/v1/conversions", conversionsOnCollectors)
 		}
 		if part.api {
 			con, err := console.New(console.Config{PublicURL: public, Secure: strings.HasPrefix(public, "https://"),

@@ -217,3 +217,126 @@ func trimJSON(b []byte) []byte {
 	}
 	return b
 }
+
+// Viewability and video thresholds a URL may set (Miaozhen vh, vi).
+const (
+	// MaxViewSeconds is the longest viewable-time threshold (vi) accepted:
+	// the MMA SDK stops monitoring after 120 s, so a longer one could never
+	// be met.
+	MaxViewSeconds = 120
+)
+
+// ParseViewArea parses a vh viewable-area threshold: a whole percentage
+// from 1 to 100. An absent vh ("") gives 0 (the MMA standard's 50 %) and
+// true; anything else gives false.
+func ParseViewArea(vh string) (uint8, bool) {
+	return parseSmall(vh, 100)
+}
+
+// ParseViewSeconds parses a vi viewable-time threshold: whole seconds from
+// 1 to MaxViewSeconds. An absent vi ("") gives 0 (the MMA standard's 1 s,
+// 2 s for video) and true; anything else gives false.
+func ParseViewSeconds(vi string) (uint8, bool) {
+	return parseSmall(vi, MaxViewSeconds)
+}
+
+// parseSmall parses a whole number from 1 to max (at most 255) written with
+// at most three digits; "" is 0 and true.
+func parseSmall(s string, max int) (uint8, bool) {
+	if s == "" {
+		return 0, true
+	}
+	if len(s) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > max {
+		return 0, false
+	}
+	return uint8(n), true
+}
+
+// ParseInteraction parses vk: "1" reports a strong interaction (the user
+// clicked the ad while it was monitored), "0" or "" none. It reports false
+// for anything else.
+func ParseInteraction(vk string) (strong, ok bool) {
+	switch vk {
+	case "1":
+		return true, true
+	case "", "0":
+		return false, true
+	}
+	return false, false
+}
+
+// ParseVideoPlay parses vg, how a video ad started: 0 unknown, 1 auto,
+// 2 manual. An absent vg ("") gives admeter.PlayNone and true; anything
+// else gives false.
+func ParseVideoPlay(vg string) (admeter.VideoPlay, bool) {
+	switch vg {
+	case "":
+		return admeter.PlayNone, true
+	case "0":
+		return admeter.PlayUnknown, true
+	case "1":
+		return admeter.PlayAuto, true
+	case "2":
+		return admeter.PlayManual, true
+	}
+	return admeter.PlayNone, false
+}
+
+// ParseVideoDuration parses vb, a video ad's length in seconds: digits with
+// at most one '.', rounded to the millisecond, at most
+// admeter.MaxVideoDuration. An absent vb ("") and "0" give 0 (not
+// reported) and true; anything else (a sign, an exponent, a longer length)
+// gives false.
+func ParseVideoDuration(vb string) (time.Duration, bool) {
+	if vb == "" {
+		return 0, true
+	}
+	if len(vb) > 32 {
+		return 0, false
+	}
+	var whole, frac int64
+	fracDigits, digits, dot := 0, 0, false
+	for i := 0; i < len(vb); i++ {
+		c := vb[i]
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			digits++
+			if !dot {
+				whole = whole*10 + int64(c-'0')
+				if whole > int64(admeter.MaxVideoDuration/time.Second) {
+					return 0, false
+				}
+			} else if fracDigits < 4 { // one digit past the millisecond, to round
+				frac = frac*10 + int64(c-'0')
+				fracDigits++
+			}
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	for ; fracDigits < 4; fracDigits++ {
+		frac *= 10
+	}
+	ms := whole*1000 + (frac+5)/10 // frac is in tenths of a millisecond
+	d := time.Duration(ms) * time.Millisecond
+	if d > admeter.MaxVideoDuration {
+		return 0, false
+	}
+	return d, true
+}

@@ -174,3 +174,47 @@ func TestParseRisk(t *testing.T) {
 		}
 	}
 }
+
+func TestViewFields(t *testing.T) {
+	area := map[string]int{"": 0, "1": 1, "50": 50, "100": 100, "0": -1, "101": -1, "050": 50, "5.0": -1, "-5": -1, "1000": -1, "x": -1}
+	for in, want := range area {
+		got, ok := macro.ParseViewArea(in)
+		if ok != (want >= 0) || ok && int(got) != want {
+			t.Errorf("ParseViewArea(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	secs := map[string]int{"": 0, "1": 1, "2": 2, "120": 120, "121": -1, "0": -1, "1.5": -1}
+	for in, want := range secs {
+		got, ok := macro.ParseViewSeconds(in)
+		if ok != (want >= 0) || ok && int(got) != want {
+			t.Errorf("ParseViewSeconds(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	dur := map[string]time.Duration{
+		"": 0, "0": 0, "15": 15 * time.Second, "15.5": 15500 * time.Millisecond, "0.001": time.Millisecond,
+		"0.0005": time.Millisecond, "0.0004": 0, "2.12345": 2123 * time.Millisecond, "7200": 2 * time.Hour, "5.": 5 * time.Second, ".5": 500 * time.Millisecond,
+		"7200.001": -1, "7201": -1, "99999999999999999999": -1, "-1": -1, "+1": -1, "1e3": -1, ".": -1, "1.2.3": -1, "1,5": -1, "NaN": -1,
+	}
+	for in, want := range dur {
+		got, ok := macro.ParseVideoDuration(in)
+		if ok != (want >= 0) || ok && got != want {
+			t.Errorf("ParseVideoDuration(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	plays := map[string]admeter.VideoPlay{"": admeter.PlayNone, "0": admeter.PlayUnknown, "1": admeter.PlayAuto, "2": admeter.PlayManual}
+	for in, want := range plays {
+		if got, ok := macro.ParseVideoPlay(in); !ok || got != want {
+			t.Errorf("ParseVideoPlay(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"3", "auto", "01", " 1"} {
+		if _, ok := macro.ParseVideoPlay(in); ok {
+			t.Errorf("ParseVideoPlay(%q) accepted", in)
+		}
+	}
+	for in, want := range map[string][2]bool{"": {false, true}, "0": {false, true}, "1": {true, true}, "2": {false, false}, "true": {false, false}} {
+		if strong, ok := macro.ParseInteraction(in); strong != want[0] || ok != want[1] {
+			t.Errorf("ParseInteraction(%q) = %v, %v; want %v", in, strong, ok, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/collect/macro"
@@ -17,6 +18,7 @@ var fuzzTargets = []string{
 	"/x/k=1&p=2&m6a=%5BM_MAC%5D&m5=%257BIDFA%257D", "/x/k=1&p=2&mn=100%zz", "/x.gif?k=1&p=2",
 	"https://g.cn.miaozhen.com/r/k=1&p=2&o=https%3A%2F%2Fa.example", "/x", "/", "", "/r.gif?^^k=1^p=2^o=^",
 	"/x/k=%&p=%2", "/r/o=o=o=&k=1", "\x00/x/k=\xff",
+	"/x/k=1&p=2&vf=a&vx=1&vh=60&vi=2&vk=1&vb=15.5&vc=25&vg=1&vj=1100", "/x?k=1&p=2&vx=3&vb=-1&vc=__VC__&vg={AUTOPLAY}&vj=11x1",
 }
 
 // FuzzParseTarget checks that ParseTarget never panics and that what it
@@ -136,6 +138,31 @@ func FuzzIsUnreplacedMacro(f *testing.F) {
 		// never part of a macro.
 		if macro.IsUnreplacedMacro(v) && strings.ContainsAny(v, "&= ") {
 			t.Fatalf("IsUnreplacedMacro(%q) with a separator", v)
+		}
+	})
+}
+
+// FuzzViewFields checks the viewability and video helpers: no panic, and
+// what they accept is in range.
+func FuzzViewFields(f *testing.F) {
+	for _, s := range []string{"", "0", "1", "2", "4", "25", "100", "101", "120", "121", "15.5", "0.0005", "7200", "7200.001", ".5", "5.", ".", "1e3", "-1", "+1", "1111", "0101", "11a1", "１"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if a, ok := macro.ParseViewArea(s); ok != (s == "" || a >= 1 && a <= 100) || (s == "") != (ok && a == 0) {
+			t.Fatalf("ParseViewArea(%q) = %d, %v", s, a, ok)
+		}
+		if v, ok := macro.ParseViewSeconds(s); ok != (s == "" || v >= 1 && v <= macro.MaxViewSeconds) || (s == "") != (ok && v == 0) {
+			t.Fatalf("ParseViewSeconds(%q) = %d, %v", s, v, ok)
+		}
+		if d, ok := macro.ParseVideoDuration(s); d < 0 || d > admeter.MaxVideoDuration || d%time.Millisecond != 0 || !ok && d != 0 {
+			t.Fatalf("ParseVideoDuration(%q) = %v, %v", s, d, ok)
+		}
+		if p, ok := macro.ParseVideoPlay(s); ok != (s == "" || p != admeter.PlayNone) || p > admeter.PlayManual {
+			t.Fatalf("ParseVideoPlay(%q) = %v, %v", s, p, ok)
+		}
+		if strong, ok := macro.ParseInteraction(s); strong && (!ok || s != "1") {
+			t.Fatalf("ParseInteraction(%q) = %v, %v", s, strong, ok)
 		}
 	})
 }

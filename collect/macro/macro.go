@@ -93,8 +93,18 @@ type Params struct {
 	TR  string // tr: media request id
 	VF  string // vf: impression id
 	BR  string // br: begin-to-render flag, 0 = served but not rendered (see ParseRender)
-	VX  string // vx: viewability result, 0 start / 1 viewable / 2 unmeasurable / 4 not viewable
+	VX  string // vx: viewability result, 0 start / 1 viewable / 2 unmeasurable / 4 not viewable (see admeter.ParseVX)
 	SVL string // svl: SDK device-risk JSON (see ParseRisk)
+
+	// Viewability and video (MMA China SDK; see ParseViewArea and the
+	// other helpers).
+	VH string // vh: viewable area threshold, percent of the ad's pixels
+	VI string // vi: viewable time threshold, seconds
+	VK string // vk: 1 = a strong interaction (a click) during monitoring, which makes the ad viewable
+	VB string // vb: video length, seconds (decimals allowed)
+	VC string // vc: video progress point, 0 / 25 / 50 / 75 / 100 (see admeter.ParseVC)
+	VG string // vg: video play type, 0 unknown / 1 auto / 2 manual
+	VJ string // vj: video quartiles reached, a 4-character 0/1 mask (see admeter.ParseVJ)
 
 	// Signed reports that the URL carried an SDK signature (mf). The
 	// signature itself is opaque and is not kept.
@@ -313,6 +323,20 @@ func (p *Params) field(key string) *string {
 		return &p.VX
 	case "svl":
 		return &p.SVL
+	case "vh":
+		return &p.VH
+	case "vi":
+		return &p.VI
+	case "vk":
+		return &p.VK
+	case "vb":
+		return &p.VB
+	case "vc":
+		return &p.VC
+	case "vg":
+		return &p.VG
+	case "vj":
+		return &p.VJ
 	}
 	return nil
 }
@@ -350,7 +374,8 @@ func (p *Params) present() []string {
 		{"m2", p.M2}, {"m3", p.M3}, {"m1", p.M1}, {"m1a", p.M1A}, {"m5", p.M5}, {"m5a", p.M5A},
 		{"m11", p.M11}, {"m11a", p.M11A}, {"m4", p.M4}, {"m6", p.M6}, {"m6a", p.M6A}, {"m0", p.M0}, {"m14", p.M14},
 		{"mn", p.MN}, {"mp", p.MP}, {"md", p.MD}, {"me", p.ME}, {"mw", p.MW}, {"mm", p.MM},
-		{"tr", p.TR}, {"vf", p.VF}, {"br", p.BR}, {"vx", p.VX}, {"svl", p.SVL}, {"o", p.O},
+		{"tr", p.TR}, {"vf", p.VF}, {"br", p.BR}, {"vx", p.VX}, {"svl", p.SVL},
+		{"vh", p.VH}, {"vi", p.VI}, {"vk", p.VK}, {"vb", p.VB}, {"vc", p.VC}, {"vg", p.VG}, {"vj", p.VJ}, {"o", p.O},
 	}
 	var names []string
 	for _, f := range fields {

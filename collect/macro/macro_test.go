@@ -84,6 +84,13 @@ func TestParseTarget(t *testing.T) {
 				M2: "8D3EBD3654FB46A2832296669CF1B536"},
 		},
 		{
+			name:   "ViewabilityAndVideoLetters",
+			uri:    "/x/k=1&p=2&vf=abc&vx=1&vh=60&vi=2&vk=1?vb=15.5&vc=25&vg=__AUTOPLAY__&vj=1100&vg=2",
+			wantEP: macro.EndpointImpression,
+			want: macro.Params{K: "1", P: "2", VF: "abc", VX: "1", VH: "60", VI: "2", VK: "1",
+				VB: "15.5", VC: "25", VG: "2", VJ: "1100"},
+		},
+		{
 			name:   "QueryFormKeepsQuestionMarkInValue",
 			uri:    "/x?k=1&p=2&tr=a?b",
 			wantEP: macro.EndpointImpression,

@@ -19,6 +19,7 @@ type ReportService interface {
 	Frequency(ctx context.Context, req report.Request) (*report.Frequency, error)
 	Daily(ctx context.Context, req report.Request) (*report.Daily, error)
 	InvalidTraffic(ctx context.Context, req report.Request, examples int) (*report.Invalid, error)
+	Conversions(ctx context.Context, req report.Request) (*report.Conversions, error)
 }
 
 // csvBody is a response body already rendered as CSV (or, with a content
@@ -44,22 +45,36 @@ func wantsCSV(r *http.Request) (bool, error) {
 	}
 }
 
-func (s *Server) report(r *http.Request) (int, any, error) {
-	q := r.URL.Query()
-	xlsx := q.Get("format") == "xlsx"
-	csv := false
-	if !xlsx {
-		var err error
+// exportFormat returns whether the caller asked for CSV or XLSX (xlsx only
+// where allowXLSX), and refuses an export to a caller without the export
+// permission.
+func exportFormat(r *http.Request, allowXLSX bool) (csv, xlsx bool, err error) {
+	switch {
+	case r.URL.Query().Get("format") != "xlsx":
 		if csv, err = wantsCSV(r); err != nil {
-			return 0, nil, err
+			return false, false, err
 		}
+	case allowXLSX:
+		xlsx = true
+	default:
+		return false, false, admeter.Errorf(admeter.EINVALID, "format must be json or csv for this report, not xlsx")
 	}
 	if p := principalFrom(r.Context()); (csv || xlsx) && p != nil && !p.allows(admeter.PermExport) {
-		return 0, nil, admeter.Errorf(admeter.EFORBIDDEN, "%s may read reports but not export them (needs %s)", p.describe(), admeter.PermExport)
+		return false, false, admeter.Errorf(admeter.EFORBIDDEN, "%s may read reports but not export them (needs %s)", p.describe(), admeter.PermExport)
+	}
+	return csv, xlsx, nil
+}
+
+func (s *Server) report(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	csv, xlsx, err := exportFormat(r, true)
+	if err != nil {
+		return 0, nil, err
 	}
 	rep, err := s.reports.Report(r.Context(), report.Request{
 		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
 		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"), Placements: placementsFrom(r.Context()), Filter: q.Get("filter"),
+		Currency: q.Get("currency"),
 	})
 	if err != nil {
 		return 0, nil, err
@@ -84,6 +99,32 @@ func (s *Server) report(r *http.Request) (int, any, error) {
 		return http.StatusOK, csvBody{name: fmt.Sprintf("admeter-%s-%s-%s.csv", rep.Campaign, rep.From, rep.To), data: b.Bytes()}, nil
 	}
 	return http.StatusOK, rep, nil
+}
+
+// conversions answers the conversions report: the conversions attributed
+// to the campaign (to the caller's placements, for a media partner), as
+// JSON or CSV.
+func (s *Server) conversions(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	csv, _, err := exportFormat(r, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	c, err := s.reports.Conversions(r.Context(), report.Request{
+		Tenant: ownerFrom(r.Context()), Campaign: admeter.CampaignID(r.PathValue("id")),
+		From: q.Get("from"), To: q.Get("to"), By: q.Get("by"), Placements: placementsFrom(r.Context()), Currency: q.Get("currency"),
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if csv {
+		var b bytes.Buffer
+		if err := c.WriteCSV(&b); err != nil {
+			return 0, nil, fmt.Errorf("render csv: %w", err)
+		}
+		return http.StatusOK, csvBody{name: fmt.Sprintf("admeter-%s-conversions-%s-%s.csv", c.Campaign, c.From, c.To), data: b.Bytes()}, nil
+	}
+	return http.StatusOK, c, nil
 }
 
 func (s *Server) frequency(r *http.Request) (int, any, error) {

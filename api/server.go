@@ -172,6 +172,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/campaigns/{id}/frequency", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.frequency", s.frequency)))))
 		mux.Handle("GET /api/v1/campaigns/{id}/invalid", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.invalid", s.invalidTraffic)))))
 		mux.Handle("GET /api/v1/campaigns/{id}/daily", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.daily", s.daily)))))
+		mux.Handle("GET /api/v1/campaigns/{id}/conversions", s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited("report.conversions", s.conversions)))))
 	}
 	if s.grants != nil {
 		mux.Handle("GET /api/v1/grants", s.wrap(s.require(admeter.PermReadCampaigns, s.listGrants)))

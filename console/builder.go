@@ -71,8 +71,8 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 	for _, p := range c.Placements {
 		names[string(p.ID)] = p.Name
 	}
-	measures := []string{"impressions", "clicks", "ctr", "uv", "invalid_impressions", "ivt_rate"}
-	row := func(dims []string, cs store.Counts) []cell {
+	measures := []string{"impressions", "clicks", "ctr", "uv", "invalid_impressions", "ivt_rate", "viewable_rate", "conversions", "cvr"}
+	row := func(i int, dims []string, cs store.Counts) []cell {
 		var out []cell
 		for i, d := range dims {
 			if rep.By[i] == store.ByPlacement && names[d] != "" {
@@ -81,17 +81,22 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 			out = append(out, cell{Text: d})
 		}
 		ctr := report.CTR(cs)
+		view, outcome := rep.ViewOf(i), rep.OutcomeOf(i)
+		viewable, cvr := report.ViewableRate(view), report.CVR(outcome.Conversions, cs.Clicks)
 		return append(out,
 			cell{Text: groupDigits(cs.Impressions), Num: true, sort: float64(cs.Impressions)},
 			cell{Text: groupDigits(cs.Clicks), Num: true, sort: float64(cs.Clicks)},
 			cell{Text: fmt.Sprintf("%.2f%%", 100*ctr), Num: true, sort: ctr},
 			cell{Text: groupDigits(cs.UV), Num: true, sort: float64(cs.UV)},
 			cell{Text: groupDigits(cs.InvalidImpressions), Num: true, sort: float64(cs.InvalidImpressions)},
-			cell{Text: fmt.Sprintf("%.2f%%", 100*report.IVTRate(cs)), Num: true, sort: report.IVTRate(cs)})
+			cell{Text: fmt.Sprintf("%.2f%%", 100*report.IVTRate(cs)), Num: true, sort: report.IVTRate(cs)},
+			cell{Text: fmt.Sprintf("%.2f%%", 100*viewable), Num: true, sort: viewable},
+			cell{Text: groupDigits(outcome.Conversions), Num: true, sort: float64(outcome.Conversions)},
+			cell{Text: fmt.Sprintf("%.2f%%", 100*cvr), Num: true, sort: cvr})
 	}
 	var rows [][]cell
-	for _, rr := range rep.Rows {
-		rows = append(rows, row(rr.Dims, rr.Counts))
+	for i, rr := range rep.Rows {
+		rows = append(rows, row(i, rr.Dims, rr.Counts))
 	}
 	sortCol, _ := strconv.Atoi(q.Get("sort"))
 	desc := q.Get("dir") == "desc"
@@ -140,7 +145,7 @@ func (s *Server) reportBuilder(w http.ResponseWriter, r *http.Request, sess *api
 	}
 	s.render(w, r, http.StatusOK, "report", "report_builder", sess, map[string]any{
 		"Campaign": c, "From": from, "To": to, "Dims": dims, "Query": base.Encode(),
-		"Columns": cols, "Rows": rows, "Total": row(totalDims, rep.Total),
+		"Columns": cols, "Rows": rows, "Total": row(-1, totalDims, rep.Total),
 	}, "")
 }
 

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/admeter/admeter/store"
@@ -18,6 +20,55 @@ const utf8BOM = "\ufeff"
 
 // measures are the measure columns, in output order.
 var measures = []string{"impressions", "clicks", "ctr", "uv", "click_uv", "invalid_impressions", "invalid_clicks", "ivt_rate"}
+
+// outcomeMeasures are the viewability, video and conversion columns that
+// follow measures, except in a report by reason.
+var outcomeMeasures = []string{"measurable_impressions", "viewable_impressions", "viewable_rate", "viewable_uv",
+	"video_starts", "video_q25", "video_q50", "video_q75", "video_q100",
+	"conversions", "conversion_value", "cvr", "post_click_conversions", "post_view_conversions"}
+
+// columns returns the measure columns of r.
+func (r *Report) columns() []string {
+	if r.hasOutcomes() {
+		return append(slices.Clone(measures), outcomeMeasures...)
+	}
+	return measures
+}
+
+// values returns the measure cells of row i of r (-1: the total).
+func (r *Report) values(i int) []string {
+	c := r.Total
+	if i >= 0 {
+		c = r.Rows[i].Counts
+	}
+	out := measureValues(c, r.gross())
+	if r.hasOutcomes() {
+		v, o := r.ViewOf(i), r.OutcomeOf(i)
+		out = append(out, i64(v.Measurable), i64(v.Viewable), rate(ViewableRate(v)), i64(v.ViewableUV),
+			i64(v.VideoStarts), i64(v.Quartiles[0]), i64(v.Quartiles[1]), i64(v.Quartiles[2]), i64(v.Quartiles[3]),
+			i64(o.Conversions), FormatValue(o.Value), rate(CVR(o.Conversions, r.Valid(i).Clicks)), i64(o.PostClick), i64(o.PostView))
+	}
+	return out
+}
+
+func i64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// rate formats a ratio rounded to six decimals.
+func rate(x float64) string { return strconv.FormatFloat(round(x, 6), 'f', -1, 64) }
+
+// FormatValue formats a value in millionths of a currency unit as a
+// decimal number without trailing zeros: 12345000 is "12.345".
+func FormatValue(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := sign + strconv.FormatInt(v/1_000_000, 10)
+	if frac := v % 1_000_000; frac != 0 {
+		s += "." + strings.TrimRight(fmt.Sprintf("%06d", frac), "0")
+	}
+	return s
+}
 
 func measureValues(c store.Counts, all bool) []string {
 	return []string{
@@ -72,6 +123,18 @@ func countsJSON(b *bytes.Buffer, c, v store.Counts, all bool) {
 		strconv.FormatFloat(round(invalidClickRate(c, all), 6), 'f', -1, 64))
 }
 
+// outcomeJSON appends the viewability, video and conversion measures of
+// row i (-1: the total) as JSON members, when the report has them.
+func (r *Report) outcomeJSON(b *bytes.Buffer, i int) {
+	if !r.hasOutcomes() {
+		return
+	}
+	vals := r.values(i)[len(measures):]
+	for j, m := range outcomeMeasures {
+		fmt.Fprintf(b, ",%q:%s", m, vals[j])
+	}
+}
+
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -97,11 +160,19 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 			fmt.Fprintf(&b, "%s:%s,", jsonString(string(d)), jsonString(row.Dims[j]))
 		}
 		countsJSON(&b, row.Counts, r.Valid(i), r.gross())
+		r.outcomeJSON(&b, i)
 		b.WriteByte('}')
 	}
 	b.WriteString(`],"total":{`)
 	countsJSON(&b, r.Total, r.Valid(-1), r.gross())
+	r.outcomeJSON(&b, -1)
 	fmt.Fprintf(&b, `},"anonymous_impressions":%d,"anonymous_clicks":%d,"filter":%s`, r.AnonymousImpressions, r.AnonymousClicks, jsonString(r.Filter))
+	if r.hasOutcomes() {
+		fmt.Fprintf(&b, `,"currency":%s,"other_currency_conversions":%d`, jsonString(r.Currency), r.TotalOutcome.OtherCurrency)
+	}
+	if r.Note != "" {
+		fmt.Fprintf(&b, `,"note":%s`, jsonString(r.Note))
+	}
 	if r.Retention != nil {
 		fmt.Fprintf(&b, `,"retention":{"raw_from":%q,"from_rollups":%t,"message":%s}`, r.Retention.RawFrom, r.Retention.FromRollups, jsonString(r.Retention.Message()))
 	}
@@ -121,19 +192,15 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, d := range r.By {
 		header = append(header, string(d))
 	}
-	if err := cw.Write(append(header, measures...)); err != nil {
+	if err := cw.Write(append(header, r.columns()...)); err != nil {
 		return err
 	}
-	for _, row := range r.Rows {
-		if err := cw.Write(append(append([]string{}, row.Dims...), measureValues(row.Counts, r.gross())...)); err != nil {
+	for i, row := range r.Rows {
+		if err := cw.Write(append(slices.Clone(row.Dims), r.values(i)...)); err != nil {
 			return err
 		}
 	}
-	total := make([]string, len(r.By))
-	for i := range total {
-		total[i] = "total"
-	}
-	if err := cw.Write(append(total, measureValues(r.Total, r.gross())...)); err != nil {
+	if err := cw.Write(append(totalCells(len(r.By), "total"), r.values(-1)...)); err != nil {
 		return err
 	}
 	cw.Flush()
@@ -146,27 +213,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, d := range r.By {
 		fmt.Fprintf(tw, "%s\t", d)
 	}
-	for _, m := range measures {
+	for _, m := range r.columns() {
 		fmt.Fprintf(tw, "%s\t", m)
 	}
 	fmt.Fprintln(tw)
-	line := func(dims []string, c store.Counts) {
+	line := func(dims []string, i int) {
 		for _, d := range dims {
 			fmt.Fprintf(tw, "%s\t", d)
 		}
-		for _, v := range measureValues(c, r.gross()) {
+		for _, v := range r.values(i) {
 			fmt.Fprintf(tw, "%s\t", v)
 		}
 		fmt.Fprintln(tw)
 	}
-	for _, row := range r.Rows {
-		line(row.Dims, row.Counts)
+	for i, row := range r.Rows {
+		line(row.Dims, i)
 	}
-	total := make([]string, len(r.By))
-	for i := range total {
-		total[i] = "total"
-	}
-	line(total, r.Total)
+	line(totalCells(len(r.By), "total"), -1)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -175,7 +238,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err == nil && r.Retention != nil {
 		_, err = fmt.Fprintln(w, r.Retention.Message())
 	}
+	if err == nil && r.Note != "" {
+		_, err = fmt.Fprintln(w, r.Note)
+	}
 	return err
+}
+
+// totalCells returns n cells saying label, the dimension cells of a totals
+// row.
+func totalCells(n int, label string) []string {
+	cells := make([]string, n)
+	for i := range cells {
+		cells[i] = label
+	}
+	return cells
 }
 
 // frequencyJSON is the JSON shape of a Frequency.

@@ -3,24 +3,12 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/store"
 )
-
-// rowCounts are a row's measures as spreadsheet numbers.
-type rowCounts struct {
-	impressions, clicks, uv, clickUV int64
-	invImps, invClicks               int64
-	ctr, ivtRate                     float64
-}
-
-func countsOf(c store.Counts, all bool) rowCounts {
-	return rowCounts{impressions: c.Impressions, clicks: c.Clicks, uv: c.UV, clickUV: c.ClickUV, ctr: round(CTR(c), 6),
-		invImps: c.InvalidImpressions, invClicks: c.InvalidClicks, ivtRate: round(ivtRate(c, all), 6)}
-}
 
 func placementID(s string) admeter.PlacementID { return admeter.PlacementID(s) }
 
@@ -29,11 +17,18 @@ var xlsxHeaders = map[string]map[string]string{
 	"zh": {"day": "日期", "hour": "小时", "placement": "广告位", "media": "媒体", "region": "地区", "os": "操作系统", "device": "设备类型",
 		"impressions": "曝光", "clicks": "点击", "ctr": "点击率", "uv": "曝光独立用户", "click_uv": "点击独立用户", "total": "合计",
 		"invalid_impressions": "无效曝光", "invalid_clicks": "无效点击", "ivt_rate": "无效曝光占比", "reason": "无效原因",
-		"placement_name": "广告位名称"},
+		"placement_name":         "广告位名称",
+		"measurable_impressions": "可测曝光", "viewable_impressions": "可见曝光", "viewable_rate": "可见率", "viewable_uv": "可见独立用户",
+		"video_starts": "视频播放", "video_q25": "播放25%", "video_q50": "播放50%", "video_q75": "播放75%", "video_q100": "播放完成",
+		"conversions": "转化", "conversion_value": "转化金额", "cvr": "转化率", "post_click_conversions": "点击后转化", "post_view_conversions": "曝光后转化"},
 	"en": {"day": "Day", "hour": "Hour", "placement": "Placement", "media": "Media", "region": "Region", "os": "OS", "device": "Device",
 		"impressions": "Impressions", "clicks": "Clicks", "ctr": "CTR", "uv": "Unique users", "click_uv": "Clicking users", "total": "Total",
 		"invalid_impressions": "Invalid impressions", "invalid_clicks": "Invalid clicks", "ivt_rate": "IVT rate", "reason": "IVT reason",
-		"placement_name": "Placement name"},
+		"placement_name":         "Placement name",
+		"measurable_impressions": "Measurable impressions", "viewable_impressions": "Viewable impressions", "viewable_rate": "Viewable rate",
+		"viewable_uv": "Viewable users", "video_starts": "Video starts", "video_q25": "Video 25%", "video_q50": "Video 50%", "video_q75": "Video 75%",
+		"video_q100": "Video completions", "conversions": "Conversions", "conversion_value": "Conversion value", "cvr": "CVR",
+		"post_click_conversions": "Post-click conversions", "post_view_conversions": "Post-view conversions"},
 }
 
 // WriteXLSX writes the report as an Excel workbook: one sheet, a header row
@@ -61,7 +56,8 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 			header = append(header, h["placement_name"])
 		}
 	}
-	for _, m := range measures {
+	cols := r.columns()
+	for _, m := range cols {
 		header = append(header, h[m])
 	}
 	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
@@ -75,39 +71,47 @@ func (r *Report) WriteXLSX(w io.Writer, lang string) error {
 	if err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	ctrCol := len(header) - 5 // 1-based index of the ctr column
-	rateCol := len(header)    // and of the IVT rate
-	write := func(row int, dims []string, c rowCounts) error {
+	// pctCols are the 1-based columns of the rates.
+	var pctCols []int
+	for j, m := range cols {
+		if m == "ctr" || m == "ivt_rate" || m == "viewable_rate" || m == "cvr" {
+			pctCols = append(pctCols, len(header)-len(cols)+j+1)
+		}
+	}
+	write := func(row int, dims []string, i int) error {
 		var vals []any
-		for i, d := range r.By {
-			vals = append(vals, dims[i])
+		for j, d := range r.By {
+			vals = append(vals, dims[j])
 			if d == "placement" {
-				vals = append(vals, r.PlacementNames[placementID(dims[i])])
+				vals = append(vals, r.PlacementNames[placementID(dims[j])])
 			}
 		}
-		vals = append(vals, c.impressions, c.clicks, c.ctr, c.uv, c.clickUV, c.invImps, c.invClicks, c.ivtRate)
+		for _, v := range r.values(i) {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return fmt.Errorf("measure %q is not a number: %w", v, err)
+			}
+			vals = append(vals, n)
+		}
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		if err := f.SetSheetRow(sheet, cell, &vals); err != nil {
 			return err
 		}
-		ctrCell, _ := excelize.CoordinatesToCellName(ctrCol, row)
-		if err := f.SetCellStyle(sheet, ctrCell, ctrCell, pct); err != nil {
-			return err
+		for _, col := range pctCols {
+			c, _ := excelize.CoordinatesToCellName(col, row)
+			if err := f.SetCellStyle(sheet, c, c, pct); err != nil {
+				return err
+			}
 		}
-		rateCell, _ := excelize.CoordinatesToCellName(rateCol, row)
-		return f.SetCellStyle(sheet, rateCell, rateCell, pct)
+		return nil
 	}
 	for i, row := range r.Rows {
-		if err := write(i+2, row.Dims, countsOf(row.Counts, r.gross())); err != nil {
+		if err := write(i+2, row.Dims, i); err != nil {
 			return fmt.Errorf("xlsx: %w", err)
 		}
 	}
 	totalRow := len(r.Rows) + 2
-	total := make([]string, len(r.By))
-	for i := range total {
-		total[i] = h["total"]
-	}
-	if err := write(totalRow, total, countsOf(r.Total, r.gross())); err != nil {
+	if err := write(totalRow, totalCells(len(r.By), h["total"]), -1); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	first, _ := excelize.CoordinatesToCellName(1, totalRow)

@@ -28,8 +28,10 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 		by       string
 		format   = "table"
 		kind     = "report"
+		currency string
+		measures string
 	)
-	fs := newFlagSet("report", "Print a campaign report (impressions, clicks, CTR, UV) or its reach and frequency from a running admeter server.\n从运行中的 admeter 服务查询活动报表(曝光、点击、点击率、独立用户)或触达与频次。")
+	fs := newFlagSet("report", "Print a campaign report (impressions, clicks, CTR, UV, viewability, conversions), its reach and frequency, or its conversions from a running admeter server.\n从运行中的 admeter 服务查询活动报表(曝光、点击、点击率、独立用户、可见性、转化)、触达与频次或转化报表。")
 	fs.StringVar(&server, "server", server, "base URL of the admeter server")
 	fs.StringVar(&token, "token", token, "tenant token (Authorization: Bearer)")
 	var tokenFile string
@@ -37,9 +39,11 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	fs.StringVar(&campaign, "campaign", campaign, "campaign id (the k of its monitoring URLs)")
 	fs.StringVar(&from, "from", from, "first day, YYYY-MM-DD, in the campaign's time zone (default: 6 days before --to)")
 	fs.StringVar(&to, "to", to, "last day, YYYY-MM-DD (default: today in Asia/Shanghai)")
-	fs.StringVar(&by, "by", by, "comma-separated breakdown: day, hour, placement, media, region, os, device")
+	fs.StringVar(&by, "by", by, "comma-separated breakdown: day, hour, placement, media, region, os, device (and type for --kind=conversions)")
 	fs.StringVar(&format, "format", format, "table, csv or json")
-	fs.StringVar(&kind, "kind", kind, "report (impressions, clicks, UV), frequency (reach and frequency) or daily (rollups)")
+	fs.StringVar(&kind, "kind", kind, "report (impressions, clicks, UV, viewability, conversions), frequency (reach and frequency), daily (rollups) or conversions (conversions, value, CVR, time to convert)")
+	fs.StringVar(&currency, "currency", currency, "currency of conversion values, an ISO 4217 code (default CNY)")
+	fs.StringVar(&measures, "measures", measures, "table columns of --kind=report, comma-separated, or all (default: impressions, clicks, ctr, uv, click_uv, and the viewability and conversion columns when the total has any)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,11 +64,14 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	if format != "table" && format != "csv" && format != "json" {
 		problems = append(problems, fmt.Sprintf("--format must be table, csv or json, not %q", format))
 	}
-	if kind != "report" && kind != "frequency" && kind != "daily" {
-		problems = append(problems, fmt.Sprintf("--kind must be report, frequency or daily, not %q", kind))
+	if kind != "report" && kind != "frequency" && kind != "daily" && kind != "conversions" {
+		problems = append(problems, fmt.Sprintf("--kind must be report, frequency, daily or conversions, not %q", kind))
 	}
-	if format == "csv" && kind != "report" {
-		problems = append(problems, "--format=csv is available for --kind=report only")
+	if format == "csv" && kind != "report" && kind != "conversions" {
+		problems = append(problems, "--format=csv is available for --kind=report and --kind=conversions only")
+	}
+	if measures != "" && (kind != "report" || format != "table") {
+		problems = append(problems, "--measures chooses the table columns of --kind=report only")
 	}
 	if len(problems) > 0 {
 		return usageError{strings.Join(problems, "; ")}
@@ -82,8 +89,11 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	q := url.Values{"from": {from}, "to": {to}}
-	if by != "" && kind == "report" {
+	if by != "" && (kind == "report" || kind == "conversions") {
 		q.Set("by", by)
+	}
+	if currency != "" && (kind == "report" || kind == "conversions") {
+		q.Set("currency", currency)
 	}
 	if format == "csv" {
 		q.Set("format", "csv")
@@ -116,5 +126,5 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 		_, err := os.Stdout.Write(body)
 		return err
 	}
-	return printTable(os.Stdout, kind, body)
+	return printTable(os.Stdout, kind, body, measures)
 }

@@ -106,19 +106,14 @@ func TestReportsEndToEnd(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffplacement,impressions,clicks,ctr,uv,click_uv,invalid_impressions,invalid_clicks,ivt_rate\n")) ||
-		!strings.Contains(string(body), "total,4,1,0.25,2,1,0,0,0") {
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffplacement,impressions,clicks,ctr,uv,click_uv,invalid_impressions,invalid_clicks,ivt_rate,"+
+		"measurable_impressions,viewable_impressions,viewable_rate,viewable_uv,video_starts,video_q25,video_q50,video_q75,video_q100,"+
+		"conversions,conversion_value,cvr,post_click_conversions,post_view_conversions\n")) ||
+		!strings.Contains(string(body), "total,4,1,0.25,2,1,0,0,0,") {
 		t.Fatalf("csv: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 
-	var e struct {
-		Error struct{ Code, Message string }
-	}
-	bad := []struct {
-		name, query, token string
-		status             int
-		msg                string
-	}{
+	bad := []apiErrorCase{
 		{"another tenant's campaign", "report?from=" + day + "&to=" + day, otherTok, 404, "not found"},
 		{"bad date", "report?from=2026-13-01&to=" + day, tok, 400, "YYYY-MM-DD"},
 		{"from after to", "report?from=2026-11-28&to=2026-11-01", tok, 400, "after"},
@@ -127,11 +122,50 @@ func TestReportsEndToEnd(t *testing.T) {
 		{"missing dates", "frequency", tok, 400, "required"},
 		{"bad format", "report?from=" + day + "&to=" + day + "&format=xml", tok, 400, "format"},
 	}
-	for _, b := range bad {
-		if st := apiCall(t, "GET", base+"/api/v1/campaigns/"+c.ID+"/"+b.query, b.token, nil, &e); st != b.status || !strings.Contains(strings.ToLower(e.Error.Message), strings.ToLower(b.msg)) {
+	checkAPIErrors(t, base+"/api/v1/campaigns/"+c.ID+"/", bad)
+}
+
+// apiErrorCase is a GET of base+query with token that must fail with
+// status and a message containing msg.
+type apiErrorCase struct {
+	name, query, token string
+	status             int
+	msg                string
+}
+
+func checkAPIErrors(t *testing.T, base string, cases []apiErrorCase) {
+	t.Helper()
+	for _, b := range cases {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if st := apiCall(t, "GET", base+b.query, b.token, nil, &e); st != b.status || !strings.Contains(strings.ToLower(e.Error.Message), strings.ToLower(b.msg)) {
 			t.Errorf("%s: %d %q, want %d containing %q", b.name, st, e.Error.Message, b.status, b.msg)
 		}
 	}
+}
+
+// TestConversionsReportErrors: the conversions report refuses what it
+// cannot answer before it reads any event.
+func TestConversionsReportErrors(t *testing.T) {
+	m, base := MustRunMain(t, nil)
+	tok, c := setupCampaign(t, base, m.Config.DataDir, 1)
+	otherTok, _ := setupCampaign(t, base, m.Config.DataDir, 1)
+	day := time.Now().Format(time.DateOnly)
+	bad := []apiErrorCase{
+		{"another tenant's campaign", "from=" + day + "&to=" + day, otherTok, 404, "not found"},
+		{"bad date", "from=2026-13-01&to=" + day, tok, 400, "YYYY-MM-DD"},
+		{"from after to", "from=2026-11-28&to=2026-11-01", tok, 400, "after"},
+		{"missing dates", "", tok, 400, "required"},
+		{"range too long", "from=2020-01-01&to=2026-11-01", tok, 400, "at most"},
+		{"unknown dimension", "from=" + day + "&to=" + day + "&by=city", tok, 400, "unknown dimension"},
+		{"reason is not a conversions dimension", "from=" + day + "&to=" + day + "&by=type,reason", tok, 400, "unknown dimension \"reason\""},
+		{"repeated dimension", "from=" + day + "&to=" + day + "&by=type,type", tok, 400, "twice"},
+		{"bad currency", "from=" + day + "&to=" + day + "&currency=yuan", tok, 400, "ISO 4217"},
+		{"no xlsx", "from=" + day + "&to=" + day + "&format=xlsx", tok, 400, "json or csv"},
+		{"bad format", "from=" + day + "&to=" + day + "&format=xml", tok, 400, "format"},
+	}
+	checkAPIErrors(t, base+"/api/v1/campaigns/"+c.ID+"/conversions?", bad)
 }
 
 // TestIngestCatchesUp runs a collector-only server (--ingest=false), then a

@@ -19,6 +19,46 @@ type Campaign struct {
 	Timezone   string      `json:"timezone"`
 	LandingURL string      `json:"landing_url"`
 	Placements []Placement `json:"placements"`
+	// Attribution is the campaign's attribution settings, as the campaign
+	// API shows them; nil means admeter's defaults (last click within 7
+	// days, else last impression within 1 day, no click id). The truth of
+	// conversions (Config.Conversions) attributes by them.
+	Attribution *Attribution `json:"attribution,omitempty"`
+}
+
+// Attribution is a campaign's attribution settings as the campaign API
+// shows them (the "attribution" member of GET /api/v1/campaigns/{id}).
+type Attribution struct {
+	ClickWindowDays int `json:"click_window_days"`
+	ViewWindowDays  int `json:"view_window_days"`
+	// Rules holds the windows of the conversion types that have their own.
+	Rules map[string]AttributionRule `json:"rules,omitempty"`
+	// ClickIDParam, when not empty, is the landing-URL parameter under
+	// which the click redirect appends a click id.
+	ClickIDParam string `json:"click_id_param,omitempty"`
+}
+
+// AttributionRule is the windows of one conversion type, in days; 0 turns
+// that path off.
+type AttributionRule struct {
+	ClickWindowDays int `json:"click_window_days"`
+	ViewWindowDays  int `json:"view_window_days"`
+}
+
+// domain returns the settings as admeter's type (the defaults for nil).
+func (a *Attribution) domain() admeter.Attribution {
+	if a == nil {
+		return admeter.Attribution{}
+	}
+	d := admeter.AttributionRule{ClickWindowDays: a.ClickWindowDays, ViewWindowDays: a.ViewWindowDays}
+	out := admeter.Attribution{Default: &d, ClickIDParam: a.ClickIDParam}
+	if len(a.Rules) > 0 {
+		out.ByType = make(map[string]admeter.AttributionRule, len(a.Rules))
+		for t, r := range a.Rules {
+			out.ByType[t] = admeter.AttributionRule{ClickWindowDays: r.ClickWindowDays, ViewWindowDays: r.ViewWindowDays}
+		}
+	}
+	return out
 }
 
 // Placement is one placement of a Campaign with its monitoring URL
@@ -143,6 +183,30 @@ type Config struct {
 	// IVT is the amount of invalid traffic of each kind, as a fraction of
 	// Impressions. Zero or absent means none.
 	IVT map[IVTKind]float64
+
+	// Viewability is the share of the MMA SDK's impressions sent as
+	// monitoring URLs whose viewability the SDK measures: the impression
+	// carries vx=0 and, seconds later, a result ping with the same vf
+	// follows (vx=1 viewable, 4 not viewable, 2 unmeasurable), unless it
+	// is lost. Zero (the default) sends none.
+	Viewability float64
+	// Video is the share of the SDK placements that show video ads, spread
+	// evenly in placement order: their SDK impressions carry the video
+	// length (vb) and play type (vg), progress pings (vc=0, 25, 50, 75,
+	// 100) follow as far as the viewer watched, and some viewability
+	// results carry the quartile mask (vj). Zero (the default) sends none.
+	Video float64
+	// Conversions is the share of the devices with ad traffic that convert
+	// (activation, registration, order) minutes to days after a click or
+	// an impression, reported by the advertiser's server through POST
+	// /api/v1/conversions by device id or by the click id the click
+	// redirect appended to the landing URL; see docs/simulation.md. The
+	// truth attributes them by each campaign's Attribution. Zero (the
+	// default) sends none.
+	Conversions float64
+	// ConversionBatch is the number of conversions per upload; 0 means
+	// 100.
+	ConversionBatch int
 }
 
 // DefaultConfig returns the documented shape for 10,000 devices, without
@@ -197,6 +261,7 @@ func (c *Config) validate() error {
 	}{
 		{"web", c.Web}, {"opt-out", c.OptOut}, {"app opt-out", c.AppOptOut}, {"ctr", c.CTR}, {"retries", c.Retries}, {"served", c.Served},
 		{"late arrival", c.LateArrival}, {"too late", c.TooLate}, {"batch fraction", c.BatchFraction},
+		{"viewability", c.Viewability}, {"video", c.Video}, {"conversions", c.Conversions},
 	} {
 		if !(f.v >= 0 && f.v <= 1) {
 			add("%s must be between 0 and 1, not %v", f.name, f.v)
@@ -207,6 +272,9 @@ func (c *Config) validate() error {
 	}
 	if c.BatchFraction > 0 && (c.BatchSize < 1 || c.BatchSize > 1000) {
 		add("batch size must be between 1 and 1000, not %d", c.BatchSize)
+	}
+	if c.ConversionBatch < 0 || c.ConversionBatch > 1000 {
+		add("conversion batch must be between 1 and 1000 (0 for the default), not %d", c.ConversionBatch)
 	}
 	var ivt float64
 	for _, k := range slices.Sorted(maps.Keys(c.IVT)) {
@@ -263,6 +331,12 @@ func (c *Campaign) validate() error {
 	}
 	if len(c.Placements) == 0 {
 		return errors.New("a campaign needs at least one placement")
+	}
+	if c.Attribution != nil {
+		a := c.Attribution.domain()
+		if err := a.Validate(); err != nil {
+			return fmt.Errorf("attribution: %s", admeter.ErrorMessage(err))
+		}
 	}
 	for j, p := range c.Placements {
 		switch {

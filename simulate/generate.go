@@ -50,15 +50,26 @@ const (
 // builder needs to write it, deterministically (a retry is built from a copy
 // and gives the same request).
 type event struct {
-	mt    int64  // event time in Unix milliseconds; 0 when no time is sent
-	vf    uint64 // impression id; 0 when none is sent
-	nonce uint64 // seeds the event's request id, signature and network
+	mt int64  // event time in Unix milliseconds; 0 when no time is sent
+	vf uint64 // impression id; 0 when none is sent
+	// nonce seeds the event's request id, signature and network; a click's
+	// nonce is also the key of its click id (Sender.clickIDs), and a
+	// conversion's is its index in Plan.convs.
+	nonce uint64
 	key   uint64 // the user as the collector will key it; 0 for none
 	dev   int32
 	place int32 // index in Generator.places
 	kind  admeter.Kind
 	ivt   uint8 // 0, or the index in ivtKinds plus one
 	flags uint8
+	// Viewability and video (view.go): view is the vx state of an
+	// impression (ViewStarted) or a result; video the vb/vg of a video
+	// impression or the vc point of a progress ping; quart a result's vj
+	// mask; thresh the index plus one of the vh/vi override it carries.
+	view   admeter.ViewResult
+	video  uint8
+	quart  uint8
+	thresh uint8
 }
 
 // Generator makes plans from one device population, so that successive
@@ -82,6 +93,9 @@ type Generator struct {
 	// event of theirs in a later request is dropped.
 	appOptOuts []appOptOut
 	called     map[int32]bool
+	// convSerial numbers the conversions of every plan, so that their ids
+	// are unique.
+	convSerial uint64
 }
 
 // appOptOut is an app device's call to the opt-out API.
@@ -97,12 +111,16 @@ type layout struct {
 	places    []placeInfo
 	media     []string
 	mediaEsc  []string // media names URL-encoded, for mn=
+	// post holds the settings of viewability, video and conversions; nil
+	// when they are all off, so that the truth has none of their measures.
+	post *postSettings
 }
 
 type campaignInfo struct {
 	id           string
 	loc          *time.Location
 	first, count int // its placements in layout.places
+	attr         admeter.Attribution
 }
 
 type placeInfo struct {
@@ -112,6 +130,7 @@ type placeInfo struct {
 	profile  profile
 	ctr      float64
 	imp, clk template
+	video    bool // a video placement (Config.Video)
 }
 
 // Generate returns the plan for cfg: the traffic of cfg.Start to cfg.End,
@@ -141,12 +160,17 @@ func NewGenerator(cfg Config) (*Generator, error) {
 		return nil, err
 	}
 	g.layout = lay
+	lay.post = newPostSettings(&cfg, g.seed)
+	lay.markVideo(cfg.Video)
 	var ivtEvents [len(ivtKinds)]int
 	for k, kind := range ivtKinds {
 		ivtEvents[k] = int(math.Ceil(cfg.IVT[kind] * float64(cfg.Impressions)))
 	}
 	rng := rand.New(rand.NewPCG(g.seed, 0x706f70756c6174)) // "populat"
 	g.pop = newPopulation(rng, cfg.Devices, cfg.Web, ivtEvents)
+	if lay.post != nil {
+		lay.post.pop = g.pop
+	}
 	g.spanWeight = diurnalWeight(cfg.Start, cfg.End)
 	g.optOut, g.appOptOuts = optOutTimes(g.pop, cfg.OptOut, cfg.AppOptOut, cfg.Start, cfg.End, g.seed)
 	g.called = map[int32]bool{}
@@ -224,7 +248,7 @@ func newLayout(cs []Campaign, seed uint64) (*layout, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x6c61796f7574)) // "layout"
 	var mult []float64
 	for ci, c := range cs {
-		l.campaigns = append(l.campaigns, campaignInfo{id: c.ID, loc: c.location(), first: len(l.places), count: len(c.Placements)})
+		l.campaigns = append(l.campaigns, campaignInfo{id: c.ID, loc: c.location(), first: len(l.places), count: len(c.Placements), attr: c.Attribution.domain()})
 		for _, p := range c.Placements {
 			imp, err := parseTemplate(p.ImpressionURL)
 			if err != nil {
@@ -292,8 +316,14 @@ func (g *Generator) Plan(start, end, now time.Time) (*Plan, error) {
 		times: newDiurnalSampler(start, end),
 		floor: max(now.Add(-lateMax).UnixNano(), g.cfg.Start.UnixNano()),
 	}
+	if g.layout.post != nil {
+		// The pings and conversions draw from a stream of their own, so
+		// that the rest of the traffic is the same with them on or off.
+		b.xrng = rand.New(rand.NewPCG(g.seed^mix64(uint64(start.UnixNano())^0x706f73742d6c6e6b), uint64(end.UnixNano()))) // "post-lnk"
+	}
 	b.normal(n)
 	b.invalid(n)
+	b.conversions()
 	return b.plan(start, end), nil
 }
 
@@ -328,6 +358,11 @@ type builder struct {
 	// rendered lists normal, on-time impressions without a click: where
 	// IVTFastClick clicks are attached.
 	rendered []int
+	// xrng draws the viewability and video pings and the conversions; nil
+	// when they are off.
+	xrng *rand.Rand
+	// convs are the plan's conversions (conversion.go).
+	convs []conversion
 }
 
 func (b *builder) emit(at int64, ev event) int {
@@ -415,12 +450,17 @@ func (b *builder) opportunity(d, p int32, t int64, ivt uint8) {
 	if dev.key == admeter.IDCookie && dev.flags&flagCookies == 0 {
 		ev.key = b.freshUser()
 	}
+	measured := sdk && !batch && b.xrng != nil && b.measure(&ev, pl)
 	i := b.emit(t, ev)
 	if sdk && !batch && b.rng.Float64() < b.g.cfg.Retries {
 		r := ev
 		r.flags |= evRetry
 		b.emit(t+int64(logUniform(b.rng, float64(2*time.Second), float64(6*time.Hour))), r)
 	}
+	if measured {
+		b.pings(t, ev, pl)
+	}
+	ev.view, ev.video, ev.quart, ev.thresh = 0, 0, 0, 0 // a click carries none of them
 	if b.rng.Float64() < b.g.cfg.CTR*pl.ctr {
 		// A human click: seconds later, with the impression's vf (the SDK
 		// re-uses the last vf of the placement).
@@ -530,6 +570,11 @@ func (b *builder) invalid(n int) {
 				b.emit(t, ev)
 			}
 		case IVTFastClick:
+			if b.xrng != nil && b.g.layout.post.convShare > 0 {
+				// A converting device's touches are valid whether or not
+				// the server has judged behaviour yet (see truth.go).
+				b.rendered = slices.DeleteFunc(b.rendered, func(i int) bool { return b.g.layout.post.converts(b.out[i].ev.dev) })
+			}
 			for range min(count, len(b.rendered)) {
 				j := b.rng.IntN(len(b.rendered))
 				i := b.rendered[j]
@@ -537,6 +582,7 @@ func (b *builder) invalid(n int) {
 				b.rendered = b.rendered[:len(b.rendered)-1]
 				imp := b.out[i]
 				c := imp.ev
+				c.view, c.video, c.quart, c.thresh = 0, 0, 0, 0
 				delay := 80 + b.rng.Int64N(720) // milliseconds
 				c.kind, c.ivt, c.nonce, c.mt = admeter.KindClick, tag, b.rng.Uint64(), min(imp.ev.mt+delay, b.now.UnixMilli())
 				c.flags = imp.ev.flags&^evRetry | evMillis
@@ -575,6 +621,29 @@ func (b *builder) plan(start, end time.Time) *Plan {
 		batch = batch[:0]
 	}
 	size := max(1, b.g.cfg.BatchSize)
+	p.convs = b.convs
+	var convs []event // conversions waiting for their upload
+	convSize := b.g.cfg.ConversionBatch
+	if convSize == 0 {
+		convSize = defaultConversionBatch
+	}
+	uploads := 0
+	flushConvs := func() {
+		if len(convs) == 0 {
+			return
+		}
+		first := len(p.events)
+		p.events = append(p.events, convs...)
+		r := w.conversionRequest(first, len(convs), uploads)
+		p.Requests = append(p.Requests, r)
+		if mix64(b.g.seed^0x7265747279^uint64(b.start)^uint64(uploads))%100 < conversionBatchRetry {
+			// The advertiser's server did not see the answer and sends
+			// the whole upload again.
+			p.Requests = append(p.Requests, r)
+		}
+		uploads++
+		convs = convs[:0]
+	}
 	// An app device's opt-out call goes in at its time, or before its
 	// first later event when that comes first (a plan's events can run past
 	// its window). Every request after the call that carries an event of
@@ -589,6 +658,12 @@ func (b *builder) plan(start, end time.Time) *Plan {
 		for i := range batch {
 			if batch[i].dev == d {
 				flush()
+				break
+			}
+		}
+		for i := range convs {
+			if convs[i].dev == d {
+				flushConvs()
 				break
 			}
 		}
@@ -613,6 +688,13 @@ func (b *builder) plan(start, end time.Time) *Plan {
 				}
 			}
 		}
+		if e.ev.kind == admeter.KindConversion {
+			convs = append(convs, e.ev)
+			if len(convs) == convSize {
+				flushConvs()
+			}
+			continue
+		}
 		if e.ev.flags&evBatch != 0 {
 			batch = append(batch, e.ev)
 			if len(batch) == size {
@@ -627,6 +709,7 @@ func (b *builder) plan(start, end time.Time) *Plan {
 		call(c.dev)
 	}
 	flush()
+	flushConvs()
 	b.out = nil
 	return p
 }

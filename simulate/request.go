@@ -22,6 +22,7 @@ type Plan struct {
 
 	layout *layout
 	events []event // in request order; Request.first indexes them
+	convs  []conversion
 }
 
 // Request is one HTTP request of a plan: a monitoring URL, a batch, or an
@@ -67,6 +68,20 @@ type Request struct {
 	ClientIP string
 	// Events is how many events the request carries.
 	Events int
+	// ClickIDParam is set on a click whose campaign has the click redirect
+	// append a click id to the landing URL under this query parameter: a
+	// sender reads the id from the answer's Location header and reports it
+	// with the conversions that name the click (see Sender.Send).
+	ClickIDParam string
+	// Conversions is set on an upload to the conversion API (POST
+	// /api/v1/conversions, Events conversions, tenant-authenticated). Its
+	// Body is nil: the sender writes it when it sends it, with the click
+	// ids it captured, and must send it only once every earlier request
+	// has been answered, so that the clicks it names have been. NDJSON
+	// says to write it as NDJSON, one conversion per line, rather than a
+	// JSON array.
+	Conversions bool
+	NDJSON      bool
 
 	first int32 // index of its first event in Plan.events
 }
@@ -97,7 +112,7 @@ func (w *writer) urlRequest(ev *event, first int32) Request {
 		extra = f.sdkParams
 	}
 	w.buf = t.appendTo(w.buf[:0], &f, extra)
-	return Request{
+	r := Request{
 		Method:    "GET",
 		Target:    string(w.buf),
 		UserAgent: userAgent(g, dev, pl),
@@ -108,6 +123,10 @@ func (w *writer) urlRequest(ev *event, first int32) Request {
 		Events:    1,
 		first:     first,
 	}
+	if ev.kind == admeter.KindClick {
+		r.ClickIDParam = g.layout.campaigns[pl.campaign].attr.ClickIDParam
+	}
+	return r
 }
 
 // ivtKindOf returns the kind of an event's ivt tag (index plus one), or "".
@@ -241,6 +260,9 @@ func (f *urlFiller) sdkParams(b []byte) []byte {
 		b = append(b, "&br=1"...)
 	case admeter.KindServed:
 		b = append(b, "&br=0"...)
+	}
+	if ev.view != 0 || ev.video != 0 {
+		b = appendViewParams(b, ev)
 	}
 	b = append(b, "&mn="...)
 	b = append(b, g.layout.mediaEsc[f.pl.media]...)

@@ -36,13 +36,21 @@ type SenderConfig struct {
 	// OptOutCookieName is the server's opt-out cookie, sent (with the value
 	// 1) by browsers that have opted out.
 	OptOutCookieName string
+	// Token is the tenant token conversion uploads are sent with
+	// (Authorization: Bearer; the collect or manage scope). Without it
+	// the server refuses them.
+	Token string
+	// ConsentRef is the consent reference sent with every conversion
+	// upload (X-Admeter-Consent-Ref), for the rows without their own.
+	ConsentRef string
 	// Now is the clock; tests pin it.
 	Now func() time.Time
 }
 
 // DefaultSenderConfig returns eight connections at no rate limit.
 func DefaultSenderConfig() SenderConfig {
-	return SenderConfig{Concurrency: 8, Timeout: 10 * time.Second, CookieName: "admeter_uid", OptOutCookieName: "admeter_optout", Now: time.Now}
+	return SenderConfig{Concurrency: 8, Timeout: 10 * time.Second, CookieName: "admeter_uid", OptOutCookieName: "admeter_optout",
+		ConsentRef: "admeter-simulate-consent", Now: time.Now}
 }
 
 // Sender sends plans to a server over kept-alive connections, returning
@@ -57,6 +65,11 @@ type Sender struct {
 
 	mu   sync.Mutex // held by Send: one plan at a time
 	jars []map[int32]string
+
+	// clickIDs holds the click ids the server appended to landing URLs,
+	// by click key (the click event's nonce), across plans.
+	clickMu  sync.Mutex
+	clickIDs map[uint64]string
 
 	progress struct{ requests, events, ok, failed, errors atomic.Int64 }
 }
@@ -106,8 +119,9 @@ func NewSender(target string, cfg SenderConfig, logger *slog.Logger) (*Sender, e
 			// not something to follow.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		logger: logger,
-		jars:   make([]map[int32]string, cfg.Concurrency),
+		logger:   logger,
+		jars:     make([]map[int32]string, cfg.Concurrency),
+		clickIDs: map[uint64]string{},
 	}
 	for i := range s.jars {
 		s.jars[i] = map[int32]string{}
@@ -142,9 +156,21 @@ type Stats struct {
 	OptOutWait    time.Duration
 	Elapsed       time.Duration
 	// Answered holds, for each request of the plan, when it was sent if it
-	// was answered with success (Unix nanoseconds), or 0. Pass it to
-	// Tally.Add so that the truth counts what the server received.
+	// was answered with success (Unix nanoseconds), or 0. Pass the Stats
+	// to Tally.AddStats (or Answered to Tally.Add) so that the truth
+	// counts what the server received.
 	Answered []int64
+	// ClickIDs counts the click ids captured from click redirects;
+	// NoClickID the answered clicks on campaigns with a click-id parameter
+	// whose Location header had none (the conversions reporting them go
+	// without, see Tally.AddStats).
+	ClickIDs, NoClickID int64
+	// Conversion uploads: the rows sent, and what the server's answers
+	// said of them (accepted, duplicates of an earlier row of the upload,
+	// dropped for an opted-out user, rejected).
+	ConversionRows, ConversionsAccepted, ConversionDuplicates, ConversionsOptedOut, ConversionsRejected int64
+
+	captured map[uint64]bool // click keys whose id was captured in this plan
 }
 
 // Progress are a Sender's running totals over every plan it sent.
@@ -177,7 +203,7 @@ func (s *Sender) Send(ctx context.Context, p *Plan) (*Stats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.cfg.Concurrency
-	st := &Stats{Rejected: map[string]int64{}, Answered: make([]int64, len(p.Requests))}
+	st := &Stats{Rejected: map[string]int64{}, Answered: make([]int64, len(p.Requests)), captured: map[uint64]bool{}}
 	start := s.cfg.Now()
 	queues := make([]chan int, n)
 	results := make([]workerStats, n+1) // the last one: the opt-out calls
@@ -226,6 +252,18 @@ dispatch:
 			}
 			continue
 		}
+		if r.Conversions {
+			// A barrier too: the clicks whose ids it reports have been
+			// answered, and their ids captured.
+			pending.Wait()
+			if ctx.Err() != nil {
+				err = ctx.Err()
+				break dispatch
+			}
+			s.upload(context.WithoutCancel(ctx), p, r, i, calls, st)
+			events += float64(r.Events)
+			continue
+		}
 		w := i % n
 		if r.Device >= 0 {
 			w = int(r.Device) % n
@@ -254,7 +292,13 @@ dispatch:
 		for k, v := range r.rejected {
 			st.Rejected[k] += v
 		}
+		for k := range r.captured {
+			st.captured[k] = true
+		}
+		st.NoClickID += r.noClickID
 	}
+	st.OptOuts -= calls.uploads
+	st.ClickIDs = int64(len(st.captured))
 	st.Elapsed = s.cfg.Now().Sub(start)
 	if err == nil && ctx.Err() != nil && st.Requests < int64(len(p.Requests)) {
 		err = ctx.Err()
@@ -268,12 +312,15 @@ dispatch:
 type workerStats struct {
 	requests, events, ok, failed, errors int64
 	rejected                             map[string]int64
+	captured                             map[uint64]bool
+	noClickID                            int64
+	uploads                              int64 // conversion uploads answered (the barrier worker's)
 }
 
 // work sends the requests queued for worker w, in order, marking each done
 // in pending.
 func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws *workerStats, answered []int64, pending *sync.WaitGroup) {
-	ws.rejected = map[string]int64{}
+	ws.rejected, ws.captured = map[string]int64{}, map[uint64]bool{}
 	jar := s.jars[w]
 	// In-flight requests are finished even when ctx ends: an abandoned
 	// request may still be counted by the server, and the truth would not
@@ -286,7 +333,11 @@ func (s *Sender) work(ctx context.Context, p *Plan, w int, queue <-chan int, ws 
 		}
 		r := &p.Requests[i]
 		sent := s.cfg.Now()
-		ok, err := s.do(reqCtx, r, jar, ws)
+		var click uint64
+		if r.ClickIDParam != "" && r.Events == 1 {
+			click = p.events[r.first].nonce
+		}
+		ok, err := s.do(reqCtx, r, jar, ws, click)
 		s.record(r, i, sent, ok, err, ws, answered)
 		pending.Done()
 	}
@@ -403,7 +454,9 @@ func retryAfter(v string, now time.Time) time.Duration {
 }
 
 // do sends one request and reports whether it was answered with success.
-func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *workerStats) (bool, error) {
+// For a click on a campaign with a click-id parameter, it captures the id
+// from the answer's Location under click.
+func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *workerStats, click uint64) (bool, error) {
 	var body io.Reader
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
@@ -443,6 +496,16 @@ func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *w
 	if reason := resp.Header.Get("X-Admeter-Rejected"); reason != "" {
 		ws.rejected[reason]++
 	}
+	if r.ClickIDParam != "" && resp.StatusCode >= 200 && resp.StatusCode < 400 {
+		if id, ok := clickIDFrom(resp.Header.Get("Location"), r.ClickIDParam); ok {
+			s.clickMu.Lock()
+			s.clickIDs[click] = id
+			s.clickMu.Unlock()
+			ws.captured[click] = true
+		} else {
+			ws.noClickID++
+		}
+	}
 	if r.Body != nil && resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		var res struct {
 			Rejected []json.RawMessage `json:"rejected"`
@@ -453,4 +516,123 @@ func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *w
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode >= 200 && resp.StatusCode < 400, nil
+}
+
+// clickIDFrom returns the click id a redirect's Location carries under
+// param: the last value of the parameter (the one the redirect appended,
+// should the landing URL have had one already), percent-decoded. It
+// reports false for no Location, one that is not a URL, or no non-empty
+// value.
+func clickIDFrom(location, param string) (string, bool) {
+	if location == "" {
+		return "", false
+	}
+	u, err := url.Parse(strings.TrimSpace(location))
+	if err != nil {
+		return "", false
+	}
+	vs, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		// A malformed pair elsewhere in the landing URL: read the pairs
+		// one by one.
+		vs = url.Values{}
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			if k, err := url.QueryUnescape(k); err == nil {
+				if v, err := url.QueryUnescape(v); err == nil {
+					vs[k] = append(vs[k], v)
+				}
+			}
+		}
+	}
+	list := vs[param]
+	for i := len(list) - 1; i >= 0; i-- {
+		if id := strings.TrimSpace(list[i]); id != "" {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// upload sends conversion upload r (request i of p), writing its body
+// with the click ids captured so far, and records the outcome: in ws (the
+// barrier worker's stats), st.Answered and the conversion counts.
+func (s *Sender) upload(ctx context.Context, p *Plan, r *Request, i int, ws *workerStats, st *Stats) {
+	s.clickMu.Lock()
+	body, sent := conversionBody(p, p.eventsOf(i), r.NDJSON, func(k uint64) (string, bool) {
+		id, ok := s.clickIDs[k]
+		return id, ok
+	})
+	s.clickMu.Unlock()
+	rows := 0
+	for _, ok := range sent {
+		if ok {
+			rows++
+		}
+	}
+	start := s.cfg.Now()
+	if rows == 0 {
+		// Nothing to send: every row named a click whose id never came.
+		ws.uploads++
+		s.record(r, i, start, true, nil, ws, st.Answered)
+		return
+	}
+	ok, err := s.sendUpload(ctx, r, body, st)
+	if ok {
+		ws.uploads++
+		st.ConversionRows += int64(rows)
+	}
+	s.record(r, i, start, ok, err, ws, st.Answered)
+}
+
+// sendUpload posts one conversion upload and reads the server's account of
+// its rows.
+func (s *Sender) sendUpload(ctx context.Context, r *Request, body []byte, st *Stats) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, s.base.String()+r.Target, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("build conversion upload: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if r.NDJSON {
+		req.Header.Set("Content-Type", "application/x-ndjson")
+	}
+	req.Header.Set("User-Agent", r.UserAgent)
+	if s.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.cfg.Token)
+	}
+	if s.cfg.ConsentRef != "" {
+		req.Header.Set(consentRefHeader, s.cfg.ConsentRef)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	defer func() { _, _ = io.Copy(io.Discard, resp.Body) }()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e)
+		s.logger.Warn("the conversion API refused an upload; its conversions are left out of the truth",
+			"status", resp.StatusCode, "code", e.Error.Code, "message", e.Error.Message)
+		return false, nil
+	}
+	var res struct {
+		Accepted   int64             `json:"accepted"`
+		Duplicates []json.RawMessage `json:"duplicates"`
+		OptedOut   int64             `json:"opted_out"`
+		Rejected   []struct {
+			Index  int    `json:"index"`
+			Reason string `json:"reason"`
+		} `json:"rejected"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return true, nil // stored all the same; the account is lost
+	}
+	st.ConversionsAccepted += res.Accepted
+	st.ConversionDuplicates += int64(len(res.Duplicates))
+	st.ConversionsOptedOut += res.OptedOut
+	st.ConversionsRejected += int64(len(res.Rejected))
+	return true, nil
 }

@@ -90,6 +90,89 @@ type CampaignTruth struct {
 	// on every request, and since Android 8 an Android ID differs per app.
 	Devices int64                 `json:"devices"`
 	IVT     map[IVTKind]IVTCounts `json:"ivt"`
+	// Outcomes are the viewability, video and conversion measures, when
+	// the plan had any (Config.Viewability, Video, Conversions).
+	Outcomes *OutcomeTruth `json:"outcomes,omitempty"`
+}
+
+// Outcomes are the viewability, video and conversion measures of a report
+// cell, under the report API's names, of valid traffic only (see
+// docs/simulation.md): viewability and video counted as store.ViewCounts
+// defines them, conversions attributed by the campaigns' settings.
+type Outcomes struct {
+	Measurable  int64 `json:"measurable_impressions"`
+	Viewable    int64 `json:"viewable_impressions"`
+	ViewableUV  int64 `json:"viewable_uv"`
+	VideoStarts int64 `json:"video_starts"`
+	VideoQ25    int64 `json:"video_q25"`
+	VideoQ50    int64 `json:"video_q50"`
+	VideoQ75    int64 `json:"video_q75"`
+	VideoQ100   int64 `json:"video_q100"`
+	Conversions int64 `json:"conversions"`
+	PostClick   int64 `json:"post_click_conversions"`
+	PostView    int64 `json:"post_view_conversions"`
+	// ConversionValue is the conversions' value in CNY; ValueMicros the
+	// same in millionths, exactly.
+	ConversionValue float64 `json:"conversion_value"`
+	ValueMicros     int64   `json:"conversion_value_micros"`
+	// TimeToConvert counts the conversions by the time from their touch:
+	// under 1 h, 6 h, 24 h, 3 d, 7 d, 30 d, and up to 90 d.
+	TimeToConvert [7]int64 `json:"time_to_convert"`
+}
+
+// DayOutcomes are the Outcomes of one day in the campaign's time zone: of
+// the impression's day for viewability, of each event's own day for video
+// (a play whose events fall on two days counts on each for what it did
+// that day), of the conversion's day for conversions.
+type DayOutcomes struct {
+	Day string `json:"day"`
+	Outcomes
+}
+
+// PlacementOutcomes are the Outcomes of one placement (of the touch a
+// conversion is attributed to).
+type PlacementOutcomes struct {
+	ID    string        `json:"id"`
+	Total Outcomes      `json:"total"`
+	Days  []DayOutcomes `json:"days"`
+}
+
+// OutcomeTruth is a campaign's Outcomes: the total (viewable users and
+// video plays distinct over the whole run), per day and per placement.
+// Days and placements without any measure are left out.
+type OutcomeTruth struct {
+	Total      Outcomes            `json:"total"`
+	Days       []DayOutcomes       `json:"days"`
+	Placements []PlacementOutcomes `json:"placements"`
+}
+
+// ConversionTraffic is what became of the conversions sent.
+type ConversionTraffic struct {
+	// Rows were sent in answered uploads, resends and whole-upload
+	// retries included. Stored is the distinct conversions the server
+	// keeps (the first of each conversion id), WithClickID those of them
+	// sent with a click id.
+	Rows        int64 `json:"rows"`
+	Stored      int64 `json:"stored"`
+	WithClickID int64 `json:"with_click_id"`
+	// Attributed conversions are in some campaign's Outcomes, post-click
+	// or post-view; Unattributed ones in none (no valid touch in any
+	// window, or a user no media knows).
+	Attributed   int64 `json:"attributed"`
+	PostClick    int64 `json:"post_click"`
+	PostView     int64 `json:"post_view"`
+	Unattributed int64 `json:"unattributed"`
+	// Duplicates are rows repeating a conversion id already delivered;
+	// OptedOut rows the server drops because the user opted out; TooOld
+	// rows it refuses for a time more than 90 days ago; NoClickID
+	// conversions the sender left out because it never captured the click
+	// id they report and they have no device id; Undelivered rows were in
+	// uploads that were not answered.
+	Duplicates  int64 `json:"duplicates"`
+	OptedOut    int64 `json:"opted_out"`
+	TooOld      int64 `json:"too_old"`
+	NoClickID   int64 `json:"no_click_id"`
+	Undelivered int64 `json:"undelivered"`
 }
 
 // Traffic describes what was sent: every delivered event, retries included.
@@ -131,6 +214,9 @@ type Truth struct {
 	Campaigns []CampaignTruth       `json:"campaigns"`
 	IVT       map[IVTKind]IVTCounts `json:"ivt"`
 	Traffic   Traffic               `json:"traffic"`
+	// Conversions is what became of the conversions sent, when the plan
+	// had any.
+	Conversions *ConversionTraffic `json:"conversions,omitempty"`
 }
 
 // WriteJSON writes t as indented JSON.
@@ -161,6 +247,13 @@ type Tally struct {
 	// optedOut holds the app devices whose opt-out call was made: true
 	// when the server confirmed it.
 	optedOut map[int32]bool
+	// view and conv hold the viewability, video and conversion truth
+	// (view.go, conversion.go), used when the layout has post settings.
+	view viewTally
+	conv convTally
+	// convResult holds the attributed, post-click, post-view and
+	// unattributed conversions of the last Truth.
+	convResult [4]int64
 }
 
 type campTally struct {
@@ -237,11 +330,38 @@ const (
 // Add counts the plan's events. answered holds, for each request, when the
 // server answered it with success (Unix nanoseconds), or 0 when it did not:
 // those events are left out. nil means every request was answered at p.Now.
-// Every plan added must come from the same Generator.
+// Every plan added must come from the same Generator. A click id is taken
+// as captured when its click was answered; AddStats knows which were.
 func (t *Tally) Add(p *Plan, answered []int64) error {
 	if answered != nil && len(answered) != len(p.Requests) {
 		return fmt.Errorf("tally plan: %d answers for %d requests", len(answered), len(p.Requests))
 	}
+	t.conv.init()
+	for i := range p.Requests {
+		if r := &p.Requests[i]; r.ClickIDParam != "" && (answered == nil || answered[i] != 0) {
+			t.conv.captured[p.events[r.first].nonce] = true
+		}
+	}
+	return t.add(p, answered)
+}
+
+// AddStats counts the plan's events as the Sender delivered them: st is
+// what Send returned for p (its Answered, and the click ids it captured).
+func (t *Tally) AddStats(p *Plan, st *Stats) error {
+	if st == nil {
+		return errors.New("tally plan: no stats")
+	}
+	if len(st.Answered) != len(p.Requests) {
+		return fmt.Errorf("tally plan: %d answers for %d requests", len(st.Answered), len(p.Requests))
+	}
+	t.conv.init()
+	for k := range st.captured {
+		t.conv.captured[k] = true
+	}
+	return t.add(p, st.Answered)
+}
+
+func (t *Tally) add(p *Plan, answered []int64) error {
 	if t.layout == nil {
 		t.layout = p.layout
 		t.camps = make([]campTally, len(p.layout.campaigns))
@@ -289,19 +409,29 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 	type vfKey struct {
 		place int32
 		kind  admeter.Kind
+		sub   uint8 // a result's view, a video ping's point: not retries of each other
 		vf    uint64
+	}
+	sub := func(ev *event) uint8 {
+		switch ev.kind {
+		case admeter.KindViewability:
+			return uint8(ev.view)
+		case admeter.KindVideo:
+			return ev.video
+		}
+		return 0
 	}
 	first := map[vfKey]int64{}
 	for i := range p.Requests {
 		at := recv(i)
-		if at == 0 {
+		if at == 0 || p.Requests[i].Conversions {
 			continue
 		}
 		for _, ev := range p.eventsOf(i) {
 			if ev.vf == 0 || dropped(&ev) {
 				continue
 			}
-			k, eff := vfKey{ev.place, ev.kind, ev.vf}, effective(&ev, at)
+			k, eff := vfKey{ev.place, ev.kind, sub(&ev), ev.vf}, effective(&ev, at)
 			if cur, ok := first[k]; !ok || eff < cur {
 				first[k] = eff
 			}
@@ -318,6 +448,10 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 		if p.Requests[i].OptOutAPI {
 			t.traffic.OptOutCalls++
 		}
+		if p.Requests[i].Conversions {
+			t.conversions(p, evs, at, dropped)
+			continue
+		}
 		for j := range evs {
 			ev := &evs[j]
 			t.traffic.add(ev, at)
@@ -326,14 +460,19 @@ func (t *Tally) Add(p *Plan, answered []int64) error {
 				continue // the collector drops it
 			}
 			eff := effective(ev, at)
+			_, inWindow := clientTime(ev, at)
+			valid := ev.ivt == 0 && inWindow
+			if t.layout.post != nil {
+				t.view.event(ev, t.layout.localDayOf(eff, ev.place), valid)
+			}
 			if ev.vf != 0 {
-				k := vfKey{ev.place, ev.kind, ev.vf}
+				k := vfKey{ev.place, ev.kind, sub(ev), ev.vf}
 				if cur, ok := first[k]; !ok || cur != eff {
 					continue // a duplicate, already counted or to be
 				}
 				delete(first, k)
 			}
-			t.count(ev, eff)
+			t.count(ev, eff, valid)
 		}
 	}
 	return nil
@@ -393,11 +532,20 @@ func (p *Plan) eventsOf(i int) []event {
 	return p.events[r.first : int(r.first)+r.Events]
 }
 
-func (t *Tally) count(ev *event, eff int64) {
+func (t *Tally) count(ev *event, eff int64, valid bool) {
+	if ev.kind != admeter.KindImpression && ev.kind != admeter.KindClick && ev.kind != admeter.KindServed {
+		return // viewability and video pings are neither impressions nor clicks
+	}
 	pl := &t.layout.places[ev.place]
 	ci := &t.layout.campaigns[pl.campaign]
 	ct := &t.camps[pl.campaign]
 	day := localDay(eff, ci.loc)
+	if post := t.layout.post; post != nil && ev.kind != admeter.KindServed {
+		if ev.kind == admeter.KindImpression {
+			t.view.impression(ev, day, valid)
+		}
+		t.touch(ev, eff, valid)
+	}
 	pt := &ct.places[int(ev.place)-ci.first]
 	for _, c := range []*cell{&ct.total, dayCell(ct.days, day), &pt.total, dayCell(pt.days, day)} {
 		c.add(ev)
@@ -456,6 +604,15 @@ func (t *Tally) Truth() *Truth {
 		return out
 	}
 	totalDevs := make([]map[int32]struct{}, len(ivtKinds))
+	var outcomes []*campOutcomes
+	if t.layout.post != nil {
+		outcomes = t.outcomes()
+		if t.layout.post.convShare > 0 {
+			sum := t.conv.summary
+			out.Conversions = &sum
+			out.Conversions.Attributed, out.Conversions.PostClick, out.Conversions.PostView, out.Conversions.Unattributed = t.convResult[0], t.convResult[1], t.convResult[2], t.convResult[3]
+		}
+	}
 	for ci := range t.camps {
 		ct, info := &t.camps[ci], &t.layout.campaigns[ci]
 		c := CampaignTruth{
@@ -469,6 +626,9 @@ func (t *Tally) Truth() *Truth {
 			})
 		}
 		c.Frequency = frequency(ct)
+		if t.layout.post != nil {
+			c.Outcomes = outcomes[ci].truth(t.layout, info)
+		}
 		for k, it := range ct.ivt {
 			if it.imp == 0 && it.clk == 0 {
 				continue

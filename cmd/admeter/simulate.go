@@ -30,6 +30,7 @@ type simulateOptions struct {
 	target, token, campaigns, truth string
 	rate, ivt, batch, web, optOut   float64
 	appOptOut, tooLate              float64
+	viewability, video, conversions float64
 	duration                        time.Duration
 	devices, days, concurrency      int
 	seed                            int64
@@ -64,6 +65,9 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	fs.Float64Var(&o.optOut, "optout", o.optOut, "share of cookie-keeping browsers that opt out midway: from then on they send the opt-out cookie and the server drops their events")
 	fs.Float64Var(&o.appOptOut, "app-optout", o.appOptOut, "share of app devices (OAID, IDFA or IMEI) that opt out midway through POST /api/v1/optout; the server then drops their events. The API is rate limited per /24: run the server with --trusted-proxies covering this machine, or keep the share small")
 	fs.Float64Var(&o.tooLate, "too-late", o.tooLate, "share of app events sent with a time 8 to 30 days old, which the server replaces with the time it receives them")
+	fs.Float64Var(&o.viewability, "viewability", o.viewability, "share of the MMA SDK's impressions whose viewability is measured (vx=0, then a result ping with the same vf)")
+	fs.Float64Var(&o.video, "video", o.video, "share of the SDK placements that show video ads (vb, vg, progress pings vc, quartile masks vj)")
+	fs.Float64Var(&o.conversions, "conversions", o.conversions, "share of devices that convert, reported through POST /api/v1/conversions with --token (by device id, or by the click id of campaigns that append one)")
 	fs.IntVar(&o.days, "days", o.days, "event times span the last N days (1–6)")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "requests in flight")
 	if err := parseFlags(fs, args); err != nil {
@@ -94,6 +98,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	cfg.Campaigns = campaigns
 	cfg.Devices = o.devices
 	cfg.BatchFraction, cfg.Web, cfg.OptOut, cfg.AppOptOut, cfg.TooLate = o.batch, o.web, o.optOut, o.appOptOut, o.tooLate
+	cfg.Viewability, cfg.Video, cfg.Conversions = o.viewability, o.video, o.conversions
 	if o.ivt > 0 {
 		cfg.IVT = simulate.UniformIVT(o.ivt)
 	}
@@ -111,7 +116,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	scfg := simulate.DefaultSenderConfig()
-	scfg.Rate, scfg.Concurrency = o.rate, o.concurrency
+	scfg.Rate, scfg.Concurrency, scfg.Token = o.rate, o.concurrency, o.token
 	sender, err := simulate.NewSender(o.target, scfg, nil)
 	if err != nil {
 		return usageError{err.Error()}
@@ -170,7 +175,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("generate traffic: %w", po.err)
 		}
 		st, err := sender.Send(sendCtx, po.p)
-		if terr := tally.Add(po.p, st.Answered); terr != nil {
+		if terr := tally.AddStats(po.p, st); terr != nil {
 			prog.stop()
 			return fmt.Errorf("count delivered traffic: %w", terr)
 		}
@@ -182,6 +187,13 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 		sum.OptOuts += st.OptOuts
 		sum.OptOutLimited += st.OptOutLimited
 		sum.OptOutWait += st.OptOutWait
+		sum.ClickIDs += st.ClickIDs
+		sum.NoClickID += st.NoClickID
+		sum.ConversionRows += st.ConversionRows
+		sum.ConversionsAccepted += st.ConversionsAccepted
+		sum.ConversionDuplicates += st.ConversionDuplicates
+		sum.ConversionsOptedOut += st.ConversionsOptedOut
+		sum.ConversionsRejected += st.ConversionsRejected
 		for k, v := range st.Rejected {
 			rejected[k] += v
 		}
@@ -241,7 +253,8 @@ func (o *simulateOptions) validate() error {
 	for _, f := range []struct {
 		name string
 		v    float64
-	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}, {"--optout", o.optOut}, {"--app-optout", o.appOptOut}, {"--too-late", o.tooLate}} {
+	}{{"--ivt", o.ivt}, {"--batch", o.batch}, {"--web", o.web}, {"--optout", o.optOut}, {"--app-optout", o.appOptOut}, {"--too-late", o.tooLate},
+		{"--viewability", o.viewability}, {"--video", o.video}, {"--conversions", o.conversions}} {
 		if !(f.v >= 0 && f.v <= 1) {
 			problems = append(problems, fmt.Sprintf("%s must be between 0 and 1, not %v", f.name, f.v))
 		}
@@ -383,6 +396,17 @@ func printSummary(out io.Writer, st simulate.Stats, rejected map[string]int64, e
 	}
 	if st.Errors > 0 {
 		fmt.Fprintf(out, "warning: %d requests got no answer; the truth leaves them out, but the server may have counted some\n", st.Errors)
+	}
+	if st.ClickIDs > 0 || st.NoClickID > 0 {
+		fmt.Fprintf(out, "captured %d click ids from click redirects; %d redirects carried none\n", st.ClickIDs, st.NoClickID)
+	}
+	if st.ConversionRows > 0 {
+		fmt.Fprintf(out, "uploaded %d conversion rows: %d accepted, %d duplicates in their upload, %d of opted-out users, %d rejected\n",
+			st.ConversionRows, st.ConversionsAccepted, st.ConversionDuplicates, st.ConversionsOptedOut, st.ConversionsRejected)
+	}
+	if c := tr.Conversions; c != nil {
+		fmt.Fprintf(out, "truth of conversions: %d stored (%d with a click id), %d attributed (%d post-click, %d post-view), %d unattributed\n",
+			c.Stored, c.WithClickID, c.Attributed, c.PostClick, c.PostView, c.Unattributed)
 	}
 	for _, c := range tr.Campaigns {
 		var ivtImp, ivtClk int64

@@ -639,8 +639,9 @@ type DayCount struct {
 type KeyVersionUse struct {
 	Version uint32
 	// Events is the number of raw events made under the version;
-	// Pseudonymous those of them with a user or an impression id (the
-	// others carry no pseudonym that the key could match).
+	// Pseudonymous those of them with a user, an impression id, a
+	// conversion id or a click id (the others carry no pseudonym that the
+	// key could match).
 	Events       int64
 	Pseudonymous int64
 	// Latest is the latest event time of those events (UTC, to the

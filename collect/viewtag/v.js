@@ -62,9 +62,13 @@
       clearTimeout(timer);
     }
   }
+  // tick fires when the clock should have run for need ms: viewable only
+  // if it has (a timer may fire a little early), else wait for the rest.
   function tick() {
-    if (since >= 0 && performance.now() - since >= need - 20) result(1);
-    else if (since >= 0) timer = setTimeout(tick, need - (performance.now() - since));
+    if (since < 0) return;
+    var left = need - (performance.now() - since);
+    if (left <= 0) result(1);
+    else timer = setTimeout(tick, Math.ceil(left));
   }
   function onVisibility() {
     if (document.visibilityState === "hidden") result(4, true);

@@ -207,7 +207,7 @@ func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
 	}
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT key_version, toInt64(count()), toInt64(countIf(user_key != %[1]s OR impression != %[1]s)), max(ts)
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT key_version, toInt64(count()), toInt64(countIf(user_key != %[1]s OR impression != %[1]s OR conversion_id != %[1]s OR click_id != %[1]s)), max(ts)
 FROM `+db.events+` WHERE 1%[2]s GROUP BY key_version ORDER BY key_version`, noKey, v.and()))
 	if err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)

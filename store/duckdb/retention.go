@@ -51,9 +51,9 @@ func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT key_version, count(*),
-	count(*) FILTER (WHERE user_key IS NOT NULL OR impression IS NOT NULL), max(ts)
+	count(*) FILTER (WHERE user_key IS NOT NULL OR impression IS NOT NULL OR conversion IS NOT NULL OR click_id IS NOT NULL), max(ts)
 FROM (%s)
-GROUP BY key_version ORDER BY key_version`, unionAll(days, "key_version, user_key, impression, ts", "true", false)))
+GROUP BY key_version ORDER BY key_version`, unionAll(days, "key_version, user_key, impression, conversion, click_id, ts", "true", false)))
 		if err != nil {
 			return err
 		}

@@ -82,10 +82,13 @@ func testKeyVersions(t *testing.T, s store.Store) {
 		Imp(utc("2026-03-02T10:00:00Z"), User(2), Tenant("t2"), KeyVersion(2)),
 		Served(utc("2026-03-03T09:00:00.5Z"), VF(1), KeyVersion(2)),
 		Click(utc("2026-03-02T05:00:00Z"), KeyVersion(3)),
+		// A click id and a conversion id are pseudonyms under the key too.
+		Click(utc("2026-03-02T06:00:00Z"), ClickID(1), KeyVersion(3)),
+		Conversion(utc("2026-03-02T07:00:00Z"), 1, "order", ClickID(1), KeyVersion(3)),
 	)
 	v1 := store.KeyVersionUse{Version: 1, Events: 2, Pseudonymous: 1, Latest: utc("2026-03-01T11:00:00Z")}
 	v2 := store.KeyVersionUse{Version: 2, Events: 2, Pseudonymous: 2, Latest: utc("2026-03-03T09:00:00.5Z")}
-	v3 := store.KeyVersionUse{Version: 3, Events: 1, Pseudonymous: 0, Latest: utc("2026-03-02T05:00:00Z")}
+	v3 := store.KeyVersionUse{Version: 3, Events: 3, Pseudonymous: 2, Latest: utc("2026-03-02T07:00:00Z")}
 	check(v1, v2, v3)
 	deleteBefore(t, s, utc("2026-03-02T00:00:00Z"), 2)
 	check(v2, v3)

@@ -242,6 +242,9 @@ func testVideoPlays(t *testing.T, s store.Store) {
 		VideoPing(at.Add(sec), admeter.Progress100, VF(21), Tenant("t2")),
 		// A click and a served ad with video fields start nothing.
 		Click(at, VF(28), video), Served(at, VF(29), video),
+		// I: a quartile mask counts on any event of a play, a served
+		// ping's too: 25, not started.
+		Served(at, VF(30), Quartiles(admeter.Quartile25)),
 	)
 	// G: over midnight: started and 25 on day 1, 50 and 100 on day 2.
 	g := d2.Add(-10 * sec)
@@ -250,11 +253,11 @@ func testVideoPlays(t *testing.T, s store.Store) {
 		VideoPing(d2.Add(2*sec), admeter.Progress50, VF(26)), VideoPing(d2.Add(12*sec), admeter.Progress100, VF(26)),
 	)
 
-	// Day 1, p1: started A, B, D, F1, F2, G; 25 A, B, C, D, E, F3, G, H;
+	// Day 1, p1: started A, B, D, F1, F2, G; 25 A, B, C, D, E, F3, G, H, I;
 	// 50 A, B, C, D, E, F3; 75 B, C, E; 100 B, E. Day 2: G's 50 and 100.
-	day1p1, day1p2, day2p1 := plays(6, 8, 6, 3, 2), plays(1, 0, 0, 0, 0), plays(0, 1, 1, 1, 1)
+	day1p1, day1p2, day2p1 := plays(6, 9, 6, 3, 2), plays(1, 0, 0, 0, 0), plays(0, 1, 1, 1, 1)
 	day1p1.Measurable, day1p1.Viewable = 1, 1 // D, anonymous
-	total := plays(7, 8, 7, 4, 3)
+	total := plays(7, 9, 7, 4, 3)
 	total.Measurable, total.Viewable = 1, 1
 	sum := func(a, b store.ViewCounts) store.ViewCounts {
 		a.Measurable += b.Measurable
@@ -274,7 +277,7 @@ func testVideoPlays(t *testing.T, s store.Store) {
 		Rows:  []store.ViewRow{vrow(sum(day1p1, day1p2), "2026-03-02"), vrow(day2p1, "2026-03-03")},
 		Total: total,
 	})
-	p1 := plays(6, 8, 7, 4, 3)
+	p1 := plays(6, 9, 7, 4, 3)
 	p1.Measurable, p1.Viewable = 1, 1
 	checkView(t, s, viewQuery(store.ByPlacement), store.ViewReport{
 		Rows:  []store.ViewRow{vrow(p1, "p1"), vrow(day1p2, "p2")},

@@ -122,6 +122,18 @@ func FuzzEventUnmarshal(f *testing.F) {
 	e := sampleEvent()
 	good, _ := e.MarshalBinary()
 	f.Add(good)
+	view := sampleEvent()
+	view.Kind, view.View, view.VideoDuration, view.VideoQuartiles = admeter.KindViewability, admeter.ViewViewable, 15*time.Second, admeter.Quartile25
+	conv := sampleEvent()
+	conv.Kind, conv.Campaign, conv.Placement = admeter.KindConversion, "", ""
+	conv.ConversionID, conv.ConversionType, conv.Value, conv.Currency, conv.ClickID = admeter.Pseudonym{3}, "order", 5_000_000, "CNY", admeter.Pseudonym{4}
+	for _, e := range []admeter.Event{view, conv} {
+		b, err := e.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Add([]byte{1})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {

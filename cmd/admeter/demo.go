@@ -36,6 +36,9 @@ const (
 	demoRate          = 3.0  // live impressions per second on average
 	demoWindow        = 10 * time.Second
 	demoSeed          = 20261128
+	demoViewability   = 0.6 // share of SDK impressions with a viewability result
+	demoVideo         = 0.5 // share of SDK placements that show video (the first one)
+	demoConversions   = 0.1 // share of devices that convert
 	demoStateFileName = "demo.json"
 	demoTokenFileName = "demo.token"
 )
@@ -74,6 +77,8 @@ func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, e
 	c := &admeter.Campaign{
 		Tenant: t.ID, Name: "演示活动 双十二预热 Demo campaign", LandingURL: "https://shop.example.com/sale",
 		AllowedHosts: []string{"m.shop.example.com"}, Timezone: admeter.DefaultTimezone,
+		// Clicks carry a click id to the shop, which reports orders with it.
+		Attribution: admeter.Attribution{ClickIDParam: "admeter_click_id"},
 		Placements: []admeter.Placement{
 			{Name: "开屏 Splash", Media: "示例视频 Demo Video"},
 			{Name: "信息流 Feed", Media: "示例资讯 Demo News"},
@@ -128,8 +133,10 @@ func (m *Main) ensureDemoUser(ctx context.Context, tenant admeter.TenantID) erro
 
 // runDemo sends simulated traffic for the demo campaign to this server until
 // ctx is done: first the last few days, then a live trickle.
-func (m *Main) runDemo(ctx context.Context, base, public string, c *admeter.Campaign, logger *slog.Logger) {
-	sc := simulate.Campaign{ID: string(c.ID), Timezone: c.Timezone, LandingURL: c.LandingURL}
+func (m *Main) runDemo(ctx context.Context, base, public, token string, c *admeter.Campaign, logger *slog.Logger) {
+	rule := c.Attribution.Rule("")
+	sc := simulate.Campaign{ID: string(c.ID), Timezone: c.Timezone, LandingURL: c.LandingURL,
+		Attribution: &simulate.Attribution{ClickWindowDays: rule.ClickWindowDays, ViewWindowDays: rule.ViewWindowDays, ClickIDParam: c.Attribution.ClickIDParam}}
 	for _, p := range c.Placements {
 		sc.Placements = append(sc.Placements, simulate.Placement{
 			ID: string(p.ID), Media: p.Media,
@@ -143,6 +150,9 @@ func (m *Main) runDemo(ctx context.Context, base, public string, c *admeter.Camp
 		cfg.Now, cfg.Start, cfg.End = now, now.Add(-span), now
 		cfg.Campaigns = []simulate.Campaign{sc}
 		cfg.IVT = simulate.UniformIVT(0.03)
+		// Viewability results, video plays and conversions, so that every
+		// report of the console has numbers.
+		cfg.Viewability, cfg.Video, cfg.Conversions = demoViewability, demoVideo, demoConversions
 		return simulate.NewGenerator(cfg)
 	}
 	backfill, err := gen(demoBackfillDays*24*time.Hour, demoBackfill)
@@ -157,6 +167,7 @@ func (m *Main) runDemo(ctx context.Context, base, public string, c *admeter.Camp
 	}
 	scfg := simulate.DefaultSenderConfig()
 	scfg.Concurrency = 2
+	scfg.Token, scfg.ConsentRef = token, "demo-consent"
 	sender, err := simulate.NewSender(base, scfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		logger.Error("demo: cannot send traffic", "err", err)
@@ -203,6 +214,8 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
     go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --by day
   Reach and frequency / 触达与频次:
     go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --kind frequency
+  Conversions and attribution / 转化与归因:
+    go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --kind conversions --by type
   Or with curl / 或用 curl:
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/report?from=%[4]s&to=%[5]s&by=placement'
   Pipeline metrics / 指标: %[2]s/metrics

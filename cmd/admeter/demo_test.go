@@ -35,15 +35,24 @@ func TestDemoMode(t *testing.T) {
 	u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, st.Campaign,
 		today.AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly), today.Format(time.DateOnly))
 	var rep struct {
-		Total struct{ Impressions, UV int64 }
+		Total struct {
+			Impressions, UV int64
+			Measurable      int64 `json:"measurable_impressions"`
+			VideoStarts     int64 `json:"video_starts"`
+			Conversions     int64 `json:"conversions"`
+		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for rep.Total.Impressions < 1000 && time.Now().Before(deadline) {
+	for (rep.Total.Impressions < 1000 || rep.Total.Conversions == 0) && time.Now().Before(deadline) {
 		apiCall(t, "GET", u, strings.TrimSpace(string(tok)), nil, &rep)
 		time.Sleep(200 * time.Millisecond)
 	}
 	if rep.Total.Impressions < 1000 || rep.Total.UV == 0 {
 		t.Fatalf("demo report after 30 s: %+v; want the backfilled days measured", rep.Total)
+	}
+	// The demo fills the post-link columns too.
+	if rep.Total.Measurable == 0 || rep.Total.VideoStarts == 0 || rep.Total.Conversions == 0 {
+		t.Fatalf("demo report after 30 s: %+v; want viewability, video and conversions measured", rep.Total)
 	}
 	// The demo user signs in to the console and sees the campaign.
 	pw, err := os.ReadFile(filepath.Join(m.Config.DataDir, demoPasswordFileName))

@@ -655,7 +655,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.stopDemo, m.demoDone = stopDemo, make(chan struct{})
 		go func() {
 			defer close(m.demoDone)
-			m.runDemo(demoCtx, "http://"+m.ln.Addr().String(), public, c, logger.With("component", "demo"))
+			m.runDemo(demoCtx, "http://"+m.ln.Addr().String(), public, st.Token, c, logger.With("component", "demo"))
 		}()
 		printDemoBanner(os.Stderr, public, cfg.DataDir, st)
 	}

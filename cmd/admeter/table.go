@@ -215,9 +215,15 @@ func printTable(w io.Writer, kind string, body []byte, measures string) error {
 		return nil
 	case "conversions":
 		t, _ := doc["total"].(map[string]any)
-		_, err := fmt.Fprintf(w, "campaign %v, %v to %v (%v); values in %v; %v conversions with a value in another currency are counted but not valued\n",
-			doc["campaign"], doc["from"], doc["to"], doc["timezone"], doc["currency"], t["other_currency_conversions"])
-		return err
+		if _, err := fmt.Fprintf(w, "campaign %v, %v to %v (%v); values in %v\n",
+			doc["campaign"], doc["from"], doc["to"], doc["timezone"], doc["currency"]); err != nil {
+			return err
+		}
+		if n, ok := t["other_currency_conversions"]; ok && fmt.Sprint(n) != "0" {
+			_, err := fmt.Fprintf(w, "%v conversions with a value in another currency are counted but not valued\n", n)
+			return err
+		}
+		return nil
 	case "frequency":
 		_, err := fmt.Fprintf(w, "campaign %v, %v to %v (%v): reach %v, impressions %v, average frequency %v\n",
 			doc["campaign"], doc["from"], doc["to"], doc["timezone"], doc["reach"], doc["impressions"], doc["average_frequency"])

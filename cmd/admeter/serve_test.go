@@ -224,7 +224,7 @@ func TestBatchAPI(t *testing.T) {
 		{"NDJSON", fmt.Sprintf("{\"campaign\":%q,\"placement\":%q,\"idfa\":\"6D92078A-8246-4BA4-AE5B-76104861E7DC\"}\n\n{\"type\":\"served\",\"campaign\":%q,\"placement\":%q}\n", c.ID, p, c.ID, p),
 			"application/x-ndjson", 200, []string{`"accepted":2`, `"rejected":[]`}},
 		{"bad type and bad ts", fmt.Sprintf(`[{"type":"view","campaign":%q,"placement":%q},{"campaign":%q,"placement":%q,"ts":"yesterday"}]`, c.ID, p, c.ID, p),
-			"application/json", 200, []string{`"accepted":0`, `type must be impression, click or served`, `ts must be Unix seconds`}},
+			"application/json", 200, []string{`"accepted":0`, `type must be impression, click, served, viewability or video`, `ts must be Unix seconds`}},
 		{"too many events", `[{},{},{},{},{},{}]`, "application/json", 413, []string{`"code":"too_large"`, "at most 5 events"}},
 		{"too large body", "[" + strings.Repeat(`{"campaign":"1"},`, 400) + "{}]", "application/json", 413, []string{"larger than 4096 bytes"}},
 		{"not JSON", `hello`, "application/json", 400, []string{"not valid JSON"}},

@@ -13,11 +13,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/admeter/admeter"
 )
 
 // TestNoRawValuesOnDisk is privacy invariant 1: it feeds known raw device
 // identifiers, IP addresses, user agents and locations through the real
-// binary (pixels, clicks, the batch API, bad requests), stops it, and searches
+// binary (pixels, clicks, the batch API, conversions, bad requests), stops it, and searches
 // every file under the data directory and everything the process logged for
 // them, in text, hex and binary forms. There must be no hit.
 func TestNoRawValuesOnDisk(t *testing.T) {
@@ -71,6 +73,18 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	send("GET", fmt.Sprintf("%s/x/k=99&p=zz&m11=%s&ns=%s", base, oaid, ipv4), "", nil)
 	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":"99","placement":"zz","oaid":%q,"ip":%q,"bogus":%q}]`, oaid, ipv4, imei), nil)
 	send("POST", base+"/v1/events", fmt.Sprintf(`{"oaid":%q`, oaid), nil)
+	// Conversions: device ids, a click id and the advertiser's order id
+	// arrive raw; a batch with a raw phone number is refused whole.
+	const (
+		clickID = "c0ffee00c0ffee00c0ffee00c0ffee00"
+		orderID = "ORDER-PRIVCANARY-20261205"
+		phone   = "13912345678"
+	)
+	conv := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json", "X-Admeter-Consent-Ref": "consent-1"}
+	send("POST", base+"/api/v1/conversions", fmt.Sprintf(`[{"conversion_id":%q,"type":"order","value":"99.5","oaid":%q,"idfa":%q,"imei_md5":%q,"click_id":%q}]`,
+		orderID, oaid, idfa, md5hex(imei), clickID), conv)
+	send("POST", base+"/api/v1/conversions", fmt.Sprintf(`[{"conversion_id":%q,"type":"order","oaid":%q},{"conversion_id":"x2","type":"order","oaid":%q}]`,
+		orderID+"-2", oaid, phone), conv)
 	send("GET", base+"/metrics", "", nil)
 
 	// End-user rights: opt-outs by raw id and by browser, status queries, and
@@ -136,7 +150,7 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	for name, v := range map[string]string{"oaid": oaid, "idfa": idfa, "idfv": idfv, "imei": imei, "android id": androidID,
 		"openudid": openUDID, "ipv4": ipv4, "ipv6": ipv6, "x-forwarded-for ip": xffIP, "user agent": uaCanary, "ua canary": "PRIVCANARY",
 		"latitude": lat, "longitude": lon, "impression id": vf, "cookie id": cookieID, "mac": macLower,
-		"opted-out idfa": optIDFA, "opted-out imei": optIMEI} {
+		"opted-out idfa": optIDFA, "opted-out imei": optIMEI, "click id": clickID, "order id": orderID, "phone": phone} {
 		addText(name, v)
 	}
 	for name, raw := range map[string]string{"oaid": oaid, "idfa": idfa, "imei": imei, "android id": androidID, "openudid": openUDID,
@@ -162,8 +176,11 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 
 	// And the events really were stored, de-identified.
 	events := readLog(t, dataDir)
-	if len(events) != 4 {
-		t.Fatalf("log has %d events, want 4 (the batch impression repeats the first one's vf)", len(events))
+	if len(events) != 5 {
+		t.Fatalf("log has %d events, want 5 (the batch impression repeats the first one's vf; the conversion batch with a phone number is refused)", len(events))
+	}
+	if c := events[4]; c.Kind != admeter.KindConversion || c.ConversionID.IsZero() || c.ClickID.IsZero() || c.User.IsZero() {
+		t.Errorf("conversion not stored de-identified: %+v", c)
 	}
 	if events[0].Net.String() != "202.96.128.0/24" || events[0].Area.String() != "39.90,116.41" || events[0].Region.Province == "" {
 		t.Errorf("first event place: net %s area %s region %+v", events[0].Net, events[0].Area, events[0].Region)

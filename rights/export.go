@@ -50,6 +50,15 @@ type ExportEvent struct {
 	AppPackage string              `json:"app_package,omitempty"`
 	Connection string              `json:"connection,omitempty"`
 	IDType     string              `json:"id_type"`
+	// View is a viewability state (started, viewable, not_viewable,
+	// unmeasurable); VideoProgress the point of a video ping (start, 25,
+	// 50, 75, 100).
+	View          string `json:"view,omitempty"`
+	VideoProgress string `json:"video_progress,omitempty"`
+	// A conversion's type, value (a decimal) and currency.
+	ConversionType string `json:"conversion_type,omitempty"`
+	Value          string `json:"value,omitempty"`
+	Currency       string `json:"currency,omitempty"`
 }
 
 func newExport(r *admeter.RightsRequest, events []admeter.Event, truncated bool, now time.Time) *Export {
@@ -75,6 +84,17 @@ func newExport(r *admeter.RightsRequest, events []admeter.Event, truncated bool,
 			x.DeviceType = ev.DeviceType.String()
 		}
 		x.Connection = connectionName[ev.Network]
+		x.View = ev.View.String()
+		switch p := ev.VideoProgress; {
+		case p == admeter.ProgressStart:
+			x.VideoProgress = "start"
+		case p != admeter.ProgressNone:
+			x.VideoProgress = strconv.Itoa(p.Percent())
+		}
+		x.ConversionType, x.Currency = ev.ConversionType, ev.Currency
+		if ev.Value != 0 || ev.Currency != "" {
+			x.Value = strconv.FormatFloat(float64(ev.Value)/1e6, 'f', -1, 64)
+		}
 		e.Events[i] = x
 	}
 	return e
@@ -157,11 +177,13 @@ func (e *Export) CSV() []byte {
 	b.WriteString("\ufeff")
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"time", "received", "kind", "campaign", "placement", "country", "province", "city",
-		"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type"})
+		"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type",
+		"view", "video_progress", "conversion_type", "value", "currency"})
 	for _, x := range e.Events {
 		row := []string{x.Time.Format(time.RFC3339Nano), x.Received.Format(time.RFC3339Nano), x.Kind,
 			string(x.Campaign), string(x.Placement), x.Country, x.Province, x.City, x.Network, x.Area, x.OS,
-			x.OSVersion, x.DeviceType, x.Model, x.Browser, x.App, x.AppPackage, x.Connection, x.IDType}
+			x.OSVersion, x.DeviceType, x.Model, x.Browser, x.App, x.AppPackage, x.Connection, x.IDType,
+			x.View, x.VideoProgress, x.ConversionType, x.Value, x.Currency}
 		for i, v := range row {
 			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 				row[i] = "'" + v

@@ -19,7 +19,8 @@ import (
 
 // csvHeader is the header row of an access copy in CSV.
 var csvHeader = []string{"time", "received", "kind", "campaign", "placement", "country", "province", "city",
-	"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type"}
+	"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type",
+	"view", "video_progress", "conversion_type", "value", "currency"}
 
 // readCSV checks the byte order mark and parses the CSV of a copy.
 func readCSV(t *testing.T, b []byte) [][]string {
@@ -127,7 +128,8 @@ func TestAccess(t *testing.T) {
 		t.Fatalf("CSV has %d rows, want 3", len(rows))
 	}
 	wantRow := []string{t0.Format(time.RFC3339Nano), t0.Add(2 * time.Second).Format(time.RFC3339Nano), "impression", "10000001", "p7",
-		"CN", "广东", "深圳", full.Net.String(), full.Area.String(), "android", "14", "phone", "Pixel 8", "Chrome", "新闻", "com.example.news", "wifi", "oaid"}
+		"CN", "广东", "深圳", full.Net.String(), full.Area.String(), "android", "14", "phone", "Pixel 8", "Chrome", "新闻", "com.example.news", "wifi", "oaid",
+		"", "", "", "", ""}
 	if !slices.Equal(rows[0], wantRow) {
 		t.Errorf("CSV row\n got %q\nwant %q", rows[0], wantRow)
 	}
@@ -143,6 +145,41 @@ func TestAccess(t *testing.T) {
 	h.process(1)
 	if exp, err := h.svc.Export(t.Context(), b, rb.ID); err != nil || len(exp.Events) != 1 || exp.Events[0].Campaign != "30000001" {
 		t.Errorf("tenant B's copy: %v, %+v", err, exp)
+	}
+}
+
+// TestAccessPostLink: an access copy shows what the device's viewability,
+// video and conversion events say: the result, the progress, and a
+// conversion's type and value, in JSON and CSV.
+func TestAccessPostLink(t *testing.T) {
+	h := newHarness(t, nil)
+	tn := h.tenant("A")
+	t0 := time.Date(2026, 9, 20, 8, 0, 0, 0, time.UTC)
+	u := h.user(victim, 1)
+	device := func(e *admeter.Event) { e.User, e.UserType = u, admeter.IDOAID }
+	h.insert(
+		h.ev(tn, "10000001", victim, 1, t0, storetest.VF(1), storetest.View(admeter.ViewStarted)),
+		storetest.Viewed(t0.Add(time.Second), admeter.ViewViewable, storetest.Tenant(tn), storetest.Campaign("10000001"), storetest.VF(1), device),
+		storetest.VideoPing(t0.Add(2*time.Second), admeter.Progress75, storetest.Tenant(tn), storetest.Campaign("10000001"), storetest.VF(1), device),
+		storetest.Conversion(t0.Add(time.Hour), 1, "order", storetest.Tenant(tn), storetest.Value(129_900_000, "CNY"), device),
+	)
+	r, _ := h.submit(tn, oaid("access", victim))
+	h.process(1)
+	exp, err := h.svc.Export(t.Context(), tn, r.ID)
+	if err != nil || len(exp.Events) != 4 {
+		t.Fatalf("export: %v, %+v", err, exp)
+	}
+	type got struct{ kind, view, progress, typ, value, currency string }
+	want := []got{{"impression", "started", "", "", "", ""}, {"viewability", "viewable", "", "", "", ""},
+		{"video", "", "75", "", "", ""}, {"conversion", "", "", "order", "129.9", "CNY"}}
+	for i, e := range exp.Events {
+		if g := (got{e.Kind, e.View, e.VideoProgress, e.ConversionType, e.Value, e.Currency}); g != want[i] {
+			t.Errorf("event %d: %+v, want %+v", i, g, want[i])
+		}
+	}
+	rows := readCSV(t, exp.CSV())
+	if last := rows[3]; !slices.Equal(last[len(last)-5:], []string{"", "", "order", "129.9", "CNY"}) || last[2] != "conversion" {
+		t.Errorf("CSV conversion row %q", last)
 	}
 }
 

@@ -590,7 +590,7 @@ func parseConversionTime(s string, now time.Time, maxFuture time.Duration) (time
 	if !ok {
 		var err error
 		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
-			return time.Time{}, fmt.Errorf("time must be Unix seconds (10 digits), milliseconds (13 digits) or RFC 3339 such as 2025-12-05T10:00:00+08:00, not %q", s)
+			return time.Time{}, fmt.Errorf("time must be Unix seconds (10 digits), milliseconds (13 digits) or RFC 3339 such as 2026-12-05T10:00:00+08:00, not %q", s)
 		}
 	}
 	if t.Before(now.Add(-admeter.MaxAttributionWindow)) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -249,9 +250,14 @@ func TestSenderClickIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var uploads [][]byte
-	n := 0
+	var (
+		mu      sync.Mutex // the handler runs on the sender's concurrent connections
+		uploads [][]byte
+		n       int
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case r.URL.Path == conversionPath:
 			if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get(consentRefHeader) == "" {

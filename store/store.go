@@ -170,6 +170,14 @@ type Store interface {
 	// lookback outside 0 to admeter.MaxAttributionWindow.
 	Attribution(ctx context.Context, q AttributionQuery) (*AttributionData, error)
 
+	// Audience returns the reached audience of one campaign and the
+	// platform's baseline, as exact user counts per interest, region, OS
+	// and device (see AudienceQuery and AudienceResult). It is the raw
+	// material of audience insight and must never leave the process
+	// as it is: the report layer applies the aggregation threshold and
+	// noise. Returns EINVALID for a malformed query.
+	Audience(ctx context.Context, q AudienceQuery) (*AudienceResult, error)
+
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
 	// events in every partition and its daily rollups (a closed account
 	// whose retention floor has passed). It returns the number of raw
@@ -771,6 +779,78 @@ func CheckAttribution(q AttributionQuery) error {
 		return admeter.Errorf(admeter.EINVALID, "attribution lookback %s is outside 0 to 90 days", q.Lookback)
 	case !q.Filter.Valid():
 		return admeter.Errorf(admeter.EINVALID, "unknown traffic filter %d", q.Filter)
+	}
+	return nil
+}
+
+// AudienceQuery selects a campaign's reached audience: the distinct users
+// with a valid impression of the campaign (of its Placements when it names
+// some) in [From, To); and the baseline: the distinct users with a valid
+// impression of any campaign of any tenant in the same range.
+type AudienceQuery struct {
+	Tenant     admeter.TenantID
+	Campaign   admeter.CampaignID
+	From, To   time.Time
+	Placements []admeter.PlacementID
+	// Categories maps placements, of every tenant, to the IAB content
+	// categories of their media or placement: the exposures interests are
+	// inferred from. A placement it does not name has none.
+	Categories map[admeter.PlacementID][]string
+	// A user holds an interest in a category when it had valid
+	// impressions on placements of that category on at least InterestDays
+	// distinct UTC days within [From-InterestLookback, To), on any
+	// tenant's campaigns (the platform's pseudonymous exposure history).
+	InterestDays     int
+	InterestLookback time.Duration
+	// MaxInterests bounds each user's contribution to the interest cells:
+	// a user holding more keeps the MaxInterests with the most days (ties
+	// by category id, ascending).
+	MaxInterests int
+}
+
+// The dimensions of an audience cell.
+const (
+	AudienceInterest = "interest" // an IAB content category id
+	AudienceRegion   = "region"   // as ByRegion: province in China, else country; "" unknown
+	AudienceOS       = "os"       // admeter.OS String()
+	AudienceDevice   = "device"   // admeter.DeviceType String()
+)
+
+// AudienceCell is the number of users of the campaign's audience, and of
+// the baseline, with one value of one dimension. Region, OS and device
+// are those of the user's latest valid impression in the range (of the
+// campaign for Users, of the platform for BaselineUsers), so each user
+// counts in exactly one cell of each of those dimensions; a user counts
+// in the interest cell of each interest it holds (at most MaxInterests).
+type AudienceCell struct {
+	Dimension     string
+	Value         string
+	Users         int64
+	BaselineUsers int64
+}
+
+// AudienceResult is a campaign's audience and the platform baseline:
+// Reach and Baseline are their distinct users; Cells every (dimension,
+// value) with a user in either, sorted by dimension then value.
+type AudienceResult struct {
+	Reach    int64
+	Baseline int64
+	Cells    []AudienceCell
+}
+
+// CheckAudience checks an AudienceQuery: a tenant, a campaign, a range
+// with From before To, InterestDays at least 1, a lookback from 0 to
+// admeter.MaxAttributionWindow, MaxInterests at least 1.
+func CheckAudience(q AudienceQuery) error {
+	switch {
+	case q.Tenant == "" || q.Campaign == "":
+		return admeter.Errorf(admeter.EINVALID, "audience query without a tenant or campaign")
+	case q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To):
+		return admeter.Errorf(admeter.EINVALID, "audience query range [%s, %s) is empty", q.From, q.To)
+	case q.InterestDays < 1 || q.MaxInterests < 1:
+		return admeter.Errorf(admeter.EINVALID, "audience query needs InterestDays and MaxInterests of at least 1")
+	case q.InterestLookback < 0 || q.InterestLookback > admeter.MaxAttributionWindow:
+		return admeter.Errorf(admeter.EINVALID, "audience interest lookback %s is outside 0 to 90 days", q.InterestLookback)
 	}
 	return nil
 }

@@ -245,6 +245,24 @@
 // runs once on the coordinator and goes to the shards as a temporary
 // table; a single server takes GLOBAL IN too).
 //
+// Audience is one statement over one view, of valid impressions with a
+// user (every stored one, not deduplicated: a retry names the same
+// user). Per user over the range, every tenant's: whether the campaign
+// (its placements) reached it, and the max of the tuples (ts, received,
+// region, os, device) of the platform and, maxIf, of the campaign: the
+// latest impression, ties by the values. UNION ALL per user and category
+// over the lookback and range: uniqExact(day) of the impressions on the
+// category's placements, HAVING enough days; a placement's categories are
+// an element of a literal array of arrays, indexed by a transform() of
+// the placement, and arrayJoin makes a row of each (the placements are
+// also an IN list, so that the other rows are skipped). Both are aggregations over events,
+// which the shards run and the coordinator merges. Then per user (of the
+// baseline only) the interests, arraySort of (-days, category) cut to
+// MaxInterests; then an ARRAY JOIN of its cells (dimension, value, and
+// whether of the baseline, the campaign or both; a total cell of
+// dimension "" gives reach and baseline) grouped by dimension and value.
+// A statement over 200 kB raises max_query_size for itself.
+//
 // RefreshRollups deletes the days' rows of daily (a mutation, waited for)
 // and inserts them again with one INSERT … SELECT, each local day
 // deduplicated as if reported alone (the day is a LIMIT BY key); days
@@ -314,7 +332,7 @@
 //
 // Queries (Report, Frequency, the source of RefreshRollups, RawDays,
 // KeyVersions, RecentEvents, UserEvents, InvalidSamples, Viewability,
-// Attribution and JudgeBehaviour's read) read events_all on the
+// Attribution, Audience and JudgeBehaviour's read) read events_all on the
 // coordinator, which merges
 // the shards' answers: ORDER BY … LIMIT 1 BY is applied again over the
 // merged rows (deduplication is global), uniqExact and the two-level user

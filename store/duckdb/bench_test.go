@@ -729,3 +729,66 @@ func BenchmarkViewAttribution(b *testing.B) {
 		b.ReportMetric(float64(len(res.Touches)), "touches")
 	})
 }
+
+// BenchmarkAudience loads ten days of generated events of two tenants
+// (400 000 by default, $ADMETER_BENCH_EVENTS / 5 if set; the tenants'
+// users overlap, 5 % of the events are invalid), gives each of their
+// placements one to three of 30 categories, and measures Audience of one
+// campaign over the last three days: without categories, and with
+// interests of 2 days in a 7-day lookback, at most 5 a user.
+func BenchmarkAudience(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents() / 5
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	cfg := storetest.GenConfig{Campaigns: 3, Placements: 20, Users: n / 10, Start: benchStart, Step: 2 * 10 * 24 * time.Hour / time.Duration(n), IVTPercent: 5}
+	gens := []*storetest.Generator{storetest.NewGenerator(4, cfg), nil}
+	cfg.Tenant = "t2"
+	gens[1] = storetest.NewGenerator(5, cfg)
+	batch := make([]admeter.Event, 50_000)
+	for off := 0; off < n; off += len(batch) {
+		evs := batch[:min(len(batch), n-off)]
+		gens[off/len(batch)%2].Fill(evs)
+		if err := db.Insert(ctx, evs, uint64(off+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("loaded %d events in %v", n, time.Since(start))
+
+	r := rand.New(rand.NewPCG(4, 5))
+	cats := map[admeter.PlacementID][]string{}
+	for c := range cfg.Campaigns {
+		for p := range cfg.Placements {
+			for range 1 + r.IntN(3) {
+				id := storetest.GenPlacement(c, p)
+				cats[id] = append(cats[id], strconv.Itoa(1+r.IntN(30)))
+			}
+		}
+	}
+	q := store.AudienceQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.GenCampaign(0),
+		From: benchStart.Add(7 * 24 * time.Hour), To: benchStart.Add(10 * 24 * time.Hour), InterestDays: 1, MaxInterests: 5}
+	for _, tc := range []struct {
+		name string
+		cats map[admeter.PlacementID][]string
+	}{{"no-interests", nil}, {"interests-2days-in-7", cats}} {
+		q.Categories = tc.cats
+		if tc.cats != nil {
+			q.InterestDays, q.InterestLookback = 2, 7*24*time.Hour
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			var res *store.AudienceResult
+			for b.Loop() {
+				if res, err = db.Audience(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(res.Reach), "reach")
+			b.ReportMetric(float64(res.Baseline), "baseline")
+			b.ReportMetric(float64(len(res.Cells)), "cells")
+		})
+	}
+}

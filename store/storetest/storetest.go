@@ -83,6 +83,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"VideoPlays", testVideoPlays},
 		{"Attribution", testAttribution},
 		{"NewFields", testNewFields},
+		{"AudienceBaseline", testAudienceBaseline},
+		{"AudienceLatest", testAudienceLatest},
+		{"AudienceInterests", testAudienceInterests},
+		{"AudienceMaxInterests", testAudienceMaxInterests},
+		{"AudiencePlacements", testAudiencePlacements},
+		{"AudienceEmpty", testAudienceEmpty},
+		{"AudienceInvalid", testAudienceInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package admeter
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,7 +44,10 @@ type Tenant struct {
 	// Registration is the company's registration data; it is zero for a
 	// tenant the operator created without one.
 	Registration Registration
-	Created      time.Time
+	// Industry is the tenant's industry vertical, by which its campaigns
+	// are pooled in industry benchmarks; "" (not set) keeps them out.
+	Industry Industry
+	Created  time.Time
 	// Closed is when the account was closed (zero: not closed).
 	Closed time.Time
 }
@@ -51,7 +55,7 @@ type Tenant struct {
 // Validate returns an EINVALID error describing the first problem with t:
 // a name and kind are required, Status must be empty or defined, and
 // Registration, if any of its fields is set, must be complete and valid (it
-// is normalised in place).
+// is normalised in place); Industry must be empty or defined.
 func (t *Tenant) Validate() error {
 	name := strings.TrimSpace(t.Name)
 	switch {
@@ -63,6 +67,9 @@ func (t *Tenant) Validate() error {
 		return Errorf(EINVALID, "kind must be advertiser, agency or media, not %q", t.Kind)
 	case t.Status != "" && !t.Status.Valid():
 		return Errorf(EINVALID, "status must be pending, verified, active, suspended or closed, not %q", t.Status)
+	}
+	if err := CheckIndustry(t.Industry); err != nil {
+		return err
 	}
 	if t.Registration != (Registration{}) {
 		return t.Registration.Validate()
@@ -129,7 +136,17 @@ type Placement struct {
 	// MediaTenant is the media tenant whose placement this is, "" if the
 	// media has no account. That tenant may see the placement's numbers.
 	MediaTenant TenantID
+	// Categories are the IAB Content Taxonomy category ids of the content
+	// the placement appears in (e.g. "483" for Sports), at most
+	// MaxPlacementCategories, none repeated; nil for none. Validate checks
+	// their form only: package taxonomy knows which ids exist, and the
+	// callers that accept them (api, console) check them against it.
+	Categories []string
 }
+
+// MaxPlacementCategories is how many content categories a placement may
+// carry.
+const MaxPlacementCategories = 10
 
 // Validate checks c and normalises it in place: it trims names, lowercases
 // hosts and defaults the time zone. It returns an EINVALID error describing
@@ -175,6 +192,34 @@ func (c *Campaign) Validate() error {
 		} else if p.Media == "" {
 			return Errorf(EINVALID, "placements[%d].media is required", i)
 		}
+		if err := p.validateCategories(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCategories checks the form of p.Categories, the categories of
+// placements[i], and normalises them in place: ids are trimmed, and an empty
+// list becomes nil. An id is 1 to 16 ASCII letters and digits.
+func (p *Placement) validateCategories(i int) error {
+	if len(p.Categories) == 0 {
+		p.Categories = nil
+		return nil
+	} else if len(p.Categories) > MaxPlacementCategories {
+		return Errorf(EINVALID, "placements[%d].categories has %d ids; a placement has at most %d", i, len(p.Categories), MaxPlacementCategories)
+	}
+	for j, id := range p.Categories {
+		id = strings.TrimSpace(id)
+		if id == "" || len(id) > 16 || strings.IndexFunc(id, func(r rune) bool {
+			return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+		}) >= 0 {
+			return Errorf(EINVALID, "placements[%d].categories[%d] %q is not a category id such as \"483\"", i, j, p.Categories[j])
+		}
+		if slices.Contains(p.Categories[:j], id) {
+			return Errorf(EINVALID, "placements[%d].categories[%d] %q is given twice", i, j, id)
+		}
+		p.Categories[j] = id
 	}
 	return nil
 }

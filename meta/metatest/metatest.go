@@ -43,6 +43,7 @@ type CampaignStore interface {
 	PlacementsOfMedia(ctx context.Context, media admeter.TenantID) ([]admeter.Placement, error)
 	MediaCampaigns(ctx context.Context, media admeter.TenantID) ([]*admeter.Campaign, error)
 	MediaCampaign(ctx context.Context, media admeter.TenantID, id admeter.CampaignID) (*admeter.Campaign, error)
+	PlacementCategories(ctx context.Context) (map[admeter.PlacementID][]string, error)
 }
 
 // GrantStore holds the grants by which advertisers let agencies read or
@@ -206,6 +207,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sessions", func(t *testing.T) { RunSessions(t, open) })
 	t.Run("Tokens", func(t *testing.T) { RunTokens(t, open) })
 	t.Run("Rights", func(t *testing.T) { RunRights(t, open) })
+	t.Run("AudienceLedger", func(t *testing.T) { RunAudienceLedger(t, open) })
+	t.Run("Incidents", func(t *testing.T) { RunIncidents(t, open) })
 }
 
 // RunTenants tests creating and finding tenants, and the change counter.
@@ -227,6 +230,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 		{"UpdateCampaign", testUpdateCampaign},
 		{"PlacementMediaTenant", testPlacementMediaTenant},
 		{"CampaignAttribution", testCampaignAttribution},
+		{"PlacementCategories", testPlacementCategories},
 	})
 }
 

@@ -1,10 +1,8 @@
 package postgres_test
 
 import (
-	"crypto/sha256"
 	"testing"
 
-	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/meta/metatest"
 )
 
@@ -13,16 +11,7 @@ import (
 // windows), and their settings can then be changed.
 func TestMigrate_CampaignAttribution(t *testing.T) {
 	schema := newSchema(t)
-	db := openSchema(t, schema)
-	tenant := &admeter.Tenant{Name: "Acme", Kind: admeter.TenantAdvertiser}
-	if err := db.CreateTenant(t.Context(), tenant, sha256.Sum256([]byte("token"))); err != nil {
-		t.Fatal(err)
-	}
-	c := &admeter.Campaign{Tenant: tenant.ID, Name: "Spring", LandingURL: "https://shop.example.com/",
-		Placements: []admeter.Placement{{Name: "banner", Media: "news.example.com"}}}
-	if err := db.CreateCampaign(t.Context(), c); err != nil {
-		t.Fatal(err)
-	}
+	c := mustCreateCampaign(t, openSchema(t, schema), "banner")
 
 	// Take the schema back to before migration 0005.
 	rawExec(t, schema, `ALTER TABLE campaigns DROP COLUMN attribution`)

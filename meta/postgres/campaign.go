@@ -94,7 +94,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
-			placements[i] = admeter.Placement{ID: s, Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant}
+			placements[i] = admeter.Placement{ID: s, Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories}
 		}
 		return nil
 	})
@@ -108,14 +108,18 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 // insertPlacement inserts p at position in campaign with a fresh random id,
 // which it returns.
 func (db *DB) insertPlacement(ctx context.Context, tx *writeTx, campaign admeter.CampaignID, position int, p admeter.Placement) (admeter.PlacementID, error) {
+	cats, err := metajson.EncodeCategories(p.Categories)
+	if err != nil {
+		return "", err
+	}
 	s, err := insertWithRandomID("placement id",
 		func() string { return db.randomString(base62, placementIDLen) },
 		func(pid string) (bool, error) {
 			ok, err := execOne(ctx, tx, `
-				INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id)
-				VALUES ($1, $2, $3, $4, $5, $6)
+				INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
 				ON CONFLICT (id) DO NOTHING`,
-				pid, string(campaign), position, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)))
+				pid, string(campaign), position, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
 			if err != nil {
 				return false, fmt.Errorf("insert placement: %w", err)
 			}
@@ -241,17 +245,22 @@ func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([
 
 // placementColumns are the columns scanPlacement reads, from placements
 // aliased p.
-const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id`
+const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories::text`
 
 // scanPlacement scans placementColumns.
 func scanPlacement(row pgx.Row) (admeter.Placement, error) {
 	var p admeter.Placement
 	var media *string
-	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media); err != nil {
+	var cats string
+	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats); err != nil {
 		return p, fmt.Errorf("scan placement: %w", err)
 	}
 	if media != nil {
 		p.MediaTenant = admeter.TenantID(*media)
+	}
+	var err error
+	if p.Categories, err = metajson.DecodeCategories(cats); err != nil {
+		return p, fmt.Errorf("placement %s: %w", p.ID, err)
 	}
 	return p, nil
 }
@@ -343,8 +352,8 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts, time zone and attribution settings, the names, media and media tenants of
-// its existing placements (matched by ID), and any new placement (ID empty),
+// URL, allowed hosts, time zone and attribution settings, the names, media,
+// media tenants and content categories of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign. c is validated and normalised as by CreateCampaign, and
 // is updated in place.
@@ -387,8 +396,12 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		for i := range c.Placements {
 			p := &c.Placements[i]
 			if p.ID != "" {
-				ok, err := execOne(ctx, tx, `UPDATE placements SET name = $1, media = $2, media_tenant_id = $3 WHERE id = $4 AND campaign_id = $5`,
-					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), string(p.ID), string(c.ID))
+				cats, err := metajson.EncodeCategories(p.Categories)
+				if err != nil {
+					return err
+				}
+				ok, err := execOne(ctx, tx, `UPDATE placements SET name = $1, media = $2, media_tenant_id = $3, categories = $4 WHERE id = $5 AND campaign_id = $6`,
+					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, string(p.ID), string(c.ID))
 				if err != nil {
 					return fmt.Errorf("update placement: %w", err)
 				} else if !ok {

@@ -37,3 +37,4 @@ func TestUsers(t *testing.T)     { metatest.RunUsers(t, openStore) }
 func TestSessions(t *testing.T)  { metatest.RunSessions(t, openStore) }
 func TestTokens(t *testing.T)    { metatest.RunTokens(t, openStore) }
 func TestRights(t *testing.T)    { metatest.RunRights(t, openStore) }
+func TestIncidents(t *testing.T) { metatest.RunIncidents(t, openStore) }

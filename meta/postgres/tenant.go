@@ -61,11 +61,11 @@ func (db *DB) insertTenant(ctx context.Context, tx *writeTx, t *admeter.Tenant, 
 		func(id string) (bool, error) {
 			ok, err := execOne(ctx, tx, `
 				INSERT INTO tenants (id, name, kind, created, status, status_note,
-					company, credit_code, licence_ref, contact, phone, email)
-				VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10, $11)
+					company, credit_code, licence_ref, contact, phone, email, industry)
+				VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10, $11, $12)
 				ON CONFLICT (id) DO NOTHING`,
 				id, name, string(t.Kind), tx.now, string(status),
-				r.Company, r.CreditCode, r.LicenceRef, r.Contact, r.Phone, r.Email)
+				r.Company, r.CreditCode, r.LicenceRef, r.Contact, r.Phone, r.Email, string(t.Industry))
 			if err != nil {
 				return false, fmt.Errorf("insert tenant: %w", err)
 			}
@@ -126,7 +126,7 @@ func (db *DB) TenantByTokenHash(ctx context.Context, hash [32]byte) (*admeter.Te
 
 // tenantColumns are the columns scanTenant reads, from tenants aliased t.
 const tenantColumns = `t.id, t.name, t.kind, t.status, t.status_note, t.company, t.credit_code,
-	t.licence_ref, t.contact, t.phone, t.email, t.created, t.closed`
+	t.licence_ref, t.contact, t.phone, t.email, t.created, t.closed, t.industry`
 
 // scanTenant scans tenantColumns. It returns ENOTFOUND for pgx.ErrNoRows.
 func scanTenant(row pgx.Row) (*admeter.Tenant, error) {
@@ -134,7 +134,7 @@ func scanTenant(row pgx.Row) (*admeter.Tenant, error) {
 	var closed *time.Time
 	r := &t.Registration
 	err := row.Scan(&t.ID, &t.Name, &t.Kind, &t.Status, &t.StatusNote, &r.Company, &r.CreditCode,
-		&r.LicenceRef, &r.Contact, &r.Phone, &r.Email, &t.Created, &closed)
+		&r.LicenceRef, &r.Contact, &r.Phone, &r.Email, &t.Created, &closed, &t.Industry)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
 	} else if err != nil {

@@ -89,18 +89,22 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		id = admeter.CampaignID(s)
 
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id)
-			VALUES (?, ?, ?, ?, ?, ?)
+			INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("prepare placement insert: %w", err)
 		}
 		defer stmt.Close()
 		for i, p := range c.Placements {
+			cats, err := metajson.EncodeCategories(p.Categories)
+			if err != nil {
+				return err
+			}
 			s, err := insertWithRandomID("placement id",
 				func() string { return db.randomString(base62, placementIDLen) },
 				func(pid string) (bool, error) {
-					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)))
+					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
 					if err != nil {
 						return false, fmt.Errorf("insert placement: %w", err)
 					}
@@ -109,7 +113,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
-			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant}
+			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories}
 		}
 		return nil
 	})
@@ -239,16 +243,21 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 
 // placementColumns are the columns scanPlacement reads, from placements
 // aliased p.
-const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id`
+const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories`
 
 // scanPlacement scans placementColumns.
 func scanPlacement(row rowScanner) (admeter.Placement, error) {
 	var p admeter.Placement
 	var media sql.NullString
-	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media); err != nil {
+	var cats string
+	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats); err != nil {
 		return p, fmt.Errorf("scan placement: %w", err)
 	}
 	p.MediaTenant = admeter.TenantID(media.String)
+	var err error
+	if p.Categories, err = metajson.DecodeCategories(cats); err != nil {
+		return p, fmt.Errorf("placement %s: %w", p.ID, err)
+	}
 	return p, nil
 }
 
@@ -347,8 +356,8 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts, time zone and attribution settings, the names, media and media tenants of
-// its existing placements (matched by ID), and any new placement (ID empty),
+// URL, allowed hosts, time zone and attribution settings, the names, media,
+// media tenants and content categories of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign: its events keep their meaning. c is validated and
 // normalised as by CreateCampaign, and is updated in place.
@@ -393,9 +402,13 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		}
 		for i := range c.Placements {
 			p := &c.Placements[i]
+			cats, err := metajson.EncodeCategories(p.Categories)
+			if err != nil {
+				return err
+			}
 			if p.ID != "" {
-				res, err := tx.ExecContext(ctx, `UPDATE placements SET name = ?, media = ?, media_tenant_id = ? WHERE id = ? AND campaign_id = ?`,
-					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), string(p.ID), string(c.ID))
+				res, err := tx.ExecContext(ctx, `UPDATE placements SET name = ?, media = ?, media_tenant_id = ?, categories = ? WHERE id = ? AND campaign_id = ?`,
+					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, string(p.ID), string(c.ID))
 				if err != nil {
 					return fmt.Errorf("update placement: %w", err)
 				}
@@ -409,9 +422,9 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			s, err := insertWithRandomID("placement id",
 				func() string { return db.randomString(base62, placementIDLen) },
 				func(pid string) (bool, error) {
-					res, err := tx.ExecContext(ctx, `INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id)
-						VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-						pid, string(c.ID), next, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)))
+					res, err := tx.ExecContext(ctx, `INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
+						VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+						pid, string(c.ID), next, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
 					if err != nil {
 						return false, fmt.Errorf("insert placement: %w", err)
 					}

@@ -63,11 +63,11 @@ func (db *DB) insertTenant(ctx context.Context, tx *writeTx, t *admeter.Tenant, 
 		func(id string) (bool, error) {
 			res, err := tx.ExecContext(ctx, `
 				INSERT INTO tenants (id, name, kind, token_hash, created, status, status_note,
-					company, credit_code, licence_ref, contact, phone, email)
-				VALUES (?, ?, ?, randomblob(32), ?, ?, '', ?, ?, ?, ?, ?, ?)
+					company, credit_code, licence_ref, contact, phone, email, industry)
+				VALUES (?, ?, ?, randomblob(32), ?, ?, '', ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (id) DO NOTHING`,
 				id, name, string(t.Kind), formatTime(tx.now), string(status),
-				r.Company, r.CreditCode, r.LicenceRef, r.Contact, r.Phone, r.Email)
+				r.Company, r.CreditCode, r.LicenceRef, r.Contact, r.Phone, r.Email, string(t.Industry))
 			if err != nil {
 				return false, fmt.Errorf("insert tenant: %w", err)
 			}
@@ -123,7 +123,7 @@ func (db *DB) TenantByTokenHash(ctx context.Context, hash [32]byte) (*admeter.Te
 
 // tenantColumns are the columns scanTenant reads, from tenants aliased t.
 const tenantColumns = `t.id, t.name, t.kind, t.status, t.status_note, t.company, t.credit_code,
-	t.licence_ref, t.contact, t.phone, t.email, t.created, t.closed`
+	t.licence_ref, t.contact, t.phone, t.email, t.created, t.closed, t.industry`
 
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
@@ -135,7 +135,7 @@ func scanTenant(row rowScanner) (*admeter.Tenant, error) {
 	var closed sql.NullString
 	r := &t.Registration
 	err := row.Scan(&t.ID, &t.Name, &t.Kind, &t.Status, &t.StatusNote, &r.Company, &r.CreditCode,
-		&r.LicenceRef, &r.Contact, &r.Phone, &r.Email, &created, &closed)
+		&r.LicenceRef, &r.Contact, &r.Phone, &r.Email, &created, &closed, &t.Industry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, admeter.Errorf(admeter.ENOTFOUND, "Tenant not found.")
 	} else if err != nil {

@@ -23,11 +23,13 @@ type accountJSON struct {
 	Status       admeter.TenantStatus `json:"status"`
 	StatusNote   string               `json:"status_note,omitempty"`
 	Registration admeter.Registration `json:"registration"`
+	Industry     admeter.Industry     `json:"industry"`
 	Created      time.Time            `json:"created"`
 }
 
 func accountView(t *admeter.Tenant) accountJSON {
-	return accountJSON{ID: t.ID, Name: t.Name, Kind: t.Kind, Status: t.Status, StatusNote: t.StatusNote, Registration: t.Registration, Created: t.Created}
+	return accountJSON{ID: t.ID, Name: t.Name, Kind: t.Kind, Status: t.Status, StatusNote: t.StatusNote, Registration: t.Registration,
+		Industry: t.Industry, Created: t.Created}
 }
 
 // userJSON is a user as the API shows it: never a password or secret.
@@ -57,6 +59,7 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 		Kind         admeter.TenantKind   `json:"kind"`
 		Name         string               `json:"name"`
 		Registration admeter.Registration `json:"registration"`
+		Industry     admeter.Industry     `json:"industry"`
 		Owner        struct {
 			Email    string `json:"email"`
 			Name     string `json:"name"`
@@ -72,7 +75,7 @@ func (s *Server) register(r *http.Request) (int, any, error) {
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = in.Registration.Company
 	}
-	t := &admeter.Tenant{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Registration: in.Registration}
+	t := &admeter.Tenant{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Registration: in.Registration, Industry: in.Industry}
 	if err := t.Validate(); err != nil {
 		return 0, nil, err
 	}
@@ -330,20 +333,36 @@ func (s *Server) me(r *http.Request) (int, any, error) {
 }
 
 // updateAccount serves PATCH /api/v1/account: correct or supplement the
-// registration data.
+// registration data, and set the industry ({"industry": …}, alone or with
+// the registration fields).
 func (s *Server) updateAccount(r *http.Request) (int, any, error) {
 	p := principalFrom(r.Context())
-	reg := p.tenant.Registration
-	if err := s.decode(r, &reg); err != nil {
+	in := struct {
+		admeter.Registration
+		Industry *admeter.Industry `json:"industry"`
+	}{Registration: p.tenant.Registration}
+	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if err := reg.Validate(); err != nil {
-		return 0, nil, err
+	if in.Industry != nil {
+		if err := admeter.CheckIndustry(*in.Industry); err != nil {
+			return 0, nil, err
+		}
 	}
-	if err := s.accounts.UpdateRegistration(r.Context(), p.tenant.ID, reg); err != nil {
-		return 0, nil, err
+	if reg := in.Registration; in.Industry == nil || reg != p.tenant.Registration {
+		if err := reg.Validate(); err != nil {
+			return 0, nil, err
+		}
+		if err := s.accounts.UpdateRegistration(r.Context(), p.tenant.ID, reg); err != nil {
+			return 0, nil, err
+		}
+		s.audit(r, "account.update", string(p.tenant.ID), "ok", nil)
 	}
-	s.audit(r, "account.update", string(p.tenant.ID), "ok", nil)
+	if in.Industry != nil {
+		if err := s.setOwnIndustry(r, p.tenant.ID, *in.Industry); err != nil {
+			return 0, nil, err
+		}
+	}
 	t, err := s.accounts.Tenant(r.Context(), p.tenant.ID)
 	if err != nil {
 		return 0, nil, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/taxonomy"
 )
 
 // placementJSON is a placement with its monitoring URLs.
@@ -19,6 +20,8 @@ type placementJSON struct {
 	ImpressionURL string              `json:"impression_url"`
 	ClickURL      string              `json:"click_url"`
 	MediaTenant   admeter.TenantID    `json:"media_tenant,omitempty"`
+	// Categories are the placement's IAB Content Taxonomy ids, [] for none.
+	Categories []string `json:"categories"`
 }
 
 // campaignJSON is a campaign as the API shows it.
@@ -47,6 +50,9 @@ type campaignInput struct {
 		// MediaTenant is the media tenant whose placement this is; it
 		// then sees this placement's traffic (and only it).
 		MediaTenant admeter.TenantID `json:"media_tenant"`
+		// Categories are IAB Content Taxonomy ids of the placement's
+		// content (checkCategories).
+		Categories []string `json:"categories"`
 	} `json:"placements"`
 	Attribution *attributionInput `json:"attribution"`
 }
@@ -147,8 +153,11 @@ func (s *Server) createCampaign(r *http.Request) (int, any, error) {
 		AllowedHosts: in.AllowedHosts,
 		Timezone:     in.Timezone,
 	}
-	for _, p := range in.Placements {
-		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant})
+	for i, p := range in.Placements {
+		if err := checkCategories(i, p.Categories); err != nil {
+			return 0, nil, err
+		}
+		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories})
 	}
 	if in.Attribution != nil {
 		in.Attribution.applyTo(&c.Attribution)
@@ -228,13 +237,33 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 		out.AllowedHosts = []string{}
 	}
 	for _, p := range c.Placements {
+		cats := p.Categories
+		if cats == nil {
+			cats = []string{}
+		}
 		out.Placements = append(out.Placements, placementJSON{
-			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant,
+			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats,
 			ImpressionURL: ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
 			ClickURL:      ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
 		})
 	}
 	return out
+}
+
+// checkCategories returns an EINVALID error naming placements[i] and the id
+// unless ids, the categories of the i-th placement of a request, are at
+// most admeter.MaxPlacementCategories ids of the IAB Content Taxonomy. The
+// rest of their form (no id twice) is Campaign.Validate's.
+func checkCategories(i int, ids []string) error {
+	if len(ids) > admeter.MaxPlacementCategories {
+		return admeter.Errorf(admeter.EINVALID, "placements[%d].categories has %d ids; a placement has at most %d", i, len(ids), admeter.MaxPlacementCategories)
+	}
+	for j, id := range ids {
+		if err := taxonomy.Valid(strings.TrimSpace(id)); err != nil {
+			return admeter.Errorf(admeter.EINVALID, "placements[%d].categories[%d]: %v", i, j, err)
+		}
+	}
+	return nil
 }
 
 // standardMacros is the Miaozhen parameter set that a media platform fills
@@ -259,7 +288,8 @@ func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing 
 // updateCampaign serves PATCH /api/v1/campaigns/{id}: any of name,
 // landing_url, allowed_hosts, timezone, attribution (the members given; see
 // attributionInput), and placements — existing ones named by id (name,
-// media, media_tenant change) and new ones without an id (appended).
+// media, media_tenant change, and categories if given) and new ones without
+// an id (appended).
 // Placements are never removed: their events keep their meaning. An agency
 // with a manage grant may do this too. A change of attribution settings is
 // audited with the settings before and after: it changes the conversions
@@ -280,6 +310,9 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 			Name        string              `json:"name"`
 			Media       string              `json:"media"`
 			MediaTenant admeter.TenantID    `json:"media_tenant"`
+			// Categories replace the placement's when given; absent, an
+			// existing placement keeps its own.
+			Categories *[]string `json:"categories"`
 		} `json:"placements"`
 		Attribution *attributionInput `json:"attribution"`
 	}
@@ -302,15 +335,25 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	if in.Attribution != nil {
 		in.Attribution.applyTo(&c.Attribution)
 	}
-	for _, p := range in.Placements {
+	for j, p := range in.Placements {
+		var cats []string
+		if p.Categories != nil {
+			cats = *p.Categories
+			if err := checkCategories(j, cats); err != nil {
+				return 0, nil, err
+			}
+		}
 		if p.ID == "" {
-			c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant})
+			c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats})
 			continue
 		}
 		found := false
 		for i := range c.Placements {
 			if c.Placements[i].ID == p.ID {
 				c.Placements[i].Name, c.Placements[i].Media, c.Placements[i].MediaTenant = p.Name, p.Media, p.MediaTenant
+				if p.Categories != nil {
+					c.Placements[i].Categories = cats
+				}
 				found = true
 			}
 		}

@@ -71,6 +71,18 @@ type Config struct {
 	RetentionFloor time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Benchmarks publishes and answers industry benchmarks; nil leaves
+	// the benchmark endpoints out. Industries sets tenants' industries;
+	// nil leaves the operator's industry endpoint out.
+	Benchmarks BenchmarkService
+	Industries IndustryService
+	// Audience answers audience insight; nil leaves the audience
+	// endpoint out.
+	Audience AudienceService
+	// Incidents records security incidents and announcements and notifies
+	// tenants; nil leaves the incident, announcement and notice endpoints
+	// out.
+	Incidents IncidentService
 }
 
 // Server serves the management API.
@@ -208,10 +220,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.Handle("GET /api/v1/admin/tenants", s.wrap(s.requireOperator(s.adminTenants)))
 		mux.Handle("POST /api/v1/admin/tenants/{id}/status", s.wrap(s.requireOperator(s.adminTenantStatus)))
 	}
+	if s.cfg.Incidents != nil {
+		s.registerIncidents(mux)
+	}
 	if s.auditLog != nil {
 		mux.Handle("GET /api/v1/audit", s.wrap(s.require(admeter.PermReadAudit, s.auditTrail(false))))
 		mux.Handle("GET /api/v1/admin/audit", s.wrap(s.requireOperator(s.auditTrail(true))))
 	}
+	s.registerBenchmarks(mux)
+	s.registerAudience(mux)
 	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)
 	}))
@@ -242,21 +259,23 @@ func (s *Server) decode(r *http.Request, v any) error {
 
 // tenantJSON is a tenant as the API shows it; Token is set only at creation.
 type tenantJSON struct {
-	ID    admeter.TenantID   `json:"id"`
-	Name  string             `json:"name"`
-	Kind  admeter.TenantKind `json:"kind"`
-	Token string             `json:"token,omitempty"`
+	ID       admeter.TenantID   `json:"id"`
+	Name     string             `json:"name"`
+	Kind     admeter.TenantKind `json:"kind"`
+	Industry admeter.Industry   `json:"industry,omitempty"`
+	Token    string             `json:"token,omitempty"`
 }
 
 func (s *Server) createTenant(r *http.Request) (int, any, error) {
 	var in struct {
-		Name string             `json:"name"`
-		Kind admeter.TenantKind `json:"kind"`
+		Name     string             `json:"name"`
+		Kind     admeter.TenantKind `json:"kind"`
+		Industry admeter.Industry   `json:"industry"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	t := &admeter.Tenant{Name: strings.TrimSpace(in.Name), Kind: in.Kind}
+	t := &admeter.Tenant{Name: strings.TrimSpace(in.Name), Kind: in.Kind, Industry: in.Industry}
 	if err := t.Validate(); err != nil {
 		return 0, nil, err
 	}
@@ -265,5 +284,5 @@ func (s *Server) createTenant(r *http.Request) (int, any, error) {
 		return 0, nil, fmt.Errorf("create tenant: %w", err)
 	}
 	s.logger.Info("tenant created", "tenant", t.ID, "kind", t.Kind)
-	return http.StatusCreated, tenantJSON{ID: t.ID, Name: t.Name, Kind: t.Kind, Token: token}, nil
+	return http.StatusCreated, tenantJSON{ID: t.ID, Name: t.Name, Kind: t.Kind, Industry: t.Industry, Token: token}, nil
 }

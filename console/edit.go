@@ -8,6 +8,7 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
+	"github.com/admeter/admeter/taxonomy"
 )
 
 // CampaignEditor saves edited campaigns.
@@ -17,7 +18,8 @@ type CampaignEditor interface {
 
 // editCampaign serves the campaign edit form (GET) and saves it (POST):
 // name, landing URL, time zone, the default attribution windows and the
-// click-id parameter, placement names and media, new placements. Per-type
+// click-id parameter, placement names, media and content categories, new
+// placements. Per-type
 // attribution rules are shown, and kept; the API edits them.
 func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.Session) {
 	if !sess.User.Role.Allows(admeter.PermManageCampaigns) || s.editor == nil {
@@ -41,8 +43,8 @@ func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.
 		s.render(w, r, http.StatusBadRequest, "edit", "edit_campaign", sess, map[string]any{"Campaign": &edited}, admeter.ErrorMessage(err))
 		return
 	}
-	ids, names, medias := r.PostForm["pid"], r.PostForm["pname"], r.PostForm["pmedia"]
-	if len(ids) != len(names) || len(ids) != len(medias) {
+	ids, names, medias, cats := r.PostForm["pid"], r.PostForm["pname"], r.PostForm["pmedia"], r.PostForm["pcats"]
+	if len(ids) != len(names) || len(ids) != len(medias) || r.PostForm.Has("pcats") && len(ids) != len(cats) {
 		s.fail(w, r, sess, admeter.Errorf(admeter.EINVALID, "the placements of the form do not line up; reload the page"))
 		return
 	}
@@ -58,6 +60,17 @@ func (s *Server) editCampaign(w http.ResponseWriter, r *http.Request, sess *api.
 			return
 		}
 		p.Name, p.Media = strings.TrimSpace(names[i]), strings.TrimSpace(medias[i])
+		if cats != nil {
+			p.Categories = strings.Fields(strings.NewReplacer(",", " ", "，", " ").Replace(cats[i]))
+			for _, id := range p.Categories {
+				if err := taxonomy.Valid(id); err != nil {
+					edited.Placements = append(edited.Placements, p)
+					s.render(w, r, http.StatusBadRequest, "edit", "edit_campaign", sess, map[string]any{"Campaign": &edited},
+						admeter.ErrorMessage(admeter.Errorf(admeter.EINVALID, "placement %s: %v", p.ID, err)))
+					return
+				}
+			}
+		}
 		edited.Placements = append(edited.Placements, p)
 	}
 	edited.Placements = append(edited.Placements, parsePlacements(r.PostFormValue("placements"))...)

@@ -2,14 +2,12 @@ package console
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/admeter/admeter"
-	"github.com/admeter/admeter/api"
 )
 
 // TestEditCampaignAttribution edits the default attribution windows and the
@@ -23,17 +21,7 @@ func TestEditCampaignAttribution(t *testing.T) {
 	if err := env.meta.UpdateCampaign(ctx, env.campaign); err != nil {
 		t.Fatal(err)
 	}
-	sess := &api.Session{User: &admeter.User{ID: "u_1", Name: "周九", Role: admeter.RoleOwner, Tenant: env.tenant.ID}, Tenant: env.tenant, ID: "s1", CSRF: "x"}
-	path := "/console/campaigns/" + string(env.campaign.ID) + "/edit"
-	edit := func(t *testing.T, method string, form url.Values) *httptest.ResponseRecorder {
-		t.Helper()
-		req := httptest.NewRequest(method, path+"?lang=en", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetPathValue("id", string(env.campaign.ID))
-		rec := httptest.NewRecorder()
-		env.srv.editCampaign(rec, req, sess)
-		return rec
-	}
+	edit := env.editForm()
 
 	page := edit(t, http.MethodGet, nil).Body.String()
 	for _, want := range []string{`name="click_days" type="number" min="0" max="90" required value="7"`,

@@ -587,6 +587,7 @@ func TestAccessControl(t *testing.T) {
 			accessRoute{name: c.name + ".report.csv", method: "GET", path: p + "/report" + dates + "&by=placement&format=csv", id: c.id, perm: export, ok: 200},
 			accessRoute{name: c.name + ".frequency", method: "GET", path: p + "/frequency" + dates, id: c.id, perm: readR, ok: 200},
 			accessRoute{name: c.name + ".daily", method: "GET", path: p + "/daily" + dates, id: c.id, perm: readR, ok: 200},
+			accessRoute{name: c.name + ".conversions", method: "GET", path: p + "/conversions" + dates, id: c.id, perm: readR, ok: 200},
 		)
 	}
 	reqPath := "/api/v1/requests/" + req.ID
@@ -627,6 +628,10 @@ func TestAccessControl(t *testing.T) {
 			return map[string]string{"password": accessPassword, "confirm": "AccessAlpha科技有限公司"}
 		}},
 		accessRoute{name: "me", method: "GET", path: "/api/v1/me", perm: readC, ok: 200},
+		accessRoute{name: "industries", method: "GET", path: "/api/v1/industries", perm: readC, ok: 200},
+		// Nothing is published in this test: a caller who may read gets
+		// through to "none published yet".
+		accessRoute{name: "benchmarks", method: "GET", path: "/api/v1/benchmarks", perm: readR, ok: 404},
 		accessRoute{name: "audit", method: "GET", path: "/api/v1/audit?limit=1000", perm: audit, ok: 200, trail: true},
 		accessRoute{name: "totp.start", method: "POST", path: "/api/v1/me/totp", perm: readC, ok: 200, tokenStatus: 403, body: func(int, string) any {
 			return map[string]string{"password": accessPassword}

@@ -14,7 +14,8 @@ func TestImportRules(t *testing.T) {
 	adapters := []string{mod + "/eventlog", mod + "/meta/sqlite", mod + "/meta/postgres", mod + "/keystore", mod + "/geoip", mod + "/store/duckdb", mod + "/store/clickhouse"}
 	services := []string{mod + "/collect", mod + "/api", mod + "/pseudo", mod + "/optout", mod + "/useragent", mod + "/collect/macro",
 		mod + "/ingest", mod + "/report", mod + "/simulate", mod + "/store",
-		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt", mod + "/ivt/behaviour"}
+		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt", mod + "/ivt/behaviour",
+		mod + "/attribution", mod + "/collect/viewtag", mod + "/taxonomy", mod + "/insight", mod + "/insight/dp", mod + "/benchmark", mod + "/notify", mod + "/notify/notifytest"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

@@ -108,6 +108,10 @@ func (m *Main) runJobs(ctx context.Context, jobs bool) {
 		done := make(chan struct{}, 3)
 		n := 1
 		go func() { _ = m.rights.Run(ctx, 30*time.Second); done <- struct{}{} }()
+		if m.notify != nil {
+			n++
+			go func() { _ = m.notify.Run(ctx, m.Config.Notify.Interval); done <- struct{}{} }()
+		}
 		if jobs {
 			n++
 			go func() { m.retention.Loop(ctx, time.Hour); done <- struct{}{} }()

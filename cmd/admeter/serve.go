@@ -34,6 +34,7 @@ import (
 	"github.com/admeter/admeter/keystore"
 	"github.com/admeter/admeter/meta/postgres"
 	"github.com/admeter/admeter/meta/sqlite"
+	"github.com/admeter/admeter/notify"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/optout/optouthttp"
 	"github.com/admeter/admeter/pseudo"
@@ -92,6 +93,10 @@ type ServeConfig struct {
 	KafkaReplication    int
 	KafkaSessionTimeout time.Duration
 	KafkaRetention      time.Duration
+	// Audience is the privacy configuration of audience insight.
+	Audience AudienceConfig
+	// Notify configures incident notices and announcements.
+	Notify NotifyConfig
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -119,6 +124,8 @@ func DefaultServeConfig() ServeConfig {
 		KafkaReplication:    3,
 		KafkaSessionTimeout: 10 * time.Second,
 		KafkaRetention:      72 * time.Hour,
+		Audience:            defaultAudienceConfig(),
+		Notify:              defaultNotifyConfig(),
 	}
 }
 
@@ -184,6 +191,10 @@ func (c *ServeConfig) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateRole()...)
+	errs = append(errs, c.Notify.validate()...)
+	if _, err := c.Audience.insightConfig(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ClickHouseCluster != "" && c.ClickHouseDSN == "" {
 		errs = append(errs, errors.New("--clickhouse-cluster needs --clickhouse-dsn (the coordinator: one of the cluster's shards)"))
 	}
@@ -264,6 +275,8 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.DurationVar(&cfg.KafkaSessionTimeout, "kafka-session-timeout", cfg.KafkaSessionTimeout, "how long the loaders' group waits for a loader that stopped answering before giving its partitions to the others")
 	fs.DurationVar(&cfg.IVTInterval, "ivt-interval", cfg.IVTInterval, "how often recent days are judged for behavioural invalid traffic; 0 turns it off / 复杂无效流量判定间隔")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
+	registerAudienceFlags(fs, &cfg.Audience)
+	registerNotifyFlags(fs, &cfg.Notify)
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
 
@@ -345,6 +358,7 @@ type Main struct {
 	audit         auditLog
 	rights        *rights.Service
 	retention     *retention.Job
+	notify        *notify.Service
 	behaviour     *behaviour.Job
 	detector      *ivt.Detector
 	kafka         *kafkaPipe
@@ -573,6 +587,26 @@ func (m *Main) Open(ctx context.Context) error {
 		if part.api {
 			apiCfg.Rights, apiCfg.Retention = m.rights, m.retention
 		}
+		if part.api {
+			bench, industries, err := m.benchmarkServices(m.retention.RawFrom, logger.With("component", "benchmark"))
+			if err != nil {
+				return err
+			}
+			apiCfg.Benchmarks, apiCfg.Industries = bench, industries
+		}
+		if part.api {
+			aud, err := m.newAudience()
+			if err != nil {
+				return err
+			}
+			apiCfg.Audience = aud
+		}
+		if part.api {
+			if m.notify, err = m.openNotify(master, public, logger.With("component", "notify")); err != nil {
+				return err
+			}
+			apiCfg.Incidents = m.notify
+		}
 		apiSrv := api.New(apiCfg, m.meta, m.meta, reports, logger.With("component", "api"))
 		if part.collect {
 			mux.Handle("/v1/events", apiSrv.CollectAuth(http.HandlerFunc(col.ServeBatch), collect.WithTenant))
@@ -590,6 +624,9 @@ func (m *Main) Open(ctx context.Context) error {
 			con.SetEditor(m.meta)
 			apiSrv.Register(mux)
 			con.Register(mux)
+			if err := con.RegisterNotices(mux, m.notify, apiSrv.IsOperator); err != nil {
+				return err
+			}
 		}
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))

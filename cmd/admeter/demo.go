@@ -80,9 +80,12 @@ func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, e
 		// Clicks carry a click id to the shop, which reports orders with it.
 		Attribution: admeter.Attribution{ClickIDParam: "admeter_click_id"},
 		Placements: []admeter.Placement{
-			{Name: "开屏 Splash", Media: "示例视频 Demo Video"},
-			{Name: "信息流 Feed", Media: "示例资讯 Demo News"},
-			{Name: "贴片 Pre-roll", Media: "示例视频 Demo Video"},
+			// IAB content categories, from which audience insight infers
+			// interests: entertainment and pop culture for the video app,
+			// business and technology for the news app.
+			{Name: "开屏 Splash", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "432"}},
+			{Name: "信息流 Feed", Media: "示例资讯 Demo News", Categories: []string{"52", "596"}},
+			{Name: "贴片 Pre-roll", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "483"}},
 		},
 	}
 	if err := m.meta.CreateCampaign(ctx, c); err != nil {
@@ -218,6 +221,8 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
     go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --kind conversions --by type
   Or with curl / 或用 curl:
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/report?from=%[4]s&to=%[5]s&by=placement'
+  Audience insight (aggregates only) / 人群洞察(仅聚合):
+    curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/audience?from=%[4]s&to=%[5]s'
   Pipeline metrics / 指标: %[2]s/metrics
 
 `, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName))

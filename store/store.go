@@ -178,6 +178,15 @@ type Store interface {
 	// noise. Returns EINVALID for a malformed query.
 	Audience(ctx context.Context, q AudienceQuery) (*AudienceResult, error)
 
+	// ReachSets returns, for the users who saw a set of campaigns of one
+	// tenant, how many saw each combination of groups of placements (a
+	// group is a medium, or a placement): the exact material of
+	// cross-media deduplication — unique reach per group, the overlap
+	// between groups, exclusive reach and the incremental reach curve all
+	// follow from it without another scan (see ReachSetQuery). Returns
+	// EINVALID for a malformed query.
+	ReachSets(ctx context.Context, q ReachSetQuery) (*ReachSetResult, error)
+
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
 	// events in every partition and its daily rollups (a closed account
 	// whose retention floor has passed). It returns the number of raw
@@ -851,6 +860,73 @@ func CheckAudience(q AudienceQuery) error {
 		return admeter.Errorf(admeter.EINVALID, "audience query needs InterestDays and MaxInterests of at least 1")
 	case q.InterestLookback < 0 || q.InterestLookback > admeter.MaxAttributionWindow:
 		return admeter.Errorf(admeter.EINVALID, "audience interest lookback %s is outside 0 to 90 days", q.InterestLookback)
+	}
+	return nil
+}
+
+// MaxReachGroups is the most groups a ReachSetQuery may name: a user's
+// groups are a 64-bit set.
+const MaxReachGroups = 64
+
+// ReachSetQuery selects the impressions of some campaigns of one tenant in
+// [From, To), deduplicated as Report does (a retried impression id counts
+// once per placement, with the first copy's verdict), of the traffic
+// Filter selects, and assigns each of their placements to a group. Users
+// are counted across the campaigns: a user reached by two of them is one
+// user.
+type ReachSetQuery struct {
+	Tenant    admeter.TenantID
+	Campaigns []admeter.CampaignID
+	From, To  time.Time
+	// Groups maps placements to a group index in [0, MaxReachGroups): the
+	// index of its medium, or of the placement itself. Impressions on a
+	// placement it does not name are not read.
+	Groups map[admeter.PlacementID]int
+	// Filter selects the impressions: valid only (the zero value) or all.
+	Filter TrafficFilter
+	// WasteAbove, when positive, also counts per group the impressions a
+	// user received beyond the first WasteAbove impressions across all
+	// the groups (in event-time order, ties by receive time): frequency
+	// waste at the threshold. Zero counts none.
+	WasteAbove int
+}
+
+// ReachSet is the number of users whose impressions in the range fell in
+// exactly the groups of Mask (bit i for group i), with their impressions.
+type ReachSet struct {
+	Mask        uint64
+	Users       int64
+	Impressions int64
+}
+
+// ReachSetResult is the answer of ReachSets: one entry per combination of
+// groups that has users, sorted by Mask; the impressions without a user
+// (counted, not in any set); and, when the query asked, the wasted
+// impressions per group index.
+type ReachSetResult struct {
+	Sets                 []ReachSet
+	AnonymousImpressions int64
+	Waste                map[int]int64
+}
+
+// CheckReachSets checks a ReachSetQuery: a tenant, at least one campaign,
+// a range with From before To, group indexes in [0, MaxReachGroups), a
+// known filter and a WasteAbove that is not negative.
+func CheckReachSets(q ReachSetQuery) error {
+	switch {
+	case q.Tenant == "" || len(q.Campaigns) == 0:
+		return admeter.Errorf(admeter.EINVALID, "reach query without a tenant or campaigns")
+	case q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To):
+		return admeter.Errorf(admeter.EINVALID, "reach query range [%s, %s) is empty", q.From, q.To)
+	case !q.Filter.Valid():
+		return admeter.Errorf(admeter.EINVALID, "unknown traffic filter %d", q.Filter)
+	case q.WasteAbove < 0:
+		return admeter.Errorf(admeter.EINVALID, "frequency waste threshold %d is negative", q.WasteAbove)
+	}
+	for p, g := range q.Groups {
+		if g < 0 || g >= MaxReachGroups {
+			return admeter.Errorf(admeter.EINVALID, "placement %s is in group %d: groups are 0 to %d", p, g, MaxReachGroups-1)
+		}
 	}
 	return nil
 }

@@ -263,6 +263,19 @@
 // dimension "" gives reach and baseline) grouped by dimension and value.
 // A statement over 200 kB raises max_query_size for itself.
 //
+// ReachSets is one statement over one view: the impressions of the
+// tenant's campaigns (an IN list) on the placements of the groups,
+// deduplicated as Report's (campaign is one more LIMIT BY key), of the
+// filtered traffic; a placement's group is a transform() over literal
+// arrays. Per user, groupBitOr(bitShiftLeft(toUInt64(1), group)) is its
+// bit set, count() its impressions and, for frequency waste, the groups
+// of groupArray((ts, received, group)) sorted with arraySort and cut past
+// the threshold with arraySlice (18.16 has no window functions); then
+// per bit set the users, impressions and a sumMap of the wasted groups.
+// The impressions without a user are one row of bit set 0 (no user has
+// it) and waste nothing. A statement over 200 kB raises max_query_size
+// for itself.
+//
 // RefreshRollups deletes the days' rows of daily (a mutation, waited for)
 // and inserts them again with one INSERT … SELECT, each local day
 // deduplicated as if reported alone (the day is a LIMIT BY key); days
@@ -332,7 +345,7 @@
 //
 // Queries (Report, Frequency, the source of RefreshRollups, RawDays,
 // KeyVersions, RecentEvents, UserEvents, InvalidSamples, Viewability,
-// Attribution, Audience and JudgeBehaviour's read) read events_all on the
+// Attribution, Audience, ReachSets and JudgeBehaviour's read) read events_all on the
 // coordinator, which merges
 // the shards' answers: ORDER BY … LIMIT 1 BY is applied again over the
 // merged rows (deduplication is global), uniqExact and the two-level user

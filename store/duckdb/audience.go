@@ -140,7 +140,7 @@ func (db *DB) audienceSQL(ctx context.Context, tx *sql.Tx, q store.AudienceQuery
 	// mine: the impression is the campaign's (of its placements).
 	mine := "false"
 	if sc, ok := db.newScope(q.Tenant, q.Campaign, q.Placements, q.From, q.To, time.UTC); ok {
-		mine = fmt.Sprintf("tenant = %d AND campaign = %d%s", sc.tenant, sc.campaign, sc.placementCond())
+		mine = fmt.Sprintf("tenant = %d AND %s%s", sc.tenant, sc.campaignCond(), sc.placementCond())
 	}
 	valid := fmt.Sprintf("kind = %d AND ivt = 0 AND user_key IS NOT NULL", sqlImpression)
 	// v packs region (a dictionary id), OS and device into one integer.

@@ -792,3 +792,61 @@ func BenchmarkAudience(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReachSets runs ReachSets over three campaigns' benchEvents()/5
+// generated events in ten days (400 000 by default), with the campaigns'
+// 60 placements in 10 groups (media), with and without the waste above 3,
+// and in 60 groups (one per placement).
+func BenchmarkReachSets(b *testing.B) {
+	ctx := context.Background()
+	n := benchEvents() / 5
+	db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	cfg := storetest.GenConfig{Campaigns: 3, Placements: 20, Users: n / 10, Start: benchStart, Step: 10 * 24 * time.Hour / time.Duration(n), IVTPercent: 5}
+	g := storetest.NewGenerator(6, cfg)
+	batch := make([]admeter.Event, 50_000)
+	for off := 0; off < n; off += len(batch) {
+		evs := batch[:min(len(batch), n-off)]
+		g.Fill(evs)
+		if err := db.Insert(ctx, evs, uint64(off+1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("loaded %d events in %v", n, time.Since(start))
+
+	media, placements := map[admeter.PlacementID]int{}, map[admeter.PlacementID]int{}
+	var campaigns []admeter.CampaignID
+	for c := range cfg.Campaigns {
+		campaigns = append(campaigns, storetest.GenCampaign(c))
+		for p := range cfg.Placements {
+			id := storetest.GenPlacement(c, p)
+			media[id], placements[id] = (c*cfg.Placements+p)%10, c*cfg.Placements+p
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		groups map[admeter.PlacementID]int
+		waste  int
+	}{{"10-groups", media, 0}, {"10-groups-waste-3", media, 3}, {"60-groups", placements, 0}} {
+		q := store.ReachSetQuery{Tenant: storetest.DefaultTenant, Campaigns: campaigns,
+			From: benchStart, To: benchStart.Add(10 * 24 * time.Hour), Groups: tc.groups, WasteAbove: tc.waste}
+		b.Run(tc.name, func(b *testing.B) {
+			var res *store.ReachSetResult
+			for b.Loop() {
+				if res, err = db.ReachSets(ctx, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var users int64
+			for _, s := range res.Sets {
+				users += s.Users
+			}
+			b.ReportMetric(float64(users), "users")
+			b.ReportMetric(float64(len(res.Sets)), "sets")
+		})
+	}
+}

@@ -63,10 +63,13 @@ const (
 	sqlClick      = uint8(admeter.KindClick)
 )
 
-// scope is what a query reads: one campaign's events in some ranges, of
-// some placements.
+// scope is what a query reads: the events of some campaigns of one tenant
+// in some ranges, of some placements.
 type scope struct {
-	tenant, campaign uint32
+	tenant uint32
+	// campaigns are the dictionary ids of the campaigns read, sorted and
+	// without repeats; at least one.
+	campaigns []uint32
 	// placements are the dictionary ids of the placements read, sorted;
 	// nil means every placement.
 	placements []uint32
@@ -84,7 +87,7 @@ func (db *DB) newScope(tenant admeter.TenantID, campaign admeter.CampaignID, pla
 	t, ok1 := db.dict.lookup(string(tenant))
 	c, ok2 := db.dict.lookup(string(campaign))
 	ps, ok3 := db.placementIDs(placements)
-	sc = scope{tenant: t, campaign: c, placements: ps, ranges: []msRange{{ceilMillis(from), ceilMillis(to)}}, zone: zoneOf(loc, from, to), materializeAbove: db.materializeAbove}
+	sc = scope{tenant: t, campaigns: []uint32{c}, placements: ps, ranges: []msRange{{ceilMillis(from), ceilMillis(to)}}, zone: zoneOf(loc, from, to), materializeAbove: db.materializeAbove}
 	return sc, ok1 && ok2 && ok3 && sc.ranges[0].from < sc.ranges[0].to
 }
 
@@ -105,6 +108,19 @@ func (db *DB) placementIDs(placements []admeter.PlacementID) (ids []uint32, ok b
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	return ids, len(ids) > 0
+}
+
+// campaignCond returns the SQL condition that keeps the rows of the
+// scope's campaigns.
+func (sc scope) campaignCond() string {
+	if len(sc.campaigns) == 1 {
+		return "campaign = " + strconv.FormatUint(uint64(sc.campaigns[0]), 10)
+	}
+	list := make([]string, len(sc.campaigns))
+	for i, id := range sc.campaigns {
+		list[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return "campaign IN (" + strings.Join(list, ", ") + ")"
 }
 
 // placementCond returns the SQL condition that keeps the rows of the
@@ -146,7 +162,7 @@ func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (rel
 	}
 	// Placements filter before dedup, which never groups the events of two
 	// placements together.
-	where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)%s", sc.tenant, sc.campaign, kinds, sc.placementCond())
+	where := fmt.Sprintf("tenant = %d AND %s AND kind IN (%s)%s", sc.tenant, sc.campaignCond(), kinds, sc.placementCond())
 	if sc.cond != "" {
 		where += " AND (" + sc.cond + ")"
 	}

@@ -77,7 +77,7 @@ func (db *DB) RefreshRollups(ctx context.Context, tenant admeter.TenantID, campa
 			t, c, strings.Join(dayList, ", "))); err != nil || !ok1 || !ok2 {
 			return err
 		}
-		sc := scope{tenant: t, campaign: c, ranges: ranges, materializeAbove: db.materializeAbove,
+		sc := scope{tenant: t, campaigns: []uint32{c}, ranges: ranges, materializeAbove: db.materializeAbove,
 			zone: zoneOf(tz, time.UnixMilli(ranges[0].from), time.UnixMilli(ranges[len(ranges)-1].to))}
 		src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received, user_key, ivt", fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
 		if err != nil || src.from == "" {

@@ -90,6 +90,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AudiencePlacements", testAudiencePlacements},
 		{"AudienceEmpty", testAudienceEmpty},
 		{"AudienceInvalid", testAudienceInvalid},
+		{"ReachSets", testReachSets},
+		{"ReachSetsWaste", testReachSetsWaste},
+		{"ReachSetsEmpty", testReachSetsEmpty},
+		{"ReachSetsInvalid", testReachSetsInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

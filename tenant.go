@@ -142,6 +142,9 @@ type Placement struct {
 	// their form only: package taxonomy knows which ids exist, and the
 	// callers that accept them (api, console) check them against it.
 	Categories []string
+	// Price is how the placement is bought and at what price; nil when its
+	// cost is unknown. Validate checks it (Price.Validate).
+	Price *Price
 }
 
 // MaxPlacementCategories is how many content categories a placement may
@@ -193,6 +196,9 @@ func (c *Campaign) Validate() error {
 			return Errorf(EINVALID, "placements[%d].media is required", i)
 		}
 		if err := p.validateCategories(i); err != nil {
+			return err
+		}
+		if err := p.validatePrice(i); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +24,93 @@ type placementJSON struct {
 	MediaTenant   admeter.TenantID    `json:"media_tenant,omitempty"`
 	// Categories are the placement's IAB Content Taxonomy ids, [] for none.
 	Categories []string `json:"categories"`
+	// Price is how the placement is bought, null when its cost is unknown.
+	Price *priceJSON `json:"price"`
+}
+
+// priceJSON is a placement's price as the API shows it: the amount is in
+// yuan, a decimal string with 2 to 6 decimals such as "35.00".
+type priceJSON struct {
+	Model  admeter.BuyingModel `json:"model"`
+	Amount string              `json:"amount"`
+}
+
+// newPriceJSON returns how the API shows p, nil for nil.
+func newPriceJSON(p *admeter.Price) *priceJSON {
+	if p == nil {
+		return nil
+	}
+	return &priceJSON{Model: p.Model, Amount: admeter.FormatCNY(p.Amount)}
+}
+
+// priceInput is the "price" member of a placement in a request: absent
+// (Given false), null (Given, Price nil: no price, an unknown cost), or
+// {"model": "cpm", "amount": "35.00"} with the amount in yuan as a decimal
+// string or a JSON number (at most 6 decimals, no exponent).
+type priceInput struct {
+	Given bool
+	Price *admeter.Price
+	// err is what is wrong with the member, reported by price with the
+	// placement's index: UnmarshalJSON cannot know it.
+	err error
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (in *priceInput) UnmarshalJSON(b []byte) error {
+	in.Given = true
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	var v struct {
+		Model  string          `json:"model"`
+		Amount json.RawMessage `json:"amount"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		in.err = admeter.Errorf(admeter.EINVALID, "is not {\"model\": \"cpm\", \"amount\": \"35.00\"}: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return nil
+	}
+	amount := string(bytes.TrimSpace(v.Amount))
+	switch {
+	case amount == "" || amount == "null":
+		in.err = admeter.Errorf(admeter.EINVALID, "amount is required: the price in yuan, such as \"35.00\"")
+		return nil
+	case amount[0] == '"':
+		if err := json.Unmarshal(v.Amount, &amount); err != nil {
+			in.err = admeter.Errorf(admeter.EINVALID, "amount is not a string: %s", strings.TrimPrefix(err.Error(), "json: "))
+			return nil
+		}
+	}
+	micro, err := admeter.ParseCNY(amount)
+	if err != nil {
+		in.err = err
+		return nil
+	}
+	in.Price = &admeter.Price{Model: admeter.BuyingModel(strings.ToLower(strings.TrimSpace(v.Model))), Amount: micro}
+	return nil
+}
+
+// price returns the price in gave for placements[i] of the request, or an
+// EINVALID error naming it. The price's own rules are Campaign.Validate's.
+func (in *priceInput) price(i int) (*admeter.Price, error) {
+	if in.err != nil {
+		return nil, admeter.Errorf(admeter.EINVALID, "placements[%d].price: %s", i, admeter.ErrorMessage(in.err))
+	}
+	return in.Price, nil
+}
+
+// withoutPrices returns c's placements without their prices, for a media
+// tenant's view: what the advertiser pays (perhaps through an agency, with
+// its margin) is not the media's to see.
+func withoutPrices(c *admeter.Campaign) *admeter.Campaign {
+	v := *c
+	v.Placements = make([]admeter.Placement, len(c.Placements))
+	for i, p := range c.Placements {
+		p.Price = nil
+		v.Placements[i] = p
+	}
+	return &v
 }
 
 // campaignJSON is a campaign as the API shows it.
@@ -53,6 +142,9 @@ type campaignInput struct {
 		// Categories are IAB Content Taxonomy ids of the placement's
 		// content (checkCategories).
 		Categories []string `json:"categories"`
+		// Price is how the placement is bought; absent or null, its cost
+		// is unknown.
+		Price priceInput `json:"price"`
 	} `json:"placements"`
 	Attribution *attributionInput `json:"attribution"`
 }
@@ -157,7 +249,11 @@ func (s *Server) createCampaign(r *http.Request) (int, any, error) {
 		if err := checkCategories(i, p.Categories); err != nil {
 			return 0, nil, err
 		}
-		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories})
+		price, err := p.Price.price(i)
+		if err != nil {
+			return 0, nil, err
+		}
+		c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories, Price: price})
 	}
 	if in.Attribution != nil {
 		in.Attribution.applyTo(&c.Attribution)
@@ -202,7 +298,7 @@ func (s *Server) listCampaigns(r *http.Request) (int, any, error) {
 		}
 		for _, c := range mine {
 			mc, _ := mediaView(c, t.ID)
-			v := s.campaignJSON(mc)
+			v := s.campaignJSON(withoutPrices(mc))
 			v.Owner = c.Tenant
 			out = append(out, v)
 		}
@@ -219,7 +315,7 @@ func (s *Server) showCampaign(r *http.Request) (int, any, error) {
 	v := s.campaignJSON(c)
 	if placementsFrom(r.Context()) != nil {
 		mc, _ := mediaView(c, tenantFrom(r.Context()).ID)
-		v = s.campaignJSON(mc)
+		v = s.campaignJSON(withoutPrices(mc))
 	}
 	if c.Tenant != tenantFrom(r.Context()).ID {
 		v.Owner = c.Tenant
@@ -242,7 +338,7 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 			cats = []string{}
 		}
 		out.Placements = append(out.Placements, placementJSON{
-			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats,
+			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats, Price: newPriceJSON(p.Price),
 			ImpressionURL: ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
 			ClickURL:      ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
 		})
@@ -288,8 +384,8 @@ func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing 
 // updateCampaign serves PATCH /api/v1/campaigns/{id}: any of name,
 // landing_url, allowed_hosts, timezone, attribution (the members given; see
 // attributionInput), and placements — existing ones named by id (name,
-// media, media_tenant change, and categories if given) and new ones without
-// an id (appended).
+// media, media_tenant change, and categories and price if given: "price":
+// null clears it) and new ones without an id (appended).
 // Placements are never removed: their events keep their meaning. An agency
 // with a manage grant may do this too. A change of attribution settings is
 // audited with the settings before and after: it changes the conversions
@@ -313,6 +409,9 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 			// Categories replace the placement's when given; absent, an
 			// existing placement keeps its own.
 			Categories *[]string `json:"categories"`
+			// Price replaces the placement's when given (null: none);
+			// absent, an existing placement keeps its own.
+			Price priceInput `json:"price"`
 		} `json:"placements"`
 		Attribution *attributionInput `json:"attribution"`
 	}
@@ -343,8 +442,12 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 				return 0, nil, err
 			}
 		}
+		price, err := p.Price.price(j)
+		if err != nil {
+			return 0, nil, err
+		}
 		if p.ID == "" {
-			c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats})
+			c.Placements = append(c.Placements, admeter.Placement{Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats, Price: price})
 			continue
 		}
 		found := false
@@ -353,6 +456,9 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 				c.Placements[i].Name, c.Placements[i].Media, c.Placements[i].MediaTenant = p.Name, p.Media, p.MediaTenant
 				if p.Categories != nil {
 					c.Placements[i].Categories = cats
+				}
+				if p.Price.Given {
+					c.Placements[i].Price = price
 				}
 				found = true
 			}

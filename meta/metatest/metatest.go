@@ -231,6 +231,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 		{"PlacementMediaTenant", testPlacementMediaTenant},
 		{"CampaignAttribution", testCampaignAttribution},
 		{"PlacementCategories", testPlacementCategories},
+		{"PlacementPrice", testPlacementPrice},
 	})
 }
 

@@ -94,7 +94,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
-			placements[i] = admeter.Placement{ID: s, Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories}
+			placements[i] = admeter.Placement{ID: s, Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories, Price: copyPrice(p.Price)}
 		}
 		return nil
 	})
@@ -112,20 +112,40 @@ func (db *DB) insertPlacement(ctx context.Context, tx *writeTx, campaign admeter
 	if err != nil {
 		return "", err
 	}
+	model, amount := priceArgs(p.Price)
 	s, err := insertWithRandomID("placement id",
 		func() string { return db.randomString(base62, placementIDLen) },
 		func(pid string) (bool, error) {
 			ok, err := execOne(ctx, tx, `
-				INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories, price_model, price_amount)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				ON CONFLICT (id) DO NOTHING`,
-				pid, string(campaign), position, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
+				pid, string(campaign), position, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, model, amount)
 			if err != nil {
 				return false, fmt.Errorf("insert placement: %w", err)
 			}
 			return ok, nil
 		})
 	return admeter.PlacementID(s), err
+}
+
+// priceArgs returns the price_model and price_amount column values of a
+// placement's price: both NULL for none.
+func priceArgs(p *admeter.Price) (model, amount any) {
+	if p == nil {
+		return nil, nil
+	}
+	return string(p.Model), p.Amount
+}
+
+// copyPrice returns a copy of p, nil for nil, so that a stored campaign does
+// not share its prices with the caller's.
+func copyPrice(p *admeter.Price) *admeter.Price {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // Campaign returns the campaign with the given id if it belongs to tenant.
@@ -245,18 +265,23 @@ func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([
 
 // placementColumns are the columns scanPlacement reads, from placements
 // aliased p.
-const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories::text`
+const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories::text, p.price_model, p.price_amount`
 
 // scanPlacement scans placementColumns.
 func scanPlacement(row pgx.Row) (admeter.Placement, error) {
 	var p admeter.Placement
 	var media *string
 	var cats string
-	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats); err != nil {
+	var model *string
+	var amount *int64
+	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats, &model, &amount); err != nil {
 		return p, fmt.Errorf("scan placement: %w", err)
 	}
 	if media != nil {
 		p.MediaTenant = admeter.TenantID(*media)
+	}
+	if model != nil && amount != nil {
+		p.Price = &admeter.Price{Model: admeter.BuyingModel(*model), Amount: *amount}
 	}
 	var err error
 	if p.Categories, err = metajson.DecodeCategories(cats); err != nil {
@@ -353,7 +378,7 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
 // URL, allowed hosts, time zone and attribution settings, the names, media,
-// media tenants and content categories of its existing placements (matched by ID), and any new placement (ID empty),
+// media tenants, content categories and prices of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign. c is validated and normalised as by CreateCampaign, and
 // is updated in place.
@@ -400,8 +425,9 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 				if err != nil {
 					return err
 				}
-				ok, err := execOne(ctx, tx, `UPDATE placements SET name = $1, media = $2, media_tenant_id = $3, categories = $4 WHERE id = $5 AND campaign_id = $6`,
-					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, string(p.ID), string(c.ID))
+				model, amount := priceArgs(p.Price)
+				ok, err := execOne(ctx, tx, `UPDATE placements SET name = $1, media = $2, media_tenant_id = $3, categories = $4, price_model = $5, price_amount = $6 WHERE id = $7 AND campaign_id = $8`,
+					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, model, amount, string(p.ID), string(c.ID))
 				if err != nil {
 					return fmt.Errorf("update placement: %w", err)
 				} else if !ok {

@@ -89,8 +89,8 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		id = admeter.CampaignID(s)
 
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories, price_model, price_amount)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("prepare placement insert: %w", err)
@@ -101,10 +101,11 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
+			model, amount := priceArgs(p.Price)
 			s, err := insertWithRandomID("placement id",
 				func() string { return db.randomString(base62, placementIDLen) },
 				func(pid string) (bool, error) {
-					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
+					res, err := stmt.ExecContext(ctx, pid, string(id), i, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, model, amount)
 					if err != nil {
 						return false, fmt.Errorf("insert placement: %w", err)
 					}
@@ -113,7 +114,7 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
-			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories}
+			placements[i] = admeter.Placement{ID: admeter.PlacementID(s), Campaign: id, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: p.Categories, Price: copyPrice(p.Price)}
 		}
 		return nil
 	})
@@ -243,17 +244,22 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 
 // placementColumns are the columns scanPlacement reads, from placements
 // aliased p.
-const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories`
+const placementColumns = `p.id, p.campaign_id, p.name, p.media, p.media_tenant_id, p.categories, p.price_model, p.price_amount`
 
 // scanPlacement scans placementColumns.
 func scanPlacement(row rowScanner) (admeter.Placement, error) {
 	var p admeter.Placement
 	var media sql.NullString
 	var cats string
-	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats); err != nil {
+	var model sql.NullString
+	var amount sql.NullInt64
+	if err := row.Scan(&p.ID, &p.Campaign, &p.Name, &p.Media, &media, &cats, &model, &amount); err != nil {
 		return p, fmt.Errorf("scan placement: %w", err)
 	}
 	p.MediaTenant = admeter.TenantID(media.String)
+	if model.Valid && amount.Valid {
+		p.Price = &admeter.Price{Model: admeter.BuyingModel(model.String), Amount: amount.Int64}
+	}
 	var err error
 	if p.Categories, err = metajson.DecodeCategories(cats); err != nil {
 		return p, fmt.Errorf("placement %s: %w", p.ID, err)
@@ -287,6 +293,25 @@ func nullIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// priceArgs returns the price_model and price_amount column values of a
+// placement's price: both NULL for none.
+func priceArgs(p *admeter.Price) (model, amount any) {
+	if p == nil {
+		return nil, nil
+	}
+	return string(p.Model), p.Amount
+}
+
+// copyPrice returns a copy of p, nil for nil, so that a stored campaign does
+// not share its prices with the caller's.
+func copyPrice(p *admeter.Price) *admeter.Price {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // PlacementsOfMedia returns the placements whose MediaTenant is media, across
@@ -357,7 +382,7 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
 // URL, allowed hosts, time zone and attribution settings, the names, media,
-// media tenants and content categories of its existing placements (matched by ID), and any new placement (ID empty),
+// media tenants, content categories and prices of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign: its events keep their meaning. c is validated and
 // normalised as by CreateCampaign, and is updated in place.
@@ -406,9 +431,10 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			if err != nil {
 				return err
 			}
+			model, amount := priceArgs(p.Price)
 			if p.ID != "" {
-				res, err := tx.ExecContext(ctx, `UPDATE placements SET name = ?, media = ?, media_tenant_id = ?, categories = ? WHERE id = ? AND campaign_id = ?`,
-					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, string(p.ID), string(c.ID))
+				res, err := tx.ExecContext(ctx, `UPDATE placements SET name = ?, media = ?, media_tenant_id = ?, categories = ?, price_model = ?, price_amount = ? WHERE id = ? AND campaign_id = ?`,
+					p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, model, amount, string(p.ID), string(c.ID))
 				if err != nil {
 					return fmt.Errorf("update placement: %w", err)
 				}
@@ -422,9 +448,9 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			s, err := insertWithRandomID("placement id",
 				func() string { return db.randomString(base62, placementIDLen) },
 				func(pid string) (bool, error) {
-					res, err := tx.ExecContext(ctx, `INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories)
-						VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-						pid, string(c.ID), next, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats)
+					res, err := tx.ExecContext(ctx, `INSERT INTO placements (id, campaign_id, position, name, media, media_tenant_id, categories, price_model, price_amount)
+						VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+						pid, string(c.ID), next, p.Name, p.Media, nullIfEmpty(string(p.MediaTenant)), cats, model, amount)
 					if err != nil {
 						return false, fmt.Errorf("insert placement: %w", err)
 					}

@@ -113,22 +113,9 @@ func (s *Service) Publish(ctx context.Context, req PublishRequest) (*admeter.Ben
 // period parses and checks a period.
 func (s *Service) period(from, to string) (store.Date, store.Date, error) {
 	var zero store.Date
-	if from == "" || to == "" {
-		return zero, zero, admeter.Errorf(admeter.EINVALID, "from and to are required, as dates YYYY-MM-DD (inclusive)")
-	}
-	f, err := store.ParseDate(from)
+	f, t, err := store.ParseDateRange(from, to, s.cfg.MaxDays, "")
 	if err != nil {
-		return zero, zero, admeter.Errorf(admeter.EINVALID, "from: %s", admeter.ErrorMessage(err))
-	}
-	t, err := store.ParseDate(to)
-	if err != nil {
-		return zero, zero, admeter.Errorf(admeter.EINVALID, "to: %s", admeter.ErrorMessage(err))
-	}
-	if t.Before(f) {
-		return zero, zero, admeter.Errorf(admeter.EINVALID, "from %s is after to %s", f, t)
-	}
-	if days := int(t.In(time.UTC).Sub(f.In(time.UTC)).Hours()/24) + 1; days > s.cfg.MaxDays {
-		return zero, zero, admeter.Errorf(admeter.EINVALID, "the period covers %d days; a benchmark covers at most %d", days, s.cfg.MaxDays)
+		return zero, zero, err
 	}
 	if s.cfg.RawFrom != nil {
 		// The earliest zone starts its day 14 hours before UTC.

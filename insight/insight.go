@@ -363,22 +363,9 @@ func (s *Service) resolve(ctx context.Context, req Request) (*query, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load campaign time zone %q: %w", c.Timezone, err)
 	}
-	if req.From == "" || req.To == "" {
-		return nil, admeter.Errorf(admeter.EINVALID, "from and to are required, as dates YYYY-MM-DD (inclusive, in the campaign's time zone %s)", c.Timezone)
-	}
-	f, err := store.ParseDate(req.From)
+	f, t, err := store.ParseDateRange(req.From, req.To, s.cfg.MaxDays, "the campaign's time zone "+c.Timezone)
 	if err != nil {
-		return nil, admeter.Errorf(admeter.EINVALID, "from: %s", admeter.ErrorMessage(err))
-	}
-	t, err := store.ParseDate(req.To)
-	if err != nil {
-		return nil, admeter.Errorf(admeter.EINVALID, "to: %s", admeter.ErrorMessage(err))
-	}
-	if t.Before(f) {
-		return nil, admeter.Errorf(admeter.EINVALID, "from %s is after to %s", f, t)
-	}
-	if days := int(t.In(time.UTC).Sub(f.In(time.UTC)).Hours()/24) + 1; days > s.cfg.MaxDays {
-		return nil, admeter.Errorf(admeter.EINVALID, "the range covers %d days; at most %d are allowed in one request", days, s.cfg.MaxDays)
+		return nil, err
 	}
 	q := &query{campaign: c, from: f, to: t, start: f.In(loc).UTC(), end: t.AddDays(1).In(loc).UTC()}
 	for _, p := range req.Placements {

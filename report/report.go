@@ -138,22 +138,9 @@ func (s *Service) scope(ctx context.Context, tenant admeter.TenantID, id admeter
 	if err != nil {
 		return nil, nil, zero, zero, fmt.Errorf("load campaign time zone %q: %w", c.Timezone, err)
 	}
-	if from == "" || to == "" {
-		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from and to are required, as dates YYYY-MM-DD (inclusive, in the campaign's time zone %s)", c.Timezone)
-	}
-	f, err := store.ParseDate(from)
+	f, t, err := store.ParseDateRange(from, to, s.MaxDays, "the campaign's time zone "+c.Timezone)
 	if err != nil {
-		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from: %s", admeter.ErrorMessage(err))
-	}
-	t, err := store.ParseDate(to)
-	if err != nil {
-		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "to: %s", admeter.ErrorMessage(err))
-	}
-	if t.Before(f) {
-		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "from %s is after to %s", f, t)
-	}
-	if days := int(t.In(time.UTC).Sub(f.In(time.UTC)).Hours()/24) + 1; days > s.MaxDays {
-		return nil, nil, zero, zero, admeter.Errorf(admeter.EINVALID, "the range covers %d days; at most %d are allowed in one request", days, s.MaxDays)
+		return nil, nil, zero, zero, err
 	}
 	return c, loc, f, t, nil
 }

@@ -240,6 +240,35 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
+// ParseDateRange parses an inclusive range of dates YYYY-MM-DD as the
+// report APIs take it: both required, from not after to, at most maxDays
+// days. where says in which time zone the dates are read, for the error
+// message ("" says nothing). Errors are EINVALID and say what to send.
+func ParseDateRange(from, to string, maxDays int, where string) (Date, Date, error) {
+	var zero Date
+	if from == "" || to == "" {
+		if where != "" {
+			where = ", in " + where
+		}
+		return zero, zero, admeter.Errorf(admeter.EINVALID, "from and to are required, as dates YYYY-MM-DD (inclusive%s)", where)
+	}
+	f, err := ParseDate(from)
+	if err != nil {
+		return zero, zero, admeter.Errorf(admeter.EINVALID, "from: %s", admeter.ErrorMessage(err))
+	}
+	t, err := ParseDate(to)
+	if err != nil {
+		return zero, zero, admeter.Errorf(admeter.EINVALID, "to: %s", admeter.ErrorMessage(err))
+	}
+	if t.Before(f) {
+		return zero, zero, admeter.Errorf(admeter.EINVALID, "from %s is after to %s", f, t)
+	}
+	if days := int(t.In(time.UTC).Sub(f.In(time.UTC)).Hours()/24) + 1; days > maxDays {
+		return zero, zero, admeter.Errorf(admeter.EINVALID, "the range covers %d days; at most %d are allowed in one request", days, maxDays)
+	}
+	return f, t, nil
+}
+
 // String returns YYYY-MM-DD.
 func (d Date) String() string { return d.In(time.UTC).Format(time.DateOnly) }
 

@@ -138,3 +138,29 @@ func TestCheckDimensions(t *testing.T) {
 		t.Errorf("DimensionOrder(%s) = %d, %v", Dimensions[2], i, ok)
 	}
 }
+
+func TestParseDateRange(t *testing.T) {
+	tests := []struct {
+		from, to string
+		max      int
+		want     string // "" for ok, else part of the error
+	}{
+		{"2026-12-01", "2026-12-01", 1, ""},
+		{"2026-12-01", "2026-12-31", 31, ""},
+		{"2026-12-01", "2026-12-31", 30, "covers 31 days; at most 30"},
+		{"", "2026-12-01", 10, "from and to are required"},
+		{"2026-12-01", "", 10, "from and to are required"},
+		{"2026-12-02", "2026-12-01", 10, "from 2026-12-02 is after to 2026-12-01"},
+		{"12/01/2026", "2026-12-01", 10, "from: "},
+		{"2026-12-01", "2026-13-01", 10, "to: "},
+	}
+	for _, tt := range tests {
+		f, to, err := ParseDateRange(tt.from, tt.to, tt.max, "Asia/Shanghai")
+		switch {
+		case tt.want == "" && (err != nil || f.String() != tt.from || to.String() != tt.to):
+			t.Errorf("ParseDateRange(%q, %q, %d) = %s, %s, %v", tt.from, tt.to, tt.max, f, to, err)
+		case tt.want != "" && (err == nil || admeter.ErrorCode(err) != admeter.EINVALID || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("ParseDateRange(%q, %q, %d) error %v, want EINVALID with %q", tt.from, tt.to, tt.max, err, tt.want)
+		}
+	}
+}

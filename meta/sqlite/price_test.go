@@ -5,35 +5,15 @@ import (
 	"testing"
 
 	"github.com/admeter/admeter/meta/metatest"
-	"github.com/admeter/admeter/meta/sqlite"
 )
 
 // TestMigrate_PlacementPrice opens a database whose placements predate the
 // price columns: they read with no price, and can then be given one.
 func TestMigrate_PlacementPrice(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "meta.db")
-	db := sqlite.NewDB(path)
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	c := newCampaign(MustCreateTenant(t, db, "Acme").ID, "Spring", 2)
-	if err := db.CreateCampaign(t.Context(), c); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// Take the database back to the schema before migration 0012.
-	for _, q := range []string{
+	path, c := rolledBack(t, 2,
 		`ALTER TABLE placements DROP COLUMN price_amount`,
 		`ALTER TABLE placements DROP COLUMN price_model`,
-		`DELETE FROM migrations WHERE name = 'migration/0012_placement_price.sql'`,
-	} {
-		if err := rawExec(t, path, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+		`DELETE FROM migrations WHERE name = 'migration/0012_placement_price.sql'`)
 	metatest.CheckMigratedPrices(t, MustOpenDBAt(t, path), c)
 }
 

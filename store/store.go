@@ -897,14 +897,22 @@ func CheckAudience(q AudienceQuery) error {
 // groups are a 64-bit set.
 const MaxReachGroups = 64
 
-// ReachSetQuery selects the impressions of some campaigns of one tenant in
-// [From, To), deduplicated as Report does (a retried impression id counts
-// once per placement, with the first copy's verdict), of the traffic
-// Filter selects, and assigns each of their placements to a group. Users
-// are counted across the campaigns: a user reached by two of them is one
-// user.
+// MaxReachFrequency is the last bucket of the frequency distributions of a
+// ReachSetResult: users with that many impressions or more.
+const MaxReachFrequency = 20
+
+// ReachSetQuery selects the impressions of some campaigns in [From, To),
+// deduplicated as Report does (a retried impression id counts once per
+// placement, with the first copy's verdict), of the traffic Filter
+// selects, and assigns each of their placements to a group. Users are
+// counted across the campaigns: a user reached by two of them is one user.
 type ReachSetQuery struct {
-	Tenant    admeter.TenantID
+	// Tenants are the owners of Campaigns: an event is read when its
+	// tenant is one of them and its campaign one of Campaigns. Most
+	// queries name one; several make a report that combines advertisers
+	// (an agency's view of its clients' campaigns through grants), where
+	// users are still one pseudonym space.
+	Tenants   []admeter.TenantID
 	Campaigns []admeter.CampaignID
 	From, To  time.Time
 	// Groups maps placements to a group index in [0, MaxReachGroups): the
@@ -930,20 +938,41 @@ type ReachSet struct {
 
 // ReachSetResult is the answer of ReachSets: one entry per combination of
 // groups that has users, sorted by Mask; the impressions without a user
-// (counted, not in any set); and, when the query asked, the wasted
-// impressions per group index.
+// (counted, not in any set); when the query asked, the wasted impressions
+// per group index; and the frequency distributions of all the groups
+// together and of each alone.
 type ReachSetResult struct {
 	Sets                 []ReachSet
 	AnonymousImpressions int64
 	Waste                map[int]int64
+	// Frequency has MaxReachFrequency entries when any user was reached
+	// (nil otherwise): Frequency[f-1] is the number of users with exactly
+	// f impressions in all the groups together, and the last entry those
+	// with MaxReachFrequency or more.
+	Frequency []int64
+	// Groups has an entry per group index that reached a user: that
+	// group's users, impressions and frequency distribution counting its
+	// own impressions only.
+	Groups map[int]GroupReach
 }
 
-// CheckReachSets checks a ReachSetQuery: a tenant, at least one campaign,
-// a range with From before To, group indexes in [0, MaxReachGroups), a
-// known filter and a WasteAbove that is not negative.
+// GroupReach is one group of a ReachSetResult taken alone.
+type GroupReach struct {
+	// Users are the users the group reached; Impressions their
+	// impressions in the group (impressions without a user are not here).
+	Users, Impressions int64
+	// Frequency is as ReachSetResult.Frequency, over the group's
+	// impressions only.
+	Frequency []int64
+}
+
+// CheckReachSets checks a ReachSetQuery: at least one tenant and no empty
+// one, at least one campaign, a range with From before To, group indexes
+// in [0, MaxReachGroups), a known filter and a WasteAbove that is not
+// negative.
 func CheckReachSets(q ReachSetQuery) error {
 	switch {
-	case q.Tenant == "" || len(q.Campaigns) == 0:
+	case len(q.Tenants) == 0 || slices.Contains(q.Tenants, "") || len(q.Campaigns) == 0:
 		return admeter.Errorf(admeter.EINVALID, "reach query without a tenant or campaigns")
 	case q.From.IsZero() || q.To.IsZero() || !q.From.Before(q.To):
 		return admeter.Errorf(admeter.EINVALID, "reach query range [%s, %s) is empty", q.From, q.To)

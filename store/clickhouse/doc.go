@@ -264,17 +264,22 @@
 // A statement over 200 kB raises max_query_size for itself.
 //
 // ReachSets is one statement over one view: the impressions of the
-// tenant's campaigns (an IN list) on the placements of the groups,
-// deduplicated as Report's (campaign is one more LIMIT BY key), of the
-// filtered traffic; a placement's group is a transform() over literal
-// arrays. Per user, groupBitOr(bitShiftLeft(toUInt64(1), group)) is its
-// bit set, count() its impressions and, for frequency waste, the groups
-// of groupArray((ts, received, group)) sorted with arraySort and cut past
-// the threshold with arraySlice (18.16 has no window functions); then
-// per bit set the users, impressions and a sumMap of the wasted groups.
-// The impressions without a user are one row of bit set 0 (no user has
-// it) and waste nothing. A statement over 200 kB raises max_query_size
-// for itself.
+// tenants' campaigns (IN lists) on the placements of the groups,
+// deduplicated as Report's (campaign is one more LIMIT BY key, and
+// tenant when there are several), of the filtered traffic; a
+// placement's group is a transform() over literal arrays. Per user,
+// groupBitOr(bitShiftLeft(toUInt64(1), group)) is its bit set, count()
+// its impressions, sumMap([group], [1]) its impressions per group and,
+// for frequency waste, the groups of groupArray((ts, received, group))
+// sorted with arraySort and cut past the threshold with arraySlice
+// (18.16 has no window functions); then per bit set the users,
+// impressions and sumMaps of the wasted groups, of the users per
+// frequency bucket (least(n, 20)), of the impressions per group and of
+// the users per (group, bucket), which the client adds up over the bit
+// sets into the frequency distributions. The impressions without a user
+// are one row of bit set 0 (no user has it), waste nothing and are in no
+// distribution. A statement over 200 kB raises max_query_size for
+// itself.
 //
 // RefreshRollups deletes the days' rows of daily (a mutation, waited for)
 // and inserts them again with one INSERT … SELECT, each local day

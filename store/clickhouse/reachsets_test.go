@@ -14,11 +14,12 @@ import (
 
 // testReachSets: two campaigns of a tenant counted together, a retry
 // counted once with its first copy's verdict, the filter, anonymous
-// impressions apart, placements without a group, another tenant and the
-// range left out, waste in (ts, received) order; and a groups map whose
-// literals make the statement longer than the server's default
-// max_query_size still answers (the storetest conformance cases check the
-// semantics in full).
+// impressions apart and in no frequency distribution, the distributions
+// of all the groups and of each, placements without a group, another
+// tenant and the range left out, waste in (ts, received) order; and a
+// groups map whose literals make the statement longer than the server's
+// default max_query_size still answers (the storetest conformance cases
+// check the semantics in full).
 func testReachSets(t *testing.T, e env) {
 	db := e.open(t, e.create(t), Options{})
 	base := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
@@ -38,7 +39,7 @@ func testReachSets(t *testing.T, e env) {
 		storetest.Imp(at(6), storetest.User(4), storetest.Tenant("t9")),
 		storetest.Imp(at(30), storetest.User(5)),
 	)
-	q := store.ReachSetQuery{Tenant: storetest.DefaultTenant, Campaigns: []admeter.CampaignID{storetest.DefaultCampaign, "c2"},
+	q := store.ReachSetQuery{Tenants: []admeter.TenantID{storetest.DefaultTenant}, Campaigns: []admeter.CampaignID{storetest.DefaultCampaign, "c2"},
 		From: base, To: base.Add(24 * time.Hour),
 		Groups:     map[admeter.PlacementID]int{storetest.DefaultPlacement: 0, "p2": 1},
 		WasteAbove: 1}
@@ -53,15 +54,32 @@ func testReachSets(t *testing.T, e env) {
 		waste  int
 		want   *store.ReachSetResult
 	}{
+		// User 1: 1 on group 0, 2 on group 1; user 2: 1 on group 1 (its
+		// impression on group 0 is invalid).
 		{store.FilterValid, 1, &store.ReachSetResult{
 			Sets:                 []store.ReachSet{{Mask: 2, Users: 1, Impressions: 1}, {Mask: 3, Users: 1, Impressions: 3}},
-			AnonymousImpressions: 2, Waste: map[int]int64{1: 2}}},
+			AnonymousImpressions: 2, Waste: map[int]int64{1: 2},
+			Frequency: freq(map[int]int64{1: 1, 3: 1}),
+			Groups: map[int]store.GroupReach{
+				0: {Users: 1, Impressions: 1, Frequency: freq(map[int]int64{1: 1})},
+				1: {Users: 2, Impressions: 3, Frequency: freq(map[int]int64{1: 1, 2: 1})},
+			}}},
 		{store.FilterAll, 1, &store.ReachSetResult{
 			Sets:                 []store.ReachSet{{Mask: 3, Users: 2, Impressions: 5}},
-			AnonymousImpressions: 2, Waste: map[int]int64{0: 1, 1: 2}}},
+			AnonymousImpressions: 2, Waste: map[int]int64{0: 1, 1: 2},
+			Frequency: freq(map[int]int64{2: 1, 3: 1}),
+			Groups: map[int]store.GroupReach{
+				0: {Users: 2, Impressions: 2, Frequency: freq(map[int]int64{1: 2})},
+				1: {Users: 2, Impressions: 3, Frequency: freq(map[int]int64{1: 1, 2: 1})},
+			}}},
 		{store.FilterAll, 0, &store.ReachSetResult{
 			Sets:                 []store.ReachSet{{Mask: 3, Users: 2, Impressions: 5}},
-			AnonymousImpressions: 2}},
+			AnonymousImpressions: 2,
+			Frequency:            freq(map[int]int64{2: 1, 3: 1}),
+			Groups: map[int]store.GroupReach{
+				0: {Users: 2, Impressions: 2, Frequency: freq(map[int]int64{1: 2})},
+				1: {Users: 2, Impressions: 3, Frequency: freq(map[int]int64{1: 1, 2: 1})},
+			}}},
 	} {
 		q.Filter, q.WasteAbove = c.filter, c.waste
 		got, err := db.ReachSets(context.Background(), q)
@@ -72,6 +90,16 @@ func testReachSets(t *testing.T, e env) {
 			t.Errorf("ReachSets(filter %d, waste %d) =\n%+v, want\n%+v", c.filter, c.waste, got, c.want)
 		}
 	}
+}
+
+// freq returns a frequency distribution of store.MaxReachFrequency
+// entries from the users per frequency.
+func freq(users map[int]int64) []int64 {
+	f := make([]int64, store.MaxReachFrequency)
+	for n, u := range users {
+		f[n-1] = u
+	}
+	return f
 }
 
 func TestReachSets(t *testing.T)        { testReachSets(t, single) }

@@ -832,7 +832,7 @@ func BenchmarkReachSets(b *testing.B) {
 		groups map[admeter.PlacementID]int
 		waste  int
 	}{{"10-groups", media, 0}, {"10-groups-waste-3", media, 3}, {"60-groups", placements, 0}} {
-		q := store.ReachSetQuery{Tenant: storetest.DefaultTenant, Campaigns: campaigns,
+		q := store.ReachSetQuery{Tenants: []admeter.TenantID{storetest.DefaultTenant}, Campaigns: campaigns,
 			From: benchStart, To: benchStart.Add(10 * 24 * time.Hour), Groups: tc.groups, WasteAbove: tc.waste}
 		b.Run(tc.name, func(b *testing.B) {
 			var res *store.ReachSetResult

@@ -64,9 +64,13 @@ const (
 )
 
 // scope is what a query reads: the events of some campaigns of one tenant
-// in some ranges, of some placements.
+// (or of several) in some ranges, of some placements.
 type scope struct {
 	tenant uint32
+	// tenants, when not empty, replace tenant: the dictionary ids of the
+	// tenants read, sorted and without repeats (ReachSets, whose query
+	// may name several). Only source reads them.
+	tenants []uint32
 	// campaigns are the dictionary ids of the campaigns read, sorted and
 	// without repeats; at least one.
 	campaigns []uint32
@@ -108,6 +112,22 @@ func (db *DB) placementIDs(placements []admeter.PlacementID) (ids []uint32, ok b
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	return ids, len(ids) > 0
+}
+
+// tenantCond returns the SQL condition that keeps the rows of the scope's
+// tenants.
+func (sc scope) tenantCond() string {
+	switch len(sc.tenants) {
+	case 0:
+		return "tenant = " + strconv.FormatUint(uint64(sc.tenant), 10)
+	case 1:
+		return "tenant = " + strconv.FormatUint(uint64(sc.tenants[0]), 10)
+	}
+	list := make([]string, len(sc.tenants))
+	for i, id := range sc.tenants {
+		list[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return "tenant IN (" + strings.Join(list, ", ") + ")"
 }
 
 // campaignCond returns the SQL condition that keeps the rows of the
@@ -162,7 +182,7 @@ func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (rel
 	}
 	// Placements filter before dedup, which never groups the events of two
 	// placements together.
-	where := fmt.Sprintf("tenant = %d AND %s AND kind IN (%s)%s", sc.tenant, sc.campaignCond(), kinds, sc.placementCond())
+	where := fmt.Sprintf("%s AND %s AND kind IN (%s)%s", sc.tenantCond(), sc.campaignCond(), kinds, sc.placementCond())
 	if sc.cond != "" {
 		where += " AND (" + sc.cond + ")"
 	}

@@ -15,22 +15,28 @@ import (
 // Row kinds of reachSetsSQL.
 const (
 	reachSet       = iota // key: a mask; its users and their impressions
-	reachAnonymous        // the impressions without a user
-	reachWaste            // key: a group; its wasted impressions
+	reachAnonymous        // key: a group; its impressions without a user
+	reachFrequency        // freq: a frequency bucket; its users
+	reachGroup            // key: a group; freq: a bucket; its users, their impressions and waste
 )
 
 // ReachSets returns, for the users q's campaigns reached in [q.From,
-// q.To), how many were reached on each combination of q.Groups
-// (store.ReachSetQuery). One statement reads the campaigns' impressions
-// on the placements of the groups, deduplicates them as Report does (the
-// campaign is a dedup key too when there are several, so each counts as
-// if reported alone), keeps those of q.Filter, gives each its group by a
-// join with two list parameters (placement dictionary id, group), and
-// folds each user's groups into a 64-bit mask with bit_or; the users are
-// then counted per mask. With q.WasteAbove, each user's impressions are
-// numbered in event-time order (then receive time) and those numbered
-// above it are counted per group. It returns EINVALID for a malformed
-// query (store.CheckReachSets).
+// q.To), how many were reached on each combination of q.Groups, with
+// the frequency distributions of all the groups and of each
+// (store.ReachSetQuery). One statement reads the tenants' campaigns'
+// impressions on the placements of the groups once, deduplicates them as
+// Report does (the campaign, and the tenant, are dedup keys too when
+// there are several, so each counts as if reported alone), keeps those
+// of q.Filter, gives each its group by a join with two list parameters
+// (placement dictionary id, group) and counts them per (user, group), a
+// materialized aggregate from which everything else follows: per user
+// the 64-bit mask of its groups (bit_or) and its total, counted per mask
+// and per frequency bucket in one pass of grouping sets; per group and
+// bucket, the users and their impressions. With q.WasteAbove, each
+// user's impressions are first numbered in event-time order (then
+// receive time) and those numbered above it are counted in the same
+// (user, group) aggregate. It returns EINVALID for a malformed query
+// (store.CheckReachSets).
 func (db *DB) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.ReachSetResult, error) {
 	if err := store.CheckReachSets(q); err != nil {
 		return nil, err
@@ -53,21 +59,12 @@ func (db *DB) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.Reac
 		for rows.Next() {
 			var kind int
 			var key uint64
-			var users, imps int64
-			if err := rows.Scan(&kind, &key, &users, &imps); err != nil {
+			var freq int
+			var users, imps, waste int64
+			if err := rows.Scan(&kind, &key, &freq, &users, &imps, &waste); err != nil {
 				return err
 			}
-			switch kind {
-			case reachSet:
-				res.Sets = append(res.Sets, store.ReachSet{Mask: key, Users: users, Impressions: imps})
-			case reachAnonymous:
-				res.AnonymousImpressions = imps
-			case reachWaste:
-				if res.Waste == nil {
-					res.Waste = map[int]int64{}
-				}
-				res.Waste[int(key)] = imps
-			}
+			addReachRow(res, kind, key, freq, users, imps, waste)
 		}
 		return rows.Err()
 	})
@@ -78,17 +75,59 @@ func (db *DB) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.Reac
 	return res, nil
 }
 
-// reachScope resolves q's tenant, campaigns and placements into a scope
+// addReachRow adds a row of reachSetsSQL to res. A frequency bucket
+// outside 1 to store.MaxReachFrequency is not counted in a distribution.
+func addReachRow(res *store.ReachSetResult, kind int, key uint64, freq int, users, imps, waste int64) {
+	inBucket := freq >= 1 && freq <= store.MaxReachFrequency
+	switch kind {
+	case reachSet:
+		res.Sets = append(res.Sets, store.ReachSet{Mask: key, Users: users, Impressions: imps})
+	case reachAnonymous:
+		res.AnonymousImpressions += imps
+	case reachFrequency:
+		if inBucket {
+			if res.Frequency == nil {
+				res.Frequency = make([]int64, store.MaxReachFrequency)
+			}
+			res.Frequency[freq-1] += users
+		}
+	case reachGroup:
+		if res.Groups == nil {
+			res.Groups = map[int]store.GroupReach{}
+		}
+		g := res.Groups[int(key)]
+		g.Users += users
+		g.Impressions += imps
+		if inBucket {
+			if g.Frequency == nil {
+				g.Frequency = make([]int64, store.MaxReachFrequency)
+			}
+			g.Frequency[freq-1] += users
+		}
+		res.Groups[int(key)] = g
+		if waste > 0 {
+			if res.Waste == nil {
+				res.Waste = map[int]int64{}
+			}
+			res.Waste[int(key)] += waste
+		}
+	}
+}
+
+// reachScope resolves q's tenants, campaigns and placements into a scope
 // over [q.From, q.To), with the placements' dictionary ids and their
 // groups as two lists, sorted by id; ok is false when nothing can match
-// (the store has never seen the tenant, any of the campaigns or any of
-// the placements, or the range holds no millisecond).
+// (the store has never seen any of the tenants, any of the campaigns or
+// any of the placements, or the range holds no millisecond).
 func (db *DB) reachScope(q store.ReachSetQuery) (sc scope, pids []uint32, groups []int32, ok bool) {
-	t, ok := db.dict.lookup(string(q.Tenant))
-	if !ok {
-		return scope{}, nil, nil, false
+	names := make([]string, len(q.Tenants))
+	for i, t := range q.Tenants {
+		names[i] = string(t)
 	}
-	names := make([]string, len(q.Campaigns))
+	tenants := db.dict.lookupAll(names)
+	slices.Sort(tenants)
+	tenants = slices.Compact(tenants)
+	names = make([]string, len(q.Campaigns))
 	for i, c := range q.Campaigns {
 		names[i] = string(c)
 	}
@@ -111,26 +150,37 @@ func (db *DB) reachScope(q store.ReachSetQuery) (sc scope, pids []uint32, groups
 	}
 	rng := msRange{ceilMillis(q.From), ceilMillis(q.To)}
 	sc = scope{
-		tenant: t, campaigns: campaigns, placements: pids,
+		tenants: tenants, campaigns: campaigns, placements: pids,
 		ranges: []msRange{rng}, zone: zoneOf(time.UTC, q.From, q.To), materializeAbove: db.materializeAbove,
 	}
-	return sc, pids, groups, len(campaigns) > 0 && len(pids) > 0 && rng.from < rng.to
+	return sc, pids, groups, len(tenants) > 0 && len(campaigns) > 0 && len(pids) > 0 && rng.from < rng.to
 }
 
 // reachSetsSQL returns the statement of the reach sets of sc's
 // impressions of the traffic filter selects, with the waste above
 // wasteAbove when positive, or "" if no partition holds events of the
 // range. It takes two list parameters: placement dictionary ids and the
-// group of each. Its rows are (kind, key, users, impressions), of the
-// row kinds reachSet, reachAnonymous and reachWaste.
+// group of each. Its rows are (kind, key, freq, users, impressions,
+// waste), of the row kinds reachSet, reachAnonymous, reachFrequency and
+// reachGroup; freq is a frequency bucket, 1 to store.MaxReachFrequency
+// (0 in the rows of the other kinds).
+//
+// The raw events are read once, into ev, and aggregated once per (user,
+// group) into ug, which is materialized: the per-user level (mask and
+// total, GROUPING SETS of the mask and of the total's bucket) and the
+// per-group level (anonymous impressions, and per group and bucket the
+// users, impressions and waste) both read it.
 func reachSetsSQL(ctx context.Context, tx *sql.Tx, sc scope, filter store.TrafficFilter, wasteAbove int) (string, error) {
-	src, err := sc.source(ctx, tx, "kind, impression, placement, ts, received, campaign, user_key, ivt", fmt.Sprint(sqlImpression))
+	cols, keys := "kind, impression, placement, ts, received, campaign, user_key, ivt", ""
+	if len(sc.campaigns) > 1 {
+		keys += ", campaign"
+	}
+	if len(sc.tenants) > 1 {
+		cols, keys = cols+", tenant", keys+", tenant"
+	}
+	src, err := sc.source(ctx, tx, cols, fmt.Sprint(sqlImpression))
 	if err != nil || src.from == "" {
 		return "", err
-	}
-	keys := ""
-	if len(sc.campaigns) > 1 {
-		keys = ", campaign"
 	}
 	where := ""
 	if filter == store.FilterValid {
@@ -138,27 +188,31 @@ func reachSetsSQL(ctx context.Context, tx *sql.Tx, sc scope, filter store.Traffi
 	}
 	// ev: the impressions counted, with their group and, for the waste,
 	// their rank among their user's.
-	rank, materialized := "", ""
+	rank, waste := "", "0"
 	if wasteAbove > 0 {
-		materialized = "MATERIALIZED " // read twice
 		rank = ",\n\t\tCASE WHEN user_key IS NOT NULL THEN row_number() OVER (PARTITION BY user_key ORDER BY ts, received) END AS rank"
+		waste = fmt.Sprintf("count(*) FILTER (WHERE rank > %d)", wasteAbove)
 	}
 	with := "WITH "
 	if src.with != "" {
 		with = strings.TrimSuffix(src.with, "\n") + ",\n"
 	}
-	query := fmt.Sprintf(`%[1]sev AS %[7]s(
+	return fmt.Sprintf(`%[1]sev AS (
 	SELECT user_key, g%[2]s
 	FROM (%[3]s) d
 	JOIN (SELECT unnest($1::UINTEGER[]) AS pid, unnest($2::INTEGER[]) AS g) groups ON groups.pid = d.placement%[4]s
+),
+ug AS MATERIALIZED (
+	SELECT user_key, g, count(*) AS n, %[5]s AS waste FROM ev GROUP BY user_key, g
 )
-SELECT CASE WHEN user_key IS NULL THEN %[5]d ELSE %[6]d END AS kind, mask AS key, count(*) AS users, sum(n)::BIGINT AS impressions
-FROM (SELECT user_key, bit_or(1::UBIGINT << g) AS mask, count(*) AS n FROM ev GROUP BY user_key)
-GROUP BY ALL`, with, rank, dedup(src.from, ", user_key, ivt, received", keys), where, reachAnonymous, reachSet, materialized)
-	if wasteAbove > 0 {
-		query += fmt.Sprintf(`
+SELECT CASE WHEN grouping(mask) = 0 THEN %[6]d ELSE %[7]d END AS kind, coalesce(mask, 0) AS key, coalesce(f, 0) AS freq,
+	count(*) AS users, sum(n)::BIGINT AS impressions, 0::BIGINT AS waste
+FROM (SELECT bit_or(1::UBIGINT << g) AS mask, sum(n) AS n, least(sum(n), %[10]d)::INTEGER AS f FROM ug WHERE user_key IS NOT NULL GROUP BY user_key)
+GROUP BY GROUPING SETS ((mask), (f))
 UNION ALL
-SELECT %[1]d, g::UBIGINT, 0, count(*) FROM ev WHERE rank > %[2]d GROUP BY g`, reachWaste, wasteAbove)
-	}
-	return query, nil
+SELECT CASE WHEN user_key IS NULL THEN %[8]d ELSE %[9]d END, g::UBIGINT, CASE WHEN user_key IS NULL THEN 0 ELSE least(n, %[10]d)::INTEGER END,
+	count(*), sum(n)::BIGINT, sum(waste)::BIGINT
+FROM ug
+GROUP BY ALL`, with, rank, dedup(src.from, ", user_key, ivt, received", keys), where, waste,
+		reachSet, reachFrequency, reachAnonymous, reachGroup, store.MaxReachFrequency), nil
 }

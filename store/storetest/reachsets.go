@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/bits"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +45,7 @@ func reachMedia() map[admeter.PlacementID]int {
 // reachCampaign2 over [March 10, March 12) UTC, by medium, valid traffic.
 func reachQuery() store.ReachSetQuery {
 	return store.ReachSetQuery{
-		Tenant:    DefaultTenant,
+		Tenants:   []admeter.TenantID{DefaultTenant},
 		Campaigns: []admeter.CampaignID{DefaultCampaign, reachCampaign2},
 		From:      march(10, 0), To: march(12, 0),
 		Groups: reachMedia(),
@@ -55,15 +57,33 @@ func set(mask uint64, users, imps int64) store.ReachSet {
 	return store.ReachSet{Mask: mask, Users: users, Impressions: imps}
 }
 
-// checkReachSets runs q and compares the result with want. Nil and empty
-// Sets are alike, and so are a nil Waste, an empty one and one of zeros:
-// a group without waste may be left out.
+// freq returns a frequency distribution of store.MaxReachFrequency
+// entries from the users per frequency (store.MaxReachFrequency for that
+// many or more).
+func freq(users map[int]int64) []int64 {
+	f := make([]int64, store.MaxReachFrequency)
+	for n, u := range users {
+		f[n-1] = u
+	}
+	return f
+}
+
+// checkReachSets runs q, checks the result is consistent (see
+// checkReachConsistency) and compares it with want. Nil and empty Sets
+// are alike, and so are a nil Waste, an empty one and one of zeros: a
+// group without waste may be left out. Frequency and Groups are compared
+// when want has either; otherwise only their consistency with Sets is
+// checked.
 func checkReachSets(t *testing.T, s store.Store, name string, q store.ReachSetQuery, want store.ReachSetResult) {
 	t.Helper()
 	got, err := s.ReachSets(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%s: ReachSets: %v", name, err)
 	}
+	for _, msg := range checkReachConsistency(got) {
+		t.Errorf("%s: ReachSets(%q/%q): %s", name, q.Tenants, q.Campaigns, msg)
+	}
+	full := want.Frequency != nil || want.Groups != nil
 	norm := func(r *store.ReachSetResult) store.ReachSetResult {
 		n := *r
 		if len(n.Sets) == 0 {
@@ -74,13 +94,97 @@ func checkReachSets(t *testing.T, s store.Store, name string, q store.ReachSetQu
 		if len(n.Waste) == 0 {
 			n.Waste = nil
 		}
+		if len(n.Groups) == 0 || !full {
+			n.Groups = nil
+		}
+		if !full {
+			n.Frequency = nil
+		}
 		return n
 	}
 	if g, w := norm(got), norm(&want); !reflect.DeepEqual(g, w) {
-		t.Errorf("%s: ReachSets(%s/%q [%s, %s) groups %v filter %s waste above %d):\ngot:\n%s\nwant:\n%s", name,
-			q.Tenant, q.Campaigns, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), q.Groups, q.Filter, q.WasteAbove,
+		t.Errorf("%s: ReachSets(%q/%q [%s, %s) groups %v filter %s waste above %d):\ngot:\n%s\nwant:\n%s", name,
+			q.Tenants, q.Campaigns, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339), q.Groups, q.Filter, q.WasteAbove,
 			formatReachSets(&g), formatReachSets(&w))
 	}
+}
+
+// checkReachConsistency returns what is inconsistent in r: Frequency is
+// nil without users, else has store.MaxReachFrequency entries adding up
+// to the users of Sets; each set's users have at least an impression on
+// each of its groups; each group of a set has an entry in Groups and
+// each entry is a group of a set, with as many users as the sets of its
+// bit, a distribution adding up to them, and impressions that add up
+// over the groups to those of Sets; a distribution's impressions
+// (frequency times users) are those of its users, or a lower bound when
+// its last bucket has users.
+func checkReachConsistency(r *store.ReachSetResult) []string {
+	var errs []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	// checkDist checks a distribution of users with imps impressions.
+	checkDist := func(what string, f []int64, users, imps int64) {
+		if len(f) != store.MaxReachFrequency {
+			fail("%s frequency has %d entries, want %d", what, len(f), store.MaxReachFrequency)
+			return
+		}
+		var n, lower int64
+		for i, u := range f {
+			if u < 0 {
+				fail("%s frequency %d has %d users", what, i+1, u)
+			}
+			n += u
+			lower += int64(i+1) * u
+		}
+		switch {
+		case n != users:
+			fail("%s frequency adds up to %d users, want %d", what, n, users)
+		case f[store.MaxReachFrequency-1] == 0 && lower != imps:
+			fail("%s frequency makes %d impressions, want %d", what, lower, imps)
+		case lower > imps:
+			fail("%s frequency makes at least %d impressions, more than %d", what, lower, imps)
+		}
+	}
+	var users, imps int64
+	groupUsers := map[int]int64{}
+	for _, s := range r.Sets {
+		if s.Mask == 0 || s.Users <= 0 || s.Impressions < s.Users*int64(bits.OnesCount64(s.Mask)) {
+			fail("set %#x has %d users and %d impressions", s.Mask, s.Users, s.Impressions)
+		}
+		users += s.Users
+		imps += s.Impressions
+		for g := range store.MaxReachGroups {
+			if s.Mask&(1<<g) != 0 {
+				groupUsers[g] += s.Users
+			}
+		}
+	}
+	if users == 0 {
+		if r.Frequency != nil {
+			fail("frequency %v without users", r.Frequency)
+		}
+	} else {
+		checkDist("total", r.Frequency, users, imps)
+	}
+	var groupImps int64
+	for g, gr := range r.Groups {
+		if groupUsers[g] == 0 {
+			fail("group %d is in Groups and in no set", g)
+		}
+		if gr.Users != groupUsers[g] {
+			fail("group %d has %d users, its sets %d", g, gr.Users, groupUsers[g])
+		}
+		checkDist(fmt.Sprintf("group %d", g), gr.Frequency, gr.Users, gr.Impressions)
+		groupImps += gr.Impressions
+	}
+	for g := range groupUsers {
+		if _, ok := r.Groups[g]; !ok {
+			fail("group %d of a set is not in Groups", g)
+		}
+	}
+	if groupImps != imps {
+		fail("the groups have %d impressions, the sets %d", groupImps, imps)
+	}
+	return errs
 }
 
 func formatReachSets(r *store.ReachSetResult) string {
@@ -89,6 +193,13 @@ func formatReachSets(r *store.ReachSetResult) string {
 		fmt.Fprintf(&b, "  mask %#x: %d users, %d impressions\n", s.Mask, s.Users, s.Impressions)
 	}
 	fmt.Fprintf(&b, "  anonymous %d, waste %v", r.AnonymousImpressions, r.Waste)
+	if r.Frequency != nil {
+		fmt.Fprintf(&b, "\n  frequency %v", r.Frequency)
+	}
+	for _, g := range slices.Sorted(maps.Keys(r.Groups)) {
+		gr := r.Groups[g]
+		fmt.Fprintf(&b, "\n  group %d: %d users, %d impressions, frequency %v", g, gr.Users, gr.Impressions, gr.Frequency)
+	}
 	return b.String()
 }
 
@@ -156,6 +267,14 @@ func testReachSets(t *testing.T, s store.Store) {
 				set(0b111, 1, 4), // U4
 			},
 			AnonymousImpressions: 3,
+			// Once: U5, U7, U11, U2, U14; twice: U1, U17, U3, U13; four
+			// times: U4.
+			Frequency: freq(map[int]int64{1: 5, 2: 4, 4: 1}),
+			Groups: map[int]store.GroupReach{
+				0: {Users: 8, Impressions: 10, Frequency: freq(map[int]int64{1: 6, 2: 2})}, // twice: U1, U17
+				1: {Users: 4, Impressions: 4, Frequency: freq(map[int]int64{1: 4})},        // U2, U3, U4, U13
+				2: {Users: 2, Impressions: 3, Frequency: freq(map[int]int64{1: 1, 2: 1})},  // U14, U4 twice
+			},
 		}},
 		{"all traffic", func(q *store.ReachSetQuery) { q.Filter = store.FilterAll }, store.ReachSetResult{
 			Sets: []store.ReachSet{
@@ -214,10 +333,10 @@ func testReachSets(t *testing.T, s store.Store) {
 			AnonymousImpressions: 1,
 		}},
 		{"no groups", func(q *store.ReachSetQuery) { q.Groups = nil }, store.ReachSetResult{}},
-		{"other tenant", func(q *store.ReachSetQuery) { q.Tenant = "t2" }, store.ReachSetResult{
+		{"other tenant", func(q *store.ReachSetQuery) { q.Tenants = []admeter.TenantID{"t2"} }, store.ReachSetResult{
 			Sets: []store.ReachSet{set(0b1, 1, 1)}, // U8
 		}},
-		{"unknown tenant", func(q *store.ReachSetQuery) { q.Tenant = "t9" }, store.ReachSetResult{}},
+		{"unknown tenant", func(q *store.ReachSetQuery) { q.Tenants = []admeter.TenantID{"t9"} }, store.ReachSetResult{}},
 		{"narrow range", func(q *store.ReachSetQuery) {
 			q.From, q.To = at(1), at(2)
 		}, store.ReachSetResult{
@@ -315,6 +434,220 @@ func testReachSetsWaste(t *testing.T, s store.Store) {
 	})
 }
 
+// imps returns n impressions with opts, a second apart from at.
+func imps(n int, at time.Time, opts ...Opt) []admeter.Event {
+	evs := make([]admeter.Event, n)
+	for i := range evs {
+		evs[i] = Imp(at.Add(time.Duration(i)*time.Second), opts...)
+	}
+	return evs
+}
+
+// testReachSetsFrequency: the frequency distribution of all the groups
+// counts each user's impressions across them, and each group's only its
+// own; from MaxReachFrequency impressions on, a user is in the last
+// bucket; the traffic filter, the retries and the placements outside
+// the groups count as in Sets, and the impressions without a user are in
+// no distribution.
+func testReachSetsFrequency(t *testing.T, s store.Store) {
+	c1, c2 := DefaultCampaign, reachCampaign2
+	t0 := march(10, 10*time.Hour)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	var evs []admeter.Event
+	add := func(e ...admeter.Event) { evs = append(evs, e...) }
+	// F1: once on A, and three times on px, which no group names.
+	add(Imp(at(0), User(1), on(c1, pa1)))
+	add(imps(3, at(1), User(1), on(c1, px))...)
+	// F2: A twice, on two placements and two campaigns.
+	add(Imp(at(0), User(2), on(c1, pa1)), Imp(at(1), User(2), on(c2, pa2)))
+	// F3: A once, B twice: 3 in all.
+	add(Imp(at(0), User(3), on(c1, pa1)))
+	add(imps(2, at(1), User(3), on(c2, pb))...)
+	// F4: B 25 times.
+	add(imps(25, at(0), User(4), on(c1, pb))...)
+	// F5: A 12 times, then C 8 times: 20 in all.
+	add(imps(12, at(0), User(5), on(c1, pa2))...)
+	add(imps(8, at(1), User(5), on(c2, pc))...)
+	// F6: A 19 times.
+	add(imps(19, at(0), User(6), on(c1, pa1))...)
+	// F7: A once, and B twice invalid.
+	add(Imp(at(0), User(7), on(c1, pa1)))
+	add(imps(2, at(1), User(7), on(c1, pb), invalid)...)
+	// F8: C once, invalid.
+	add(Imp(at(0), User(8), on(c1, pc), invalid))
+	// F9: A once, retried twice, and C once.
+	add(Imp(at(0), User(9), on(c1, pa1), VF(1)), Imp(at(1), User(9), on(c1, pa1), VF(1)), Imp(at(2), User(9), on(c1, pa1), VF(1)))
+	add(Imp(at(3), User(9), on(c1, pc)))
+	// F10: B once, invalid, its retry valid.
+	add(Imp(at(0), User(10), on(c2, pb), VF(2), invalid), Imp(at(1), User(10), on(c2, pb), VF(2)))
+	// Anonymous: A twice and B once, valid; C once, invalid.
+	add(Imp(at(0), on(c1, pa1)), Imp(at(1), on(c1, pa1)), Imp(at(2), on(c2, pb)), Imp(at(3), on(c1, pc), invalid))
+	Insert(t, s, 1, evs...)
+
+	valid := store.ReachSetResult{
+		Sets: []store.ReachSet{
+			set(0b001, 4, 23), // F1, F2, F6, F7
+			set(0b010, 1, 25), // F4
+			set(0b011, 1, 3),  // F3
+			set(0b101, 2, 22), // F5, F9
+		},
+		AnonymousImpressions: 3,
+		// Once: F1, F7; twice: F2, F9; 3: F3; 19: F6; 20 or more: F4, F5.
+		Frequency: freq(map[int]int64{1: 2, 2: 2, 3: 1, 19: 1, 20: 2}),
+		Groups: map[int]store.GroupReach{
+			// Once: F1, F3, F7, F9; twice: F2; 12: F5; 19: F6.
+			0: {Users: 7, Impressions: 37, Frequency: freq(map[int]int64{1: 4, 2: 1, 12: 1, 19: 1})},
+			// Twice: F3; 25: F4.
+			1: {Users: 2, Impressions: 27, Frequency: freq(map[int]int64{2: 1, 20: 1})},
+			// Once: F9; 8: F5.
+			2: {Users: 2, Impressions: 9, Frequency: freq(map[int]int64{1: 1, 8: 1})},
+		},
+	}
+	all := store.ReachSetResult{
+		Sets: []store.ReachSet{
+			set(0b001, 3, 22), // F1, F2, F6
+			set(0b010, 2, 26), // F4, F10
+			set(0b011, 2, 6),  // F3, F7
+			set(0b100, 1, 1),  // F8
+			set(0b101, 2, 22), // F5, F9
+		},
+		AnonymousImpressions: 4,
+		// Once: F1, F8, F10; twice: F2, F9; 3: F3, F7; 19: F6; 20 or
+		// more: F4, F5.
+		Frequency: freq(map[int]int64{1: 3, 2: 2, 3: 2, 19: 1, 20: 2}),
+		Groups: map[int]store.GroupReach{
+			0: {Users: 7, Impressions: 37, Frequency: freq(map[int]int64{1: 4, 2: 1, 12: 1, 19: 1})},
+			// Once: F10; twice: F3, F7; 25: F4.
+			1: {Users: 4, Impressions: 30, Frequency: freq(map[int]int64{1: 1, 2: 2, 20: 1})},
+			// Once: F8, F9; 8: F5.
+			2: {Users: 3, Impressions: 10, Frequency: freq(map[int]int64{1: 2, 8: 1})},
+		},
+	}
+	q := reachQuery()
+	checkReachSets(t, s, "frequency, valid traffic", q, valid)
+	q.Filter = store.FilterAll
+	checkReachSets(t, s, "frequency, all traffic", q, all)
+
+	// The waste does not change the distributions: beyond 19, F4's last
+	// 6 on B and F5's last on C.
+	q.Filter, q.WasteAbove = store.FilterValid, 19
+	valid.Waste = map[int]int64{1: 6, 2: 1}
+	checkReachSets(t, s, "frequency with waste above 19", q, valid)
+
+	// B and C in one group: F5 and F9 on A and on it, F7 (valid) on A
+	// only.
+	q.WasteAbove, q.Groups = 0, map[admeter.PlacementID]int{pa1: 0, pa2: 0, pb: 1, pc: 1}
+	checkReachSets(t, s, "frequency, B and C together", q, store.ReachSetResult{
+		Sets: []store.ReachSet{
+			set(0b01, 4, 23), // F1, F2, F6, F7
+			set(0b10, 1, 25), // F4
+			set(0b11, 3, 25), // F3, F5, F9
+		},
+		AnonymousImpressions: 3,
+		Frequency:            freq(map[int]int64{1: 2, 2: 2, 3: 1, 19: 1, 20: 2}),
+		Groups: map[int]store.GroupReach{
+			0: {Users: 7, Impressions: 37, Frequency: freq(map[int]int64{1: 4, 2: 1, 12: 1, 19: 1})},
+			// Once: F9; twice: F3; 8: F5; 25: F4.
+			1: {Users: 4, Impressions: 36, Frequency: freq(map[int]int64{1: 1, 2: 1, 8: 1, 20: 1})},
+		},
+	})
+
+	// Only the anonymous impressions on one group: no user, no
+	// distribution.
+	q.Groups = map[admeter.PlacementID]int{pb: 0}
+	q.Campaigns = []admeter.CampaignID{c2}
+	q.From, q.To = at(2), at(3)
+	checkReachSets(t, s, "frequency, anonymous only", q, store.ReachSetResult{AnonymousImpressions: 1})
+}
+
+// testReachSetsTenants: a query of several tenants reads the events of
+// each of them on the campaigns named, and counts a user reached through
+// two tenants once; a tenant not named is not read, even on a campaign
+// named (campaign ids are the tenants' own); the same impression id on
+// the same placement of two tenants is an impression of each, as each
+// tenant's report counts it.
+func testReachSetsTenants(t *testing.T, s store.Store) {
+	c1, c2, c3 := DefaultCampaign, reachCampaign2, reachCampaign3
+	const t1, t2, t3 = DefaultTenant, admeter.TenantID("t2"), admeter.TenantID("t3")
+	t0 := march(10, 10*time.Hour)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	Insert(t, s, 1,
+		// U1: A through t1, B through t2.
+		Imp(at(0), User(1), on(c1, pa1)), Imp(at(1), User(1), on(c2, pb), Tenant(t2)),
+		// U2: A twice through t1.
+		Imp(at(0), User(2), on(c1, pa1)), Imp(at(1), User(2), on(c1, pa2)),
+		// U3: B through t2.
+		Imp(at(0), User(3), on(c2, pb), Tenant(t2)),
+		// U4: C on t3's campaign of the same id as c1.
+		Imp(at(0), User(4), on(c1, pc), Tenant(t3)),
+		// U5: C on t2's campaign of the same id as c1.
+		Imp(at(0), User(5), on(c1, pc), Tenant(t2)),
+		// U6: one impression id on pa1 of c1 of t1 and of t2.
+		Imp(at(0), User(6), on(c1, pa1), VF(7)), Imp(at(0).Add(time.Second), User(6), on(c1, pa1), VF(7), Tenant(t2)),
+		// U7: A on t3's campaign c3.
+		Imp(at(0), User(7), on(c3, pa1), Tenant(t3)),
+		// Anonymous: B through t2, A through t3.
+		Imp(at(0), on(c2, pb), Tenant(t2)), Imp(at(0), on(c1, pa1), Tenant(t3)),
+	)
+	both := store.ReachSetResult{
+		Sets: []store.ReachSet{
+			set(0b001, 2, 4), // U2, U6 (once per tenant)
+			set(0b010, 1, 1), // U3
+			set(0b011, 1, 2), // U1
+			set(0b100, 1, 1), // U5
+		},
+		AnonymousImpressions: 1,
+		Frequency:            freq(map[int]int64{1: 2, 2: 3}), // once: U3, U5
+		Groups: map[int]store.GroupReach{
+			0: {Users: 3, Impressions: 5, Frequency: freq(map[int]int64{1: 1, 2: 2})}, // once: U1
+			1: {Users: 2, Impressions: 2, Frequency: freq(map[int]int64{1: 2})},       // U1, U3
+			2: {Users: 1, Impressions: 1, Frequency: freq(map[int]int64{1: 1})},       // U5
+		},
+	}
+	onlyT1 := store.ReachSetResult{
+		Sets:      []store.ReachSet{set(0b001, 3, 4)}, // U1, U2 (twice), U6
+		Frequency: freq(map[int]int64{1: 2, 2: 1}),
+		Groups:    map[int]store.GroupReach{0: {Users: 3, Impressions: 4, Frequency: freq(map[int]int64{1: 2, 2: 1})}},
+	}
+	tests := []struct {
+		name      string
+		tenants   []admeter.TenantID
+		campaigns []admeter.CampaignID
+		want      store.ReachSetResult
+	}{
+		{"two tenants", []admeter.TenantID{t1, t2}, nil, both},
+		{"two tenants reversed and repeated", []admeter.TenantID{t2, t1, t2}, nil, both},
+		{"one tenant", []admeter.TenantID{t1}, nil, onlyT1},
+		{"one tenant and an unknown one", []admeter.TenantID{"t9", t1}, nil, onlyT1},
+		{"the other tenant", []admeter.TenantID{t2}, nil, store.ReachSetResult{
+			Sets: []store.ReachSet{
+				set(0b001, 1, 1), // U6
+				set(0b010, 2, 2), // U1, U3
+				set(0b100, 1, 1), // U5
+			},
+			AnonymousImpressions: 1,
+		}},
+		{"two tenants, one campaign", []admeter.TenantID{t1, t2}, []admeter.CampaignID{c2}, store.ReachSetResult{
+			Sets:                 []store.ReachSet{set(0b010, 2, 2)}, // U1, U3
+			AnonymousImpressions: 1,
+		}},
+		// t3's own campaign of the id c1 is read when t3 is named.
+		{"the third tenant", []admeter.TenantID{t3}, nil, store.ReachSetResult{
+			Sets:                 []store.ReachSet{set(0b100, 1, 1)}, // U4
+			AnonymousImpressions: 1,
+		}},
+		{"unknown tenants", []admeter.TenantID{"t8", "t9"}, nil, store.ReachSetResult{}},
+	}
+	for _, tt := range tests {
+		q := reachQuery()
+		q.Tenants = tt.tenants
+		if tt.campaigns != nil {
+			q.Campaigns = tt.campaigns
+		}
+		checkReachSets(t, s, tt.name, q, tt.want)
+	}
+}
+
 // testReachSetsEmpty: a store without events answers every valid query
 // with nothing.
 func testReachSetsEmpty(t *testing.T, s store.Store) {
@@ -329,7 +662,9 @@ func testReachSetsEmpty(t *testing.T, s store.Store) {
 func testReachSetsInvalid(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	bad := map[string]func(q *store.ReachSetQuery){
-		"no tenant":      func(q *store.ReachSetQuery) { q.Tenant = "" },
+		"no tenant":      func(q *store.ReachSetQuery) { q.Tenants = nil },
+		"empty tenant":   func(q *store.ReachSetQuery) { q.Tenants = []admeter.TenantID{""} },
+		"a tenant empty": func(q *store.ReachSetQuery) { q.Tenants = []admeter.TenantID{DefaultTenant, ""} },
 		"no campaign":    func(q *store.ReachSetQuery) { q.Campaigns = nil },
 		"empty range":    func(q *store.ReachSetQuery) { q.To = q.From },
 		"reversed range": func(q *store.ReachSetQuery) { q.From, q.To = q.To, q.From },

@@ -92,6 +92,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AudienceInvalid", testAudienceInvalid},
 		{"ReachSets", testReachSets},
 		{"ReachSetsWaste", testReachSetsWaste},
+		{"ReachSetsFrequency", testReachSetsFrequency},
+		{"ReachSetsTenants", testReachSetsTenants},
 		{"ReachSetsEmpty", testReachSetsEmpty},
 		{"ReachSetsInvalid", testReachSetsInvalid},
 	}

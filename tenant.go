@@ -125,6 +125,31 @@ type Campaign struct {
 	// impressions and clicks, and whether clicks carry a click id to the
 	// landing page.
 	Attribution Attribution
+	// FrequencyThreshold is the number of impressions per user beyond
+	// which further impressions count as frequency waste in the campaign's
+	// reach report, over the report's date range: with 10, a user's 11th
+	// and later impressions are waste. 0 means DefaultFrequencyThreshold;
+	// WasteAbove returns the effective value. Validate allows 0 to
+	// MaxFrequencyThreshold.
+	FrequencyThreshold int
+}
+
+// DefaultFrequencyThreshold is the frequency threshold of a campaign that
+// sets none (Campaign.FrequencyThreshold 0).
+const DefaultFrequencyThreshold = 10
+
+// MaxFrequencyThreshold is the largest Campaign.FrequencyThreshold.
+const MaxFrequencyThreshold = 1000
+
+// WasteAbove returns the campaign's effective frequency threshold: the
+// number of impressions per user beyond which further impressions are
+// frequency waste. It is c.FrequencyThreshold, or DefaultFrequencyThreshold
+// when that is 0 (or, on a campaign that failed Validate, out of range).
+func (c *Campaign) WasteAbove() int {
+	if c.FrequencyThreshold <= 0 || c.FrequencyThreshold > MaxFrequencyThreshold {
+		return DefaultFrequencyThreshold
+	}
+	return c.FrequencyThreshold
 }
 
 // Placement is one ad slot of a campaign on one media.
@@ -174,6 +199,10 @@ func (c *Campaign) Validate() error {
 	}
 	if err := c.Attribution.Validate(); err != nil {
 		return err
+	}
+	if c.FrequencyThreshold < 0 || c.FrequencyThreshold > MaxFrequencyThreshold {
+		return Errorf(EINVALID, "frequency_threshold %d is out of range: use 1 to %d impressions per user, or 0 for the default (%d)",
+			c.FrequencyThreshold, MaxFrequencyThreshold, DefaultFrequencyThreshold)
 	}
 	if c.Timezone == "" {
 		c.Timezone = DefaultTimezone

@@ -123,6 +123,9 @@ type campaignJSON struct {
 	Placements   []placementJSON    `json:"placements"`
 	Created      time.Time          `json:"created"`
 	Attribution  attributionJSON    `json:"attribution"`
+	// FrequencyThreshold is the campaign's effective frequency threshold
+	// (admeter.Campaign.WasteAbove): the default when it sets none.
+	FrequencyThreshold int `json:"frequency_threshold"`
 	// Owner is set on a campaign another tenant granted access to.
 	Owner admeter.TenantID `json:"owner,omitempty"`
 }
@@ -147,6 +150,9 @@ type campaignInput struct {
 		Price priceInput `json:"price"`
 	} `json:"placements"`
 	Attribution *attributionInput `json:"attribution"`
+	// FrequencyThreshold is the impressions per user beyond which further
+	// impressions are frequency waste; absent or 0, the default.
+	FrequencyThreshold int `json:"frequency_threshold"`
 }
 
 // attributionRuleJSON is an attribution rule as the API shows it.
@@ -244,6 +250,8 @@ func (s *Server) createCampaign(r *http.Request) (int, any, error) {
 		LandingURL:   in.LandingURL,
 		AllowedHosts: in.AllowedHosts,
 		Timezone:     in.Timezone,
+
+		FrequencyThreshold: in.FrequencyThreshold,
 	}
 	for i, p := range in.Placements {
 		if err := checkCategories(i, p.Categories); err != nil {
@@ -327,7 +335,7 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 	out := campaignJSON{
 		ID: c.ID, Name: c.Name, LandingURL: c.LandingURL, AllowedHosts: c.AllowedHosts,
 		Timezone: c.Timezone, Created: c.Created, Placements: make([]placementJSON, 0, len(c.Placements)),
-		Attribution: newAttributionJSON(&c.Attribution),
+		Attribution: newAttributionJSON(&c.Attribution), FrequencyThreshold: c.WasteAbove(),
 	}
 	if out.AllowedHosts == nil {
 		out.AllowedHosts = []string{}
@@ -383,13 +391,16 @@ func ClickURL(base string, k admeter.CampaignID, p admeter.PlacementID, landing 
 
 // updateCampaign serves PATCH /api/v1/campaigns/{id}: any of name,
 // landing_url, allowed_hosts, timezone, attribution (the members given; see
-// attributionInput), and placements — existing ones named by id (name,
+// attributionInput), frequency_threshold (0: back to the default), and
+// placements — existing ones named by id (name,
 // media, media_tenant change, and categories and price if given: "price":
 // null clears it) and new ones without an id (appended).
 // Placements are never removed: their events keep their meaning. An agency
 // with a manage grant may do this too. A change of attribution settings is
 // audited with the settings before and after: it changes the conversions
-// that reports attribute, past ones included.
+// that reports attribute, past ones included. So is a change of the
+// effective frequency threshold: it changes the waste that reach reports
+// count, past ranges included.
 func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	owner := ownerFrom(r.Context())
 	c, err := s.campaigns.Campaign(r.Context(), owner, admeter.CampaignID(r.PathValue("id")))
@@ -413,7 +424,8 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 			// absent, an existing placement keeps its own.
 			Price priceInput `json:"price"`
 		} `json:"placements"`
-		Attribution *attributionInput `json:"attribution"`
+		Attribution        *attributionInput `json:"attribution"`
+		FrequencyThreshold *int              `json:"frequency_threshold"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return 0, nil, err
@@ -433,6 +445,10 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	before := newAttributionJSON(&c.Attribution)
 	if in.Attribution != nil {
 		in.Attribution.applyTo(&c.Attribution)
+	}
+	thresholdBefore := c.WasteAbove()
+	if in.FrequencyThreshold != nil {
+		c.FrequencyThreshold = *in.FrequencyThreshold
 	}
 	for j, p := range in.Placements {
 		var cats []string
@@ -476,6 +492,9 @@ func (s *Server) updateCampaign(r *http.Request) (int, any, error) {
 	v := s.campaignJSON(c)
 	if !reflect.DeepEqual(v.Attribution, before) {
 		s.audit(r, "campaign.attribution", string(c.ID), "ok", map[string]any{"from": before, "to": v.Attribution})
+	}
+	if v.FrequencyThreshold != thresholdBefore {
+		s.audit(r, "campaign.frequency_threshold", string(c.ID), "ok", map[string]any{"from": thresholdBefore, "to": v.FrequencyThreshold})
 	}
 	if c.Tenant != tenantFrom(r.Context()).ID {
 		v.Owner = c.Tenant

@@ -232,6 +232,7 @@ func RunCampaigns(t *testing.T, open Opener) {
 		{"CampaignAttribution", testCampaignAttribution},
 		{"PlacementCategories", testPlacementCategories},
 		{"PlacementPrice", testPlacementPrice},
+		{"CampaignFrequencyThreshold", testCampaignFrequencyThreshold},
 	})
 }
 

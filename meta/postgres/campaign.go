@@ -75,10 +75,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			func() string { return strconv.Itoa(minCampaignID + db.intn(maxCampaignID-minCampaignID+1)) },
 			func(id string) (bool, error) {
 				ok, err := execOne(ctx, tx, `
-					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution, frequency_threshold)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 					ON CONFLICT (id) DO NOTHING`,
-					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, created, attribution)
+					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, created, attribution, c.FrequencyThreshold)
 				if err != nil {
 					return false, fmt.Errorf("insert campaign: %w", err)
 				}
@@ -199,7 +199,7 @@ func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
 // built from input.
 func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts::text, c.timezone, c.created, c.attribution::text,
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts::text, c.timezone, c.created, c.attribution::text, c.frequency_threshold,
 			(SELECT t.status <> 'active' FROM tenants t WHERE t.id = c.tenant_id)
 		FROM campaigns c
 		WHERE `+where+`
@@ -213,7 +213,7 @@ func findCampaigns(ctx context.Context, tx pgx.Tx, where string, args ...any) ([
 	for rows.Next() {
 		var c admeter.Campaign
 		var hosts, attribution string
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &c.Created, &attribution, &c.Stopped); err != nil {
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &c.Created, &attribution, &c.FrequencyThreshold, &c.Stopped); err != nil {
 			return nil, fmt.Errorf("scan campaign: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {
@@ -377,7 +377,8 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts, time zone and attribution settings, the names, media,
+// URL, allowed hosts, time zone, attribution settings and frequency
+// threshold, the names, media,
 // media tenants, content categories and prices of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign. c is validated and normalised as by CreateCampaign, and
@@ -404,8 +405,8 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		return fmt.Errorf("update campaign: %w", err)
 	}
 	err = db.update(ctx, func(tx *writeTx) error {
-		ok, err := execOne(ctx, tx, `UPDATE campaigns SET name = $1, landing_url = $2, allowed_hosts = $3, timezone = $4, attribution = $5 WHERE id = $6 AND tenant_id = $7`,
-			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, string(c.ID), string(c.Tenant))
+		ok, err := execOne(ctx, tx, `UPDATE campaigns SET name = $1, landing_url = $2, allowed_hosts = $3, timezone = $4, attribution = $5, frequency_threshold = $6 WHERE id = $7 AND tenant_id = $8`,
+			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, c.FrequencyThreshold, string(c.ID), string(c.Tenant))
 		if err != nil {
 			return fmt.Errorf("update campaign: %w", err)
 		} else if !ok {

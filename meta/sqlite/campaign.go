@@ -74,10 +74,10 @@ func (db *DB) CreateCampaign(ctx context.Context, c *admeter.Campaign) error {
 			func() string { return strconv.Itoa(minCampaignID + db.intn(maxCampaignID-minCampaignID+1)) },
 			func(id string) (bool, error) {
 				res, err := tx.ExecContext(ctx, `
-					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+					INSERT INTO campaigns (id, tenant_id, name, landing_url, allowed_hosts, timezone, created, attribution, frequency_threshold)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 					ON CONFLICT (id) DO NOTHING`,
-					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, formatTime(created), attribution)
+					id, string(c.Tenant), c.Name, c.LandingURL, string(hosts), c.Timezone, formatTime(created), attribution, c.FrequencyThreshold)
 				if err != nil {
 					return false, fmt.Errorf("insert campaign: %w", err)
 				}
@@ -176,7 +176,7 @@ func (db *DB) AllCampaigns(ctx context.Context) ([]*admeter.Campaign, error) {
 // built from input.
 func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]*admeter.Campaign, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created, c.attribution,
+		SELECT c.id, c.tenant_id, c.name, c.landing_url, c.allowed_hosts, c.timezone, c.created, c.attribution, c.frequency_threshold,
 			(SELECT t.status <> 'active' FROM tenants t WHERE t.id = c.tenant_id)
 		FROM campaigns c
 		WHERE `+where+`
@@ -190,7 +190,7 @@ func findCampaigns(ctx context.Context, tx *sql.Tx, where string, args ...any) (
 	for rows.Next() {
 		var c admeter.Campaign
 		var hosts, created, attribution string
-		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created, &attribution, &c.Stopped); err != nil {
+		if err := rows.Scan(&c.ID, &c.Tenant, &c.Name, &c.LandingURL, &hosts, &c.Timezone, &created, &attribution, &c.FrequencyThreshold, &c.Stopped); err != nil {
 			return nil, fmt.Errorf("scan campaign: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hosts), &c.AllowedHosts); err != nil {
@@ -381,7 +381,8 @@ func (db *DB) MediaCampaign(ctx context.Context, media admeter.TenantID, id adme
 }
 
 // UpdateCampaign saves an edited campaign of c.Tenant: its name, landing
-// URL, allowed hosts, time zone and attribution settings, the names, media,
+// URL, allowed hosts, time zone, attribution settings and frequency
+// threshold, the names, media,
 // media tenants, content categories and prices of its existing placements (matched by ID), and any new placement (ID empty),
 // which gets an ID and is appended. A placement is never deleted or moved to
 // another campaign: its events keep their meaning. c is validated and
@@ -408,8 +409,8 @@ func (db *DB) UpdateCampaign(ctx context.Context, c *admeter.Campaign) error {
 		return fmt.Errorf("update campaign: %w", err)
 	}
 	err = db.update(ctx, func(tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, landing_url = ?, allowed_hosts = ?, timezone = ?, attribution = ? WHERE id = ? AND tenant_id = ?`,
-			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, string(c.ID), string(c.Tenant))
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, landing_url = ?, allowed_hosts = ?, timezone = ?, attribution = ?, frequency_threshold = ? WHERE id = ? AND tenant_id = ?`,
+			c.Name, c.LandingURL, string(hosts), c.Timezone, attribution, c.FrequencyThreshold, string(c.ID), string(c.Tenant))
 		if err != nil {
 			return fmt.Errorf("update campaign: %w", err)
 		}

@@ -215,3 +215,33 @@ func FormatCNY(micro int64) string {
 	}
 	return sign + strconv.FormatUint(u/MicroCNY, 10) + "." + frac
 }
+
+// Money is an amount in millionths of CNY (MicroCNY) in a report: a cost,
+// a cost per user. In JSON it is a decimal string of yuan such as "35.00"
+// (FormatCNY), the form prices take in the API; a negative amount (a
+// change of spend) has a leading minus.
+type Money int64
+
+// MarshalJSON writes m as a string of yuan.
+func (m Money) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + FormatCNY(int64(m)) + `"`), nil
+}
+
+// UnmarshalJSON reads a string of yuan, as ParseCNY does, with an optional
+// leading minus.
+func (m *Money) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("an amount of money must be a string of yuan such as \"35.00\", not %s", b)
+	}
+	neg := strings.HasPrefix(s, "-")
+	v, err := ParseCNY(strings.TrimPrefix(s, "-"))
+	if err != nil {
+		return err
+	}
+	if neg {
+		v = -v
+	}
+	*m = Money(v)
+	return nil
+}

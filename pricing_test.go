@@ -1,6 +1,7 @@
 package admeter_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -193,4 +194,28 @@ func FuzzParseCNY(f *testing.F) {
 			t.Fatalf("ParseCNY(FormatCNY(%d)) = %d, %v", v, back, err)
 		}
 	})
+}
+
+// TestMoneyJSON: money is a string of yuan both ways, negatives included,
+// and anything else is refused.
+func TestMoneyJSON(t *testing.T) {
+	for _, tc := range []struct {
+		m    admeter.Money
+		json string
+	}{{0, `"0.00"`}, {35 * admeter.MicroCNY, `"35.00"`}, {15_000, `"0.015"`}, {1_234_567, `"1.234567"`}, {-2_500_000, `"-2.50"`}} {
+		b, err := json.Marshal(tc.m)
+		if err != nil || string(b) != tc.json {
+			t.Errorf("Marshal(%d) = %s, %v; want %s", tc.m, b, err, tc.json)
+		}
+		var back admeter.Money
+		if err := json.Unmarshal(b, &back); err != nil || back != tc.m {
+			t.Errorf("Unmarshal(%s) = %d, %v; want %d", b, back, err, tc.m)
+		}
+	}
+	for _, bad := range []string{`35`, `"35.1234567"`, `"abc"`, `null`, `"--1"`} {
+		var m admeter.Money
+		if err := json.Unmarshal([]byte(bad), &m); err == nil {
+			t.Errorf("Unmarshal(%s) = %d, want an error", bad, m)
+		}
+	}
 }

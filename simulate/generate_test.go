@@ -470,3 +470,54 @@ func TestRequestsNameTheirIVTKind(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaTruth checks the cross-media truth against the rest of the
+// truth: a medium with one placement reaches that placement's users,
+// overlaps are symmetric, and with two media inclusion–exclusion gives the
+// campaign's reach exactly.
+func TestMediaTruth(t *testing.T) {
+	cfg := testConfig(t)
+	p, err := Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := p.Truth()
+	var most, sum int64
+	for _, c := range tr.Campaigns {
+		if len(c.Media) != len(c.Placements) { // testCampaigns puts each placement on its own medium
+			t.Fatalf("campaign %s: %d media for %d placements", c.ID, len(c.Media), len(c.Placements))
+		}
+		byName := map[string]MediaReach{}
+		var exclusive int64
+		for i, m := range c.Media {
+			byName[m.Media] = m
+			exclusive += m.Exclusive
+			if m.Reach != c.Placements[i].Total.UV || m.Exclusive > m.Reach || m.Reach == 0 {
+				t.Errorf("campaign %s medium %s: %+v, placement UV %d", c.ID, m.Media, m, c.Placements[i].Total.UV)
+			}
+		}
+		for _, m := range c.Media {
+			for o, n := range m.Overlap {
+				if byName[o].Overlap[m.Media] != n || n > m.Reach {
+					t.Errorf("campaign %s: overlap %s–%s is %d one way and %d the other", c.ID, m.Media, o, n, byName[o].Overlap[m.Media])
+				}
+			}
+		}
+		if exclusive > c.Frequency.Reach {
+			t.Errorf("campaign %s: %d exclusive users, more than its reach %d", c.ID, exclusive, c.Frequency.Reach)
+		}
+		if len(c.Media) == 2 {
+			a, b := c.Media[0], c.Media[1]
+			if got := a.Reach + b.Reach - a.Overlap[b.Media]; got != c.Frequency.Reach {
+				t.Errorf("campaign %s: %d + %d − %d = %d, reach is %d", c.ID, a.Reach, b.Reach, a.Overlap[b.Media], got, c.Frequency.Reach)
+			}
+			if a.Exclusive != a.Reach-a.Overlap[b.Media] {
+				t.Errorf("campaign %s: %+v", c.ID, a)
+			}
+		}
+		most, sum = max(most, c.Frequency.Reach), sum+c.Frequency.Reach
+	}
+	if tr.Reach < most || tr.Reach > sum || tr.Reach == sum {
+		t.Errorf("reach of all campaigns %d; each campaign's at most %d, sum %d (the campaigns share devices)", tr.Reach, most, sum)
+	}
+}

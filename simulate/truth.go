@@ -93,6 +93,21 @@ type CampaignTruth struct {
 	// Outcomes are the viewability, video and conversion measures, when
 	// the plan had any (Config.Viewability, Video, Conversions).
 	Outcomes *OutcomeTruth `json:"outcomes,omitempty"`
+	// Media is the cross-media deduplication of the campaign's valid
+	// impressions with a user: per medium, in the order of first
+	// appearance in the layout, its reach, the users it reached alone and
+	// those it shares with each other medium.
+	Media []MediaReach `json:"media"`
+}
+
+// MediaReach is one medium of a campaign's cross-media truth.
+type MediaReach struct {
+	Media     string `json:"media"`
+	Reach     int64  `json:"reach"`
+	Exclusive int64  `json:"exclusive"`
+	// Overlap maps each other medium to the users both reached (zeros
+	// left out).
+	Overlap map[string]int64 `json:"overlap,omitempty"`
 }
 
 // Outcomes are the viewability, video and conversion measures of a report
@@ -217,6 +232,9 @@ type Truth struct {
 	// Conversions is what became of the conversions sent, when the plan
 	// had any.
 	Conversions *ConversionTraffic `json:"conversions,omitempty"`
+	// Reach is the distinct users of all the campaigns together (valid
+	// impressions with a user): a user two campaigns reached is one.
+	Reach int64 `json:"reach"`
 }
 
 // WriteJSON writes t as indented JSON.
@@ -626,6 +644,7 @@ func (t *Tally) Truth() *Truth {
 			})
 		}
 		c.Frequency = frequency(ct)
+		c.Media = t.mediaReach(ct, info)
 		if t.layout.post != nil {
 			c.Outcomes = outcomes[ci].truth(t.layout, info)
 		}
@@ -645,6 +664,51 @@ func (t *Tally) Truth() *Truth {
 			out.IVT[ivtKinds[k]] = sum
 		}
 		out.Campaigns = append(out.Campaigns, c)
+	}
+	all := map[uint64]struct{}{}
+	for ci := range t.camps {
+		for u := range t.camps[ci].users {
+			all[u] = struct{}{}
+		}
+	}
+	out.Reach = int64(len(all))
+	return out
+}
+
+// mediaReach returns the cross-media truth of campaign ct: the media of
+// its placements, each with the users of its placements' cells.
+func (t *Tally) mediaReach(ct *campTally, info *campaignInfo) []MediaReach {
+	var names []string
+	sets := map[string]map[uint64]struct{}{}
+	for j := range ct.places {
+		m := t.layout.media[t.layout.places[info.first+j].media]
+		if sets[m] == nil {
+			names = append(names, m)
+			sets[m] = map[uint64]struct{}{}
+		}
+		for u := range ct.places[j].total.users {
+			sets[m][u] = struct{}{}
+		}
+	}
+	out := make([]MediaReach, 0, len(names))
+	for _, m := range names {
+		r := MediaReach{Media: m, Reach: int64(len(sets[m]))}
+		for u := range sets[m] {
+			alone := true
+			for _, o := range names {
+				if _, ok := sets[o][u]; ok && o != m {
+					alone = false
+					if r.Overlap == nil {
+						r.Overlap = map[string]int64{}
+					}
+					r.Overlap[o]++
+				}
+			}
+			if alone {
+				r.Exclusive++
+			}
+		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -79,6 +79,9 @@ type Config struct {
 	// Audience answers audience insight; nil leaves the audience
 	// endpoint out.
 	Audience AudienceService
+	// Reach answers cross-media reach reports and placement plans; nil
+	// leaves their endpoints out.
+	Reach ReachService
 	// Incidents records security incidents and announcements and notifies
 	// tenants; nil leaves the incident, announcement and notice endpoints
 	// out.
@@ -229,6 +232,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	}
 	s.registerBenchmarks(mux)
 	s.registerAudience(mux)
+	s.registerReach(mux)
 	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)
 	}))

@@ -22,7 +22,8 @@ import (
 // macros, late and time-corrected events, invalid traffic, batch and pixel
 // traffic, cookie-keyed browsers, browsers that opt out midway) through the
 // real wiring, and asserts that every number of the report and frequency
-// APIs equals the truth exactly.
+// APIs equals the truth exactly, and so does every number of the
+// cross-media reach reports that the truth knows (matchReach).
 func TestReportAccuracy(t *testing.T) { reportAccuracy(t, nil) }
 
 // TestReportAccuracyOverKafka is TestReportAccuracy with Kafka between the
@@ -57,6 +58,7 @@ func reportAccuracy(t *testing.T, mod func(*ServeConfig)) {
 	token, campaigns := accuracyCampaigns(t, base, m.Config.DataDir)
 	tr := simulateTruth(t, base, token, campaigns, nil)
 	matchTruth(t, base, token, tr, 20*time.Second)
+	matchReach(t, base, token, tr)
 }
 
 // accuracyCampaigns creates the accuracy test's tenant and campaigns on the

@@ -83,9 +83,14 @@ func (m *Main) ensureDemo(ctx context.Context) (*demoState, *admeter.Campaign, e
 			// IAB content categories, from which audience insight infers
 			// interests: entertainment and pop culture for the video app,
 			// business and technology for the news app.
-			{Name: "开屏 Splash", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "432"}},
-			{Name: "信息流 Feed", Media: "示例资讯 Demo News", Categories: []string{"52", "596"}},
-			{Name: "贴片 Pre-roll", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "483"}},
+			// Prices, so that the reach report shows costs and the
+			// placement plan has budget to move.
+			{Name: "开屏 Splash", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "432"},
+				Price: &admeter.Price{Model: admeter.CPM, Amount: 60 * admeter.MicroCNY}},
+			{Name: "信息流 Feed", Media: "示例资讯 Demo News", Categories: []string{"52", "596"},
+				Price: &admeter.Price{Model: admeter.CPC, Amount: 1_200_000}},
+			{Name: "贴片 Pre-roll", Media: "示例视频 Demo Video", Categories: []string{"JLBCU7", "483"},
+				Price: &admeter.Price{Model: admeter.CPM, Amount: 45 * admeter.MicroCNY}},
 		},
 	}
 	if err := m.meta.CreateCampaign(ctx, c); err != nil {

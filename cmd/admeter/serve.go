@@ -38,6 +38,7 @@ import (
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/optout/optouthttp"
 	"github.com/admeter/admeter/pseudo"
+	"github.com/admeter/admeter/reach"
 	"github.com/admeter/admeter/report"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/rights"
@@ -600,6 +601,9 @@ func (m *Main) Open(ctx context.Context) error {
 				return err
 			}
 			apiCfg.Audience = aud
+			rs := reach.NewService(m.meta, m.store)
+			rs.MinUsers = m.Config.Audience.MinUsers
+			apiCfg.Reach = rs
 		}
 		if part.api {
 			if m.notify, err = m.openNotify(master, public, logger.With("component", "notify")); err != nil {

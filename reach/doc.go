@@ -6,6 +6,14 @@
 // costs are known, cost per thousand unique users (CPUM), cost per
 // exclusive and per incremental user, and the cost of waste.
 //
+// Service is the entry point of the API, the CLI and the console: it
+// resolves the campaigns of a request (as the caller may see them), groups
+// their placements by medium or placement, asks the store for the reach
+// sets, computes each group's cost from its placements' prices and the
+// delivery of Store.Report (rules in docs/reach.md), and runs Analyze —
+// with the aggregation threshold when the campaigns belong to several
+// advertisers — or, for Plan, package mediaplan.
+//
 // Analyze is pure: it takes the store's exact answer
 // (store.ReachSetResult: users per combination of groups as a bitmask, the
 // frequency distribution, per-group impressions and waste) and the groups'

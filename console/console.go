@@ -71,6 +71,7 @@ type Server struct {
 	audit     AuditTrail
 	recent    Recent
 	editor    CampaignEditor
+	reach     Reach
 	logger    *slog.Logger
 	pages     map[string]*template.Template
 }
@@ -98,7 +99,7 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 // parsePages parses each page's template together with the layout.
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit"} {
+	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit", "reach"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
@@ -136,6 +137,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/campaigns/{id}", s.signed(s.dashboard))
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/report", s.signed(s.reportBuilder))
+	mux.HandleFunc("GET /console/campaigns/{id}/reach", s.signed(s.reachPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/edit", s.signed(s.editCampaign))
 	mux.Handle("POST /console/campaigns/{id}/edit", xo.Handler(s.signed(s.editCampaign)))
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
@@ -153,8 +155,10 @@ type page struct {
 	Session *api.Session
 	Error   string
 	Data    any
-	t       func(string) string
-	now     time.Time
+	// HasReach is set when the console has the reach page.
+	HasReach bool
+	t        func(string) string
+	now      time.Time
 }
 
 // T translates a label.
@@ -206,7 +210,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if q := r.URL.Query().Get("lang"); q == langZH || q == langEN {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/console/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.Secure})
 	}
-	p := &page{Lang: lang, Session: sess, Data: data, Error: errMsg, t: translator(lang), now: s.cfg.Now()}
+	p := &page{Lang: lang, Session: sess, Data: data, Error: errMsg, HasReach: s.reach != nil, t: translator(lang), now: s.cfg.Now()}
 	p.Title = p.T(title)
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")

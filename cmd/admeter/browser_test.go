@@ -624,6 +624,24 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("workbook rows add up to %d impressions, total says %d", sum, rep.Total.Impressions)
 	}
 
+	// The reach & plan page, from the campaign's tabs: its deduplicated
+	// reach over the last 7 days is the reports API's unique users (all the
+	// traffic is recent), and the plan section answers.
+	reachPage := func(lang string) {
+		t.Helper()
+		b.load("open the reach page ("+lang+")", "/console/campaigns/"+campaign+"/reach", chromedp.Click(chromedp.ID("reach-link")))
+		b.checkPage("reach", map[string]string{"zh": "zh-CN", "en": "en"}[lang])
+		if got := strings.ReplaceAll(b.text("#rk-reach"), ",", ""); got != strconv.FormatInt(rep.Total.UV, 10) {
+			t.Errorf("reach page (%s) shows reach %q, the reports API %d unique users", lang, got, rep.Total.UV)
+		}
+		if n := browserEval[int](b, `document.querySelectorAll("#reach-groups tbody tr, #reach-chart svg, #plan-summary").length`); n < 3 {
+			t.Errorf("reach page (%s): %d of the groups table rows, the curve chart and the plan summary", lang, n)
+		}
+		b.shot("reach-" + lang)
+		b.load("back to the dashboard ("+lang+")", "/console/campaigns/"+campaign, chromedp.Click(chromedp.CSS(`main a[href="/console/campaigns/`+campaign+`"]`)))
+	}
+	reachPage("zh")
+
 	// English.
 	b.load("switch to English", "/console/campaigns/"+campaign, chromedp.Click(chromedp.ID("lang-switch")))
 	b.checkPage("dashboard", "en")
@@ -638,6 +656,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("English export link %q does not ask for English headers", href.Value)
 	}
 	b.shot("dashboard-en")
+	reachPage("en")
 
 	b.load("open the codes in English", "/console/campaigns/"+campaign+"/codes", chromedp.Click(chromedp.CSS(`nav.tabs a[href$="/codes"]`)))
 	b.checkPage("codes", "en")

@@ -138,6 +138,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/campaigns/{id}/codes", s.signed(s.codesPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/report", s.signed(s.reportBuilder))
 	mux.HandleFunc("GET /console/campaigns/{id}/reach", s.signed(s.reachPage))
+	mux.HandleFunc("GET /console/reach", s.signed(s.reachSetPage))
 	mux.HandleFunc("GET /console/campaigns/{id}/edit", s.signed(s.editCampaign))
 	mux.Handle("POST /console/campaigns/{id}/edit", xo.Handler(s.signed(s.editCampaign)))
 	for _, tab := range []string{"users", "tokens", "requests", "audit"} {
@@ -157,8 +158,11 @@ type page struct {
 	Data    any
 	// HasReach is set when the console has the reach page.
 	HasReach bool
-	t        func(string) string
-	now      time.Time
+	// LangSwitch is the page's own query with the other language: the
+	// language link keeps what the page shows (its range, its campaigns).
+	LangSwitch string
+	t          func(string) string
+	now        time.Time
 }
 
 // T translates a label.
@@ -212,6 +216,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p := &page{Lang: lang, Session: sess, Data: data, Error: errMsg, HasReach: s.reach != nil, t: translator(lang), now: s.cfg.Now()}
 	p.Title = p.T(title)
+	if d, ok := data.(interface{ PageTitle() string }); ok && d.PageTitle() != "" {
+		p.Title += " · " + d.PageTitle()
+	}
+	q := r.URL.Query()
+	if lang == langEN {
+		q.Set("lang", langZH)
+	} else {
+		q.Set("lang", langEN)
+	}
+	p.LangSwitch = "?" + q.Encode()
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -310,7 +324,13 @@ func (s *Server) campaignsPage(w http.ResponseWriter, r *http.Request, sess *api
 		return
 	}
 	s.render(w, r, http.StatusOK, "campaigns", "campaigns", sess, map[string]any{
-		"Campaigns": cs, "CanCreate": sess.User.Role.Allows(admeter.PermManageCampaigns)}, "")
+		"Campaigns": cs, "CanCreate": sess.User.Role.Allows(admeter.PermManageCampaigns), "CanCompare": s.canCompare(sess)}, "")
+}
+
+// canCompare says whether the campaigns list offers the reach report of
+// the campaigns picked (GET /console/reach).
+func (s *Server) canCompare(sess *api.Session) bool {
+	return s.reach != nil && sess.User.Role.Allows(admeter.PermReadReports)
 }
 
 // createCampaign takes the new-campaign form: a name, a landing URL and one
@@ -339,5 +359,6 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, sess *ap
 		return
 	}
 	cs, _ := s.campaigns.Campaigns(r.Context(), sess.Tenant.ID)
-	s.render(w, r, http.StatusBadRequest, "campaigns", "campaigns", sess, map[string]any{"Campaigns": cs, "CanCreate": true}, admeter.ErrorMessage(err))
+	s.render(w, r, http.StatusBadRequest, "campaigns", "campaigns", sess, map[string]any{"Campaigns": cs, "CanCreate": true, "CanCompare": s.canCompare(sess)},
+		admeter.ErrorMessage(err))
 }

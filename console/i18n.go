@@ -255,6 +255,15 @@ var messages = map[string]map[string]string{
 		"plan_change":               "变化",
 		"plan_reason":               "原因",
 		"plan_assumptions":          "模型假设",
+		// The reach page of a set of campaigns (GET /console/reach) and the
+		// campaigns list's picker.
+		"reach_campaigns":    "合并的广告活动",
+		"reach_set_hint":     "同一用户被多个活动触达只计一次;各媒体的数字合并了所有活动。",
+		"reach_pick":         "选择",
+		"reach_compare":      "跨活动去重触达",
+		"reach_compare_hint": "勾选一个或多个活动,查看合并去重后的触达与优化建议。",
+		"reach_pick_none":    "请至少选择一个广告活动:在广告活动列表中勾选后点击“跨活动去重触达”。",
+		"list_sep":           "、",
 	},
 	langEN: {
 		"app":                 "admeter ad measurement",
@@ -495,6 +504,15 @@ var messages = map[string]map[string]string{
 		"plan_change":               "Change",
 		"plan_reason":               "Reason",
 		"plan_assumptions":          "Assumptions",
+		// The reach page of a set of campaigns (GET /console/reach) and the
+		// campaigns list's picker.
+		"reach_campaigns":    "Campaigns combined",
+		"reach_set_hint":     "A user reached by several of these campaigns counts once; each medium's numbers combine all of them.",
+		"reach_pick":         "Pick",
+		"reach_compare":      "Compare reach",
+		"reach_compare_hint": "Tick one or more campaigns to see their deduplicated reach and plan together.",
+		"reach_pick_none":    "Pick at least one campaign: tick them on the campaigns list, then Compare reach.",
+		"list_sep":           ", ",
 	},
 }
 

@@ -111,8 +111,13 @@ type planView struct {
 
 // reachView is what the reach page shows.
 type reachView struct {
-	Campaign *admeter.Campaign
-	Form     reachForm
+	// Campaigns are those the report combines, in the order asked for;
+	// Set is set on the page of a set of them (GET /console/reach), whose
+	// form carries IDs, the ids comma-separated.
+	Campaigns []*admeter.Campaign
+	Set       bool
+	IDs       string
+	Form      reachForm
 	// Costs is set when the user may see prices; CanEdit when they may
 	// set them (the edit page).
 	Costs, CanEdit bool
@@ -133,35 +138,112 @@ type reachView struct {
 	Plan      *planView
 	// PlanError is why the plan could not be made (the report could).
 	PlanError string
+	// names are the campaigns' names, listed in the page's title.
+	names string
 }
 
+// PageTitle is what the page's title adds to its name: the campaigns'
+// names.
+func (v *reachView) PageTitle() string { return v.names }
+
 // reachPage serves a campaign's cross-media reach report and placement
-// plan. The campaign is the signed-in tenant's, as on the other report
-// pages; a media tenant sees no cost and no plan (which needs prices).
-// A request the report refuses (a bad range, a bad threshold) shows the
-// form with the reason.
+// plan: the page of a set of one campaign (see reachPages). The campaign
+// is the signed-in tenant's, as on the other report pages.
 func (s *Server) reachPage(w http.ResponseWriter, r *http.Request, sess *api.Session) {
 	if !sess.User.Role.Allows(admeter.PermReadReports) || s.reach == nil {
 		s.fail(w, r, sess, admeter.Errorf(admeter.EFORBIDDEN, "forbidden"))
 		return
 	}
-	ctx := r.Context()
-	c, err := s.campaigns.Campaign(ctx, sess.Tenant.ID, admeter.CampaignID(r.PathValue("id")))
+	c, err := s.campaigns.Campaign(r.Context(), sess.Tenant.ID, admeter.CampaignID(r.PathValue("id")))
 	if err != nil {
 		s.fail(w, r, sess, err)
 		return
 	}
-	v := &reachView{Campaign: c, Costs: seesPrices(sess), CanEdit: s.editor != nil && sess.User.Role.Allows(admeter.PermManageCampaigns),
-		Form: s.reachFormOf(r, c)}
+	s.reachPages(w, r, sess, []*admeter.Campaign{c}, false)
+}
+
+// reachSetPage serves GET /console/reach?campaigns=ID,ID,…: the reach
+// report and plan of several of the signed-in tenant's campaigns
+// together, a user reached by two of them counted once. The ids come
+// comma-separated, or as repeated campaigns= (the campaigns list's
+// checkboxes); another tenant's campaign is not found, as elsewhere.
+func (s *Server) reachSetPage(w http.ResponseWriter, r *http.Request, sess *api.Session) {
+	if !sess.User.Role.Allows(admeter.PermReadReports) || s.reach == nil {
+		s.fail(w, r, sess, admeter.Errorf(admeter.EFORBIDDEN, "forbidden"))
+		return
+	}
+	t := translator(langOf(r))
+	ids, err := campaignList(r.URL.Query()["campaigns"])
+	if err != nil {
+		s.fail(w, r, sess, err)
+		return
+	}
+	if len(ids) == 0 {
+		s.fail(w, r, sess, admeter.Errorf(admeter.EINVALID, "%s", t("reach_pick_none")))
+		return
+	}
+	cs := make([]*admeter.Campaign, 0, len(ids))
+	for _, id := range ids {
+		c, err := s.campaigns.Campaign(r.Context(), sess.Tenant.ID, id)
+		if err != nil {
+			s.fail(w, r, sess, err)
+			return
+		}
+		cs = append(cs, c)
+	}
+	s.reachPages(w, r, sess, cs, true)
+}
+
+// campaignList reads the campaigns= values: ids, comma-separated, in one
+// value or several; blanks are skipped and an id named twice counts once.
+// More than reach.MaxCampaigns is refused before any is looked up.
+func campaignList(values []string) ([]admeter.CampaignID, error) {
+	var ids []admeter.CampaignID
+	for _, v := range values {
+		for f := range strings.SplitSeq(v, ",") {
+			id := admeter.CampaignID(strings.TrimSpace(f))
+			if id == "" || slices.Contains(ids, id) {
+				continue
+			}
+			if len(ids) == reach.MaxCampaigns {
+				return nil, admeter.Errorf(admeter.EINVALID, "one report combines at most %d campaigns; pick fewer", reach.MaxCampaigns)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// reachPages serves the cross-media reach report and placement plan of
+// cs, the signed-in tenant's campaigns (set: the page of a set, at
+// /console/reach). A media tenant sees no cost and no plan (which needs
+// prices). A request the report refuses (a bad range, a bad threshold)
+// shows the form with the reason.
+func (s *Server) reachPages(w http.ResponseWriter, r *http.Request, sess *api.Session, cs []*admeter.Campaign, set bool) {
+	ctx := r.Context()
 	lang := langOf(r)
+	v := &reachView{Campaigns: cs, Set: set, Costs: seesPrices(sess), CanEdit: s.editor != nil && sess.User.Role.Allows(admeter.PermManageCampaigns),
+		Form: s.reachFormOf(r, cs)}
+	ids, names := make([]string, len(cs)), make([]string, len(cs))
+	sources := make([]reach.Source, len(cs))
+	for i, c := range cs {
+		ids[i], names[i] = string(c.ID), c.Name
+		sources[i] = reach.Source{Owner: sess.Tenant.ID, Campaign: c.ID}
+	}
+	sep := "、"
+	if lang == langEN {
+		sep = ", "
+	}
+	v.IDs, v.names = strings.Join(ids, ","), strings.Join(names, sep)
+	target := v.IDs
 	req := reach.Request{
-		Sources: []reach.Source{{Owner: sess.Tenant.ID, Campaign: c.ID}},
+		Sources: sources,
 		From:    v.Form.From, To: v.Form.To, By: v.Form.By, WasteAbove: v.Form.WasteAbove, Costs: v.Costs,
 	}
 	details := map[string]any{"via": "console", "from": req.From, "to": req.To, "by": req.By}
 	res, err := s.reach.Reach(ctx, req)
 	if err != nil {
-		s.sessions.AuditFor(r, sess, "report.reach", string(c.ID), "failed: "+admeter.ErrorCode(err), details)
+		s.sessions.AuditFor(r, sess, "report.reach", target, "failed: "+admeter.ErrorCode(err), details)
 		if code := admeter.ErrorCode(err); code != admeter.EINVALID {
 			s.fail(w, r, sess, err)
 			return
@@ -169,20 +251,20 @@ func (s *Server) reachPage(w http.ResponseWriter, r *http.Request, sess *api.Ses
 		s.render(w, r, http.StatusBadRequest, "reach", "reach_plan", sess, v, admeter.ErrorMessage(err))
 		return
 	}
-	s.sessions.AuditFor(r, sess, "report.reach", string(c.ID), "ok", details)
+	s.sessions.AuditFor(r, sess, "report.reach", target, "ok", details)
 	v.fill(res, lang)
 	if v.Costs {
 		pr, err := s.reach.Plan(ctx, reach.PlanRequest{Request: req, Effective: v.Form.Effective})
 		details := map[string]any{"via": "console", "from": req.From, "to": req.To, "by": req.By, "effective": v.Form.Effective}
 		switch {
 		case err == nil:
-			s.sessions.AuditFor(r, sess, "report.reach_plan", string(c.ID), "ok", details)
+			s.sessions.AuditFor(r, sess, "report.reach_plan", target, "ok", details)
 			v.Plan = newPlanView(pr.Plan, lang)
 		case admeter.ErrorCode(err) == admeter.EINVALID:
-			s.sessions.AuditFor(r, sess, "report.reach_plan", string(c.ID), "failed: "+admeter.ErrorCode(err), details)
+			s.sessions.AuditFor(r, sess, "report.reach_plan", target, "failed: "+admeter.ErrorCode(err), details)
 			v.PlanError = admeter.ErrorMessage(err)
 		default:
-			s.sessions.AuditFor(r, sess, "report.reach_plan", string(c.ID), "failed: "+admeter.ErrorCode(err), details)
+			s.sessions.AuditFor(r, sess, "report.reach_plan", target, "failed: "+admeter.ErrorCode(err), details)
 			s.fail(w, r, sess, err)
 			return
 		}
@@ -191,11 +273,12 @@ func (s *Server) reachPage(w http.ResponseWriter, r *http.Request, sess *api.Ses
 }
 
 // reachFormOf reads the form from r's query, with the defaults: the last
-// 7 days in the campaign's time zone, by media, the campaign's waste
-// threshold, effective frequency 1.
-func (s *Server) reachFormOf(r *http.Request, c *admeter.Campaign) reachForm {
+// 7 days in the first campaign's time zone (the report's), by media, the
+// campaigns' waste threshold (the largest, as the report takes),
+// effective frequency 1.
+func (s *Server) reachFormOf(r *http.Request, cs []*admeter.Campaign) reachForm {
 	q := r.URL.Query()
-	loc, err := time.LoadLocation(c.Timezone)
+	loc, err := time.LoadLocation(cs[0].Timezone)
 	if err != nil {
 		loc = chinaTime
 	}
@@ -213,7 +296,11 @@ func (s *Server) reachFormOf(r *http.Request, c *admeter.Campaign) reachForm {
 		f.By = "media"
 	}
 	if f.WasteAbove == "" {
-		f.WasteAbove = strconv.Itoa(c.WasteAbove())
+		waste := 0
+		for _, c := range cs {
+			waste = max(waste, c.WasteAbove())
+		}
+		f.WasteAbove = strconv.Itoa(waste)
 	}
 	if f.Effective == "" {
 		f.Effective = "1"

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,286 @@ func TestReachLabels(t *testing.T) {
 				t.Errorf("label %q has no %s text", k, lang)
 			}
 		}
+	}
+}
+
+// hits inserts n impressions on 2026-11-19 of placement p of campaign c
+// of tenant for each of users.
+func (env *consoleEnv) hits(t *testing.T, tenant *admeter.Tenant, c *admeter.Campaign, p int, users []int, n int) {
+	t.Helper()
+	at := time.Date(2026, 11, 19, 10, 0, 0, 0, chinaTime)
+	var evs []admeter.Event
+	for _, u := range users {
+		for range n {
+			evs = append(evs, storetest.Imp(at, storetest.Tenant(tenant.ID), storetest.Campaign(c.ID),
+				storetest.Placement(c.Placements[p].ID), storetest.User(u)))
+		}
+	}
+	env.next++
+	storetest.Insert(t, env.events, env.next, evs...)
+}
+
+// reachSetAs requests the reach page of a set of campaigns with query q
+// as a viewer of tenant.
+func (env *consoleEnv) reachSetAs(t *testing.T, tenant *admeter.Tenant, q string) *httptest.ResponseRecorder {
+	t.Helper()
+	sess := &api.Session{User: &admeter.User{ID: "u_3", Name: "郑十一", Role: admeter.RoleViewer, Tenant: tenant.ID}, Tenant: tenant, ID: "s3", CSRF: "x"}
+	rec := httptest.NewRecorder()
+	env.srv.reachSetPage(rec, httptest.NewRequest(http.MethodGet, "/console/reach?"+q, nil), sess)
+	return rec
+}
+
+// secondCampaign adds to reachEnv's tenant a campaign 年货节 that shares
+// users with 双十一: on 媒体乙 (信息流, ¥20 CPM) users 8–11 once each, on
+// 媒体丙 (横幅, ¥10 CPM) users 1 and 12 once each. Alone it reaches 6;
+// with 双十一 (9) the two reach users 1–12: 12, not 15.
+func (env *consoleEnv) secondCampaign(t *testing.T, tenant *admeter.Tenant) *admeter.Campaign {
+	t.Helper()
+	c := &admeter.Campaign{Tenant: tenant.ID, Name: "年货节", LandingURL: "https://shop.example.com/nh",
+		Placements: []admeter.Placement{{Name: "信息流", Media: "媒体乙", Price: cpm(20)}, {Name: "横幅", Media: "媒体丙", Price: cpm(10)}}}
+	if err := env.meta.CreateCampaign(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	env.hits(t, tenant, c, 0, []int{8, 9, 10, 11}, 1)
+	env.hits(t, tenant, c, 1, []int{1, 12}, 1)
+	return c
+}
+
+// TestReachSetPage: the reach page of two campaigns sharing users counts
+// each user once, merges a medium both use into one group, and plans
+// over both; the ids may come comma-separated or repeated (the campaigns
+// list's checkboxes).
+func TestReachSetPage(t *testing.T) {
+	env, rs := reachEnv(t)
+	env.recordAudit()
+	second := env.secondCampaign(t, env.tenant)
+	a, b := string(env.campaign.ID), string(second.ID)
+
+	// Alone, the campaigns reach 9 and 6.
+	for _, c := range []struct {
+		id   admeter.CampaignID
+		want string
+	}{{env.campaign.ID, "9"}, {second.ID, "6"}} {
+		if html := env.reachAs(t, env.tenant, c.id, "").Body.String(); !strings.Contains(html, `<dd id="rk-reach">`+c.want+`</dd>`) {
+			t.Fatalf("campaign %s alone: reach is not %s", c.id, c.want)
+		}
+	}
+	for _, tt := range []struct {
+		lang, q string
+		want    []string
+	}{
+		{langZH, "campaigns=" + a + "," + b, []string{"<title>跨媒体触达与优化 · 双十一、年货节 · admeter</title>", "合并的广告活动", "同一用户被多个活动触达只计一次",
+			`<a href="/console/campaigns">← 广告活动</a>`, "投放优化建议"}},
+		{langEN, "campaigns=" + a + "&campaigns=" + b, []string{"<title>Reach &amp; plan · 双十一, 年货节 · admeter</title>", "Campaigns combined",
+			"A user reached by several of these campaigns counts once", `<a href="/console/campaigns">← Campaigns</a>`, "Placement plan"}},
+		{langEN, "campaigns=+" + a + ",," + b + "&campaigns=" + a, nil}, // blanks and a repeat
+	} {
+		rec := env.reachSetAs(t, env.tenant, tt.q+"&lang="+tt.lang)
+		html := rec.Body.String()
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d\n%s", tt.q, rec.Code, html)
+		}
+		for _, want := range append(tt.want,
+			// The users of both, each once; impressions add up.
+			`<dd id="rk-reach">12</dd>`, `<dd id="rk-impressions">34</dd>`, `<dd id="rk-gross">15</dd>`,
+			// User 9: 12 + 1 impressions, 3 beyond 10.
+			`<dd id="rk-waste">3</dd>`,
+			`<a href="/console/campaigns/`+a+`">双十一</a>`, `<a href="/console/campaigns/`+b+`">年货节</a>`,
+			`<input type="hidden" name="campaigns" value="`+a+`,`+b+`">`, `id="plan-summary"`,
+			// The language link keeps the campaigns.
+			`<a href="?campaigns=`) {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s (%s) page lacks %s", tt.q, tt.lang, want)
+			}
+		}
+		if strings.Contains(html, `href="/console/campaigns/`+a+`/reach"`) || strings.Contains(html, "← 双十一") {
+			t.Errorf("%s: the back link goes to one campaign", tt.q)
+		}
+		// 媒体乙, in both campaigns, is one group: users 5–9 and 8–11.
+		rows := tableRows(t, html, "reach-groups")
+		want := []string{"媒体甲 | 6 | 50.0% |", "媒体乙 | 7 | 58.3% |", "媒体丙 | 2 | 16.7% |"}
+		if len(rows) != len(want) {
+			t.Fatalf("%s groups %q, want 3", tt.q, rows)
+		}
+		for i := range want {
+			if !strings.HasPrefix(rows[i], want[i]) {
+				t.Errorf("%s group %d = %q, want %s…", tt.q, i, rows[i], want[i])
+			}
+		}
+		if rows := tableRows(t, html, "reach-overlap"); len(rows) != 3 || !strings.HasPrefix(rows[1], "媒体乙 | 2 (28.6%) | 7 |") {
+			t.Errorf("%s overlap %q", tt.q, rows)
+		}
+		if rows := tableRows(t, html, "plan-units"); len(rows) != 3 {
+			t.Errorf("%s plan units %q, want one per medium", tt.q, rows)
+		}
+	}
+
+	// The page's numbers and plan are the service's over both campaigns.
+	req := reach.Request{Sources: []reach.Source{{Owner: env.tenant.ID, Campaign: env.campaign.ID}, {Owner: env.tenant.ID, Campaign: second.ID}},
+		From: "2026-11-14", To: "2026-11-20", Costs: true}
+	pr, err := rs.Plan(t.Context(), reach.PlanRequest{Request: req, Effective: "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := env.reachSetAs(t, env.tenant, "campaigns="+a+","+b+"&effective=2&lang=en").Body.String()
+	if !strings.Contains(html, escaped(pr.Plan.Summary.EN)) || !strings.Contains(html, `<option value="2" selected>2+</option>`) {
+		t.Errorf("the plan at effective 2 is not the service's: want %q", pr.Plan.Summary.EN)
+	}
+	var targets []string
+	for _, e := range env.auditEntries(t, "report.reach") {
+		if e.Outcome == "ok" && e.Action == "report.reach" {
+			targets = append(targets, e.Target)
+		}
+	}
+	if !slices.Contains(targets, a+","+b) {
+		t.Errorf("audit targets %q, want %s", targets, a+","+b)
+	}
+
+	// By placement, the groups name their campaign.
+	html = env.reachSetAs(t, env.tenant, "campaigns="+a+","+b+"&by=placement").Body.String()
+	if rows := tableRows(t, html, "reach-groups"); len(rows) != 4 || !strings.HasPrefix(rows[2], "年货节 / 信息流 | 4 |") {
+		t.Errorf("groups by placement %q", rows)
+	}
+}
+
+// TestReachSetPageErrors: an empty list or a bad range is a 400 with the
+// reason; another tenant's campaign in the list, or an unknown one, is
+// not found; without the reach service the page is refused.
+func TestReachSetPageErrors(t *testing.T) {
+	env, _ := reachEnv(t)
+	second := env.secondCampaign(t, env.tenant)
+	a, b := string(env.campaign.ID), string(second.ID)
+	var ids []string // more than a report may combine
+	for i := range reach.MaxCampaigns + 1 {
+		ids = append(ids, strconv.Itoa(1000+i))
+	}
+	many := strings.Join(ids, ",")
+	for _, tt := range []struct {
+		q, want string
+		form    bool // the page with the form, not the error page
+	}{
+		{"", "Pick at least one campaign", false},
+		{"campaigns=", "Pick at least one campaign", false},
+		{"campaigns=,+,", "Pick at least one campaign", false},
+		{"campaigns=" + a + "," + b + "&from=2026-11-20&to=2026-11-01", "from 2026-11-20 is after to 2026-11-01", true},
+		{"campaigns=" + a + "&campaigns=" + b + "&from=yesterday", "from:", true},
+		{"campaigns=" + a + "," + b + "&waste_above=0", "waste_above must be a number of impressions", true},
+		{"campaigns=" + many, "at most 50 campaigns", false},
+	} {
+		rec := env.reachSetAs(t, env.tenant, tt.q+"&lang=en")
+		html := rec.Body.String()
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%q: status %d, want 400", tt.q, rec.Code)
+		}
+		if !strings.Contains(html, escaped(tt.want)) {
+			t.Errorf("%q: no error %q on the page\n%s", tt.q, tt.want, html)
+		}
+		if got := strings.Contains(html, `id="reach-form"`); got != tt.form || strings.Contains(html, `id="reach-totals"`) {
+			t.Errorf("%q: form shown %v, want %v, and no report", tt.q, got, tt.form)
+		}
+		if tt.form && !strings.Contains(html, `<input type="hidden" name="campaigns" value="`+a+`,`+b+`">`) {
+			t.Errorf("%q: the form lost the campaigns", tt.q)
+		}
+	}
+	if html := env.reachSetAs(t, env.tenant, "lang=zh").Body.String(); !strings.Contains(html, "请至少选择一个广告活动") {
+		t.Error("the empty list's message is not in Chinese")
+	}
+
+	other := &admeter.Tenant{Name: "别家", Kind: admeter.TenantAdvertiser}
+	if err := env.meta.CreateTenant(t.Context(), other, sha256.Sum256([]byte("other"))); err != nil {
+		t.Fatal(err)
+	}
+	theirs := &admeter.Campaign{Tenant: other.ID, Name: "别家活动", LandingURL: "https://other.example.com/", Placements: []admeter.Placement{{Name: "开屏", Media: "媒体甲"}}}
+	if err := env.meta.CreateCampaign(t.Context(), theirs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"campaigns=" + a + "," + string(theirs.ID), "campaigns=" + string(theirs.ID), "campaigns=" + a + ",999999"} {
+		rec := env.reachSetAs(t, env.tenant, q)
+		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "别家活动") {
+			t.Errorf("%s: status %d, want 404 without the other tenant's campaign", q, rec.Code)
+		}
+	}
+	// The other tenant cannot name ours either.
+	if rec := env.reachSetAs(t, other, "campaigns="+string(theirs.ID)+","+a); rec.Code != http.StatusNotFound {
+		t.Errorf("the other tenant naming ours: status %d, want 404", rec.Code)
+	}
+	env.srv.SetReach(nil)
+	if rec := env.reachSetAs(t, env.tenant, "campaigns="+a); rec.Code != http.StatusForbidden {
+		t.Errorf("without reach: status %d, want 403", rec.Code)
+	}
+}
+
+// TestReachSetPageMedia: a media tenant's page of its campaigns shows the
+// combined reach and no cost, no plan.
+func TestReachSetPageMedia(t *testing.T) {
+	env, _ := reachEnv(t)
+	media := &admeter.Tenant{Name: "媒体乙", Kind: admeter.TenantMedia}
+	if err := env.meta.CreateTenant(t.Context(), media, sha256.Sum256([]byte("media"))); err != nil {
+		t.Fatal(err)
+	}
+	first := &admeter.Campaign{Tenant: media.ID, Name: "自有推广", LandingURL: "https://video.example.com/",
+		Placements: []admeter.Placement{{Name: "开屏", Media: "媒体甲", Price: cpm(30)}, {Name: "贴片", Media: "媒体乙", Price: cpm(50)}}}
+	if err := env.meta.CreateCampaign(t.Context(), first); err != nil {
+		t.Fatal(err)
+	}
+	env.watch(t, media, first)
+	second := env.secondCampaign(t, media)
+	for _, lang := range []string{langZH, langEN} {
+		rec := env.reachSetAs(t, media, "campaigns="+string(first.ID)+","+string(second.ID)+"&effective=2&lang="+lang)
+		html := rec.Body.String()
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d\n%s", rec.Code, html)
+		}
+		for _, want := range []string{`<dd id="rk-reach">12</dd>`, `<dd id="rk-waste">3</dd>`, `id="plan-media"`} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s media page lacks %s", lang, want)
+			}
+		}
+		for _, leak := range []string{"¥", "rk-cost", "成本", "Cost", "CPUM", "plan-units", "plan-summary", `name="effective"`} {
+			if strings.Contains(html, leak) {
+				t.Errorf("%s: a media tenant's page shows %q", lang, leak)
+			}
+		}
+	}
+}
+
+// TestCampaignsListCompare: the campaigns list has a checkbox per
+// campaign and the button that opens their combined reach page, in both
+// languages; without the reach service, or for a role that may not read
+// reports, it has neither.
+func TestCampaignsListCompare(t *testing.T) {
+	env, _ := reachEnv(t)
+	second := env.secondCampaign(t, env.tenant)
+	list := func(role admeter.Role, lang string) string {
+		t.Helper()
+		sess := &api.Session{User: &admeter.User{ID: "u_3", Name: "郑十一", Role: role, Tenant: env.tenant.ID}, Tenant: env.tenant, ID: "s3", CSRF: "x"}
+		rec := httptest.NewRecorder()
+		env.srv.campaignsPage(rec, httptest.NewRequest(http.MethodGet, "/console/campaigns?lang="+lang, nil), sess)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("campaigns list: status %d", rec.Code)
+		}
+		return rec.Body.String()
+	}
+	for _, tt := range []struct{ lang, button, pick string }{{langZH, "跨活动去重触达", "选择"}, {langEN, "Compare reach", "Pick"}} {
+		html := list(admeter.RoleViewer, tt.lang)
+		want := []string{`<form method="get" action="/console/reach" id="compare-reach">`,
+			`<button type="submit" id="compare-reach-submit">` + tt.button + `</button>`}
+		for _, c := range []*admeter.Campaign{env.campaign, second} {
+			want = append(want, `<input type="checkbox" name="campaigns" value="`+string(c.ID)+`" id="pick-`+string(c.ID)+`" aria-label="`+tt.pick+`: `+c.Name+`">`)
+		}
+		for _, w := range want {
+			if !strings.Contains(html, w) {
+				t.Errorf("%s campaigns list lacks %s", tt.lang, w)
+			}
+		}
+	}
+	// The form's GET, as a browser sends it, opens the combined page.
+	q := "campaigns=" + string(env.campaign.ID) + "&campaigns=" + string(second.ID)
+	if html := env.reachSetAs(t, env.tenant, q).Body.String(); !strings.Contains(html, `<dd id="rk-reach">12</dd>`) {
+		t.Error("the checked campaigns' page does not combine them")
+	}
+	env.srv.SetReach(nil)
+	if html := list(admeter.RoleViewer, langZH); strings.Contains(html, `type="checkbox"`) || strings.Contains(html, "compare-reach") {
+		t.Error("the campaigns list offers the reach page without the service")
 	}
 }

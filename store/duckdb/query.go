@@ -211,6 +211,27 @@ func dedup(src, cols, keys string) string {
 	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression%[3]s ORDER BY ts, received) = 1`, src, cols, keys)
 }
 
+// dedupHashed is dedup for a large src: only the events whose (placement,
+// kind, impression id, keys) may be shared with another event go through
+// the window. Candidates are the 64-bit hashes of those keys held by more
+// than one event of src (a hash aggregate on one integer); an event whose
+// hash no other event has is its key's only copy — equal keys hash
+// equally — and counts as it is. A hash collision only sends a unique
+// event through the exact window, so the result is dedup's exactly.
+func dedupHashed(src, cols, keys string) string {
+	h := "hash(placement, kind, impression" + keys + ")"
+	return fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL OR %[4]s NOT IN (SELECT h FROM dupkeys)
+	UNION ALL
+	SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NOT NULL AND %[4]s IN (SELECT h FROM dupkeys)
+	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression%[3]s ORDER BY ts, received) = 1`, src, cols, keys, h)
+}
+
+// dupKeysSQL is the CTE dedupHashed reads: the hashes of the keys more
+// than one event of src holds.
+func dupKeysSQL(src, keys string) string {
+	return fmt.Sprintf("dupkeys AS MATERIALIZED (SELECT hash(placement, kind, impression%[2]s) AS h FROM %[1]s WHERE impression IS NOT NULL GROUP BY h HAVING count(*) > 1)", src, keys)
+}
+
 // reportCols are the source columns each dimension needs.
 var reportCols = map[store.Dimension]string{
 	store.ByRegion: ", country, province",

@@ -18,6 +18,16 @@
 // same SQL on a plain DuckDB connection to the same file, with DuckDB's
 // defaults and with the store's settings, checking the answers agree;
 // RefreshRollups and Daily; and the peak RSS of each phase. It prints a
-// Markdown table with PASS or MISS per target. bench/store.sh runs it; see
-// bench/README.md.
+// Markdown table with PASS or MISS per target.
+//
+// Its reach phase measures issue 12's target: the store's ReachSets of all
+// the tenant's campaigns over the 30 days, one group per medium (10), and
+// reach.Analyze and mediaplan.Recommend of the answer, against two
+// baselines on a plain DuckDB connection to the same file: the same
+// statement without the impression-id dedup, and count(DISTINCT user_key)
+// of the same impressions, checking that both find the store's users.
+// --phases picks the phases (load,report,rollup,reach), so that the reach
+// phase can run alone on a file built before.
+//
+// bench/store.sh runs it; see bench/README.md.
 package main

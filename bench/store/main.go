@@ -50,6 +50,35 @@ type config struct {
 	// memProfile, if set, is where the Go heap profile is written after
 	// the load.
 	memProfile string
+	phases     phases
+}
+
+// phases are the phases a run measures.
+type phases struct {
+	load, report, rollup, reach bool
+}
+
+// allPhases are the phases, in the order they run.
+const allPhases = "load,report,rollup,reach"
+
+// parsePhases parses a comma-separated list of phases of allPhases.
+func parsePhases(s string) (phases, error) {
+	var p phases
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "load":
+			p.load = true
+		case "report":
+			p.report = true
+		case "rollup":
+			p.rollup = true
+		case "reach":
+			p.reach = true
+		default:
+			return phases{}, fmt.Errorf("unknown phase %q in --phases %q: use some of %s", name, s, allPhases)
+		}
+	}
+	return p, nil
 }
 
 // Targets of issue 3.
@@ -82,7 +111,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&cfg.pool.Campaigns, "campaigns", 10, "simulated campaigns (one large)")
 	fs.Int64Var(&cfg.pool.Seed, "seed", 1, "simulator seed")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a Go heap profile to this file after the load")
+	phaseList := fs.String("phases", allPhases, "phases to run, comma-separated; without load the file must already hold --events events")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if cfg.phases, err = parsePhases(*phaseList); err != nil {
 		return err
 	}
 	switch {
@@ -94,17 +128,60 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "storebench: %d events in %s, %d CPUs, GOMAXPROCS %d, %s\n", cfg.events, cfg.file, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 
 	var res results
-	if err := load(ctx, cfg, out, &res); err != nil {
+	if cfg.phases.load {
+		err = load(ctx, cfg, out, &res)
+	} else {
+		err = checkLoaded(ctx, cfg)
+	}
+	if err != nil {
 		return err
 	}
-	if err := measureReports(ctx, cfg, out, &res); err != nil {
-		return err
+	if cfg.phases.report {
+		if err := measureReports(ctx, cfg, out, &res); err != nil {
+			return err
+		}
 	}
-	if err := measureRollups(ctx, cfg, out, &res); err != nil {
-		return err
+	if cfg.phases.rollup {
+		if err := measureRollups(ctx, cfg, out, &res); err != nil {
+			return err
+		}
 	}
-	res.print(out, cfg)
+	if cfg.phases.reach {
+		if err := measureReach(ctx, cfg, out, &res.reach); err != nil {
+			return err
+		}
+	}
+	if st, err := os.Stat(cfg.file); err == nil {
+		res.fileSize = st.Size()
+	}
+	if cfg.phases.load || cfg.phases.report || cfg.phases.rollup {
+		res.print(out, cfg)
+	}
+	if cfg.phases.reach {
+		res.reach.print(out, cfg)
+	}
 	return nil
+}
+
+// checkLoaded checks that the store file holds cfg.events events, for a
+// run without the load phase.
+func checkLoaded(ctx context.Context, cfg config) error {
+	if _, err := os.Stat(cfg.file); err != nil {
+		return fmt.Errorf("without the load phase the store file must exist: %w", err)
+	}
+	db, err := duckdb.Open(cfg.file, duckdb.Options{}, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	have, err := db.Offset(ctx)
+	if err != nil {
+		return err
+	}
+	if have < uint64(cfg.events) {
+		return fmt.Errorf("the store holds %d events, fewer than --events %d: add the load phase to --phases", have, cfg.events)
+	}
+	return db.Close()
 }
 
 // results are the measurements of a run.
@@ -129,6 +206,7 @@ type results struct {
 	directStoreHWM int64
 	storeTotal     store.Counts
 	storeFreq      *store.FrequencyResult
+	reach          reachResults
 }
 
 // pseudonymizer returns a pseudonymizer under a fixed benchmark key.
@@ -295,11 +373,7 @@ func measureReports(ctx context.Context, cfg config, out io.Writer, res *results
 	contenders := []contender{
 		storeAPI,
 		directContender(cfg, "direct, DuckDB defaults", nil, &res.direct, &res.directHWM, res),
-		directContender(cfg, "direct, store's settings", []string{
-			fmt.Sprintf("SET memory_limit = '%s'", duckdb.DefaultOptions().MemoryLimit),
-			fmt.Sprintf("SET threads = %d", duckdb.DefaultOptions().Threads),
-			"SET preserve_insertion_order = false",
-		}, &res.directStore, &res.directStoreHWM, res),
+		directContender(cfg, "direct, store's settings", storeSettings(), &res.directStore, &res.directStoreHWM, res),
 	}
 	for round := range cfg.runs {
 		for k := range contenders {
@@ -431,9 +505,6 @@ func measureRollups(ctx context.Context, cfg config, out io.Writer, res *results
 	}
 	_, hwm := memStatus()
 	res.reportHWM = max(res.reportHWM, hwm)
-	if st, err := os.Stat(cfg.file); err == nil {
-		res.fileSize = st.Size()
-	}
 	return nil
 }
 
@@ -482,7 +553,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 
 func mib(b int64) string { return fmt.Sprintf("%d MiB", b>>20) }
 
-// print writes the results table (Markdown) and the targets.
+// print writes the results table (Markdown) of the load, report and rollup
+// phases that ran, and their targets.
 func (r *results) print(out io.Writer, cfg config) {
 	from, to := reportRange(cfg)
 	rep, freq, both, direct, directStore, daily := median(r.report), median(r.frequency), median(r.both), median(r.direct), median(r.directStore), median(r.daily)
@@ -493,27 +565,34 @@ func (r *results) print(out io.Writer, cfg config) {
 	fmt.Fprintf(out, "Machine: %d CPUs, Go %s, %s/%s; medians of %d rounds; each round opens the file afresh for each contender, one warm-up, one measured run.\n\n", runtime.NumCPU(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, cfg.runs)
 	fmt.Fprintln(out, "| measure | value | target | verdict |")
 	fmt.Fprintln(out, "|---|---|---|---|")
-	if r.loaded > 0 {
+	switch {
+	case r.loaded > 0:
 		fmt.Fprintf(out, "| load: %d events (pool of %d simulated in %s) | %s, %.0f events/s | | |\n", r.loaded, r.poolEvents,
 			r.poolTime.Round(time.Second), r.loadTime.Round(time.Second), float64(r.loaded)/r.loadTime.Seconds())
 		fmt.Fprintf(out, "| peak RSS during load | %s | < 2048 MiB | %s |\n", mib(r.loadHWM), verdict(r.loadHWM < targetRSS))
-	} else {
+	case cfg.phases.load:
 		fmt.Fprintln(out, "| load | reused an existing file | | |")
 		fmt.Fprintln(out, "| peak RSS during load | not measured (file reused) | < 2048 MiB | – |")
 	}
 	fmt.Fprintf(out, "| store file size | %s (%.1f bytes/event) | | |\n", mib(r.fileSize), float64(r.fileSize)/float64(cfg.events))
-	fmt.Fprintf(out, "| campaign events in range (impressions + clicks, deduplicated) | %d; reach %d | | |\n", r.reportEvts, r.storeFreq.Reach)
-	fmt.Fprintf(out, "| store Report (totals) | %s | | |\n", ms(rep))
-	fmt.Fprintf(out, "| store Frequency | %s | | |\n", ms(freq))
-	fmt.Fprintf(out, "| store Report + Frequency (A) | %s | | |\n", ms(both))
-	fmt.Fprintf(out, "| same SQL direct, DuckDB defaults (B) | %s | | |\n", ms(direct))
-	fmt.Fprintf(out, "| A / B, median of the rounds' ratios (ratio of medians %.2f×) | %.2f× | ≤ %.1f× | %s |\n", float64(both)/float64(direct), ratio, targetRatio, verdict(ratio <= targetRatio))
-	fmt.Fprintf(out, "| peak RSS of B's turns (DuckDB default memory_limit: 80%% of RAM) | %s | | |\n", mib(r.directHWM))
-	fmt.Fprintf(out, "| same SQL direct, store's settings (C) | %s | | |\n", ms(directStore))
-	fmt.Fprintf(out, "| A / C, median of the rounds' ratios (ratio of medians %.2f×): the Go API's own overhead | %.2f× | | |\n", float64(both)/float64(directStore), ratioStore)
-	fmt.Fprintf(out, "| RefreshRollups, 30 days | %s | | |\n", ms(r.refresh))
-	fmt.Fprintf(out, "| Daily (rollups), 30 days, %d rows | %s | < 50 ms | %s |\n", r.dailyRows, ms(daily), verdict(daily < targetDaily))
-	fmt.Fprintf(out, "| peak RSS during reports (store, MemoryLimit default %s) | %s | < 2048 MiB | %s |\n", duckdb.DefaultOptions().MemoryLimit, mib(r.reportHWM), verdict(r.reportHWM < targetRSS))
+	if cfg.phases.report {
+		fmt.Fprintf(out, "| campaign events in range (impressions + clicks, deduplicated) | %d; reach %d | | |\n", r.reportEvts, r.storeFreq.Reach)
+		fmt.Fprintf(out, "| store Report (totals) | %s | | |\n", ms(rep))
+		fmt.Fprintf(out, "| store Frequency | %s | | |\n", ms(freq))
+		fmt.Fprintf(out, "| store Report + Frequency (A) | %s | | |\n", ms(both))
+		fmt.Fprintf(out, "| same SQL direct, DuckDB defaults (B) | %s | | |\n", ms(direct))
+		fmt.Fprintf(out, "| A / B, median of the rounds' ratios (ratio of medians %.2f×) | %.2f× | ≤ %.1f× | %s |\n", float64(both)/float64(direct), ratio, targetRatio, verdict(ratio <= targetRatio))
+		fmt.Fprintf(out, "| peak RSS of B's turns (DuckDB default memory_limit: 80%% of RAM) | %s | | |\n", mib(r.directHWM))
+		fmt.Fprintf(out, "| same SQL direct, store's settings (C) | %s | | |\n", ms(directStore))
+		fmt.Fprintf(out, "| A / C, median of the rounds' ratios (ratio of medians %.2f×): the Go API's own overhead | %.2f× | | |\n", float64(both)/float64(directStore), ratioStore)
+	}
+	if cfg.phases.rollup {
+		fmt.Fprintf(out, "| RefreshRollups, 30 days | %s | | |\n", ms(r.refresh))
+		fmt.Fprintf(out, "| Daily (rollups), 30 days, %d rows | %s | < 50 ms | %s |\n", r.dailyRows, ms(daily), verdict(daily < targetDaily))
+	}
+	if cfg.phases.report || cfg.phases.rollup {
+		fmt.Fprintf(out, "| peak RSS during reports (store, MemoryLimit default %s) | %s | < 2048 MiB | %s |\n", duckdb.DefaultOptions().MemoryLimit, mib(r.reportHWM), verdict(r.reportHWM < targetRSS))
+	}
 }
 
 // commandLine returns how the run can be repeated.

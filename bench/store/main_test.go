@@ -11,6 +11,10 @@ import (
 	"github.com/admeter/admeter"
 )
 
+// maxFuture is the collector's bound on a client's event time ahead of its
+// receive time (collect.Config defaults).
+const maxFuture = 5 * time.Minute
+
 func testPool(t *testing.T, events int) []admeter.Event {
 	t.Helper()
 	ps, err := pseudonymizer()
@@ -130,24 +134,76 @@ func TestReplicate(t *testing.T) {
 }
 
 // TestRun runs the whole benchmark on a small store twice: the first run
-// builds the file, the second reuses it. measureDirect fails if the SQL
-// rebuilt in sql.go does not give the store's answers.
+// builds the file, the second reuses it; then the reach phase alone.
+// measureDirect fails if the SQL rebuilt in sql.go does not give the
+// store's answers, measureReach if reach.go's does not.
 func TestRun(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "store.duckdb")
 	args := []string{"--file", file, "--events", "60000", "--pool", "25000", "--batch", "7000", "--runs", "1", "--campaigns", "3"}
-	for i, want := range []string{"inserting 60000 more from offset 0", "reusing it"} {
+	reachRows := []string{"## Cross-media reach", "| store `ReachSets` (S)", "| S / (a)", "| S / (b)", "| peak RSS, store", "reach: checked:"}
+	for i, c := range []struct {
+		args       []string
+		want, lack []string
+	}{
+		{args, append([]string{"inserting 60000 more from offset 0", "| A / B, median", "| Daily (rollups), 30 days", "| peak RSS during reports"}, reachRows...), nil},
+		{args, append([]string{"reusing it", "| A / B, median", "| Daily (rollups), 30 days"}, reachRows...), nil},
+		{append(args, "--phases", "reach"), reachRows, []string{"## Store benchmark", "load:", "round 1"}},
+		{append(args, "--phases", "rollup"), []string{"| Daily (rollups), 30 days"}, []string{"| A / B, median", "## Cross-media reach", "| load"}},
+	} {
 		var out bytes.Buffer
-		if err := run(context.Background(), args, &out); err != nil {
+		if err := run(context.Background(), c.args, &out); err != nil {
 			t.Fatalf("run %d: %v\n%s", i, err, out.String())
 		}
 		s := out.String()
-		for _, w := range []string{want, "| A / B, median", "| Daily (rollups), 30 days", "| peak RSS during reports"} {
+		for _, w := range c.want {
 			if !strings.Contains(s, w) {
 				t.Errorf("run %d: output lacks %q:\n%s", i, w, s)
 			}
 		}
-		if strings.Contains(s, "reach 0 |") {
-			t.Errorf("run %d: the campaign has no reach:\n%s", i, s)
+		for _, w := range c.lack {
+			if strings.Contains(s, w) {
+				t.Errorf("run %d: output has %q:\n%s", i, w, s)
+			}
+		}
+		if strings.Contains(s, "reach 0 |") || strings.Contains(s, "| union reach; combinations of media; waste above 10 | 0;") {
+			t.Errorf("run %d: no reach:\n%s", i, s)
+		}
+	}
+}
+
+// TestRunNeedsEvents checks that a run without the load phase refuses a
+// store with fewer events than asked for, and a missing file.
+func TestRunNeedsEvents(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "store.duckdb")
+	base := []string{"--file", file, "--pool", "5000", "--runs", "1", "--campaigns", "2"}
+	var out bytes.Buffer
+	if err := run(context.Background(), append(base, "--events", "100", "--phases", "reach"), &out); err == nil {
+		t.Fatal("reach phase on a missing file: no error")
+	}
+	if err := run(context.Background(), append(base, "--events", "5000", "--phases", "load"), &out); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), append(base, "--events", "5001", "--phases", "reach"), &out)
+	if err == nil || !strings.Contains(err.Error(), "fewer than --events") {
+		t.Fatalf("reach phase on a store too small: %v", err)
+	}
+}
+
+func TestParsePhases(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want phases
+		ok   bool
+	}{
+		{allPhases, phases{load: true, report: true, rollup: true, reach: true}, true},
+		{"reach", phases{reach: true}, true},
+		{"load, rollup", phases{load: true, rollup: true}, true},
+		{"", phases{}, false},
+		{"reach,reports", phases{}, false},
+	} {
+		got, err := parsePhases(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parsePhases(%q) = %+v, %v; want %+v, ok %v", c.in, got, err, c.want, c.ok)
 		}
 	}
 }

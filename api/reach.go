@@ -35,12 +35,39 @@ func (s *Server) registerReach(mux *http.ServeMux) {
 		return s.wrap(s.require(admeter.PermReadReports, s.onCampaign(admeter.PermReadReports, s.audited(action, h))))
 	}
 	many := func(action string, h apiFunc) http.Handler {
-		return s.wrap(s.require(admeter.PermReadReports, s.audited(action, h)))
+		return s.wrap(s.require(admeter.PermReadReports, s.audited(action, s.auditedOwners(action, h))))
 	}
 	mux.Handle("GET /api/v1/campaigns/{id}/reach", one("report.reach", s.reachReport))
 	mux.Handle("GET /api/v1/campaigns/{id}/reach/plan", one("report.reach_plan", s.reachPlan))
 	mux.Handle("GET /api/v1/reach", many("report.reach", s.reachReport))
 	mux.Handle("GET /api/v1/reach/plan", many("report.reach_plan", s.reachPlan))
+}
+
+// sourcesKey carries, through a request over several campaigns, the
+// campaigns reachRequest resolved, for auditedOwners.
+const sourcesKey ctxKey = iota + 60
+
+// auditedOwners wraps h, a handler over several campaigns, so that each
+// campaign read through a grant is also an entry in the trail of the
+// advertiser whose data it is, naming the caller's tenant — as an access
+// to one granted campaign is (audited records the caller's own entry).
+func (s *Server) auditedOwners(action string, h apiFunc) apiFunc {
+	return func(r *http.Request) (int, any, error) {
+		var sources []reach.Source
+		status, body, err := h(r.WithContext(context.WithValue(r.Context(), sourcesKey, &sources)))
+		outcome := "ok"
+		if err != nil {
+			outcome = "failed: " + admeter.ErrorCode(err)
+		}
+		caller := tenantFrom(r.Context()).ID
+		for _, src := range sources {
+			if src.Owner != caller {
+				s.auditFor(r, src.Owner, action, string(src.Campaign), outcome,
+					map[string]any{"query": r.URL.RawQuery, "via_grant_to": string(caller)})
+			}
+		}
+		return status, body, err
+	}
 }
 
 // reachReport serves GET /api/v1/campaigns/{id}/reach and GET
@@ -116,6 +143,9 @@ func (s *Server) reachRequest(r *http.Request, allowed []string) (reach.Request,
 			return reach.Request{}, err
 		}
 		req.Sources = append(req.Sources, reach.Source{Owner: owner, Campaign: id, Placements: only})
+	}
+	if held, ok := r.Context().Value(sourcesKey).(*[]reach.Source); ok {
+		*held = req.Sources
 	}
 	return req, nil
 }

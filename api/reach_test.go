@@ -236,6 +236,21 @@ func TestReach_Access(t *testing.T) {
 		}
 	}
 
+	// Each advertiser's trail records the agency's read of its campaign.
+	for _, c := range []*admeter.Campaign{env.a1, env.b1} {
+		entries, err := env.meta.AuditEntries(t.Context(), admeter.AuditQuery{Tenant: c.Tenant, Action: "report.reach"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range entries {
+			found = found || e.Target == string(c.ID) && e.Outcome == "ok" && e.Details["via_grant_to"] != nil
+		}
+		if !found {
+			t.Errorf("advertiser %s's trail has no entry for the agency's combined report: %+v", c.Tenant, entries)
+		}
+	}
+
 	var media reach.Result
 	if st, code := env.get(t, "M", "/api/v1/campaigns/"+a1+"/reach?"+reachRange, &media); st != http.StatusOK {
 		t.Fatalf("media GET reach: %d %s", st, code)

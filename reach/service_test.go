@@ -36,7 +36,9 @@ func TestService_Costs(t *testing.T) {
 	if err := meta.CreateTenant(ctx, tn, [32]byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	yuan := func(m admeter.BuyingModel, v int64) *admeter.Price { return &admeter.Price{Model: m, Amount: v * admeter.MicroCNY} }
+	yuan := func(m admeter.BuyingModel, v int64) *admeter.Price {
+		return &admeter.Price{Model: m, Amount: v * admeter.MicroCNY}
+	}
 	c := &admeter.Campaign{Tenant: tn.ID, Name: "Costs", LandingURL: "https://a.example.com/", Timezone: "Asia/Shanghai",
 		Placements: []admeter.Placement{
 			{Name: "cpm", Media: "M-cpm", Price: yuan(admeter.CPM, 50)},

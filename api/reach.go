@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/reach"
@@ -70,11 +71,28 @@ func (s *Server) auditedOwners(action string, h apiFunc) apiFunc {
 	}
 }
 
+// reachWriteTimeout is how long a reach report or plan may take to
+// answer: the server's write timeout (30 s) suits the other reports, but
+// ReachSets over tens of millions of impressions takes longer on a small
+// machine (docs/benchmarks.md), and a client should get the answer, not a
+// broken connection.
+const reachWriteTimeout = 10 * time.Minute
+
+// extendWriteDeadline gives the response of r reachWriteTimeout from now.
+func extendWriteDeadline(r *http.Request) {
+	if w, ok := r.Context().Value(writerKey).(http.ResponseWriter); ok {
+		// Not every writer supports deadlines (a test recorder): then the
+		// server's own timeout, if any, stays.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(reachWriteTimeout))
+	}
+}
+
 // reachReport serves GET /api/v1/campaigns/{id}/reach and GET
 // /api/v1/reach?campaigns=…: unique reach by medium or placement, overlap,
 // exclusive reach, the incremental curve, effective reach, frequency
 // waste and costs.
 func (s *Server) reachReport(r *http.Request) (int, any, error) {
+	extendWriteDeadline(r)
 	req, err := s.reachRequest(r, reachParams)
 	if err != nil {
 		return 0, nil, err
@@ -90,6 +108,7 @@ func (s *Server) reachReport(r *http.Request) (int, any, error) {
 // /api/v1/reach/plan?campaigns=…: a budget reallocation and frequency cap
 // for the same spend, explained.
 func (s *Server) reachPlan(r *http.Request) (int, any, error) {
+	extendWriteDeadline(r)
 	req, err := s.reachRequest(r, planParams)
 	if err != nil {
 		return 0, nil, err

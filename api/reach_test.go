@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/admeter/admeter/api"
 	"github.com/admeter/admeter/meta/sqlite"
 	"github.com/admeter/admeter/reach"
+	"github.com/admeter/admeter/store"
 	"github.com/admeter/admeter/store/duckdb"
 	"github.com/admeter/admeter/store/storetest"
 )
@@ -32,7 +34,11 @@ type reachEnv struct {
 // reachDay is the day the reach tests' events fall on, in Asia/Shanghai.
 var reachDay = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
-func newReachEnv(t *testing.T) *reachEnv {
+func newReachEnv(t *testing.T) *reachEnv { return newReachEnvWith(t, nil) }
+
+// newReachEnvWith is newReachEnv with the event store wrapped by wrap (nil:
+// as it is) and, if wrap is set, a server whose write timeout is 200 ms.
+func newReachEnvWith(t *testing.T, wrap func(reach.Store) reach.Store) *reachEnv {
 	t.Helper()
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -106,9 +112,16 @@ func newReachEnv(t *testing.T) *reachEnv {
 	cfg := api.Config{PublicURL: "https://t.example.com", Accounts: accounts{env.meta},
 		Audit: auditLog{sqlite.NewAuditLog(env.meta, nil)}, Grants: env.meta, Media: env.meta,
 		Reach: reach.NewService(env.meta, events)}
+	if wrap != nil {
+		cfg.Reach = reach.NewService(env.meta, wrap(events))
+	}
 	mux := http.NewServeMux()
 	api.New(cfg, env.meta, env.meta, nil, nil).Register(mux)
-	env.srv = httptest.NewServer(mux)
+	env.srv = httptest.NewUnstartedServer(mux)
+	if wrap != nil {
+		env.srv.Config.WriteTimeout = 200 * time.Millisecond
+	}
+	env.srv.Start()
 	t.Cleanup(env.srv.Close)
 	return env
 }
@@ -257,5 +270,27 @@ func TestReach_Access(t *testing.T) {
 	}
 	if len(media.Groups) != 1 || media.Groups[0].Key != "Video" || *media.Groups[0].Reach != 60 || media.Groups[0].Cost != nil || media.Totals.Cost != nil {
 		t.Errorf("media view: %s", js(media.Groups))
+	}
+}
+
+// slowStore is the real event store, answering reach sets late.
+type slowStore struct {
+	reach.Store
+	delay time.Duration
+}
+
+func (s slowStore) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.ReachSetResult, error) {
+	time.Sleep(s.delay)
+	return s.Store.ReachSets(ctx, q)
+}
+
+// TestReach_OutlastsWriteTimeout: a reach report that takes longer than
+// the server's write timeout (as ReachSets over tens of millions of
+// impressions does) still reaches the client.
+func TestReach_OutlastsWriteTimeout(t *testing.T) {
+	env := newReachEnvWith(t, func(s reach.Store) reach.Store { return slowStore{s, 500 * time.Millisecond} })
+	var r reach.Result
+	if st, code := env.get(t, "A", "/api/v1/campaigns/"+string(env.a1.ID)+"/reach?"+reachRange, &r); st != http.StatusOK || r.Report == nil {
+		t.Fatalf("GET reach past the write timeout: %d %s", st, code)
 	}
 }

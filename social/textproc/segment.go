@@ -19,6 +19,7 @@ type Segmenter struct {
 // NewSegmenter loads gse's embedded Chinese dictionary.
 func NewSegmenter() (*Segmenter, error) {
 	s := &Segmenter{}
+	s.seg.SkipLog = true // gse logs each dictionary file with package log; admeter logs with slog only
 	if err := s.seg.LoadDict(); err != nil {
 		return nil, fmt.Errorf("load the segmentation dictionary: %w", err)
 	}

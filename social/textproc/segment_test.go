@@ -6,10 +6,7 @@ import (
 )
 
 func TestTokens(t *testing.T) {
-	s, err := NewSegmenter()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := segmenter(t)
 	for _, tc := range []struct {
 		text string
 		want []string

@@ -1,0 +1,177 @@
+package textproc
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct {
+		text, want string
+	}{
+		{"今天天气真好！", "今天天气真好"},
+		{"说得对//@小王: 好//@新闻早知道: 今天天气真好！", "今天天气真好"},
+		{"//@小王：好 //@新闻早知道：今天天气真好！", "今天天气真好"}, // full-width colons
+		{"今天天气真好//@小王:", "今天天气真好"},             // empty last part: the one before
+		{"转发微博", ""},
+		{"转发微博//@新闻早知道: 今天天气真好", "今天天气真好"},
+		{"Repost: Great news!! RT @bbc: Rates fall again", "ratesfallagain"},
+		{"reposting this", "repostingthis"},
+		{"Art @home: nice", "artnice"}, // a mention, not a retweet marker
+		{"a//@b c: d", "acd"},          // a name has no spaces: a mention
+		{"#华为Mate70# 来了[哈哈][doge] 详情 http://t.cn/A6xYz9Q 网页链接", "华为mate70来了详情"},
+		{"see https://example.com/a?b=c&d=e#f and www.example.org, or t.cn/abc!", "seeandor"},
+		{"smart.cn/x is not a short link", "smartcnxisnotashortlink"},
+		{"@张三 @Li_Si-2 你们看这个", "你们看这个"},
+		{"mail me at a@b.com", "mailmeatabcom"},
+		{"[不是表情包因为太长了吧] [ok]", "不是表情包因为太长了吧"},
+		{"ＡＢＣ　１２３ 😀👍🏽 ❤️ 1️⃣", "abc1231"},
+		{"café", "café"},
+		{"", ""},
+		{"\xff", ""},
+	} {
+		if got := Canonical(tc.text); got != tc.want {
+			t.Errorf("Canonical(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestExactKeyReposts(t *testing.T) {
+	const original = "今天终于入手了华为Mate 70，拍照效果真的惊艳！"
+	for _, repost := range []string{
+		original,
+		"//@a: 好//@数码博主: " + original,
+		"好//@a: " + original + " http://t.cn/A6xYz9Q 😀",
+		"转发微博//@数码博主：" + original + "[哈哈]",
+		"今天终于入手了 ＨＵＡＷＥＩ？ no: " + original, // not a repost: must differ
+	} {
+		same := ExactKey(repost) == ExactKey(original)
+		if want := !strings.Contains(repost, "no:"); same != want {
+			t.Errorf("ExactKey(%q) == ExactKey(original) is %v, want %v (Canonical %q)", repost, same, want, Canonical(repost))
+		}
+		if same && Fingerprint(repost) != Fingerprint(original) {
+			t.Errorf("Fingerprint(%q) differs from the original's with the same ExactKey", repost)
+		}
+	}
+}
+
+func TestKeysAreStable(t *testing.T) {
+	// Keys are stored: they must not change between runs or releases.
+	for _, tc := range []struct {
+		text  string
+		fp    uint64
+		exact string
+	}{
+		{"今天终于入手了华为Mate 70，拍照效果真的惊艳！", 0x89431868f1b1fc0b, "9effbab204c6a5cab84d7d297bcce263"},
+		{"I finally switched to the new Pixel", 0xe21538d7b91a8915, "ea8950e4c465ea1374cee4cd0a98f4ec"},
+		{"好", 0x30aac465bb2aeda4, "a68b0a06e68b5822836dbc788169be66"},
+		{"", 0, "6c62272e07bb014262b821756295c58d"}, // FNV-128a's offset basis
+	} {
+		fp, exact := Fingerprint(tc.text), fmt.Sprintf("%x", ExactKey(tc.text))
+		if fp != tc.fp || exact != tc.exact {
+			t.Errorf("Fingerprint(%q), ExactKey = %#x, %s; want %#x, %s", tc.text, fp, exact, tc.fp, tc.exact)
+		}
+	}
+}
+
+func TestNear(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		near bool
+	}{
+		{posts[0], strings.Replace(posts[0], "惊艳", "惊喜", 1), true},
+		// SimHash misses about one in five one-character edits of a short
+		// post (see NearBits); this is one of them, 11 bits apart.
+		{posts[1], strings.Replace(posts[1], "上周", "上月", 1), false},
+		{posts[28], strings.Replace(posts[28], "two", "three", 1), true},
+		{posts[5], posts[5] + "！！[心]", true},
+		{posts[0], posts[1], false},
+		{posts[28], posts[29], false},
+		{"好", "好", true},
+		{"好", "坏", false},
+		{"好的", "好吧", false},
+		{"", "", true},
+	} {
+		d := bits.OnesCount64(Fingerprint(tc.a) ^ Fingerprint(tc.b))
+		if got := Near(Fingerprint(tc.a), Fingerprint(tc.b), NearBits); got != tc.near {
+			t.Errorf("Near(%q, %q) = %v (distance %d), want %v", tc.a, tc.b, got, d, tc.near)
+		}
+	}
+	if !Near(0b1011, 0b0001, 2) || Near(0b1011, 0b0000, 2) {
+		t.Error("Near counts bits wrongly")
+	}
+}
+
+// TestNearOnCorpus checks NearBits against what it promises: most
+// one-character edits of a post are near it, and no two unrelated posts are.
+func TestNearOnCorpus(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	edits, near := 0, 0
+	for _, p := range posts {
+		rs := []rune(p)
+		for range 20 {
+			i := rng.IntN(len(rs))
+			if !unicode.IsLetter(rs[i]) || rs[i] == '嗯' {
+				continue
+			}
+			edited := string(rs[:i]) + "嗯" + string(rs[i+1:])
+			edits++
+			if Near(Fingerprint(p), Fingerprint(edited), NearBits) {
+				near++
+			}
+		}
+	}
+	if recall := float64(near) / float64(edits); recall < 0.7 {
+		t.Errorf("%d of %d one-character edits are Near (%.2f), want at least 0.7", near, edits, recall)
+	}
+	for i := range posts {
+		for j := i + 1; j < len(posts); j++ {
+			if d := bits.OnesCount64(Fingerprint(posts[i]) ^ Fingerprint(posts[j])); d <= NearBits+5 {
+				t.Errorf("unrelated posts %d and %d are %d bits apart, want more than %d", i, j, d, NearBits+5)
+			}
+		}
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	f.Add("说得对//@小王: 好//@新闻早知道: 今天天气真好！")
+	f.Add("#华为Mate70# 来了[哈哈] http://t.cn/A6xYz9Q @张三 RT @x: y")
+	f.Add("ＡＢＣ　１２３ 😀👍🏽 ❤️ repost")
+	f.Add("[")
+	f.Fuzz(func(t *testing.T, text string) {
+		c := Canonical(text)
+		if !utf8.ValidString(c) {
+			t.Fatalf("Canonical(%q) = %q, not UTF-8", text, c)
+		}
+		for _, r := range c {
+			if !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.IsMark(r) {
+				t.Fatalf("Canonical(%q) = %q keeps %q", text, c, r)
+			}
+		}
+		if fp := Fingerprint(text); c == "" && fp != 0 {
+			t.Fatalf("Fingerprint(%q) = %#x for an empty canonical text", text, fp)
+		}
+		if ExactKey(text) != ExactKey(c) || Fingerprint(text) != Fingerprint(c) {
+			t.Fatalf("keys of %q differ from those of its canonical text %q", text, c)
+		}
+		// Reposting with a comment keeps the key, unless the text is itself a
+		// repost chain or has nothing of its own.
+		if n := Normalize(text); c != "" && !strings.Contains(n, "//@") && !strings.Contains(n, "rt @") {
+			if rc := Canonical("好//@某人: " + text); rc != c {
+				t.Fatalf("Canonical of a repost of %q = %q, want %q", text, rc, c)
+			}
+		}
+	})
+}
+
+func BenchmarkFingerprint(b *testing.B) {
+	b.SetBytes(int64(len(posts[0])))
+	for b.Loop() {
+		Fingerprint(posts[0])
+	}
+}

@@ -45,6 +45,7 @@ const (
 	IDIDFV             // iOS identifier for vendor
 	IDCAID             // China Advertising Association iOS id
 	IDCookie           // admeter's first-party browser cookie
+	IDSocial           // a social media handle ("weibo:name"); authors of social posts, never a user key
 	numIDTypes
 )
 
@@ -61,6 +62,7 @@ var idTypeNames = [...]string{
 	IDIDFV:      "idfv",
 	IDCAID:      "caid",
 	IDCookie:    "cookie",
+	IDSocial:    "social",
 }
 
 // String returns the lowercase name used in APIs and metrics.

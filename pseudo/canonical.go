@@ -111,6 +111,12 @@ func Canonicalize(t admeter.IDType, f Form, value string) (c Canonical, reason R
 	if r := absent(v); r != ReasonOK {
 		return Canonical{}, r
 	}
+	if t == admeter.IDSocial {
+		if f != FormRaw {
+			return Canonical{}, ReasonMalformed
+		}
+		return canonicalSocial(v)
+	}
 	switch {
 	case f == FormMD5 || f == FormRaw && t == admeter.IDCAID:
 		// A CAID is 32 hex digits that are already canonical, whatever the

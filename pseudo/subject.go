@@ -14,7 +14,7 @@ import (
 var SubjectTypes = []admeter.IDType{
 	admeter.IDIDFA, admeter.IDOAID, admeter.IDIMEI, admeter.IDAndroidID,
 	admeter.IDAAID, admeter.IDCAID, admeter.IDIDFV, admeter.IDOpenUDID,
-	admeter.IDMAC, admeter.IDMACColon,
+	admeter.IDMAC, admeter.IDMACColon, admeter.IDSocial,
 }
 
 // ParseSubjectType returns the device identifier type named name (as in
@@ -70,7 +70,9 @@ func CanonicalizeSubject(t admeter.IDType, f Form, value string) ([]Canonical, e
 		return nil, admeter.Errorf(admeter.EINVALID, "id is required: the %s, raw or as its MD5", t)
 	}
 	forms := []Form{f}
-	if f == 0 {
+	if t == admeter.IDSocial {
+		forms = []Form{FormRaw}
+	} else if f == 0 {
 		forms = []Form{FormRaw}
 		if len(v) == 32 && isHex(v) {
 			forms = []Form{FormMD5, FormRaw}
@@ -96,6 +98,9 @@ func CanonicalizeSubject(t admeter.IDType, f Form, value string) ([]Canonical, e
 	if len(out) > 0 {
 		return out, nil
 	}
+	if t == admeter.IDSocial {
+		return nil, admeter.Errorf(admeter.EINVALID, "the social account cannot be read: expected %s", expected(t, FormRaw))
+	}
 	if first == ReasonPlaceholder || first == ReasonEmpty {
 		return nil, admeter.Errorf(admeter.EINVALID, "the %s is a placeholder (all zeros, a known dummy value or an unreplaced macro), not a device's identifier", t)
 	}
@@ -104,6 +109,9 @@ func CanonicalizeSubject(t admeter.IDType, f Form, value string) ([]Canonical, e
 
 // expected describes the accepted shape of an identifier of type t in form f.
 func expected(t admeter.IDType, f Form) string {
+	if t == admeter.IDSocial {
+		return "the platform and the handle, such as weibo:@name"
+	}
 	if f == FormMD5 || t == admeter.IDCAID {
 		return "32 hexadecimal digits (the MD5)"
 	}

@@ -93,6 +93,7 @@ type Store interface {
 
 	// DeleteUsers deletes every raw event of a tenant whose user is one of
 	// users (an end user's deletion request; zero pseudonyms are ignored),
+	// and every social record of the tenant whose author is one of them,
 	// in one transaction. It returns how many events were deleted and, per
 	// campaign, the span of their event times: the caller refreshes the
 	// rollups of the local days from From through To in the campaign's
@@ -118,8 +119,9 @@ type Store interface {
 	RawDays(ctx context.Context) ([]DayCount, error)
 
 	// KeyVersions returns, for each pseudonymisation key version that raw
-	// events name (admeter.Event.KeyVersion), how many there are and the
-	// latest event time, in ascending order of version: a version that is
+	// events or social records name (admeter.Event.KeyVersion,
+	// admeter.SocialPost.KeyVersion), how many there are and the latest
+	// event time, in ascending order of version: a version that is
 	// absent has no raw event left and its key may be destroyed. It is an
 	// operator function: counts over every tenant, no event data.
 	KeyVersions(ctx context.Context) ([]KeyVersionUse, error)
@@ -188,10 +190,35 @@ type Store interface {
 	ReachSets(ctx context.Context, q ReachSetQuery) (*ReachSetResult, error)
 
 	// DeleteTenant deletes everything the store holds of a tenant: its raw
-	// events in every partition and its daily rollups (a closed account
-	// whose retention floor has passed). It returns the number of raw
-	// events deleted. Returns EINVALID for an empty tenant.
+	// events in every partition, its daily rollups and its social records
+	// (a closed account whose retention floor has passed). It returns the
+	// number of raw events and social records deleted. Returns EINVALID for
+	// an empty tenant.
 	DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error)
+
+	// InsertPosts stores social records durably (committed before it
+	// returns), each validated with SocialPost.Validate; a record whose
+	// (Tenant, Source, ID) is already stored, or repeated within posts, is
+	// skipped: the first one stored wins. It returns how many records were
+	// new. An invalid record fails the whole call with EINVALID and stores
+	// nothing. Every field round-trips, times to the millisecond in UTC.
+	InsertPosts(ctx context.Context, posts []admeter.SocialPost) (inserted int, err error)
+
+	// ScanPosts calls fn with each of a tenant's social records that q
+	// selects, ordered by time, then ID; the record is only valid during the
+	// call. It stops at and returns fn's first error. Records of another
+	// tenant are never passed. Returns EINVALID for an invalid query.
+	ScanPosts(ctx context.Context, q PostQuery, fn func(*admeter.SocialPost) error) error
+
+	// UserPosts returns a tenant's social records whose author is one of
+	// authors (an end user's access request), ordered like ScanPosts: at
+	// most limit of them, and truncated is true when there are more.
+	// Returns EINVALID for an empty tenant or a limit below 1.
+	UserPosts(ctx context.Context, tenant admeter.TenantID, authors []admeter.Pseudonym, limit int) (posts []admeter.SocialPost, truncated bool, err error)
+
+	// DeletePostsBefore deletes the social records of every tenant whose
+	// time is before t, for retention, and returns how many it deleted.
+	DeletePostsBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// Close flushes and closes the store.
 	Close() error
@@ -649,6 +676,8 @@ type UserSample struct {
 type Deleted struct {
 	// Events is the number of raw events deleted.
 	Events int64
+	// Posts is the number of social records deleted.
+	Posts int64
 	// Campaigns holds, for each campaign that lost events, the span of
 	// their event times; nil when nothing was deleted.
 	Campaigns map[admeter.CampaignID]TimeSpan

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,8 +103,13 @@ const (
 	// viewVersion: table events has the columns of viewability, video and
 	// conversions (viewColumns).
 	viewVersion = 4
+	// socialVersion: table posts holds social records (postsSchema).
+	// Open creates it on any version; recording the version makes older
+	// programs, whose deletions would leave social records behind,
+	// refuse the database.
+	socialVersion = 5
 	// schemaVersion is the latest version this program reads and writes.
-	schemaVersion = viewVersion
+	schemaVersion = socialVersion
 )
 
 // column is a column of table events added by a schema version.
@@ -264,8 +270,10 @@ type DB struct {
 	replicas   [][]driver.Conn
 	replicated bool
 	// events is the table queries read events from: events, or the
-	// Distributed table over the shards when sharded.
+	// Distributed table over the shards when sharded; posts likewise for
+	// social records.
 	events string
+	posts  string
 	// writer identifies this DB in the rows of table loads (random).
 	writer uint64
 	// ttl is Options.IntentTTL in seconds.
@@ -277,6 +285,8 @@ type DB struct {
 	// dirty is set when a load failed after writing its intent: the
 	// next one runs the clean-up first.
 	dirty bool
+	// postSeq is the stored value of the last InsertPosts.
+	postSeq uint64
 	// cleaned is when the clean-up last ran.
 	cleaned time.Time
 
@@ -328,7 +338,7 @@ func Open(ctx context.Context, dsn string, opts Options, logger *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("open store: connect to ClickHouse: %w", err)
 	}
-	db := &DB{logger: logger, opts: opts, conn: conn, shards: []driver.Conn{conn}, events: localEvents, writer: rand.Uint64(),
+	db := &DB{logger: logger, opts: opts, conn: conn, shards: []driver.Conn{conn}, events: localEvents, posts: localPosts, writer: rand.Uint64(),
 		ttl: uint32(opts.IntentTTL / time.Second), starts: map[int32]int64{}, newNonce: nonces()}
 	if err := db.init(ctx, co); err != nil {
 		_ = db.closeConns()
@@ -343,9 +353,10 @@ func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 	if err := db.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("reach ClickHouse (is the server running, and the database created?): %w", err)
 	}
-	tables := schema
+	tables := append(slices.Clone(schema), postsSchema)
 	if db.opts.Cluster != "" {
-		// openShards creates events, replicated if the cluster is.
+		// openShards creates events and posts, replicated if the
+		// cluster is.
 		tables = schema[1:]
 	}
 	for _, s := range tables {
@@ -390,7 +401,8 @@ func (db *DB) init(ctx context.Context, co *clickhouse.Options) error {
 
 // migrate brings a database of an older schema version to
 // schemaVersion: one of version 1 or 2 to version 3 (migrateBatches), one
-// of version 3 or older to 4 (addViewColumns); then it records
+// of version 3 or older to 4 (addViewColumns); version 5's table posts
+// is already created (init creates it at every Open). Then it records
 // schemaVersion, after which older programs refuse the database. Every
 // step may run again (a crash, or two processes migrating at once).
 func (db *DB) migrate(ctx context.Context, version uint64) error {

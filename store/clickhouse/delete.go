@@ -52,7 +52,7 @@ func (db *DB) deleteBefore(ctx context.Context, t time.Time) (int64, error) {
 	rows.Close()
 	var n int64
 	for _, p := range parts {
-		if err := db.dropPartition(ctx, p.day); err != nil {
+		if err := db.dropPartition(ctx, localEvents, p.day); err != nil {
 			return n, fmt.Errorf("drop partition of %s: %w", dateOfDay(p.day), err)
 		}
 		n += p.rows
@@ -107,10 +107,12 @@ func userWhere(tenant admeter.TenantID, keys []string) string {
 	return fmt.Sprintf("tenant = %s AND user_key IN (%s)", quote(string(tenant)), strings.Join(keys, ", "))
 }
 
-// DeleteUsers deletes every raw event of tenant whose user is one of users.
-// For each chunk of users one query finds the campaigns holding their
-// events, how many, and the span of their times; one ALTER … DELETE
-// mutation then removes them, and DeleteUsers waits until it is done.
+// DeleteUsers deletes every raw event of tenant whose user is one of users,
+// and every social record of tenant whose author is one of them. For each
+// chunk of users one query finds the campaigns holding their events, how
+// many, and the span of their times, and one counts their social records;
+// an ALTER … DELETE mutation of each table then removes them, and
+// DeleteUsers waits until they are done.
 // Unlike the DuckDB store it is not one transaction: a reader may see a
 // partition already rewritten and another not yet, and a failure part
 // way leaves the earlier chunks deleted (calling it again finishes).
@@ -125,7 +127,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 	defer db.wmu.Unlock()
 	type span struct{ from, to int64 }
 	spans := map[string]span{}
-	var n int64
+	var n, posts int64
 	for _, keys := range chunks {
 		where := userWhere(tenant, keys)
 		rows, err := db.conn.Query(ctx, fmt.Sprintf(`SELECT campaign, min(ts), max(ts), toInt64(count()) FROM %s WHERE %s GROUP BY campaign`, db.events, where))
@@ -155,22 +157,26 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 		if err != nil {
 			return store.Deleted{}, fmt.Errorf("delete user events: find them: %w", err)
 		}
-		if found == 0 {
-			continue
+		if found > 0 {
+			if err := db.mutateEvents(ctx, "DELETE WHERE "+where); err != nil {
+				return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
+			}
+			n += found
 		}
-		if err := db.mutateEvents(ctx, "DELETE WHERE "+where); err != nil {
-			return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
+		k, err := db.deletePosts(ctx, fmt.Sprintf("tenant = %s AND author IN (%s)", quote(string(tenant)), strings.Join(keys, ", ")))
+		if err != nil {
+			return store.Deleted{}, fmt.Errorf("delete user social records: %w", err)
 		}
-		n += found
+		posts += k
 	}
-	out := store.Deleted{Events: n}
+	out := store.Deleted{Events: n, Posts: posts}
 	if len(spans) > 0 {
 		out.Campaigns = make(map[admeter.CampaignID]store.TimeSpan, len(spans))
 		for c, s := range spans {
 			out.Campaigns[admeter.CampaignID(c)] = store.TimeSpan{From: time.UnixMilli(s.from).UTC(), To: time.UnixMilli(s.to).UTC()}
 		}
 	}
-	db.logger.Info("user events deleted", "tenant", tenant, "users", countKeys(chunks), "events", n, "campaigns", len(spans))
+	db.logger.Info("user events deleted", "tenant", tenant, "users", countKeys(chunks), "events", n, "social_records", posts, "campaigns", len(spans))
 	return out, nil
 }
 
@@ -183,9 +189,9 @@ func countKeys(chunks [][]string) int {
 	return n
 }
 
-// DeleteTenant deletes every raw event and rollup row of tenant, with two
-// ALTER … DELETE mutations it waits for, and returns the number of raw
-// events deleted.
+// DeleteTenant deletes every raw event, rollup row and social record of
+// tenant, with three ALTER … DELETE mutations it waits for, and returns
+// the number of raw events and social records deleted.
 func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error) {
 	if tenant == "" {
 		return 0, invalid("deleting a tenant's data needs the tenant")
@@ -212,6 +218,10 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 			return 0, fmt.Errorf("delete tenant: %w", err)
 		}
 	}
-	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n)
-	return int64(n), nil
+	posts, err := db.deletePosts(ctx, where)
+	if err != nil {
+		return int64(n), fmt.Errorf("delete tenant: social records: %w", err)
+	}
+	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n, "social_records", posts)
+	return int64(n) + posts, nil
 }

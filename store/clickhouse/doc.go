@@ -12,7 +12,7 @@
 //
 // # Schema
 //
-// Open runs CREATE TABLE IF NOT EXISTS for seven MergeTree tables:
+// Open runs CREATE TABLE IF NOT EXISTS for eight MergeTree tables:
 //
 //   - events: one row per event, PARTITION BY day (the UTC day number of
 //     the event time, a UInt32 column Insert computes), ORDER BY (tenant,
@@ -53,10 +53,22 @@
 //   - daily: the rollups, one row per (tenant, campaign, local day number,
 //     placement) with the valid, invalid and mixed counts of the DuckDB
 //     store's daily table.
+//   - posts: the social records (schema version 5), one row per record,
+//     PARTITION BY month (yyyymm of the record time in UTC, an Int32
+//     column InsertPosts computes), ORDER BY (tenant, ts, source, id):
+//     tenant, source, kind (String), id, author and exact_key
+//     (FixedString(16); author zero bytes for a search aggregate), ts and
+//     received (Unix milliseconds), text, likes, comments, shares, views,
+//     record_count (Int64), key_version, sentiment (Float32),
+//     fingerprint (UInt64) and stored, the Unix nanoseconds of the
+//     InsertPosts call that wrote the row (see Social records).
 //
 // Open refuses a database whose schema_version is newer than this
-// program's (4), records 4 in a new one, and migrates an older one. To
-// version 4 it adds the columns of version 4 (ALTER TABLE … ADD COLUMN,
+// program's (5), records 5 in a new one, and migrates an older one. To
+// version 5 it only records 5: table posts is created by every Open (on
+// every shard and replica when sharded, with posts_all), and the version
+// makes version-4 programs, whose deletions would leave social records
+// behind, refuse the database. To version 4 it adds the columns of version 4 (ALTER TABLE … ADD COLUMN,
 // after reading system.columns: 18.16 has no ADD COLUMN IF NOT EXISTS) to
 // every events table that lacks them: each shard's local table (with
 // replicas, on one replica of each, which ZooKeeper passes on, then waits
@@ -298,9 +310,38 @@
 // and rollups the same way. Mutations are asynchronous: the store polls
 // system.mutations until every mutation of the table is done
 // (Options.MutationTimeout), since mutations_sync does not exist on 18.16.
+// DeleteUsers and DeleteTenant also count and delete the social records
+// of the tenant (whose author is one of the users) with a mutation of
+// posts, and DeletePostsBefore deletes them for retention as DeleteBefore
+// does events, by month: DROP PARTITION for the whole months before the
+// cut, a mutation for the cut month's earlier rows.
 // Unlike DuckDB's, a deletion is not one transaction: a reader may see
 // one partition rewritten and another not yet, and a failed deletion may
 // have removed part of what it was asked to (calling it again finishes).
+//
+// # Social records
+//
+// InsertPosts makes (tenant, source, id) unique without a unique
+// constraint: under the writer lock, which serialises every insert and
+// deletion of a DB, it drops the repeats within the call (the first
+// stays), reads which of the rest are stored (one query per tenant and
+// 1000 ids, SELECT source, id … WHERE tenant = … AND id IN (…)), and
+// sends only the others, synchronously. Every call thus sees the rows of
+// the earlier ones, so the first record stored of a key wins, no key is
+// stored twice and the count of new records is exact. It is not a
+// ReplacingMergeTree with deduplication at read time: that would make
+// every read sort or hash by key, and still not give the count. Limit:
+// two processes inserting the same new record at the same moment could
+// both store it (ScanPosts would then pass it twice); run one social
+// loader per database. A failure part way leaves the rows written
+// stored, and calling again stores the rest.
+//
+// ScanPosts is one query of the tenant's time range (and the months it
+// spans, for partition pruning), sources and kinds as IN lists, ORDER BY
+// ts, id, source, streamed to fn (fn's error cancels it). UserPosts is
+// one query per 1000 authors with LIMIT limit+1, merged in Go, as
+// UserEvents. KeyVersions adds a GROUP BY key_version of posts to the
+// events', each record counting as one with a pseudonym.
 //
 // # Behaviour
 //
@@ -360,6 +401,17 @@
 // Viewability's JOIN is between two subqueries, run on the coordinator;
 // a new IN over events must say GLOBAL too. Daily reads the coordinator's daily table.
 //
+// Social records are sharded by tenant: posts_all is a
+// Distributed(cluster, database, posts, cityHash64(tenant)) table over
+// every shard's local posts table, and InsertPosts computes the key in
+// Go and writes each tenant's records to its shard's local table (with
+// replicas, as for events: to the first replica that takes them, then
+// waits until every live replica of the shard holds them). Queries,
+// InsertPosts' check for stored records and the counts before deletions
+// read posts_all; the deletions' mutations and DROP PARTITION run on
+// every shard (every replica). They are few, so a tenant's records
+// stay together on one shard rather than spread by author.
+//
 // What changes events runs on every shard's local table, at once,
 // through a connection to each (ON CLUSTER would need ZooKeeper): the
 // deletion of the rows of void and dead batches and of unrecorded ones
@@ -394,7 +446,8 @@
 // on each shard, so that the Distributed table writes nothing itself and
 // reads one replica per shard. The local events table is
 // ReplicatedMergeTree('/clickhouse/tables/{shard}/<database>/events',
-// '{replica}'), otherwise as above. Open connects to every replica with
+// '{replica}'), otherwise as above, and the local posts table likewise
+// (…/<database>/posts). Open connects to every replica with
 // the DSN's credentials and database and creates the table on each that
 // answers (a replica down at Open is logged, not fatal, while each shard
 // has one up).

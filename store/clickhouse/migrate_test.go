@@ -105,8 +105,8 @@ func TestMigrateViewColumns(t *testing.T) {
 			}
 
 			db := e.open(t, dsn, Options{})
-			if v, err := db.meta(ctx, metaVersion); err != nil || v != viewVersion {
-				t.Fatalf("schema version = %d, %v; want %d", v, err, viewVersion)
+			if v, err := db.meta(ctx, metaVersion); err != nil || v != schemaVersion {
+				t.Fatalf("schema version = %d, %v; want %d", v, err, schemaVersion)
 			}
 			conns, tables := eventTables(db)
 			for i, c := range conns {

@@ -23,8 +23,15 @@ const replicaWait = 30 * time.Second
 // path names the shard (macro shard) and database, replica by macro
 // replica.
 func replicatedEvents(database string) string {
-	return strings.Replace(schema[0], "ENGINE = MergeTree()",
-		"ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/"+strings.ReplaceAll(database, "'", "")+"/events', '{replica}')", 1)
+	return replicatedTable(schema[0], localEvents, database)
+}
+
+// replicatedTable returns create, the CREATE of the local table named
+// table, as a ReplicatedMergeTree whose ZooKeeper path names the shard
+// (macro shard), database and table, replica by macro replica.
+func replicatedTable(create, table, database string) string {
+	return strings.Replace(create, "ENGINE = MergeTree()",
+		"ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/"+strings.ReplaceAll(database, "'", "")+"/"+table+"', '{replica}')", 1)
 }
 
 // checkZooKeeper refuses a server without ZooKeeper (system.zookeeper
@@ -44,15 +51,17 @@ func checkZooKeeper(ctx context.Context, c driver.Conn, cluster string) error {
 	return nil
 }
 
-// checkReplicated refuses a local events table that is not replicated
-// (made by a store of an unreplicated cluster or server).
+// checkReplicated refuses local events and posts tables that are not
+// replicated (made by a store of an unreplicated cluster or server).
 func checkReplicated(ctx context.Context, c driver.Conn) error {
-	var engine string
-	if err := c.QueryRow(ctx, `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = `+quote(localEvents)).Scan(&engine); err != nil {
-		return fmt.Errorf("read the engine of table events: %w", err)
-	}
-	if engine != "ReplicatedMergeTree" {
-		return fmt.Errorf("table events is a %s, not a ReplicatedMergeTree, on a cluster with replicas: copy its rows into a replicated table (or drop it if empty) before opening the store over this cluster", engine)
+	for _, table := range []string{localEvents, localPosts} {
+		var engine string
+		if err := c.QueryRow(ctx, `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = `+quote(table)).Scan(&engine); err != nil {
+			return fmt.Errorf("read the engine of table %s: %w", table, err)
+		}
+		if engine != "ReplicatedMergeTree" {
+			return fmt.Errorf("table %s is a %s, not a ReplicatedMergeTree, on a cluster with replicas: copy its rows into a replicated table (or drop it if empty) before opening the store over this cluster", table, engine)
+		}
 	}
 	return nil
 }
@@ -91,11 +100,20 @@ func (db *DB) otherLive(ctx context.Context, i int, c driver.Conn) []driver.Conn
 // rows of a committed batch are on every live replica before its commit
 // (see Replication for why not insert_quorum).
 func (db *DB) sendReplicated(ctx context.Context, i int, events []admeter.Event, batch uint64) error {
+	return db.writeReplicated(i,
+		func(c driver.Conn) error { return sendTo(ctx, c, events, batch) },
+		func(c driver.Conn) error { return db.waitRows(ctx, i, c, events, batch) })
+}
+
+// writeReplicated runs send on the first replica of shard i that takes
+// its rows (an unreachable one is skipped), then wait with that
+// replica's connection.
+func (db *DB) writeReplicated(i int, send, wait func(c driver.Conn) error) error {
 	var errs []error
 	for r, c := range db.replicas[i] {
-		err := sendTo(ctx, c, events, batch)
+		err := send(c)
 		if err == nil {
-			return db.waitRows(ctx, i, c, events, batch)
+			return wait(c)
 		}
 		var ex *clickhouse.Exception
 		if errors.As(err, &ex) {
@@ -121,9 +139,16 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 		in = append(in, strconv.FormatInt(d, 10))
 	}
 	q := fmt.Sprintf("SELECT count() FROM %s WHERE day IN (%s) AND batch = %d", localEvents, strings.Join(in, ", "), batch)
+	return db.waitCount(ctx, i, c, q)
+}
+
+// waitCount waits until every replica of shard i other than c that
+// answers a ping counts at least as many rows with q (a SELECT count()
+// of the rows just written) as c does.
+func (db *DB) waitCount(ctx context.Context, i int, c driver.Conn, q string) error {
 	var want uint64
 	if err := c.QueryRow(ctx, q).Scan(&want); err != nil {
-		return fmt.Errorf("count the batch's rows on the replica written to: %w", err)
+		return fmt.Errorf("count the rows on the replica written to: %w", err)
 	}
 	deadline := time.Now().Add(replicaWait)
 	for _, o := range db.otherLive(ctx, i, c) {
@@ -131,13 +156,13 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 		for {
 			var n uint64
 			if err := o.QueryRow(ctx, q).Scan(&n); err != nil {
-				return fmt.Errorf("count the batch's rows on another replica: %w", err)
+				return fmt.Errorf("count the rows on another replica: %w", err)
 			}
 			if n >= want {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("a replica holds %d of the batch's %d rows after %s: see system.replication_queue there", n, want, replicaWait)
+				return fmt.Errorf("a replica holds %d of the %d rows written after %s: see system.replication_queue there", n, want, replicaWait)
 			}
 			select {
 			case <-ctx.Done():
@@ -152,18 +177,18 @@ func (db *DB) waitRows(ctx context.Context, i int, c driver.Conn, events []admet
 
 // waitReplicas waits until every replica of shard i that answers (c,
 // the one mutations ran on, and the others) has applied every mutation
-// of table events made so far: the latest in ZooKeeper (a replica lists a
+// of the local table (events or posts) made so far: the latest in ZooKeeper (a replica lists a
 // mutation only once it has read it from there, so its own
 // system.mutations may not show one just made), after which its
 // system.mutations must list it and have none pending.
-func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn) error {
+func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn, table string) error {
 	var path string
-	if err := c.QueryRow(ctx, `SELECT zookeeper_path FROM system.replicas WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&path); err != nil {
-		return fmt.Errorf("read the ZooKeeper path of events: %w", err)
+	if err := c.QueryRow(ctx, `SELECT zookeeper_path FROM system.replicas WHERE database = currentDatabase() AND table = `+quote(table)).Scan(&path); err != nil {
+		return fmt.Errorf("read the ZooKeeper path of %s: %w", table, err)
 	}
 	var last string
 	if err := c.QueryRow(ctx, `SELECT max(name) FROM system.zookeeper WHERE path = `+quote(path+"/mutations")).Scan(&last); err != nil {
-		return fmt.Errorf("read the latest mutation of events from ZooKeeper: %w", err)
+		return fmt.Errorf("read the latest mutation of %s from ZooKeeper: %w", table, err)
 	}
 	if last == "" {
 		return nil
@@ -173,18 +198,18 @@ func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn) error {
 		wait := 5 * time.Millisecond
 		for {
 			var seen, pending uint64
-			if err := o.QueryRow(ctx, `SELECT countIf(mutation_id >= `+quote(last)+`), countIf(is_done = 0) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(localEvents)).Scan(&seen, &pending); err != nil {
-				return fmt.Errorf("wait for the mutations of events on a replica of shard %d: %w", i+1, err)
+			if err := o.QueryRow(ctx, `SELECT countIf(mutation_id >= `+quote(last)+`), countIf(is_done = 0) FROM system.mutations WHERE database = currentDatabase() AND table = `+quote(table)).Scan(&seen, &pending); err != nil {
+				return fmt.Errorf("wait for the mutations of %s on a replica of shard %d: %w", table, i+1, err)
 			}
 			if seen > 0 && pending == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("mutation %s of events not done on a replica of shard %d after %s: see system.mutations and system.replication_queue there", last, i+1, db.opts.MutationTimeout)
+				return fmt.Errorf("mutation %s of %s not done on a replica of shard %d after %s: see system.mutations and system.replication_queue there", last, table, i+1, db.opts.MutationTimeout)
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("wait for mutation of events: %w", ctx.Err())
+				return fmt.Errorf("wait for mutation of %s: %w", table, ctx.Err())
 			case <-time.After(wait):
 			}
 			wait = min(2*wait, 200*time.Millisecond)
@@ -194,21 +219,22 @@ func (db *DB) waitReplicas(ctx context.Context, i int, c driver.Conn) error {
 }
 
 // waitDropped waits until the replicas of shard i other than c (those
-// that answer) have no active part of partition day of events left.
-func (db *DB) waitDropped(ctx context.Context, i int, c driver.Conn, day int64) error {
+// that answer) have no active part of partition part of the local table
+// (events or posts) left.
+func (db *DB) waitDropped(ctx context.Context, i int, c driver.Conn, table string, part int64) error {
 	deadline := time.Now().Add(db.opts.MutationTimeout)
 	for _, o := range db.otherLive(ctx, i, c) {
 		wait := 5 * time.Millisecond
 		for {
 			var n uint64
-			if err := o.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = %s AND active AND partition = '%d'`, quote(localEvents), day)).Scan(&n); err != nil {
+			if err := o.QueryRow(ctx, fmt.Sprintf(`SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = %s AND active AND partition = '%d'`, quote(table), part)).Scan(&n); err != nil {
 				return fmt.Errorf("wait for the partition to be dropped on another replica of shard %d: %w", i+1, err)
 			}
 			if n == 0 {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("partition %d of events not dropped on a replica of shard %d after %s: see system.replication_queue there", day, i+1, db.opts.MutationTimeout)
+				return fmt.Errorf("partition %d of %s not dropped on a replica of shard %d after %s: see system.replication_queue there", part, table, i+1, db.opts.MutationTimeout)
 			}
 			select {
 			case <-ctx.Done():

@@ -199,9 +199,10 @@ func (db *DB) RawDays(ctx context.Context) ([]store.DayCount, error) {
 	return out, nil
 }
 
-// KeyVersions returns, per key version that raw events name, their number,
-// the number with a pseudonym and the latest event time, in ascending
-// order of version, from one aggregation.
+// KeyVersions returns, per key version that raw events or social records
+// name, their number, the number with a pseudonym and the latest event
+// time, in ascending order of version, from one aggregation of each
+// table (every social record counts as one with a pseudonym).
 func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
 	v, err := db.view(ctx)
 	if err != nil {
@@ -225,6 +226,9 @@ FROM `+db.events+` WHERE 1%[2]s GROUP BY key_version ORDER BY key_version`, noKe
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count raw events by key version: %w", err)
+	}
+	if out, err = db.postKeyVersions(ctx, out); err != nil {
+		return nil, fmt.Errorf("count social records by key version: %w", err)
 	}
 	return out, nil
 }

@@ -16,12 +16,15 @@ import (
 	"github.com/admeter/admeter"
 )
 
-// Table names of the events: events is every server's local table,
-// distributedEvents the coordinator's Distributed table over the shards'
-// local tables (sharded mode only).
+// Table names of the events and social records: events and posts are
+// every server's local tables, distributedEvents and distributedPosts the
+// coordinator's Distributed tables over the shards' local tables
+// (sharded mode only).
 const (
 	localEvents       = "events"
 	distributedEvents = "events_all"
+	localPosts        = "posts"
+	distributedPosts  = "posts_all"
 )
 
 // shardKeySQL is the sharding key of the Distributed table, computed by
@@ -98,12 +101,12 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 			db.replicated = true
 		}
 	}
-	create := schema[0]
+	creates := []string{schema[0], postsSchema}
 	if db.replicated {
 		if err := checkZooKeeper(ctx, db.conn, db.opts.Cluster); err != nil {
 			return err
 		}
-		create = replicatedEvents(database)
+		creates = []string{replicatedEvents(database), replicatedTable(postsSchema, localPosts, database)}
 	}
 	for s, rs := range addrs {
 		var conns []driver.Conn
@@ -133,8 +136,10 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 					return fmt.Errorf("shard %d replica %d (%s): %w", s+1, r+1, addr, err)
 				}
 			}
-			if err := c.Exec(ctx, create); err != nil {
-				return fmt.Errorf("create table events on shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+			for _, create := range creates {
+				if err := c.Exec(ctx, create); err != nil {
+					return fmt.Errorf("create tables on shard %d replica %d (%s): %w", s+1, r+1, addr, err)
+				}
 			}
 			if db.replicated {
 				if err := checkReplicated(ctx, c); err != nil {
@@ -147,26 +152,32 @@ func (db *DB) openShards(ctx context.Context, co *clickhouse.Options) error {
 		}
 		db.shards = append(db.shards, conns[0])
 	}
-	// The Distributed table is made AS the coordinator's events, which
-	// the coordinator lacks if it is not one of the servers.
-	if err := db.conn.Exec(ctx, schema[0]); err != nil {
-		return fmt.Errorf("create table events on the coordinator: %w", err)
-	}
-	if err := db.conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)`,
-		distributedEvents, localEvents, quote(db.opts.Cluster), quote(database), quote(localEvents), shardKeySQL)); err != nil {
-		return fmt.Errorf("create table %s: %w", distributedEvents, err)
-	}
-	// A table made for another cluster or database would read other
-	// tables.
-	var def string
-	if err := db.conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = `+quote(distributedEvents)).Scan(&def); err != nil {
-		return fmt.Errorf("read the definition of table %s: %w", distributedEvents, err)
-	}
-	if !strings.Contains(def, fmt.Sprintf("Distributed(%s, %s, %s,", quote(db.opts.Cluster), quote(database), quote(localEvents))) {
-		return fmt.Errorf("table %s is not over table events of database %s of cluster %s (%s): drop it on the coordinator (DROP TABLE %[1]s; it holds no data) for Open to create it again",
-			distributedEvents, database, db.opts.Cluster, def)
+	// The Distributed tables are made AS the coordinator's local tables,
+	// which the coordinator lacks if it is not one of the servers.
+	for _, d := range []struct{ local, create, distributed, key string }{
+		{localEvents, schema[0], distributedEvents, shardKeySQL},
+		{localPosts, postsSchema, distributedPosts, postsShardKeySQL},
+	} {
+		if err := db.conn.Exec(ctx, d.create); err != nil {
+			return fmt.Errorf("create table %s on the coordinator: %w", d.local, err)
+		}
+		if err := db.conn.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s AS %s ENGINE = Distributed(%s, %s, %s, %s)`,
+			d.distributed, d.local, quote(db.opts.Cluster), quote(database), quote(d.local), d.key)); err != nil {
+			return fmt.Errorf("create table %s: %w", d.distributed, err)
+		}
+		// A table made for another cluster or database would read other
+		// tables.
+		var def string
+		if err := db.conn.QueryRow(ctx, `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = `+quote(d.distributed)).Scan(&def); err != nil {
+			return fmt.Errorf("read the definition of table %s: %w", d.distributed, err)
+		}
+		if !strings.Contains(def, fmt.Sprintf("Distributed(%s, %s, %s,", quote(db.opts.Cluster), quote(database), quote(d.local))) {
+			return fmt.Errorf("table %s is not over table %s of database %s of cluster %s (%s): drop it on the coordinator (DROP TABLE %[1]s; it holds no data) for Open to create it again",
+				d.distributed, d.local, database, db.opts.Cluster, def)
+		}
 	}
 	db.events = distributedEvents
+	db.posts = distributedPosts
 	return nil
 }
 
@@ -213,32 +224,39 @@ func (db *DB) eachShard(fn func(i int) error) error {
 
 // mutateEvents runs ALTER TABLE events cmd (a DELETE or UPDATE mutation)
 // on every shard's local table and waits until each has applied every
-// mutation of it.
+// mutation of it (see mutateLocal).
+func (db *DB) mutateEvents(ctx context.Context, cmd string) error {
+	return db.mutateLocal(ctx, localEvents, cmd)
+}
+
+// mutateLocal runs ALTER TABLE table cmd (a DELETE or UPDATE mutation)
+// on every shard's local table (events or posts) and waits until each has
+// applied every mutation of it.
 //
 // With replicas, it runs on one replica of each shard and waits on every
 // replica that answers.
-func (db *DB) mutateEvents(ctx context.Context, cmd string) error {
+func (db *DB) mutateLocal(ctx context.Context, table, cmd string) error {
 	return db.onShards(func(i int, c driver.Conn) error {
 		if !db.replicated {
-			return db.mutateOn(ctx, c, localEvents, cmd)
+			return db.mutateOn(ctx, c, table, cmd)
 		}
-		if err := c.Exec(ctx, "ALTER TABLE "+localEvents+" "+cmd); err != nil {
-			return fmt.Errorf("alter %s: %w", localEvents, err)
+		if err := c.Exec(ctx, "ALTER TABLE "+table+" "+cmd); err != nil {
+			return fmt.Errorf("alter %s: %w", table, err)
 		}
-		return db.waitReplicas(ctx, i, c)
+		return db.waitReplicas(ctx, i, c, table)
 	})
 }
 
-// dropPartition drops partition day of every shard's local events table
-// (with replicas, on one replica of each, then waits until every replica
-// that answers has dropped it).
-func (db *DB) dropPartition(ctx context.Context, day int64) error {
+// dropPartition drops partition part of every shard's local table
+// (events or posts; with replicas, on one replica of each, then waits
+// until every replica that answers has dropped it).
+func (db *DB) dropPartition(ctx context.Context, table string, part int64) error {
 	return db.onShards(func(i int, c driver.Conn) error {
-		if err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", localEvents, day)); err != nil {
-			return fmt.Errorf("alter %s: %w", localEvents, err)
+		if err := c.Exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %d", table, part)); err != nil {
+			return fmt.Errorf("alter %s: %w", table, err)
 		}
 		if db.replicated {
-			return db.waitDropped(ctx, i, c, day)
+			return db.waitDropped(ctx, i, c, table, part)
 		}
 		return nil
 	})
@@ -260,7 +278,7 @@ func (db *DB) alterEvents(ctx context.Context, cmd string) error {
 func (db *DB) waitEvents(ctx context.Context) error {
 	return db.onShards(func(i int, c driver.Conn) error {
 		if db.replicated {
-			return db.waitReplicas(ctx, i, c)
+			return db.waitReplicas(ctx, i, c, localEvents)
 		}
 		return db.waitMutations(ctx, c, localEvents)
 	})

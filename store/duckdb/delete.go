@@ -101,10 +101,11 @@ func userWhere(tenant uint32, keys []string) string {
 }
 
 // DeleteUsers deletes every raw event of tenant whose user is one of users,
-// in one transaction. For each chunk of users one query over every
+// and every social record of tenant whose author is one of them, in one
+// transaction. For each chunk of users one query over every
 // partition finds the partitions and campaigns that hold their events, and
 // the span of those events' times; rows are then deleted only in those
-// partitions. It returns the number deleted and the spans.
+// partitions. It returns the numbers deleted and the spans.
 func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (store.Deleted, error) {
 	if tenant == "" {
 		return store.Deleted{}, invalid("a deletion needs a tenant")
@@ -116,16 +117,23 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 		return store.Deleted{}, fmt.Errorf("delete user events: %w", errClosed)
 	}
 	t, ok := db.dict.lookup(string(tenant))
-	if !ok || len(chunks) == 0 || len(db.parts) == 0 {
+	if !ok || len(chunks) == 0 {
 		return store.Deleted{}, nil
 	}
 	days := sortedDays(db.parts)
 	type span struct{ from, to int64 }
 	var spans map[uint32]span
-	var n int64
+	var n, posts int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		n, spans = 0, map[uint32]span{}
+		var err error
+		if posts, err = deleteAuthorPosts(ctx, tx, t, chunks); err != nil {
+			return err
+		}
 		for _, keys := range chunks {
+			if len(days) == 0 {
+				break
+			}
 			where := userWhere(t, keys)
 			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT part, campaign, min(ts), max(ts) FROM (%s) GROUP BY part, campaign`,
 				unionAll(days, "campaign, ts", where, true)))
@@ -170,7 +178,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 	if err != nil {
 		return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
 	}
-	out := store.Deleted{Events: n}
+	out := store.Deleted{Events: n, Posts: posts}
 	if len(spans) > 0 {
 		ids := make([]uint32, 0, len(spans))
 		for c := range spans {
@@ -182,7 +190,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 			out.Campaigns[admeter.CampaignID(name)] = store.TimeSpan{From: time.UnixMilli(s.from).UTC(), To: time.UnixMilli(s.to).UTC()}
 		}
 	}
-	db.logger.Info("user events deleted", "tenant", tenant, "users", countKeys(chunks), "events", n, "campaigns", len(spans))
+	db.logger.Info("user events deleted", "tenant", tenant, "users", countKeys(chunks), "events", n, "social_records", posts, "campaigns", len(spans))
 	return out, nil
 }
 
@@ -201,8 +209,9 @@ func uuidLiteral(p admeter.Pseudonym) string {
 	return "'" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:] + "'::UUID"
 }
 
-// DeleteTenant deletes every raw event and rollup row of tenant, in one
-// transaction, and returns the number of raw events deleted.
+// DeleteTenant deletes every raw event, rollup row and social record of
+// tenant, in one transaction, and returns the number of raw events and
+// social records deleted.
 func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error) {
 	if tenant == "" {
 		return 0, invalid("deleting a tenant's data needs the tenant")
@@ -217,7 +226,7 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 		return 0, nil
 	}
 	days := sortedDays(db.parts)
-	var n int64
+	var n, posts int64
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		n = 0
 		for _, d := range days {
@@ -231,12 +240,20 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 			}
 			n += rows
 		}
-		_, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d`, t))
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d`, t)); err != nil {
+			return fmt.Errorf("delete rollups: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM social_posts WHERE tenant = %d`, t))
+		if err != nil {
+			return fmt.Errorf("delete social records: %w", err)
+		}
+		posts, err = res.RowsAffected()
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete tenant: %w", err)
 	}
-	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n)
+	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n, "social_records", posts)
+	n += posts
 	return n, nil
 }

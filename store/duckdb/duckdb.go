@@ -67,8 +67,11 @@ func (o Options) withDefaults() Options {
 // partitions and the invalid and mixed columns of daily. Version 3 added
 // the viewability, video, conversion and click-id columns of the
 // partitions (v3EventColumns). Older programs cannot write those tables,
-// so they must refuse such a file.
-const schemaVersion = 3
+// so they must refuse such a file. Version 4 added table social_posts
+// (socialSchema, which Open creates): older programs would leave an
+// author's social records behind when deleting a user's or a tenant's
+// data, so they must refuse it too.
+const schemaVersion = 4
 
 // schema creates the tables other than the day partitions of raw events
 // (see eventColumns). Open runs it on every file, so a row or table added
@@ -98,7 +101,7 @@ CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 3), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 4), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -233,7 +236,7 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("connect writer: %w", err)
 	}
 	db.wconn = conn
-	if _, err := conn.ExecContext(ctx, schema); err != nil {
+	if _, err := conn.ExecContext(ctx, schema+socialSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	var version, offset uint64
@@ -247,6 +250,9 @@ func (db *DB) init(ctx context.Context) error {
 		if err := db.migrate(ctx, version); err != nil {
 			return fmt.Errorf("migrate store from schema version %d to %d: %w", version, schemaVersion, err)
 		}
+	}
+	if err := db.initSocial(ctx); err != nil {
+		return err
 	}
 	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'offset'`).Scan(&offset); err != nil {
 		return fmt.Errorf("read offset: %w", err)
@@ -300,8 +306,9 @@ func (db *DB) init(ctx context.Context) error {
 // valid: version 1 recorded no verdicts), and daily gets dailyV2Columns
 // (0, exact for rows that counted no invalid traffic). From 2 to 3: every
 // partition gets v3EventColumns (0 or NULL: the events stored before had
-// none of those fields). DuckDB fills the default into every existing
-// row, so the migration takes a moment on a large file.
+// none of those fields). From 3 to 4 nothing changes but the version:
+// Open has created social_posts. DuckDB fills the default into every
+// existing row, so the migration takes a moment on a large file.
 func (db *DB) migrate(ctx context.Context, from uint64) error {
 	if from < 1 || from >= schemaVersion {
 		return fmt.Errorf("no migration from schema version %d", from)
@@ -323,7 +330,9 @@ func (db *DB) migrate(ctx context.Context, from uint64) error {
 				}
 			}
 		}
-		added = append(added, v3EventColumns...)
+		if from < 3 {
+			added = append(added, v3EventColumns...)
+		}
 		for _, d := range days {
 			for _, c := range added {
 				if _, err := tx.ExecContext(ctx, `ALTER TABLE `+partitionName(d)+` ADD COLUMN IF NOT EXISTS `+c); err != nil {

@@ -40,20 +40,25 @@ func (db *DB) RawDays(ctx context.Context) ([]store.DayCount, error) {
 	return out, nil
 }
 
-// KeyVersions returns, per key version that raw events name, their number,
-// the number with a pseudonym and the latest event time, in ascending
-// order of version, from one aggregation over every partition.
+// KeyVersions returns, per key version that raw events or social records
+// name, their number, the number with a pseudonym (every social record:
+// its id is one) and the latest time, in ascending order of version, from
+// one aggregation over every partition and social_posts.
 func (db *DB) KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error) {
 	var out []store.KeyVersionUse
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		days, err := partitionDays(ctx, tx)
-		if err != nil || len(days) == 0 {
+		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT key_version, count(*),
-	count(*) FILTER (WHERE user_key IS NOT NULL OR impression IS NOT NULL OR conversion IS NOT NULL OR click_id IS NOT NULL), max(ts)
+		from := "SELECT key_version, true AS pseudonymous, ts FROM social_posts"
+		if len(days) > 0 {
+			from = unionAll(days, "key_version, user_key IS NOT NULL OR impression IS NOT NULL OR conversion IS NOT NULL OR click_id IS NOT NULL AS pseudonymous, ts", "true", false) +
+				"\n\tUNION ALL " + from
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT key_version, count(*), count(*) FILTER (WHERE pseudonymous), max(ts)
 FROM (%s)
-GROUP BY key_version ORDER BY key_version`, unionAll(days, "key_version, user_key, impression, conversion, click_id, ts", "true", false)))
+GROUP BY key_version ORDER BY key_version`, from))
 		if err != nil {
 			return err
 		}

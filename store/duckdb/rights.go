@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -79,25 +78,10 @@ func (db *DB) UserEvents(ctx context.Context, tenant admeter.TenantID, users []a
 		if err != nil || len(days) == 0 {
 			return err
 		}
-		for _, keys := range chunks {
-			rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT * FROM (%s)\nORDER BY ts, received LIMIT %d",
-				unionAll(days, userEventCols, userWhere(t, keys), false), keep))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var r storedEvent
-				if err := rows.Scan(r.dest()...); err != nil {
-					rows.Close()
-					return err
-				}
-				found = append(found, r)
-			}
-			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-				return err
-			}
-		}
-		return nil
+		found, err = scanChunks(ctx, tx, len(chunks), func(i int) string {
+			return fmt.Sprintf("SELECT * FROM (%s)\nORDER BY ts, received LIMIT %d", unionAll(days, userEventCols, userWhere(t, chunks[i]), false), keep)
+		}, (*storedEvent).dest)
+		return err
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("read user events: %w", err)

@@ -96,6 +96,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReachSetsTenants", testReachSetsTenants},
 		{"ReachSetsEmpty", testReachSetsEmpty},
 		{"ReachSetsInvalid", testReachSetsInvalid},
+		{"SocialRoundTrip", testSocialRoundTrip},
+		{"SocialIdempotent", testSocialIdempotent},
+		{"SocialInvalid", testSocialInvalid},
+		{"SocialScan", testSocialScan},
+		{"SocialScanStop", testSocialScanStop},
+		{"SocialUserPosts", testSocialUserPosts},
+		{"SocialDeleteBefore", testSocialDeleteBefore},
+		{"SocialDeleteUsers", testSocialDeleteUsers},
+		{"SocialDeleteTenant", testSocialDeleteTenant},
+		{"SocialKeyVersions", testSocialKeyVersions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

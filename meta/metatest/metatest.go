@@ -209,6 +209,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Rights", func(t *testing.T) { RunRights(t, open) })
 	t.Run("AudienceLedger", func(t *testing.T) { RunAudienceLedger(t, open) })
 	t.Run("Incidents", func(t *testing.T) { RunIncidents(t, open) })
+	t.Run("SocialSettings", func(t *testing.T) { RunSocialSettings(t, open) })
 }
 
 // RunTenants tests creating and finding tenants, and the change counter.

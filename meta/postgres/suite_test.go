@@ -29,12 +29,13 @@ func openStore(tb testing.TB, h metatest.Hooks) metatest.Store {
 	return db
 }
 
-func TestTenants(t *testing.T)   { metatest.RunTenants(t, openStore) }
-func TestCampaigns(t *testing.T) { metatest.RunCampaigns(t, openStore) }
-func TestGrants(t *testing.T)    { metatest.RunGrants(t, openStore) }
-func TestAccounts(t *testing.T)  { metatest.RunAccounts(t, openStore) }
-func TestUsers(t *testing.T)     { metatest.RunUsers(t, openStore) }
-func TestSessions(t *testing.T)  { metatest.RunSessions(t, openStore) }
-func TestTokens(t *testing.T)    { metatest.RunTokens(t, openStore) }
-func TestRights(t *testing.T)    { metatest.RunRights(t, openStore) }
-func TestIncidents(t *testing.T) { metatest.RunIncidents(t, openStore) }
+func TestTenants(t *testing.T)        { metatest.RunTenants(t, openStore) }
+func TestCampaigns(t *testing.T)      { metatest.RunCampaigns(t, openStore) }
+func TestGrants(t *testing.T)         { metatest.RunGrants(t, openStore) }
+func TestAccounts(t *testing.T)       { metatest.RunAccounts(t, openStore) }
+func TestUsers(t *testing.T)          { metatest.RunUsers(t, openStore) }
+func TestSessions(t *testing.T)       { metatest.RunSessions(t, openStore) }
+func TestTokens(t *testing.T)         { metatest.RunTokens(t, openStore) }
+func TestRights(t *testing.T)         { metatest.RunRights(t, openStore) }
+func TestIncidents(t *testing.T)      { metatest.RunIncidents(t, openStore) }
+func TestSocialSettings(t *testing.T) { metatest.RunSocialSettings(t, openStore) }

@@ -76,6 +76,9 @@ type RequestOutcome struct {
 	Events int64 `json:"events"`
 	// Campaigns is the number of campaigns those events belonged to.
 	Campaigns int `json:"campaigns"`
+	// SocialRecords is the number of social records (posts, comments,
+	// reposts of a social account) copied or deleted.
+	SocialRecords int64 `json:"social_records,omitempty"`
 	// Truncated is true when an access copy hit its size limit.
 	Truncated bool `json:"truncated,omitempty"`
 	// OptOutAdded is true when the request put the device in the opt-out

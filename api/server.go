@@ -82,6 +82,9 @@ type Config struct {
 	// Reach answers cross-media reach reports and placement plans; nil
 	// leaves their endpoints out.
 	Reach ReachService
+	// Social ingests partner social feeds and answers social insight
+	// reports; nil leaves the social endpoints out.
+	Social SocialService
 	// Incidents records security incidents and announcements and notifies
 	// tenants; nil leaves the incident, announcement and notice endpoints
 	// out.
@@ -233,6 +236,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerBenchmarks(mux)
 	s.registerAudience(mux)
 	s.registerReach(mux)
+	s.registerSocial(mux)
 	mux.Handle("/api/", s.wrap(func(r *http.Request) (int, any, error) {
 		return 0, nil, admeter.Errorf(admeter.ENOTFOUND, "no API endpoint %s %s; see docs/api.md", r.Method, r.URL.Path)
 	}))

@@ -24,6 +24,7 @@ type Store interface {
 	DeleteBefore(ctx context.Context, t time.Time) (int64, error)
 	KeyVersions(ctx context.Context) ([]store.KeyVersionUse, error)
 	DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64, error)
+	DeletePostsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
 // Accounts lists closed accounts and deletes them.
@@ -132,6 +133,9 @@ type Result struct {
 	// Days are the UTC days whose raw events go, with their counts.
 	Days   []DayJSON `json:"days"`
 	Events int64     `json:"events"`
+	// Posts is the number of social records deleted (not counted on a dry
+	// run).
+	Posts int64 `json:"social_records"`
 	// LogSegments is the number of loaded event-log segments removed (0 on
 	// a dry run, where it is not known in advance).
 	LogSegments int `json:"log_segments"`
@@ -172,6 +176,9 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (*Result, error) {
 			return nil, fmt.Errorf("retention: delete raw events before %s: %w", cut.UTC().Format(time.RFC3339), err)
 		}
 		res.Events = n
+		if res.Posts, err = j.store.DeletePostsBefore(ctx, cut); err != nil {
+			return nil, fmt.Errorf("retention: delete social records before %s: %w", cut.UTC().Format(time.RFC3339), err)
+		}
 		// The cut day's partition loses only its events before cut.
 		if len(res.Days) > 0 && res.Days[len(res.Days)-1].Day == cutDay.String() {
 			res.Days[len(res.Days)-1].Events = -1
@@ -192,13 +199,13 @@ func (j *Job) Run(ctx context.Context, dryRun bool) (*Result, error) {
 	if res.TenantsDeleted, err = j.deleteClosed(ctx, cut, dryRun); err != nil {
 		return nil, err
 	}
-	if !dryRun && (res.Events > 0 || res.LogSegments > 0 || len(res.KeysDestroyed) > 0 || len(res.TenantsDeleted) > 0) {
+	if !dryRun && (res.Events > 0 || res.Posts > 0 || res.LogSegments > 0 || len(res.KeysDestroyed) > 0 || len(res.TenantsDeleted) > 0) {
 		if err := j.audit.Record(ctx, admeter.AuditEntry{Actor: "system", Action: "retention.run", Outcome: "ok", Details: map[string]any{
-			"cutoff": res.Cutoff, "events": res.Events, "log_segments": res.LogSegments, "keys_destroyed": res.KeysDestroyed,
+			"cutoff": res.Cutoff, "events": res.Events, "social_records": res.Posts, "log_segments": res.LogSegments, "keys_destroyed": res.KeysDestroyed,
 		}}); err != nil {
 			j.logger.Error("write audit record", "err", err)
 		}
-		j.logger.Info("retention enforced", "cutoff", res.Cutoff.Format(time.RFC3339), "events", res.Events,
+		j.logger.Info("retention enforced", "cutoff", res.Cutoff.Format(time.RFC3339), "events", res.Events, "social_records", res.Posts,
 			"log_segments", res.LogSegments, "keys_destroyed", res.KeysDestroyed)
 	}
 	return res, nil

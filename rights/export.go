@@ -27,6 +27,35 @@ type Export struct {
 	// Truncated is true when the device had more events than one copy holds.
 	Truncated bool          `json:"truncated"`
 	Events    []ExportEvent `json:"events"`
+	// SocialRecords are the posts, comments and reposts of a social
+	// account (a request of type social) from the tenant's partner feeds,
+	// as stored: their text with other people's handles and contact data
+	// already cut out.
+	SocialRecords []ExportPost `json:"social_records,omitempty"`
+}
+
+// ExportPost is one social record of an access copy.
+type ExportPost struct {
+	Time      time.Time `json:"time"`
+	Received  time.Time `json:"received"`
+	Source    string    `json:"source"`
+	Kind      string    `json:"kind"`
+	Text      string    `json:"text"`
+	Likes     int64     `json:"likes"`
+	Comments  int64     `json:"comments"`
+	Shares    int64     `json:"shares"`
+	Views     int64     `json:"views"`
+	Sentiment float32   `json:"sentiment"`
+}
+
+// addPosts adds posts to e; truncated marks that there were more.
+func (e *Export) addPosts(posts []admeter.SocialPost, truncated bool) {
+	for i := range posts {
+		p := &posts[i]
+		e.SocialRecords = append(e.SocialRecords, ExportPost{Time: p.At.UTC(), Received: p.Received.UTC(), Source: p.Source, Kind: string(p.Kind),
+			Text: p.Text, Likes: p.Likes, Comments: p.Comments, Shares: p.Shares, Views: p.Views, Sentiment: p.Sentiment})
+	}
+	e.Truncated = e.Truncated || truncated
 }
 
 // ExportEvent is one event of an access copy.

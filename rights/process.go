@@ -113,6 +113,14 @@ func (s *Service) access(ctx context.Context, r *admeter.RightsRequest) error {
 	r.Outcome.Events, r.Outcome.Campaigns, r.Outcome.Truncated = int64(len(events)), len(camps), truncated
 	now := s.cfg.Now()
 	exp := newExport(r, events, truncated, now)
+	if r.IDType == admeter.IDSocial {
+		posts, more, err := s.events.UserPosts(ctx, r.Tenant, r.Users, s.cfg.MaxExportEvents)
+		if err != nil {
+			return fmt.Errorf("find social records: %w", err)
+		}
+		exp.addPosts(posts, more)
+		r.Outcome.SocialRecords, r.Outcome.Truncated = int64(len(posts)), r.Outcome.Truncated || more
+	}
 	if err := writeExport(s.exportPath(r.ID), exp, now); err != nil {
 		return err
 	}
@@ -143,12 +151,15 @@ func (s *Service) delete(ctx context.Context, r *admeter.RightsRequest) error {
 	if d.Events > 0 || r.Outcome.Events == 0 {
 		r.Outcome.Events, r.Outcome.Campaigns = d.Events, len(d.Campaigns)
 	}
+	if d.Posts > 0 {
+		r.Outcome.SocialRecords = d.Posts
+	}
 	for c, span := range d.Campaigns {
 		r.Outcome.PendingRollups = append(r.Outcome.PendingRollups, admeter.RollupSpan{Campaign: c, From: span.From, To: span.To})
 	}
 	// Shutdown must not interrupt saving the count or recomputing rollups.
 	keep := context.WithoutCancel(ctx)
-	if d.Events > 0 {
+	if d.Events > 0 || d.Posts > 0 {
 		if err := s.requests.UpdateRequest(keep, r); err != nil {
 			return fmt.Errorf("save deletion count: %w", err)
 		}

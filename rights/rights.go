@@ -31,6 +31,7 @@ type RequestStore interface {
 type EventStore interface {
 	UserEvents(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym, limit int) ([]admeter.Event, bool, error)
 	DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []admeter.Pseudonym) (store.Deleted, error)
+	UserPosts(ctx context.Context, tenant admeter.TenantID, authors []admeter.Pseudonym, limit int) ([]admeter.SocialPost, bool, error)
 }
 
 // Registry is the opt-out registry.
@@ -364,6 +365,6 @@ func (s *Service) record(ctx context.Context, r *admeter.RightsRequest, action, 
 func outcomeDetails(o admeter.RequestOutcome) map[string]any {
 	return map[string]any{
 		"events": o.Events, "campaigns": o.Campaigns, "truncated": o.Truncated, "optout_added": o.OptOutAdded,
-		"exports_removed": o.ExportsRemoved, "log_segments_removed": o.LogSegmentsRemoved,
+		"exports_removed": o.ExportsRemoved, "log_segments_removed": o.LogSegmentsRemoved, "social_records": o.SocialRecords,
 	}
 }

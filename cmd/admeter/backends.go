@@ -18,6 +18,7 @@ import (
 	"github.com/admeter/admeter/report"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/rights"
+	"github.com/admeter/admeter/social"
 	"github.com/admeter/admeter/store/clickhouse"
 	"github.com/admeter/admeter/store/duckdb"
 )
@@ -34,6 +35,7 @@ type metadata interface {
 	report.Campaigns
 	retention.Accounts
 	rights.RequestStore
+	social.Settings
 
 	// The accounts (api.AccountService but for sessions and credentials,
 	// which accountStore adapts).

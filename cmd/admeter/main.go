@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string) error {
 		return (&ServeCommand{}).Run(ctx, args)
 	case "report":
 		return (&ReportCommand{}).Run(ctx, args)
+	case "social":
+		return (&SocialCommand{}).Run(ctx, args)
 	case "simulate":
 		return (&SimulateCommand{}).Run(ctx, args)
 	case "keys":
@@ -74,6 +76,7 @@ Usage / 用法:
 Commands / 命令:
 	serve     run the collector, the loader and the API on embedded defaults / 启动采集、入库与 API 服务
 	report    print a campaign report from a running server / 查询活动报表
+	social    import partner social feeds, set brands, print social insight / 社交数据导入、品牌设置与社会化洞察
 	simulate  send realistic traffic with known ground truth to a server / 发送带真值的模拟流量
 	retention run [--dry-run]  enforce the raw-data retention now / 立即执行数据保存期限
 	keys      list, rotate the pseudonymisation key, rotate the master key / 密钥管理

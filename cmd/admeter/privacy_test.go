@@ -85,6 +85,20 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 		orderID, oaid, idfa, md5hex(imei), clickID), conv)
 	send("POST", base+"/api/v1/conversions", fmt.Sprintf(`[{"conversion_id":%q,"type":"order","oaid":%q},{"conversion_id":"x2","type":"order","oaid":%q}]`,
 		orderID+"-2", oaid, phone), conv)
+	// Social records: the author's handle, the partner's post id, and
+	// another person's handle and phone number in the text arrive raw.
+	const (
+		socialHandle = "PrivCanaryWeiboUser"
+		socialPostID = "POSTCANARY4711"
+		mentioned    = "MentionCanary"
+		socialPhone  = "13711112222"
+	)
+	waitSocialReady(t, base)
+	send("POST", base+"/api/v1/social/posts", fmt.Sprintf(`[{"source":"weibo","id":%q,"time":%q,"author":%q,"text":"华为真好 //@%s: 打 %s"}]`,
+		socialPostID, time.Now().UTC().Format(time.RFC3339), socialHandle, mentioned, socialPhone),
+		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+	send("POST", base+"/api/v1/social/posts", "source,id,time,author,text\nweibo,x,yesterday,"+socialHandle+",bad time\n",
+		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "text/csv"})
 	send("GET", base+"/metrics", "", nil)
 
 	// End-user rights: opt-outs by raw id and by browser, status queries, and
@@ -108,6 +122,12 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "id_type": "idfa", "id": md5hex(idfa)}, &accIDFA)
 	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "optout", "id_type": "android_id", "id": androidID, "minor": true}, nil)
 	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "id_type": "openudid", "id": openUDID, "note": "about " + openUDID}, nil) // refused
+	var accSocial rightsRequest
+	apiCall(t, "POST", base+"/api/v1/requests", tok, map[string]any{"type": "access", "id_type": "social", "id": "weibo:" + socialHandle}, &accSocial)
+	waitRequest(t, base, tok, accSocial.ID)
+	if b, err := os.ReadFile(filepath.Join(dataDir, "exports", accSocial.ID+".json")); err != nil || !bytes.Contains(b, []byte("华为真好")) {
+		t.Fatalf("the access copy by social handle lacks the post (%v); the scan would not look at a real copy", err)
+	}
 	if r := waitRequest(t, base, tok, accIMEI.ID); r.Outcome.Events < 1 {
 		t.Fatalf("access copy for the IMEI holds %d events; the scan would not look at a real copy", r.Outcome.Events)
 	}
@@ -150,7 +170,8 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	for name, v := range map[string]string{"oaid": oaid, "idfa": idfa, "idfv": idfv, "imei": imei, "android id": androidID,
 		"openudid": openUDID, "ipv4": ipv4, "ipv6": ipv6, "x-forwarded-for ip": xffIP, "user agent": uaCanary, "ua canary": "PRIVCANARY",
 		"latitude": lat, "longitude": lon, "impression id": vf, "cookie id": cookieID, "mac": macLower,
-		"opted-out idfa": optIDFA, "opted-out imei": optIMEI, "click id": clickID, "order id": orderID, "phone": phone} {
+		"opted-out idfa": optIDFA, "opted-out imei": optIMEI, "click id": clickID, "order id": orderID, "phone": phone,
+		"social handle": socialHandle, "social post id": socialPostID, "mentioned handle": mentioned, "phone in a post": socialPhone} {
 		addText(name, v)
 	}
 	for name, raw := range map[string]string{"oaid": oaid, "idfa": idfa, "imei": imei, "android id": androidID, "openudid": openUDID,

@@ -42,6 +42,7 @@ import (
 	"github.com/admeter/admeter/report"
 	"github.com/admeter/admeter/retention"
 	"github.com/admeter/admeter/rights"
+	"github.com/admeter/admeter/social"
 	"github.com/admeter/admeter/store"
 	"github.com/admeter/admeter/workday"
 )
@@ -98,6 +99,9 @@ type ServeConfig struct {
 	Audience AudienceConfig
 	// Notify configures incident notices and announcements.
 	Notify NotifyConfig
+	// SocialMinAuthors is the aggregation threshold of social insight:
+	// no published count describes fewer distinct authors.
+	SocialMinAuthors int
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -127,6 +131,7 @@ func DefaultServeConfig() ServeConfig {
 		KafkaRetention:      72 * time.Hour,
 		Audience:            defaultAudienceConfig(),
 		Notify:              defaultNotifyConfig(),
+		SocialMinAuthors:    10,
 	}
 }
 
@@ -160,6 +165,9 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.MaxReportDays < 1 {
 		errs = append(errs, errors.New("--max-report-days must be at least 1"))
+	}
+	if c.SocialMinAuthors < minSocialAuthors {
+		errs = append(errs, fmt.Errorf("--social-min-authors must be at least %d: fewer authors make a count about a few people", minSocialAuthors))
 	}
 	if c.StoreMemory == "" {
 		errs = append(errs, errors.New("--store-memory is required, e.g. 1GB"))
@@ -277,6 +285,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.DurationVar(&cfg.IVTInterval, "ivt-interval", cfg.IVTInterval, "how often recent days are judged for behavioural invalid traffic; 0 turns it off / 复杂无效流量判定间隔")
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	registerAudienceFlags(fs, &cfg.Audience)
+	fs.IntVar(&cfg.SocialMinAuthors, "social-min-authors", cfg.SocialMinAuthors, fmt.Sprintf("social insight threshold: no published count describes fewer distinct authors; at least %d / 社会化洞察最少作者数", minSocialAuthors))
 	registerNotifyFlags(fs, &cfg.Notify)
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
@@ -604,6 +613,13 @@ func (m *Main) Open(ctx context.Context) error {
 			rs := reach.NewService(m.meta, m.store)
 			rs.MinUsers = m.Config.Audience.MinUsers
 			apiCfg.Reach = rs
+			soc, err := social.New(social.Config{MinAuthors: cfg.SocialMinAuthors, MaxAge: retentionPeriod, MaxDays: cfg.MaxReportDays, Now: func() time.Time { return m.Now() }},
+				m.store, m.meta, m.meta, m.keys, m.optouts, optoutPS, logger.With("component", "social"), reg)
+			if err != nil {
+				return err
+			}
+			apiCfg.Social = soc
+			go soc.Warm()
 		}
 		if part.api {
 			if m.notify, err = m.openNotify(master, public, logger.With("component", "notify")); err != nil {
@@ -935,3 +951,6 @@ func watchFile(ctx context.Context, path string, interval time.Duration, reload 
 		}
 	}
 }
+
+// minSocialAuthors is the lowest --social-min-authors allowed.
+const minSocialAuthors = 5

@@ -312,58 +312,23 @@ func rateText(rate float64) string {
 	return strconv.FormatFloat(rate, 'f', -1, 64) + " events/s"
 }
 
-// progress prints the sender's running totals: a bar redrawn in place on a
-// terminal, a line every ten seconds otherwise.
-type progress struct {
-	done chan struct{}
-	end  chan struct{}
-}
-
-func startProgress(out io.Writer, s *simulate.Sender, total int) *progress {
-	p := &progress{done: make(chan struct{}), end: make(chan struct{})}
-	tty := isTerminal(out)
-	every := 10 * time.Second
-	if tty {
-		every = 250 * time.Millisecond
-	}
-	go func() {
-		defer close(p.end)
-		start := time.Now()
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-p.done:
-				if tty {
-					fmt.Fprintln(out)
-				}
-				return
-			case <-tick.C:
-			}
-			pr := s.Progress()
-			secs := time.Since(start).Seconds()
-			frac := min(1, float64(pr.Events)/float64(max(1, total)))
-			if tty {
-				const width = 30
-				bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
-				fmt.Fprintf(out, "\r[%s] %3.0f%%  %d events  %.0f/s  ok %d  failed %d  errors %d ",
-					bar, frac*100, pr.Events, float64(pr.Events)/secs, pr.OK, pr.Failed, pr.Errors)
-			} else {
-				fmt.Fprintf(out, "progress: %d events (%.0f%%) in %d requests, %.0f events/s; %d ok, %d failed, %d errors\n",
-					pr.Events, frac*100, pr.Requests, float64(pr.Events)/secs, pr.OK, pr.Failed, pr.Errors)
-			}
+// startProgress prints the sender's running totals: a bar redrawn in
+// place on a terminal, a line every ten seconds otherwise.
+func startProgress(out io.Writer, s *simulate.Sender, total int) *lineProgress {
+	start := time.Now()
+	return startLineProgress(out, func(tty bool) string {
+		pr := s.Progress()
+		secs := time.Since(start).Seconds()
+		frac := min(1, float64(pr.Events)/float64(max(1, total)))
+		if tty {
+			const width = 30
+			bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+			return fmt.Sprintf("[%s] %3.0f%%  %d events  %.0f/s  ok %d  failed %d  errors %d",
+				bar, frac*100, pr.Events, float64(pr.Events)/secs, pr.OK, pr.Failed, pr.Errors)
 		}
-	}()
-	return p
-}
-
-func (p *progress) stop() {
-	select {
-	case <-p.done:
-	default:
-		close(p.done)
-	}
-	<-p.end
+		return fmt.Sprintf("%d events (%.0f%%) in %d requests, %.0f events/s; %d ok, %d failed, %d errors",
+			pr.Events, frac*100, pr.Requests, float64(pr.Events)/secs, pr.OK, pr.Failed, pr.Errors)
+	})
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -224,7 +224,11 @@ func (s *Service) Ingest(ctx context.Context, tenant admeter.TenantID, format Fo
 			Likes: rec.Likes, Comments: rec.Comments, Shares: rec.Shares, Views: rec.Views, Count: max(rec.Count, 1),
 			KeyVersion: ps.Version(),
 		}
-		p.ID = ps.Token(labelPostID, []byte(rec.Source+"\x00"+rec.ID))
+		// The record id's pseudonym is made under the opt-out registry's
+		// key, which never rotates, so that a record resent after a key
+		// rotation is still recognised; authors are under the event key,
+		// which retention destroys once nothing uses it.
+		p.ID = s.optPS.Token(labelPostID, []byte(rec.Source+"\x00"+rec.ID))
 		if rec.Kind.Authored() {
 			c, reason := pseudo.CanonicalHandle(rec.Source, rec.Author)
 			if reason != pseudo.ReasonOK {

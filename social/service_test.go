@@ -179,6 +179,18 @@ func TestIngest(t *testing.T) {
 		t.Errorf("search aggregate = %+v", s)
 	}
 
+	// After a key rotation, a resent record is still a duplicate.
+	rotated, err := social.New(social.Config{MinAuthors: 5, Now: func() time.Time { return f.now }},
+		f.events, f.meta, f.meta, append(f.keys, newPS(t, 3, 0x33)), f.optouts, f.optPS, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := rotated.Ingest(ctx, f.tenant.ID, social.FormatJSON, ndjson(t,
+		map[string]any{"source": "weibo", "id": "m1", "time": at, "author": secretHandle, "text": "resent"}))
+	if err != nil || again.Duplicates != 1 || again.Stored != 0 {
+		t.Errorf("resent after a key rotation: %+v, %v; want a duplicate", again, err)
+	}
+
 	// The raw handles are in no file the store wrote.
 	if err := f.events.Close(); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ func TestImportRules(t *testing.T) {
 	services := []string{mod + "/collect", mod + "/api", mod + "/pseudo", mod + "/optout", mod + "/useragent", mod + "/collect/macro",
 		mod + "/ingest", mod + "/report", mod + "/simulate", mod + "/store",
 		mod + "/rights", mod + "/retention", mod + "/workday", mod + "/optout/optouthttp", mod + "/auth", mod + "/console", mod + "/console/chart", mod + "/console/codes", mod + "/ivt", mod + "/ivt/behaviour",
-		mod + "/attribution", mod + "/collect/viewtag", mod + "/taxonomy", mod + "/insight", mod + "/insight/dp", mod + "/benchmark", mod + "/notify", mod + "/notify/notifytest"}
+		mod + "/attribution", mod + "/collect/viewtag", mod + "/taxonomy", mod + "/insight", mod + "/insight/dp", mod + "/benchmark", mod + "/notify", mod + "/notify/notifytest",
+		mod + "/reach", mod + "/mediaplan", mod + "/social", mod + "/social/feed", mod + "/social/analysis", mod + "/social/textproc", mod + "/social/sentiment"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

@@ -187,3 +187,28 @@ func TestRawIDNeverEchoed(t *testing.T) {
 		e.noLeak(rec, secrets...)
 	}
 }
+
+// TestSocialAccountOptOut opts a social account out through the page and
+// the API and checks that the registry holds the pseudonym the social
+// service asks about when a post of that author arrives.
+func TestSocialAccountOptOut(t *testing.T) {
+	e := newEnv(t, nil)
+	c, r := pseudo.CanonicalHandle("weibo", "fan_abc")
+	if r != pseudo.ReasonOK {
+		t.Fatal(r)
+	}
+	want := e.ps.Pseudonym(admeter.IDSocial, c)
+	rec := e.postForm(url.Values{"action": {"device"}, "id_type": {"social"}, "id": {"weibo:@Fan_ABC"}, "lang": {"zh"}})
+	if rec.Code != http.StatusSeeOther || !e.reg.Contains(want) {
+		t.Fatalf("page POST: status %d, registry holds the account: %v", rec.Code, e.reg.Contains(want))
+	}
+	e.noLeak(rec, "fan_abc", "Fan_ABC")
+	rec = e.postJSON("/api/v1/optout", `{"id_type":"social","id":" weibo: fan_abc "}`)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"added":false`) {
+		t.Errorf("API: %d %s, want the same entry", rec.Code, rec.Body)
+	}
+	rec = e.postJSON("/api/v1/optout", `{"id_type":"social","id":"fan_abc"}`)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "weibo:@name") || strings.Contains(rec.Body.String(), "fan_abc") {
+		t.Errorf("handle without a platform: %d %s, want 400 showing the form, not the handle", rec.Code, rec.Body)
+	}
+}

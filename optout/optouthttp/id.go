@@ -61,7 +61,7 @@ type typeInfo struct {
 var types = []admeter.IDType{
 	admeter.IDOAID, admeter.IDIDFA, admeter.IDIMEI, admeter.IDAndroidID,
 	admeter.IDAAID, admeter.IDIDFV, admeter.IDCAID, admeter.IDOpenUDID,
-	admeter.IDMAC, admeter.IDMACColon,
+	admeter.IDMAC, admeter.IDMACColon, admeter.IDSocial,
 }
 
 var typeInfos = map[admeter.IDType]typeInfo{
@@ -75,6 +75,9 @@ var typeInfos = map[admeter.IDType]typeInfo{
 	admeter.IDOpenUDID:  {"OpenUDID", "为 40 位十六进制字符", "40 hex digits", true},
 	admeter.IDMAC:       {"MAC", "为 12 位十六进制字符,可每两位用“:”或“-”分隔", "12 hex digits, optionally in pairs split by ':' or '-'", true},
 	admeter.IDMACColon:  {"MAC", "为 12 位十六进制字符,可每两位用“:”或“-”分隔", "12 hex digits, optionally in pairs split by ':' or '-'", false},
+	// A social media account: its posts that reach admeter through
+	// partners' feeds (social insight) are dropped from then on.
+	admeter.IDSocial: {"Social account / 社交账号", "格式为“平台:账号”,如 weibo:@用户名", "platform:handle, such as weibo:@name", true},
 }
 
 // acceptedTypes is the list of id_type values, for error messages.

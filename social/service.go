@@ -401,11 +401,24 @@ func (s *Service) Report(ctx context.Context, req ReportRequest) (*analysis.Repo
 		return nil, err
 	}
 	var posts []admeter.SocialPost
+	// A store is idempotent on (source, id) for one writer; with several
+	// API nodes uploading the same record at once (a cluster), both copies
+	// may land. Count each record once whatever the store holds.
+	type recordKey struct {
+		source string
+		id     admeter.Pseudonym
+	}
+	seen := make(map[recordKey]struct{})
 	q := store.PostQuery{Tenant: req.Tenant, From: req.From.In(loc), To: req.To.AddDays(1).In(loc), Sources: req.Sources}
 	err = s.store.ScanPosts(ctx, q, func(p *admeter.SocialPost) error {
 		if len(posts) >= s.cfg.MaxPosts {
 			return errTooMany
 		}
+		k := recordKey{p.Source, p.ID}
+		if _, dup := seen[k]; dup {
+			return nil
+		}
+		seen[k] = struct{}{}
 		posts = append(posts, *p)
 		return nil
 	})

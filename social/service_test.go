@@ -2,6 +2,7 @@ package social_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -352,5 +353,46 @@ func TestSaveSettings(t *testing.T) {
 		if err := f.svc.SaveSettings(t.Context(), s); admeter.ErrorCode(err) != admeter.EINVALID {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}
+	}
+}
+
+// twiceStore is the real store, but every record read comes back twice, as
+// two API nodes' simultaneous uploads of one record can leave it in a
+// cluster store.
+type twiceStore struct{ *duckdb.DB }
+
+func (s twiceStore) ScanPosts(ctx context.Context, q store.PostQuery, fn func(*admeter.SocialPost) error) error {
+	return s.DB.ScanPosts(ctx, q, func(p *admeter.SocialPost) error {
+		if err := fn(p); err != nil {
+			return err
+		}
+		return fn(p)
+	})
+}
+
+// TestReportCountsRecordsOnce proves that a record the store holds twice
+// counts once.
+func TestReportCountsRecordsOnce(t *testing.T) {
+	f := newFixture(t)
+	f.settings(t)
+	var recs []map[string]any
+	for i := range 6 {
+		recs = append(recs, map[string]any{"source": "weibo", "id": fmt.Sprint(i), "time": f.now.Add(-time.Hour).Format(time.RFC3339), "author": fmt.Sprint("a", i), "text": "华为"})
+	}
+	if _, err := f.svc.Ingest(t.Context(), f.tenant.ID, social.FormatJSON, ndjson(t, recs...)); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := social.New(social.Config{MinAuthors: 5, Now: func() time.Time { return f.now }},
+		twiceStore{f.events}, f.meta, f.meta, f.keys, f.optouts, f.optPS, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := store.DateOf(f.now.In(time.FixedZone("CST", 8*3600)))
+	rep, err := svc.Report(t.Context(), social.ReportRequest{Tenant: f.tenant.ID, From: day, To: day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Rules[0].Counts; c == nil || c.Mentions != 6 {
+		t.Errorf("华为 = %+v, want 6 mentions", rep.Rules[0])
 	}
 }

@@ -28,7 +28,7 @@ type keyring []*pseudo.Pseudonymizer
 func (k keyring) Current() *pseudo.Pseudonymizer          { return k[len(k)-1] }
 func (k keyring) Pseudonymizers() []*pseudo.Pseudonymizer { return k }
 
-func newPS(t *testing.T, version uint32, fill byte) *pseudo.Pseudonymizer {
+func newPS(t testing.TB, version uint32, fill byte) *pseudo.Pseudonymizer {
 	t.Helper()
 	secret := bytes.Repeat([]byte{fill}, 32)
 	secret[0] = 1
@@ -54,7 +54,7 @@ type fixture struct {
 	now      time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := t.Context()
 	f := &fixture{dir: t.TempDir(), now: time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)}

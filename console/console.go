@@ -72,6 +72,7 @@ type Server struct {
 	recent    Recent
 	editor    CampaignEditor
 	reach     Reach
+	social    Social
 	logger    *slog.Logger
 	pages     map[string]*template.Template
 }
@@ -99,7 +100,7 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 // parsePages parses each page's template together with the layout.
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit", "reach"} {
+	for _, name := range []string{"signin", "campaigns", "campaign", "error", "account", "report", "edit", "reach", "social", "social_settings"} {
 		t, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
@@ -147,6 +148,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /console/account/tokens", xo.Handler(s.signed(s.createToken)))
 	mux.Handle("POST /console/account/tokens/{id}/revoke", xo.Handler(s.signed(s.revokeToken)))
 	mux.Handle("POST /console/account/users", xo.Handler(s.signed(s.createUser)))
+	s.registerSocial(mux, xo)
 }
 
 // page is what every template gets.
@@ -158,6 +160,8 @@ type page struct {
 	Data    any
 	// HasReach is set when the console has the reach page.
 	HasReach bool
+	// HasSocial is set when the console has the social insight pages.
+	HasSocial bool
 	// LangSwitch is the page's own query with the other language: the
 	// language link keeps what the page shows (its range, its campaigns).
 	LangSwitch string
@@ -214,7 +218,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if q := r.URL.Query().Get("lang"); q == langZH || q == langEN {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/console/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.Secure})
 	}
-	p := &page{Lang: lang, Session: sess, Data: data, Error: errMsg, HasReach: s.reach != nil, t: translator(lang), now: s.cfg.Now()}
+	p := &page{Lang: lang, Session: sess, Data: data, Error: errMsg, HasReach: s.reach != nil, HasSocial: s.social != nil, t: translator(lang), now: s.cfg.Now()}
 	p.Title = p.T(title)
 	if d, ok := data.(interface{ PageTitle() string }); ok && d.PageTitle() != "" {
 		p.Title += " · " + d.PageTitle()

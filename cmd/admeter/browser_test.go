@@ -282,6 +282,80 @@ func (b *browserRun) checkPage(page, lang string) {
 	}
 }
 
+// send sends a JSON body to an API path with the browser's session cookie
+// and the session's CSRF token (the console's forms carry it), as a script
+// of the console would, and decodes the answer into out.
+func (b *browserRun) send(method, path, csrf string, body, out any) {
+	b.t.Helper()
+	data, err := json.Marshal(body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(b.ctx, method, b.base+path, bytes.NewReader(data))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Cookie", b.cookieHeader())
+	req.Header.Set("X-CSRF-Token", csrf)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		b.t.Fatalf("%s %s with the browser's session: %d %s", method, path, resp.StatusCode, answer)
+	}
+	if out != nil {
+		if err := json.Unmarshal(answer, out); err != nil {
+			b.t.Fatalf("%s %s: decode %s: %v", method, path, answer, err)
+		}
+	}
+}
+
+// browserSocialTexts are the fans' and rivals' posts the browser test
+// uploads: texts that no console page may show (only official accounts'
+// posts are shown).
+const (
+	browserFanText   = "华为手机拍照真清楚,推荐给大家 %d"
+	browserRivalText = "小米更便宜,性价比高 %d"
+	browserOfficial  = "华为新品发布会今晚八点直播"
+)
+
+// browserSocialFeed is an NDJSON feed of social posts around now: 华为 is
+// mentioned by 6 fans a day 8 to 6 days ago, before the campaign's traffic,
+// and by 10 a day 3 to 1 days ago, during it; 小米 by 2 people (under the
+// threshold); the official account posts once; and partners count the
+// searches of both names over the last 14 days. It returns the feed
+// and the texts no page may show.
+func browserSocialFeed(now time.Time) (feed string, hidden []string) {
+	var b strings.Builder
+	n := 0
+	for back, fans := range map[int]int{8: 6, 7: 6, 6: 6, 3: 10, 2: 10, 1: 10} {
+		for i := range fans {
+			n++
+			text := fmt.Sprintf(browserFanText, n)
+			hidden = append(hidden, text)
+			fmt.Fprintf(&b, `{"source":"weibo","id":"f%d","time":%q,"author":"fan%d_%d","text":%q,"likes":3}`+"\n",
+				n, now.Add(-time.Duration(back)*24*time.Hour-time.Duration(i)*time.Minute).Format(time.RFC3339), back, i, text)
+		}
+	}
+	for i := range 2 {
+		text := fmt.Sprintf(browserRivalText, i)
+		hidden = append(hidden, text)
+		fmt.Fprintf(&b, `{"source":"douyin","id":"r%d","time":%q,"author":"rival%d","text":%q}`+"\n", i, now.Add(-2*24*time.Hour).Format(time.RFC3339), i, text)
+	}
+	fmt.Fprintf(&b, `{"source":"weibo","id":"o1","time":%q,"author":"华为终端","text":%q,"likes":120,"shares":8}`+"\n",
+		now.Add(-2*24*time.Hour).Format(time.RFC3339), browserOfficial)
+	for back := range 14 {
+		day := now.In(shanghai()).AddDate(0, 0, -back).Format(time.DateOnly)
+		fmt.Fprintf(&b, `{"source":"baidu-index","term":"华为","day":%q,"count":%d}`+"\n", day, 800+40*back+300*(back%3))
+		fmt.Fprintf(&b, `{"source":"baidu-index","term":"小米","day":%q,"count":%d}`+"\n", day, 600+25*back)
+	}
+	return b.String(), hidden
+}
+
 // browserTotals are a report's totals, as the JSON API gives them.
 type browserTotals struct {
 	Impressions int64 `json:"impressions"`
@@ -642,6 +716,87 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	reachPage("zh")
 
+	// Social insight: from the header, the page asks for brands first; the
+	// settings form names them; a partner feed is uploaded through the API
+	// (a token made with the browser's session); then the page, aligned
+	// with the campaign, shows the API's numbers, the competitor under the
+	// threshold as "—", and the official post as the only text.
+	b.load("open social insight", "/console/social", chromedp.Click(chromedp.ID("social-link")))
+	b.checkPage("social (no brands)", "zh-CN")
+	b.load("open the social settings", "/console/social/settings", chromedp.Click(chromedp.CSS(`#social-no-brands a.button`)))
+	b.checkPage("social settings", "zh-CN")
+	b.do("fill the social settings",
+		chromedp.SendKeys(chromedp.ID("brand-name-0"), "华为"), chromedp.SendKeys(chromedp.ID("brand-terms-0"), "华为\nhuawei"),
+		chromedp.SendKeys(chromedp.ID("competitor-name-0"), "小米"), chromedp.SendKeys(chromedp.ID("competitor-terms-0"), "小米，xiaomi"),
+		chromedp.SendKeys(chromedp.ID("account-source-0"), "weibo"), chromedp.SendKeys(chromedp.ID("account-handle-0"), "华为终端"),
+		chromedp.SendKeys(chromedp.ID("account-name-0"), "华为终端官方"))
+	b.load("save the social settings", "/console/social/settings", chromedp.Click(chromedp.ID("social-save")))
+	b.checkPage("social settings", "zh-CN")
+	if got := b.value("#competitor-terms-0"); got != "小米, xiaomi" || b.text("#social-saved") != "已保存。" {
+		t.Errorf("after saving, the competitor's terms are %q (want 小米, xiaomi) and the page says %q", got, b.text("#social-saved"))
+	}
+	var socialSet struct {
+		Brands []struct {
+			Name  string   `json:"name"`
+			Terms []string `json:"terms"`
+		} `json:"brands"`
+	}
+	if err := json.Unmarshal(b.fetch("/api/v1/social/settings"), &socialSet); err != nil || len(socialSet.Brands) != 1 || !slices.Equal(socialSet.Brands[0].Terms, []string{"华为", "huawei"}) {
+		t.Errorf("the API's settings after the form: %+v %v", socialSet, err)
+	}
+	b.shot("social-settings-zh")
+	csrf := b.value(`input[name="csrf"]`)
+	var feedToken struct{ Token string }
+	b.send("POST", "/api/v1/tokens", csrf, map[string]any{"name": "社交数据", "scopes": []string{"collect"}}, &feedToken)
+	waitSocialReady(t, base)
+	feed, hidden := browserSocialFeed(time.Now())
+	var up struct{ Stored, Rejected int }
+	if st := postRaw(t, base+"/api/v1/social/posts", feedToken.Token, "application/x-ndjson", feed, &up); st != 200 || up.Rejected != 0 || up.Stored != strings.Count(feed, "\n") {
+		t.Fatalf("upload the social feed: %d %+v", st, up)
+	}
+	socialPage := func(lang string) {
+		t.Helper()
+		b.load("open social insight ("+lang+")", "/console/social", chromedp.Click(chromedp.ID("social-link")))
+		b.do("pick the campaign ("+lang+")", chromedp.SetValue(chromedp.ID("s-campaign"), campaign))
+		b.load("align with the campaign ("+lang+")", "/console/social", chromedp.Click(chromedp.ID("run-social")))
+		b.checkPage("social", map[string]string{"zh": "zh-CN", "en": "en"}[lang])
+		var rep struct {
+			Rules []struct {
+				Suppressed bool
+				Counts     *struct{ Mentions int64 }
+			}
+			Alignment *struct{ Lift struct{ Ratio float64 } }
+		}
+		if err := json.Unmarshal(b.fetch(fmt.Sprintf("/api/v1/social/report?from=%s&to=%s&campaign=%s", b.value("#s-from"), b.value("#s-to"), campaign)), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Rules) != 2 || rep.Rules[0].Counts == nil || !rep.Rules[1].Suppressed || rep.Alignment == nil {
+			t.Fatalf("the social report API: %+v", rep)
+		}
+		cells := browserEval[[]string](b, `[...document.querySelectorAll("#social-rules tbody tr")].map(r => [...r.querySelectorAll("td.num")].slice(0, 1).map(c => c.textContent + "|" + c.title).join())`)
+		if want := []string{strconv.FormatInt(rep.Rules[0].Counts.Mentions, 10) + "|", "—|" + map[string]string{"zh": "作者少于 10 人", "en": "fewer than 10 authors"}[lang]}; !slices.Equal(cells, want) {
+			t.Errorf("social page (%s) mentions %q, want %q (the API's, and the competitor suppressed)", lang, cells, want)
+		}
+		if got := b.text("#social-lift strong"); !strings.Contains(got, fmt.Sprintf("%.2f", rep.Alignment.Lift.Ratio)) {
+			t.Errorf("social page (%s) lift %q, the API's %.2f", lang, got, rep.Alignment.Lift.Ratio)
+		}
+		if n := browserEval[int](b, `document.querySelectorAll("#social-chart svg, #social-sov svg").length`); n != 2 {
+			t.Errorf("social page (%s): %d charts, want the daily mentions and the share of voice", lang, n)
+		}
+		if got := b.text("#social-official tbody td.post-text"); got != browserOfficial {
+			t.Errorf("social page (%s) official post %q, want %q", lang, got, browserOfficial)
+		}
+		html := browserEval[string](b, `document.documentElement.outerHTML`)
+		for _, text := range hidden {
+			if strings.Contains(html, text) {
+				t.Errorf("social page (%s) shows %q, a post that is not an official account's", lang, text)
+			}
+		}
+		b.shot("social-" + lang)
+	}
+	socialPage("zh")
+	b.load("back to the dashboard", "/console/campaigns/"+campaign, chromedp.Navigate(base+"/console/campaigns/"+campaign))
+
 	// English.
 	b.load("switch to English", "/console/campaigns/"+campaign, chromedp.Click(chromedp.ID("lang-switch")))
 	b.checkPage("dashboard", "en")
@@ -672,6 +827,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("English campaigns heading %q", h)
 	}
 	b.shot("campaigns-en")
+	socialPage("en")
+	b.load("open the social settings in English", "/console/social/settings", chromedp.Click(chromedp.ID("social-settings-link")))
+	b.checkPage("social settings", "en")
+	if got := b.value("#brand-name-0"); got != "华为" {
+		t.Errorf("English social settings: first brand %q", got)
+	}
+	b.shot("social-settings-en")
 
 	b.load("sign out", "/console/signin", chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)))
 	b.checkPage("sign-in", "en")

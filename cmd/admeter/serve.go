@@ -643,6 +643,7 @@ func (m *Main) Open(ctx context.Context) error {
 			con.SetRecent(m.store)
 			con.SetEditor(m.meta)
 			con.SetReach(apiCfg.Reach)
+			con.SetSocial(apiCfg.Social)
 			apiSrv.Register(mux)
 			con.Register(mux)
 			if err := con.RegisterNotices(mux, m.notify, apiSrv.IsOperator); err != nil {

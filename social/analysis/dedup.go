@@ -3,7 +3,8 @@ package analysis
 import "github.com/admeter/admeter/social/textproc"
 
 // cluster is one distinct content: the records whose ExactKey is the same,
-// joined with near copies (fingerprints within textproc.NearBits).
+// joined with near copies (fingerprints within textproc.NearBits and
+// shingle resemblance at least textproc.NearResemblance).
 type cluster struct {
 	rep   int   // index in recs of the record whose text stands for it: the earliest
 	recs  []int // its records, in input order
@@ -15,8 +16,9 @@ type cluster struct {
 var emptyKey = textproc.ExactKey("")
 
 // dedup groups a.recs into content clusters: first by ExactKey, then
-// joining exact groups whose fingerprints are near (union–find, so near
-// copies of near copies join too). Records with no content of their own (a
+// joining exact groups whose fingerprints are near and whose texts resemble
+// each other (textproc.NearResemblance; union–find, so near copies of near
+// copies join too). Records with no content of their own (a
 // zero ExactKey) stay out of every cluster.
 //
 // Near pairs are found without comparing every pair: a fingerprint is cut
@@ -88,6 +90,19 @@ func (a *analysis) dedup() {
 			}
 		}
 	}
+	// Near fingerprints are candidates; the groups' texts must also share
+	// most of their shingles (SimHash alone pairs short posts that only
+	// share an opening).
+	sh := make([][]uint64, len(groups))
+	shingles := func(g int) []uint64 {
+		if sh[g] == nil {
+			sh[g] = textproc.Shingles(a.recs[groups[g].rep].p.Text)
+			if sh[g] == nil {
+				sh[g] = []uint64{}
+			}
+		}
+		return sh[g]
+	}
 	for gi, g := range groups {
 		if g.fp == 0 {
 			continue
@@ -101,7 +116,8 @@ func (a *analysis) dedup() {
 					if int(gj) <= gi {
 						continue // each pair once, from its lower index
 					}
-					if textproc.Near(g.fp, groups[gj].fp, textproc.NearBits) {
+					if textproc.Near(g.fp, groups[gj].fp, textproc.NearBits) &&
+						textproc.Resemblance(shingles(gi), shingles(int(gj))) >= textproc.NearResemblance {
 						if ri, rj := find(int32(gi)), find(gj); ri != rj {
 							parent[max(ri, rj)] = min(ri, rj)
 						}

@@ -10,7 +10,8 @@ import (
 )
 
 // TestDedupIndex checks that the block index joins exactly the groups that
-// comparing every pair joins, on fingerprints 0 to 14 bits apart.
+// comparing every pair joins, on fingerprints 0 to 14 bits apart (of texts
+// that resemble each other).
 func TestDedupIndex(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var fps []uint64
@@ -28,7 +29,9 @@ func TestDedupIndex(t *testing.T) {
 	posts := make([]admeter.SocialPost, len(fps))
 	a := &analysis{}
 	for i, fp := range fps {
-		posts[i] = admeter.SocialPost{At: time.Unix(int64(i), 0), Fingerprint: fp}
+		// One text for all: the resemblance check passes, and what is
+		// tested is the block index over the fingerprints.
+		posts[i] = admeter.SocialPost{At: time.Unix(int64(i), 0), Fingerprint: fp, Text: "同一段相同的内容用于测试索引"}
 		posts[i].ExactKey[0], posts[i].ExactKey[1], posts[i].ExactKey[2] = byte(i), byte(i>>8), 1
 		a.recs = append(a.recs, rec{p: &posts[i]})
 	}
@@ -67,5 +70,30 @@ func TestDedupIndex(t *testing.T) {
 	}
 	if joined < 100 {
 		t.Errorf("only %d pairs joined: the test data does not test near copies", joined)
+	}
+}
+
+// TestDedupSharedOpening proves that posts SimHash puts near each other
+// but that only share an opening stay two contents, while a one-character
+// edit joins its original.
+func TestDedupSharedOpening(t *testing.T) {
+	texts := []string{
+		"朋友推荐的澜星手机续航真不错。",
+		"朋友推荐的澜星手机充电发烫😂",
+		"今天去门店试了新款手机，拍照效果真的很惊艳，夜景模式比上一代强太多了",
+		"今天去门店试了新款手机，拍照效果真的很惊艳，夜景模式比上一代强很多了",
+	}
+	a := &analysis{}
+	posts := make([]admeter.SocialPost, len(texts))
+	for i, text := range texts {
+		posts[i] = post(i, 0, text, 0)
+		a.recs = append(a.recs, rec{p: &posts[i]})
+	}
+	a.dedup()
+	if a.recs[0].cluster == a.recs[1].cluster {
+		t.Error("posts sharing only an opening are one content")
+	}
+	if a.recs[2].cluster != a.recs[3].cluster {
+		t.Error("a one-character edit is not its original's content")
 	}
 }

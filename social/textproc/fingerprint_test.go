@@ -175,3 +175,33 @@ func BenchmarkFingerprint(b *testing.B) {
 		Fingerprint(posts[0])
 	}
 }
+
+// TestResemblance proves that Resemblance keeps a one-character edit and a
+// repost together and tells apart posts that only share an opening, which
+// SimHash pairs.
+func TestResemblance(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b string
+		near bool
+	}{
+		{"Same", "华为新机拍照真好，夜景很清晰", "华为新机拍照真好，夜景很清晰", true},
+		{"Repost", "华为新机拍照真好，夜景很清晰", "转发微博 //@某人: 华为新机拍照真好，夜景很清晰", true},
+		{"OneEdit15", "华为新机拍照真好，夜景很清晰啊", "华为新机拍照真好，夜景特清晰啊", true},
+		{"OneEdit30", "今天去门店试了新款手机，拍照效果真的很惊艳，夜景模式比上一代强太多了", "今天去门店试了新款手机，拍照效果真的很惊艳，夜景模式比上一代强很多了", true},
+		{"SharedOpening", "朋友推荐的澜星手机续航真不错。", "朋友推荐的澜星手机充电发烫😂", false},
+		{"SharedEnding", "说实话， LANSTaR 客服态度很好。。。", "刚看完测评， LanStar 客服态度很好，第47次推荐[哈哈]", false},
+		{"Unrelated", "华为新机拍照真好", "小米客服态度太差", false},
+		{"Empty", "转发微博", "转发微博", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Resemblance(Shingles(tc.a), Shingles(tc.b))
+			if got := r >= NearResemblance; got != tc.near {
+				t.Errorf("Resemblance = %.2f, near = %v, want %v", r, got, tc.near)
+			}
+		})
+	}
+	if Shingles("转发微博") != nil {
+		t.Error("a text with nothing of its own has shingles")
+	}
+}

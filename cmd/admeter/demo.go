@@ -8,14 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
 	"github.com/admeter/admeter/auth"
 	"github.com/admeter/admeter/simulate"
+	"github.com/admeter/admeter/simulate/socialsim"
 )
 
 // demoState is what --demo keeps in <data>/demo.json. The demo tenant's
@@ -173,6 +176,12 @@ func (m *Main) runDemo(ctx context.Context, base, public, token string, c *admet
 		logger.Error("demo: cannot generate traffic", "err", err)
 		return
 	}
+	// Social insight: settings and a month of partner feeds, uploaded
+	// alongside the traffic.
+	var social sync.WaitGroup
+	defer social.Wait()
+	social.Go(func() { seedDemoSocial(ctx, base, token, logger) })
+
 	scfg := simulate.DefaultSenderConfig()
 	scfg.Concurrency = 2
 	scfg.Token, scfg.ConsentRef = token, "demo-consent"
@@ -207,10 +216,115 @@ func (m *Main) runDemo(ctx context.Context, base, public, token string, c *admet
 	}
 }
 
+// Demo social insight: the demo brand against two competitors, with its
+// official account, over the last demoSocialDays days; brand mentions
+// double from the campaign's backfill on.
+const (
+	demoSocialDays  = 30
+	demoSocialBatch = 2000 // records per upload
+)
+
+// demoSocialConfig returns the social feed of the demo, up to now.
+func demoSocialConfig(now time.Time) socialsim.Config {
+	today := now.In(shanghai())
+	cfg := socialsim.DefaultConfig()
+	cfg.Seed, cfg.DatedDays, cfg.Now = demoSeed, true, now
+	cfg.From, cfg.Days = today.AddDate(0, 0, 1-demoSocialDays).Format(time.DateOnly), demoSocialDays
+	cfg.CampaignFrom, cfg.CampaignTo = today.AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly), today.Format(time.DateOnly)
+	cfg.Brand.Name, cfg.Brand.Terms, cfg.Brand.Exclusions = "演示品牌", []string{"演示品牌", "Demo Brand"}, []string{"演示品牌大厦"}
+	cfg.Official = admeter.SocialAccount{Source: "weibo", Handle: "演示品牌官方", Name: "演示品牌官方微博"}
+	return cfg
+}
+
+// seedDemoSocial gives the demo tenant social settings (unless it has
+// some) and uploads the demo's social feed through the API, once per
+// start: its records have stable ids, so a restart stores only the days
+// that are new. It waits for the server's Chinese dictionary first, so
+// that no upload waits for it against the server's write timeout.
+func seedDemoSocial(ctx context.Context, base, token string, logger *slog.Logger) {
+	client := &http.Client{Timeout: 2 * time.Minute}
+	call := func(method, path, contentType string, body io.Reader, out any) error {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+		}
+		if out != nil {
+			return json.Unmarshal(b, out)
+		}
+		return nil
+	}
+	cfg := demoSocialConfig(time.Now())
+	f, err := socialsim.Generate(cfg)
+	if err != nil {
+		logger.Error("demo: cannot generate social feeds", "err", err)
+		return
+	}
+	var set admeter.SocialSettings
+	if err := call("GET", "/api/v1/social/settings", "", nil, &set); err != nil {
+		logger.Warn("demo: read social settings", "err", err)
+		return
+	}
+	if len(set.Brands) == 0 {
+		set = cfg.Settings()
+		b, _ := json.Marshal(&set)
+		if err := call("PUT", "/api/v1/social/settings", "application/json", bytes.NewReader(b), nil); err != nil {
+			logger.Warn("demo: save social settings", "err", err)
+			return
+		}
+	}
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); {
+		var metrics bytes.Buffer
+		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
+		if resp, err := client.Do(req); err == nil {
+			_, _ = io.Copy(&metrics, resp.Body)
+			resp.Body.Close()
+		}
+		if bytes.Contains(metrics.Bytes(), []byte("\nadmeter_social_text_ready 1\n")) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	var stored, dups int
+	for i := 0; i < len(f.Records); i += demoSocialBatch {
+		var body bytes.Buffer
+		if err := socialsim.WriteNDJSON(&body, f.Records[i:min(i+demoSocialBatch, len(f.Records))]); err != nil {
+			logger.Error("demo: write social feed", "err", err)
+			return
+		}
+		var res struct{ Stored, Duplicates int }
+		if err := call("POST", "/api/v1/social/posts", "application/x-ndjson", &body, &res); err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("demo: upload social feed", "err", err)
+			}
+			return
+		}
+		stored, dups = stored+res.Stored, dups+res.Duplicates
+	}
+	logger.Info("demo: uploaded social feeds", "stored", stored, "duplicates", dups)
+}
+
 // printDemoBanner tells a newcomer where to look.
 func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
 	day := time.Now().In(shanghai()).Format(time.DateOnly)
 	from := time.Now().In(shanghai()).AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly)
+	socialFrom := time.Now().In(shanghai()).AddDate(0, 0, 1-demoSocialDays).Format(time.DateOnly)
 	tokenFile := filepath.Join(dataDir, demoTokenFileName)
 	fmt.Fprintf(w, `
   admeter demo is running: simulated traffic for campaign %[1]s is arriving now.
@@ -228,9 +342,12 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/report?from=%[4]s&to=%[5]s&by=placement'
   Audience insight (aggregates only) / 人群洞察(仅聚合):
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/campaigns/%[1]s/audience?from=%[4]s&to=%[5]s'
+  Social insight (mentions, share of voice, lift; aggregates only) / 社会化洞察(声量、声量份额、提升;仅聚合):
+    go run ./cmd/admeter social report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[8]s --to %[5]s
+    curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/social/report?campaign=%[1]s&from=%[8]s&to=%[5]s'
   Pipeline metrics / 指标: %[2]s/metrics
 
-`, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName))
+`, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName), socialFrom)
 }
 
 func shanghai() *time.Location {

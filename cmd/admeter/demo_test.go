@@ -54,6 +54,36 @@ func TestDemoMode(t *testing.T) {
 	if rep.Total.Measurable == 0 || rep.Total.VideoStarts == 0 || rep.Total.Conversions == 0 {
 		t.Fatalf("demo report after 30 s: %+v; want viewability, video and conversions measured", rep.Total)
 	}
+	// The demo fills social insight too: settings, a month of feeds, and
+	// its campaign's delivery to align them with (the upload waits for the
+	// dictionary, which takes long under the race detector).
+	socialURL := fmt.Sprintf("%s/api/v1/social/report?campaign=%s&from=%s&to=%s", base, st.Campaign,
+		today.AddDate(0, 0, 1-demoSocialDays).Format(time.DateOnly), today.Format(time.DateOnly))
+	var soc struct {
+		Rules []struct {
+			Rule   string
+			Counts *struct{ Mentions int64 }
+		}
+		Official  []struct{ Account string } `json:"official_posts"`
+		Alignment *struct {
+			DeliveryFrom string `json:"delivery_from"`
+		}
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		apiCall(t, "GET", socialURL, strings.TrimSpace(string(tok)), nil, &soc)
+		if len(soc.Rules) == 3 && soc.Rules[0].Counts != nil && soc.Rules[0].Counts.Mentions > 1000 &&
+			soc.Alignment != nil && soc.Alignment.DeliveryFrom != "" { // the daily rollups have the delivery
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo social report after 3 minutes: %+v; want the demo brand's month of mentions", soc)
+		}
+	}
+	if soc.Rules[0].Rule != "演示品牌" || len(soc.Official) < demoSocialDays-1 || soc.Official[0].Account != "演示品牌官方微博" ||
+		soc.Alignment == nil || soc.Alignment.DeliveryFrom == "" {
+		t.Errorf("demo social report: rules %+v, %d official posts, alignment %+v", soc.Rules, len(soc.Official), soc.Alignment)
+	}
+
 	// The demo user signs in to the console and sees the campaign.
 	pw, err := os.ReadFile(filepath.Join(m.Config.DataDir, demoPasswordFileName))
 	if err != nil {
@@ -75,5 +105,22 @@ func TestDemoMode(t *testing.T) {
 	b2, _ := os.ReadFile(filepath.Join(m.Config.DataDir, "demo.json"))
 	if string(b2) != string(b) {
 		t.Fatalf("restart changed the demo campaign: %s -> %s", b, b2)
+	}
+}
+
+// TestDemoBanner checks that the banner points at every report, in both
+// languages.
+func TestDemoBanner(t *testing.T) {
+	var b strings.Builder
+	printDemoBanner(&b, "http://127.0.0.1:8080", "/data", &demoState{Campaign: "c_demo"})
+	for _, want := range []string{
+		"admeter report --server http://127.0.0.1:8080 --token-file /data/demo.token --campaign c_demo",
+		"admeter social report --server http://127.0.0.1:8080 --token-file /data/demo.token --campaign c_demo --from ",
+		"/api/v1/social/report?campaign=c_demo&from=",
+		"Social insight", "社会化洞察", "/audience?", "%!",
+	} {
+		if got := strings.Contains(b.String(), want); got != (want != "%!") {
+			t.Errorf("banner contains %q: %v\n%s", want, got, b.String())
+		}
 	}
 }

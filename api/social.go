@@ -50,6 +50,9 @@ func (s *Server) registerSocial(mux *http.ServeMux) {
 // was dropped for its author's opt-out and what was rejected, with the
 // first errors.
 func (s *Server) socialUpload(r *http.Request) (int, any, error) {
+	// 10 000 records take about a second, but the first upload after a
+	// start waits for the dictionary: give it the long deadline.
+	extendWriteDeadline(r)
 	format := social.FormatJSON
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)

@@ -117,8 +117,29 @@ func TestSocialEndToEnd(t *testing.T) {
 	if st := postRaw(t, base+"/api/v1/social/posts", tok, "application/xml", "<x/>", &e); st != 400 {
 		t.Errorf("XML upload: %d", st)
 	}
+	if st := postRaw(t, base+"/api/v1/social/posts", tok, "application/x-ndjson", strings.Repeat("\n", 33<<20), &e); st != 400 || !strings.Contains(e.Error.Message, "in parts") {
+		t.Errorf("a 33 MiB upload: %d %q, want 400 asking for parts", st, e.Error.Message)
+	}
 	if st := postRaw(t, base+"/api/v1/social/posts", "", "application/json", "[]", nil); st != 401 {
 		t.Errorf("upload without a token: %d", st)
+	}
+
+	// Each upload is in the tenant's audit trail, with counts only.
+	var trail struct {
+		Entries []struct {
+			Action  string
+			Outcome string
+			Details map[string]any
+		} `json:"entries"`
+	}
+	op, err := os.ReadFile(filepath.Join(m.Config.DataDir, "operator.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/admin/audit?action=social.upload&limit=10", strings.TrimSpace(string(op)), nil, &trail); st != 200 || len(trail.Entries) != 4 {
+		t.Errorf("audit trail of uploads: %d, %d entries, want 4 (NDJSON, CSV, XML and too large)", st, len(trail.Entries))
+	} else if ok := trail.Entries[0].Details["stored"] == float64(12) || trail.Entries[3].Details["stored"] == float64(12); !ok {
+		t.Errorf("no upload entry with 12 stored: %+v", trail.Entries)
 	}
 
 	// The CLI sends a JSON array file in parts.

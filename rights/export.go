@@ -201,10 +201,30 @@ func (s *Service) Export(ctx context.Context, tenant admeter.TenantID, id string
 // spreadsheet would take for a formula (it begins with =, +, -, @, a tab or
 // a carriage return: app names and the like come from ad requests) is
 // prefixed with an apostrophe, so that it shows as text.
+//
+// The copy of a social account (id_type social) has one row per social
+// record instead: time, received, source, kind, text, engagement and
+// sentiment.
 func (e *Export) CSV() []byte {
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
 	w := csv.NewWriter(&b)
+	if e.IDType == admeter.IDSocial.String() {
+		_ = w.Write([]string{"time", "received", "source", "kind", "text", "likes", "comments", "shares", "views", "sentiment"})
+		for _, x := range e.SocialRecords {
+			// Only the text cells can hold what a spreadsheet runs; the
+			// numbers (a negative sentiment too) stay numbers.
+			_ = w.Write(append([]string{x.Time.Format(time.RFC3339Nano), x.Received.Format(time.RFC3339Nano)},
+				append(textCells([]string{x.Source, x.Kind, x.Text}),
+					strconv.FormatInt(x.Likes, 10), strconv.FormatInt(x.Comments, 10), strconv.FormatInt(x.Shares, 10), strconv.FormatInt(x.Views, 10),
+					strconv.FormatFloat(float64(x.Sentiment), 'f', 3, 32))...))
+		}
+		w.Flush()
+		if e.Truncated {
+			b.WriteString("# truncated: the account has more records than one copy holds (" + strconv.Itoa(len(e.SocialRecords)) + ")\n")
+		}
+		return b.Bytes()
+	}
 	_ = w.Write([]string{"time", "received", "kind", "campaign", "placement", "country", "province", "city",
 		"network_block", "area", "os", "os_version", "device_type", "model", "browser", "app", "app_package", "connection", "id_type",
 		"view", "video_progress", "conversion_type", "value", "currency"})
@@ -213,16 +233,23 @@ func (e *Export) CSV() []byte {
 			string(x.Campaign), string(x.Placement), x.Country, x.Province, x.City, x.Network, x.Area, x.OS,
 			x.OSVersion, x.DeviceType, x.Model, x.Browser, x.App, x.AppPackage, x.Connection, x.IDType,
 			x.View, x.VideoProgress, x.ConversionType, x.Value, x.Currency}
-		for i, v := range row {
-			if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-				row[i] = "'" + v
-			}
-		}
-		_ = w.Write(row)
+		_ = w.Write(textCells(row))
 	}
 	w.Flush()
 	if e.Truncated {
 		b.WriteString("# truncated: the device has more events than one copy holds (" + strconv.Itoa(len(e.Events)) + ")\n")
 	}
 	return b.Bytes()
+}
+
+// textCells prefixes with an apostrophe each cell that a spreadsheet would
+// take for a formula (it begins with =, +, -, @, a tab or a carriage
+// return), so that it shows as text.
+func textCells(row []string) []string {
+	for i, v := range row {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			row[i] = "'" + v
+		}
+	}
+	return row
 }

@@ -320,3 +320,27 @@ func TestExpireExports(t *testing.T) {
 		t.Errorf("ExpireExports without a directory = %d, %v", n, err)
 	}
 }
+
+// TestSocialCSV: the copy of a social account lists its records, a text
+// that a spreadsheet would run shown as text, numbers as numbers.
+func TestSocialCSV(t *testing.T) {
+	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	exp := &rights.Export{IDType: "social", SocialRecords: []rights.ExportPost{
+		{Time: at, Received: at, Source: "weibo", Kind: "post", Text: "华为真好", Likes: 3, Sentiment: 0.5},
+		{Time: at, Received: at, Source: "weibo", Kind: "comment", Text: "=HYPERLINK(\"x\")", Sentiment: -0.25},
+	}}
+	b := exp.CSV()
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"time", "received", "source", "kind", "text", "likes", "comments", "shares", "views", "sentiment"},
+		{"2026-12-01T08:00:00Z", "2026-12-01T08:00:00Z", "weibo", "post", "华为真好", "3", "0", "0", "0", "0.500"},
+		{"2026-12-01T08:00:00Z", "2026-12-01T08:00:00Z", "weibo", "comment", "'=HYPERLINK(\"x\")", "0", "0", "0", "0", "-0.250"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("CSV =\n%q\nwant\n%q", rows, want)
+	}
+}

@@ -27,7 +27,10 @@ import (
 // against events' hundreds of millions, so retention deletes rows
 // (DeletePostsBefore) instead of dropping partitions, and the key (tenant,
 // source, id) that makes a redelivered record a no-op must hold across
-// days anyway (a record's time does not identify it). Range scans
+// days anyway (a record's time does not identify it). The key is not a
+// PRIMARY KEY: DuckDB keeps such an index in memory (700 MB at 2.5 M
+// records here), so InsertPosts checks it with an anti-join under the
+// writer lock instead, in memory bounded by the batch. Range scans
 // (ScanPosts, by tenant and ts) rely on DuckDB's per-row-group min/max of
 // ts, which prune well because records arrive roughly in time order; a
 // second ART index on (tenant, ts) would cost every insert and DuckDB
@@ -54,8 +57,7 @@ CREATE TABLE IF NOT EXISTS social_posts (
 	key_version UINTEGER NOT NULL,
 	sentiment   FLOAT NOT NULL,
 	exact_key   UUID,
-	fingerprint UBIGINT NOT NULL,
-	PRIMARY KEY (tenant, source, id)
+	fingerprint UBIGINT NOT NULL
 );
 `
 
@@ -77,8 +79,8 @@ func socialKindCode(k admeter.SocialKind) uint8 {
 
 // initSocial creates the staging table InsertPosts appends a batch to
 // before it inserts the batch's new records into social_posts: a
-// temporary table of the writer's connection, without the key, so that
-// ON CONFLICT can skip the stored ones (the appender cannot).
+// temporary table of the writer's connection, so that one statement can
+// skip the stored ones (the appender cannot).
 func (db *DB) initSocial(ctx context.Context) error {
 	if _, err := db.wconn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS social_in AS SELECT * FROM social_posts LIMIT 0`); err != nil {
 		return fmt.Errorf("create social staging table: %w", err)
@@ -95,8 +97,8 @@ type postKey struct {
 
 // InsertPosts validates posts and stores those not stored yet, in one
 // transaction: the batch, without its repeats (the first copy wins), is
-// appended to the staging table, then inserted into social_posts skipping
-// the keys already there. It returns the number of records inserted.
+// appended to the staging table, then inserted into social_posts but for
+// the keys already there (an anti-join). It returns the number of records inserted.
 func (db *DB) InsertPosts(ctx context.Context, posts []admeter.SocialPost) (int, error) {
 	for i := range posts {
 		p := &posts[i]
@@ -139,7 +141,10 @@ func (db *DB) InsertPosts(ctx context.Context, posts []admeter.SocialPost) (int,
 		}); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO social_posts SELECT * FROM social_in ON CONFLICT DO NOTHING`)
+		// Inserts are serialised by the writer lock, so no other batch
+		// can store one of these keys between the check and the insert.
+		res, err := tx.ExecContext(ctx, `INSERT INTO social_posts SELECT s.* FROM social_in s
+			WHERE NOT EXISTS (SELECT 1 FROM social_posts p WHERE p.tenant = s.tenant AND p.source = s.source AND p.id = s.id)`)
 		if err != nil {
 			return fmt.Errorf("insert new records: %w", err)
 		}
@@ -235,9 +240,12 @@ func (r *storedPost) post(p *admeter.SocialPost, tenant admeter.TenantID, source
 	copy(p.ExactKey[:], r.exact)
 }
 
+// scanChunkMillis is the span of time one query of ScanPosts reads.
+const scanChunkMillis = 24 * 60 * 60 * 1000
+
 // ScanPosts streams the tenant's records that q selects, ordered by ts,
-// then id (a UUID, which DuckDB orders as its bytes), from one query in a
-// read transaction, passing fn one reused record.
+// then id (a UUID, which DuckDB orders as its bytes), from one query per
+// day of the range in one read transaction, passing fn one reused record.
 func (db *DB) ScanPosts(ctx context.Context, q store.PostQuery, fn func(*admeter.SocialPost) error) error {
 	if err := q.Validate(); err != nil {
 		return err
@@ -246,7 +254,7 @@ func (db *DB) ScanPosts(ctx context.Context, q store.PostQuery, fn func(*admeter
 	if !ok {
 		return nil
 	}
-	where := fmt.Sprintf("tenant = %d AND ts >= %d AND ts < %d", t, ceilMillis(q.From), ceilMillis(q.To))
+	where := fmt.Sprintf("tenant = %d", t)
 	if len(q.Sources) > 0 {
 		ids := db.dict.lookupAll(q.Sources)
 		if len(ids) == 0 {
@@ -268,29 +276,41 @@ func (db *DB) ScanPosts(ctx context.Context, q store.PostQuery, fn func(*admeter
 	}
 	var stop error // fn's error, returned as it is
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+socialCols+` FROM social_posts WHERE `+where+` ORDER BY ts, id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
 		var r storedPost
 		var p admeter.SocialPost
 		var lastSource uint32
 		source := ""
-		for rows.Next() {
-			if err := rows.Scan(r.dest()...); err != nil {
+		// One query per day of the range, in order: sorting a day's
+		// records takes little memory, sorting a year's in one query would
+		// take gigabytes (or spill), and together they are in order.
+		from, to := ceilMillis(q.From), ceilMillis(q.To)
+		for lo := from; lo < to; lo += scanChunkMillis {
+			hi := min(lo+scanChunkMillis, to)
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM social_posts WHERE %s AND ts >= %d AND ts < %d ORDER BY ts, id`,
+				socialCols, where, lo, hi))
+			if err != nil {
 				return err
 			}
-			if r.source != lastSource || source == "" {
-				lastSource, source = r.source, db.dict.labels([]uint32{r.source})[0]
+			for rows.Next() {
+				if err := rows.Scan(r.dest()...); err != nil {
+					rows.Close()
+					return err
+				}
+				if r.source != lastSource || source == "" {
+					lastSource, source = r.source, db.dict.labels([]uint32{r.source})[0]
+				}
+				r.post(&p, q.Tenant, source)
+				if err := fn(&p); err != nil {
+					rows.Close()
+					stop = err
+					return err
+				}
 			}
-			r.post(&p, q.Tenant, source)
-			if err := fn(&p); err != nil {
-				stop = err
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 				return err
 			}
 		}
-		return rows.Err()
+		return nil
 	})
 	if stop != nil {
 		return stop

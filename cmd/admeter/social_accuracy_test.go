@@ -168,11 +168,10 @@ func TestSocialAccuracy(t *testing.T) {
 		case c.Counts.Mentions != want.Mentions || c.Counts.Authors != want.Authors:
 			t.Errorf("%s: %d mentions by %d authors, want %d by %d", what, c.Counts.Mentions, c.Counts.Authors, want.Mentions, want.Authors)
 		case c.Counts.Original > want.Contents || c.Counts.Original < want.Contents-want.NearCopies-want.Contents/10:
-			// Near copies are joined by fingerprint and resemblance (most,
-			// not all: a one-character edit of a short post may resemble
-			// its original too little). The generator's templates also
-			// make the same or nearly the same text for different people,
-			// which is one content as a repost is (about 6 % here).
+			// Near copies are joined (nearly all: MinHash finds a
+			// one-character edit with probability 0.99). The generator's
+			// templates also make the same text for different people,
+			// which is one content as a repost is (about 5 % here).
 			t.Errorf("%s: %d original contents, want %d less at most the %d near copies and 10 %%", what, c.Counts.Original, want.Contents, want.NearCopies)
 		case c.Counts.Likes != want.Likes || c.Counts.Views != want.Views:
 			t.Errorf("%s: %d likes %d views, want %d, %d", what, c.Counts.Likes, c.Counts.Views, want.Likes, want.Views)

@@ -32,12 +32,18 @@
 // # Dedup
 //
 // Records with the same ExactKey are one content (a repost's key is its
-// original's, see textproc.Canonical). Exact groups whose fingerprints are
-// within textproc.NearBits bits are joined too, transitively (union–find):
-// near copies of one text count once. Records whose ExactKey is zero (or
-// the key of an empty text) have no content of their own — a bare
-// "转发微博" — and are never joined: they count as reposts. A content is
-// represented by the text of its earliest record.
+// original's, see textproc.Canonical). Exact groups whose canonical texts
+// are near copies (textproc.NearCopy: at most max(1, n/10) characters
+// inserted, deleted or changed) are joined too, transitively
+// (union–find). Candidates come from MinHash locality-sensitive hashing
+// over the texts' character 3-shingles (60 values in 20 bands of 3: a
+// one-character edit of a 15-character post is a candidate with
+// probability 0.99), each checked by edit distance, so the work grows with
+// the number of contents rather than its square, and posts that only
+// share an opening or an ending stay apart. Records whose ExactKey is
+// zero (or the key of an empty text) have no content of their own — a
+// bare "转发微博" — and are never joined: they count as reposts. A content
+// is represented by the text of its earliest record.
 //
 // # Keywords and topics
 //

@@ -16,7 +16,7 @@ import (
 // 7% of such edits, 10 bits 78% (99% on 110-character posts). Two
 // independent fingerprints are within 10 bits with probability 1e-8 (64
 // fair coins), but short posts that share an opening are not independent:
-// confirm a near pair with Resemblance (see NearResemblance).
+// confirm a near pair with NearCopy.
 const NearBits = 10
 
 // ShingleRunes is the length, in characters, of the shingles a Fingerprint
@@ -251,26 +251,86 @@ func eachShingle(c string, fn func(h uint64)) {
 	}
 }
 
-// NearResemblance is the least Resemblance of two near copies. SimHash
-// (Near) finds candidates cheaply but, on short posts that share an
-// opening, also pairs different posts ("朋友推荐的X手机续航真不错" and
-// "朋友推荐的X手机充电发烫" are 9 bits apart); their resemblance is about
-// 0.4, while a one-character edit of a 15-character post keeps 0.63 and of
-// a 30-character one 0.8.
-const NearResemblance = 0.6
+// NearCopy reports whether two canonical texts (Canonical) are near
+// copies: a character or two changed, that is at most max(1, n/10)
+// insertions, deletions or substitutions of characters, n the shorter
+// text's length in characters. Resemblance finds candidates cheaply but
+// cannot tell an edit from a different ending on short posts ("我也在用X，
+// 屏幕是曲面的" and "…屏幕有点暗" resemble each other as much as a
+// one-character edit of a 15-character post does); an edit distance can.
+// Empty texts are never near copies.
+func NearCopy(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > len(rb) {
+		ra, rb = rb, ra
+	}
+	return editsWithin(ra, rb, max(1, len(ra)/10))
+}
+
+// editsWithin reports whether the edit distance of a and b (len(a) <=
+// len(b)) is at most k, computing only the band of width 2k+1 around the
+// diagonal (Ukkonen).
+func editsWithin(a, b []rune, k int) bool {
+	if len(b)-len(a) > k {
+		return false
+	}
+	const inf = 1 << 30
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+		if j > k {
+			prev[j] = inf
+		}
+	}
+	for i := 1; i <= len(a); i++ {
+		lo, hi := max(1, i-k), min(len(b), i+k)
+		for j := range cur {
+			cur[j] = inf
+		}
+		if i <= k {
+			cur[0] = i
+		}
+		best := cur[0]
+		for j := lo; j <= hi; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j-1]+cost, prev[j]+1, cur[j-1]+1)
+			cur[j] = v
+			best = min(best, v)
+		}
+		if best > k {
+			return false
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)] <= k
+}
+
+// CanonicalShingles returns Canonical(text) and its Shingles, computing
+// the canonical text once.
+func CanonicalShingles(text string) (string, []uint64) {
+	c := Canonical(text)
+	if c == "" {
+		return "", nil
+	}
+	var hs []uint64
+	eachShingle(c, func(h uint64) { hs = append(hs, h) })
+	slices.Sort(hs)
+	return c, slices.Compact(hs)
+}
 
 // Shingles returns the distinct hashes, sorted, of the shingles of
 // Canonical(text) that Fingerprint is made of; nil for a text with nothing
 // of its own. Compare two with Resemblance.
 func Shingles(text string) []uint64 {
-	c := Canonical(text)
-	if c == "" {
-		return nil
-	}
-	var hs []uint64
-	eachShingle(c, func(h uint64) { hs = append(hs, h) })
-	slices.Sort(hs)
-	return slices.Compact(hs)
+	_, hs := CanonicalShingles(text)
+	return hs
 }
 
 // Resemblance returns the Jaccard resemblance |a ∩ b| / |a ∪ b| of two

@@ -176,10 +176,10 @@ func BenchmarkFingerprint(b *testing.B) {
 	}
 }
 
-// TestResemblance proves that Resemblance keeps a one-character edit and a
-// repost together and tells apart posts that only share an opening, which
-// SimHash pairs.
-func TestResemblance(t *testing.T) {
+// TestNearCopy proves that NearCopy keeps a one-character edit and a
+// repost together and tells apart posts that only share an opening or an
+// ending, which SimHash and shingle resemblance pair.
+func TestNearCopy(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		a, b string
@@ -192,16 +192,66 @@ func TestResemblance(t *testing.T) {
 		{"SharedOpening", "朋友推荐的澜星手机续航真不错。", "朋友推荐的澜星手机充电发烫😂", false},
 		{"SharedEnding", "说实话， LANSTaR 客服态度很好。。。", "刚看完测评， LanStar 客服态度很好，第47次推荐[哈哈]", false},
 		{"Unrelated", "华为新机拍照真好", "小米客服态度太差", false},
+		{"DifferentEnding", "我也在用 LANSTAR ，屏幕是曲面的", "我也在用 LANSTAR ，屏幕有点暗", false},
+		{"OneInsertion", "换机第一天，澜星屏幕色彩很舒服，价格太贵了", "换机第一天，澜星屏幕色彩很也舒服，价格太贵了", true},
 		{"Empty", "转发微博", "转发微博", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Resemblance(Shingles(tc.a), Shingles(tc.b))
-			if got := r >= NearResemblance; got != tc.near {
-				t.Errorf("Resemblance = %.2f, near = %v, want %v", r, got, tc.near)
+			if got := NearCopy(Canonical(tc.a), Canonical(tc.b)); got != tc.near {
+				t.Errorf("NearCopy = %v, want %v (resemblance %.2f)", got, tc.near, Resemblance(Shingles(tc.a), Shingles(tc.b)))
 			}
 		})
 	}
+	if r := Resemblance(Shingles("华为新机拍照真好"), Shingles("华为新机拍照真好")); r != 1 {
+		t.Errorf("Resemblance of a text with itself = %v", r)
+	}
+	if r := Resemblance(Shingles("华为新机拍照真好"), Shingles("小米客服态度太差")); r != 0 {
+		t.Errorf("Resemblance of unrelated texts = %v", r)
+	}
 	if Shingles("转发微博") != nil {
 		t.Error("a text with nothing of its own has shingles")
+	}
+}
+
+// TestEditsWithin checks the banded edit distance against the full one.
+func TestEditsWithin(t *testing.T) {
+	full := func(a, b []rune) int {
+		d := make([][]int, len(a)+1)
+		for i := range d {
+			d[i] = make([]int, len(b)+1)
+			d[i][0] = i
+		}
+		for j := range d[0] {
+			d[0][j] = j
+		}
+		for i := 1; i <= len(a); i++ {
+			for j := 1; j <= len(b); j++ {
+				cost := 1
+				if a[i-1] == b[j-1] {
+					cost = 0
+				}
+				d[i][j] = min(d[i-1][j-1]+cost, d[i-1][j]+1, d[i][j-1]+1)
+			}
+		}
+		return d[len(a)][len(b)]
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []rune("ab华为c")
+	word := func() []rune {
+		w := make([]rune, rng.IntN(12))
+		for i := range w {
+			w[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return w
+	}
+	for range 20000 {
+		a, b := word(), word()
+		if len(a) > len(b) {
+			a, b = b, a
+		}
+		k := rng.IntN(4)
+		if got, want := editsWithin(a, b, k), full(a, b) <= k; got != want {
+			t.Fatalf("editsWithin(%q, %q, %d) = %v, distance %d", string(a), string(b), k, got, full(a, b))
+		}
 	}
 }

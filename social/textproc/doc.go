@@ -14,8 +14,11 @@
 //   - Repost dedup: Canonical strips what a repost adds (Weibo's "//@name:"
 //     chains, "转发微博", URLs, mentions, emoticons, punctuation); ExactKey
 //     hashes it for exact duplicates and Fingerprint is a 64-bit SimHash of
-//     its character 3-shingles for near duplicates, compared with Near. Both
-//     keys are stable across processes and can be stored.
+//     its character 3-shingles, compared with Near; both are stable across
+//     processes and can be stored. SimHash pairs short posts that merely
+//     share an opening, so NearCopy (an edit distance on canonical texts)
+//     decides what a near copy is, and Shingles and Resemblance feed the
+//     MinHash index that finds candidates (social/analysis).
 //   - Topic groundwork: Keywords ranks a set of posts' terms by TF-IDF,
 //     without stop words (StopWord: short Chinese and English lists shipped
 //     here), one-character tokens and numbers.

@@ -246,11 +246,7 @@ func (s *Service) Ingest(ctx context.Context, tenant admeter.TenantID, format Fo
 			p.Author = ps.Pseudonym(admeter.IDSocial, c)
 			p.Text = clipRunes(feed.Redact(rec.Text), admeter.MaxSocialText)
 			p.Sentiment = float32(scorer.Score(p.Text).Score)
-			p.ExactKey = textproc.ExactKey(p.Text)
-			if textproc.Canonical(p.Text) == "" {
-				p.ExactKey = [16]byte{}
-			}
-			p.Fingerprint = textproc.Fingerprint(p.Text)
+			p.ExactKey, p.Fingerprint, _ = textproc.ContentKeys(p.Text)
 		} else {
 			// A search term is an aggregate's, but people search for
 			// phone numbers too.

@@ -212,6 +212,11 @@ func Fingerprint(text string) uint64 {
 	if c == "" {
 		return 0
 	}
+	return simHash(c)
+}
+
+// simHash is the SimHash of the shingles of the canonical text c.
+func simHash(c string) uint64 {
 	var votes [64]int
 	eachShingle(c, func(h uint64) {
 		for i := range votes {
@@ -385,6 +390,20 @@ func mix64(h uint64) uint64 {
 // (NearBits is the usual choice).
 func Near(a, b uint64, maxBits int) bool {
 	return bits.OnesCount64(a^b) <= maxBits
+}
+
+// ContentKeys returns ExactKey(text) and Fingerprint(text), computing the
+// canonical text once, and ok false (and zero keys) for a text with
+// nothing of its own.
+func ContentKeys(text string) (exact [16]byte, fingerprint uint64, ok bool) {
+	c := Canonical(text)
+	if c == "" {
+		return exact, 0, false
+	}
+	h := fnv.New128a()
+	h.Write([]byte(c))
+	h.Sum(exact[:0])
+	return exact, simHash(c), true
 }
 
 // ExactKey returns a 128-bit FNV-1a hash of Canonical(text): posts with the

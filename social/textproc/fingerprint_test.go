@@ -255,3 +255,20 @@ func TestEditsWithin(t *testing.T) {
 		}
 	}
 }
+
+// TestContentKeys checks that ContentKeys gives what ExactKey and
+// Fingerprint give, and nothing for a text with no content of its own.
+func TestContentKeys(t *testing.T) {
+	for _, text := range []string{"华为新机拍照真好 //@某人: 转发", "Great camera!", "转发微博", ""} {
+		exact, fp, ok := ContentKeys(text)
+		if want := Canonical(text) != ""; ok != want {
+			t.Errorf("ContentKeys(%q) ok = %v, want %v", text, ok, want)
+		}
+		if ok && (exact != ExactKey(text) || fp != Fingerprint(text)) {
+			t.Errorf("ContentKeys(%q) = %x, %x; want %x, %x", text, exact, fp, ExactKey(text), Fingerprint(text))
+		}
+		if !ok && (exact != [16]byte{} || fp != 0) {
+			t.Errorf("ContentKeys(%q) gave keys for no content", text)
+		}
+	}
+}

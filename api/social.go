@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -29,7 +31,7 @@ type SocialService interface {
 const MaxSocialUpload = 32 << 20
 
 // socialParams are the query parameters of the social report.
-var socialParams = []string{"from", "to", "campaign", "sources", "keywords", "topics"}
+var socialParams = []string{"from", "to", "campaign", "sources", "keywords", "topics", "format"}
 
 // registerSocial adds the social insight endpoints when the server has a
 // SocialService: uploads need the collect permission, settings reading
@@ -124,6 +126,10 @@ func (s *Server) socialReport(r *http.Request) (int, any, error) {
 			return 0, nil, admeter.Errorf(admeter.EINVALID, "unknown parameter %q; this report takes %s", k, strings.Join(socialParams, ", "))
 		}
 	}
+	csv, _, err := exportFormat(r, false)
+	if err != nil {
+		return 0, nil, err
+	}
 	from, to, err := store.ParseDateRange(q.Get("from"), q.Get("to"), 366, "")
 	if err != nil {
 		return 0, nil, err
@@ -149,6 +155,13 @@ func (s *Server) socialReport(r *http.Request) (int, any, error) {
 	res, err := s.cfg.Social.Report(r.Context(), req)
 	if err != nil {
 		return 0, nil, err
+	}
+	if csv {
+		var b bytes.Buffer
+		if err := res.WriteCSV(&b); err != nil {
+			return 0, nil, fmt.Errorf("render csv: %w", err)
+		}
+		return http.StatusOK, csvBody{name: fmt.Sprintf("admeter-social-%s-%s.csv", res.From, res.To), data: b.Bytes()}, nil
 	}
 	return http.StatusOK, res, nil
 }

@@ -456,12 +456,12 @@ func (c *SocialCommand) report(ctx context.Context, args []string) error {
 	fs.StringVar(&to, "to", to, "last day, YYYY-MM-DD (default: today in Asia/Shanghai)")
 	fs.StringVar(&campaign, "campaign", campaign, "campaign id to align mentions with its delivery (optional)")
 	fs.StringVar(&sources, "sources", sources, "comma-separated sources to keep (default: all)")
-	fs.StringVar(&format, "format", format, "table or json")
+	fs.StringVar(&format, "format", format, "table, json, or csv (each rule's days and totals, for Excel)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if format != "table" && format != "json" {
-		return usageError{fmt.Sprintf("--format must be table or json, not %q", format)}
+	if format != "table" && format != "json" && format != "csv" {
+		return usageError{fmt.Sprintf("--format must be table, json or csv, not %q", format)}
 	}
 	if to == "" {
 		to = time.Now().In(shanghaiZone()).Format(time.DateOnly)
@@ -480,11 +480,14 @@ func (c *SocialCommand) report(ctx context.Context, args []string) error {
 	if sources != "" {
 		q.Set("sources", sources)
 	}
+	if format == "csv" {
+		q.Set("format", "csv")
+	}
 	out, err := sf.call(ctx, "GET", "/api/v1/social/report?"+q.Encode(), "", nil)
 	if err != nil {
 		return err
 	}
-	if format == "json" {
+	if format != "table" {
 		_, err := c.Out.Write(out)
 		return err
 	}

@@ -184,6 +184,12 @@ func TestSocialEndToEnd(t *testing.T) {
 			t.Errorf("the report holds %q: …%s…", needle, raw.Bytes()[max(0, i-200):min(len(raw.Bytes()), i+50)])
 		}
 	}
+	// The same as CSV for Excel, with a byte order mark.
+	resp, body := get(t, reportURL+"&format=csv", map[string]string{"Authorization": "Bearer " + tok})
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || !bytes.HasPrefix(body, []byte("\ufeffdate,rule,role,mentions")) ||
+		!strings.Contains(string(body), "total,华为,brand,20,") {
+		t.Errorf("CSV report: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
 	var empty socialReport
 	if st := apiCall(t, "GET", reportURL, otherTok, nil, &e); st != 400 {
 		t.Errorf("another tenant's report (no settings): %d %+v", st, empty)
@@ -223,6 +229,11 @@ func TestSocialEndToEnd(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("CLI report lacks %q:\n%s", want, out.String())
 		}
+	}
+	out.Reset()
+	if err := cmd.Run(t.Context(), []string{"report", "--server", base, "--token", tok, "--from", day, "--to", day, "--format", "csv"}); err != nil ||
+		!strings.Contains(out.String(), "date,rule,role,mentions") {
+		t.Errorf("CLI CSV report: %v\n%s", err, out.String())
 	}
 	if err := cmd.Run(t.Context(), []string{"settings", "--server", base, "--token", tok}); err != nil || !strings.Contains(out.String(), `"brands"`) {
 		t.Errorf("CLI settings: %v", err)

@@ -276,6 +276,10 @@ func (s *Service) Ingest(ctx context.Context, tenant admeter.TenantID, format Fo
 	slices.SortFunc(res.Errors, func(a, b RecordError) int { return cmp.Compare(a.Index, b.Index) })
 	res.Errors = res.Errors[:min(len(res.Errors), maxErrors)]
 	res.Received += len(errs)
+	if res.Received == 0 {
+		s.m.uploads.WithLabelValues("invalid").Inc()
+		return nil, admeter.Errorf(admeter.EINVALID, "the upload holds no records: send a JSON array, one JSON object a line, or CSV with a header row and at least one record")
+	}
 	if len(posts) > 0 {
 		n, err := s.store.InsertPosts(ctx, posts)
 		if err != nil {

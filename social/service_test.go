@@ -233,6 +233,16 @@ func TestIngestInvalid(t *testing.T) {
 	if _, err := f.svc.Ingest(t.Context(), f.tenant.ID, "xml", strings.NewReader("")); admeter.ErrorCode(err) != admeter.EINVALID {
 		t.Errorf("unknown format: %v", err)
 	}
+	// An upload without a record is a mistake upstream, not a success.
+	for _, tc := range []struct {
+		format social.Format
+		body   string
+	}{{social.FormatJSON, ""}, {social.FormatJSON, "[]"}, {social.FormatJSON, " \n\n"}, {social.FormatCSV, "source,id,time,author,text\n"}} {
+		if _, err := f.svc.Ingest(t.Context(), f.tenant.ID, tc.format, strings.NewReader(tc.body)); admeter.ErrorCode(err) != admeter.EINVALID ||
+			!strings.Contains(err.Error(), "no records") {
+			t.Errorf("%s %q: %v, want EINVALID saying there are no records", tc.format, tc.body, err)
+		}
+	}
 }
 
 // TestReport runs the whole path: settings, an upload in CSV, delivery in

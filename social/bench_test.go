@@ -22,7 +22,7 @@ func BenchmarkIngest(b *testing.B) {
 		"转发微博 //@数码博主: 华为这次的影像系统确实领先",
 	}
 	at := f.now.Add(-time.Hour).Format(time.RFC3339)
-	f.svc.Warm() // the dictionary loads before the timer runs
+	f.svc.Preload() // the dictionary loads before the timer runs
 	b.ResetTimer()
 	for i := range b.N {
 		var buf bytes.Buffer

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -20,7 +18,6 @@ import (
 	"github.com/admeter/admeter/pseudo"
 	"github.com/admeter/admeter/social/analysis"
 	"github.com/admeter/admeter/social/feed"
-	"github.com/admeter/admeter/social/sentiment"
 	"github.com/admeter/admeter/social/textproc"
 	"github.com/admeter/admeter/store"
 )
@@ -110,25 +107,6 @@ type Service struct {
 	optPS     *pseudo.Pseudonymizer
 	logger    *slog.Logger
 	m         metrics
-
-	ready atomic.Bool // text tools loaded; see text
-}
-
-// loadText loads the segmenter and the sentiment lexicon once per process:
-// they are read-only, and the dictionary takes seconds (more under the race
-// detector) and tens of megabytes.
-var loadText = sync.OnceValues(func() (textTools, error) {
-	seg, err := textproc.NewSegmenter()
-	if err != nil {
-		return textTools{}, fmt.Errorf("load the Chinese dictionary: %w", err)
-	}
-	return textTools{seg, sentiment.New(seg)}, nil
-})
-
-// textTools is what loadText loads.
-type textTools struct {
-	seg    *textproc.Segmenter
-	scorer *sentiment.Scorer
 }
 
 // New returns a Service. optPS is the opt-out registry's pseudonymizer,
@@ -145,28 +123,32 @@ func New(cfg Config, st Store, settings Settings, campaigns Campaigns, keys Keys
 	return s, nil
 }
 
-// text returns the process's segmenter and sentiment scorer, loading them
-// on first use.
-func (s *Service) text() (*textproc.Segmenter, *sentiment.Scorer, error) {
+// text returns the process's text tools, loading them if they are not in
+// memory (see textCache), and the function to call when done with them.
+func (s *Service) text() (*textTools, func(), error) {
 	start := time.Now()
-	t, err := loadText()
+	t, loaded, err := texts.acquire(s.logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.ready.CompareAndSwap(false, true) {
-		s.m.ready.Set(1)
-		s.logger.Info("social text processing ready", "waited", time.Since(start).Round(time.Millisecond))
+	if loaded {
+		s.logger.Info("social text processing loaded", "took", time.Since(start).Round(time.Millisecond))
 	}
-	return t.seg, t.scorer, nil
+	return t, texts.release, nil
 }
 
-// Warm loads the Chinese dictionary and the sentiment lexicon now, rather
-// than on the first upload or report (it takes seconds). Call it in its
-// own goroutine at start.
-func (s *Service) Warm() {
-	if _, _, err := s.text(); err != nil {
+// Preload loads the Chinese dictionary and the sentiment lexicon now and
+// keeps them for the life of the process, so that no upload or report
+// waits for them (a load takes seconds) and they are never released when
+// idle. It blocks until they are loaded; call it in its own goroutine.
+func (s *Service) Preload() {
+	texts.pin()
+	_, done, err := s.text()
+	if err != nil {
 		s.logger.Error("load social text processing", "err", err)
+		return
 	}
+	done()
 }
 
 // Format is the format of a feed upload.
@@ -209,10 +191,12 @@ type RecordError struct {
 // (the first maxErrors) and the others are stored; a body that cannot be
 // read as the format is EINVALID and stores nothing.
 func (s *Service) Ingest(ctx context.Context, tenant admeter.TenantID, format Format, r io.Reader) (*IngestResult, error) {
-	_, scorer, err := s.text()
+	tools, done, err := s.text()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
+	scorer := tools.scorer
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	opt := feed.Options{Now: now, MaxAge: s.cfg.MaxAge}
 	ps := s.keys.Current()
@@ -397,10 +381,12 @@ func (s *Service) Report(ctx context.Context, req ReportRequest) (*analysis.Repo
 			delivery[r.Day] += r.Impressions
 		}
 	}
-	seg, _, err := s.text()
+	tools, done, err := s.text()
 	if err != nil {
 		return nil, err
 	}
+	defer done()
+	seg := tools.seg
 	var posts []admeter.SocialPost
 	// A store is idempotent on (source, id) for one writer; with several
 	// API nodes uploading the same record at once (a cluster), both copies
@@ -463,7 +449,7 @@ var shanghai = func() *time.Location {
 type metrics struct {
 	records *prometheus.CounterVec
 	uploads *prometheus.CounterVec
-	ready   prometheus.Gauge
+	ready   prometheus.GaugeFunc
 }
 
 func newMetrics(reg prometheus.Registerer) metrics {
@@ -472,8 +458,14 @@ func newMetrics(reg prometheus.Registerer) metrics {
 			Help: "Social records received, by outcome: stored, duplicate, opted_out (author in the opt-out registry), rejected."}, []string{"outcome"}),
 		uploads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "admeter", Subsystem: "social", Name: "uploads_total",
 			Help: "Social feed uploads, by outcome: ok, invalid (unreadable body), failed (store error)."}, []string{"outcome"}),
-		ready: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "admeter", Subsystem: "social", Name: "text_ready",
-			Help: "Whether the Chinese dictionary and sentiment lexicon are loaded (1) or still loading (0); uploads and reports wait for them."}),
+		ready: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "admeter", Subsystem: "social", Name: "text_ready",
+			Help: "Whether the Chinese dictionary and sentiment lexicon are in memory (1) or not (0): they load on the first upload or report, which waits for them, and are released after 10 minutes unused unless --social-preload."},
+			func() float64 {
+				if texts.loaded() {
+					return 1
+				}
+				return 0
+			}),
 	}
 	for _, o := range []string{"stored", "duplicate", "opted_out", "rejected"} {
 		m.records.WithLabelValues(o)

@@ -444,7 +444,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	start := time.Now()
-	m, base := MustRunMain(t, nil)
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.SocialPreload = true })
 	email, password := browserAccount(t, m, base)
 
 	ctx, cancel := context.WithTimeout(t.Context(), browserBudget)

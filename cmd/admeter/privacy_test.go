@@ -24,7 +24,7 @@ import (
 // them, in text, hex and binary forms. There must be no hit.
 func TestNoRawValuesOnDisk(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32")
+	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32", "--social-preload")
 	tok, c := setupCampaign(t, p.base, dataDir, 1)
 	pl := c.Placements[0].ID
 

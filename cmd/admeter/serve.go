@@ -102,6 +102,10 @@ type ServeConfig struct {
 	// SocialMinAuthors is the aggregation threshold of social insight:
 	// no published count describes fewer distinct authors.
 	SocialMinAuthors int
+	// SocialPreload loads social insight's Chinese dictionary at start and
+	// keeps it; otherwise the first upload or report loads it and it is
+	// released after 10 minutes unused.
+	SocialPreload bool
 }
 
 // DefaultServeConfig returns the embedded defaults.
@@ -286,6 +290,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.BoolVar(&cfg.HonorGPC, "honor-gpc", cfg.HonorGPC, "treat Global Privacy Control (Sec-GPC: 1) as an opt-out: answer, but log and count nothing")
 	registerAudienceFlags(fs, &cfg.Audience)
 	fs.IntVar(&cfg.SocialMinAuthors, "social-min-authors", cfg.SocialMinAuthors, fmt.Sprintf("social insight threshold: no published count describes fewer distinct authors; at least %d / 社会化洞察最少作者数", minSocialAuthors))
+	fs.BoolVar(&cfg.SocialPreload, "social-preload", cfg.SocialPreload, "load social insight's Chinese dictionary (≈190 MiB) at start and keep it; by default the first upload or report loads it and it is released after 10 minutes unused / 启动时加载社会化洞察词典")
 	registerNotifyFlags(fs, &cfg.Notify)
 	fs.BoolVar(&cfg.Demo, "demo", cfg.Demo, "create a demo tenant and campaign on first start and send it simulated traffic / 演示模式")
 }
@@ -619,7 +624,9 @@ func (m *Main) Open(ctx context.Context) error {
 				return err
 			}
 			apiCfg.Social = soc
-			go soc.Warm()
+			if cfg.SocialPreload || cfg.Demo {
+				go soc.Preload()
+			}
 		}
 		if part.api {
 			if m.notify, err = m.openNotify(master, public, logger.With("component", "notify")); err != nil {

@@ -27,7 +27,7 @@ import (
 // factor, the official posts, and no other text or handle in the answer.
 func TestSocialAccuracy(t *testing.T) {
 	const k = 5
-	m, base := MustRunMain(t, func(c *ServeConfig) { c.SocialMinAuthors = k })
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.SocialMinAuthors, c.SocialPreload = k, true })
 	tok, camp := setupCampaign(t, base, m.Config.DataDir, 1)
 
 	// The last 30 whole days; the campaign runs 6 to 2 days ago (within

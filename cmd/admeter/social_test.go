@@ -55,7 +55,7 @@ func postRaw(t *testing.T, url, token, contentType, body string, out any) int {
 // (threshold, official posts, no other text), an end user's deletion by
 // social handle, and the CLI report.
 func TestSocialEndToEnd(t *testing.T) {
-	m, base := MustRunMain(t, func(c *ServeConfig) { c.SocialMinAuthors = 5 })
+	m, base := MustRunMain(t, func(c *ServeConfig) { c.SocialMinAuthors, c.SocialPreload = 5, true })
 	tok, _ := setupCampaign(t, base, m.Config.DataDir, 1)
 	otherTok, _ := setupCampaign(t, base, m.Config.DataDir, 1)
 
@@ -102,6 +102,7 @@ func TestSocialEndToEnd(t *testing.T) {
 			Message string `json:"message"`
 		}
 	}
+	waitSocialReady(t, base)
 	if st := postRaw(t, base+"/api/v1/social/posts", tok, "application/x-ndjson", nd.String(), &up); st != 200 {
 		t.Fatalf("upload NDJSON: %d", st)
 	}

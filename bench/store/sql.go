@@ -23,9 +23,12 @@ const (
 	// materializeAbove is store/duckdb's default partition count above
 	// which a query reads its events into a materialized CTE first.
 	materializeAbove = 16
-	maxBucket        = store.MaxFrequencyBucket
-	sqlImpression    = uint8(admeter.KindImpression)
-	sqlClick         = uint8(admeter.KindClick)
+	// streamAbove is store/duckdb's default row count (all tenants) of a
+	// range's partitions above which Report and Frequency stream them.
+	streamAbove   = 4_000_000
+	maxBucket     = store.MaxFrequencyBucket
+	sqlImpression = uint8(admeter.KindImpression)
+	sqlClick      = uint8(admeter.KindClick)
 )
 
 // zone is a time zone's UTC offsets over a range (query.go).
@@ -121,6 +124,15 @@ func buildDirectSQL(ctx context.Context, conn *sql.Conn, tenant admeter.TenantID
 		return directSQL{}, fmt.Errorf("build direct SQL: no partition in the range")
 	}
 	z := zoneOf(loc, from, to)
+	names := make([]string, len(days))
+	for i, d := range days {
+		names[i] = "'" + partitionName(d) + "'"
+	}
+	var partRows int64
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(sum(estimated_size), 0)::BIGINT FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN (`+strings.Join(names, ", ")+`)`).Scan(&partRows); err != nil {
+		return directSQL{}, fmt.Errorf("count partition rows: %w", err)
+	}
+	streamed := partRows > streamAbove
 	source := func(cols, kinds string) (with, src string) {
 		where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)", t, c, kinds)
 		var b strings.Builder
@@ -145,39 +157,63 @@ func buildDirectSQL(ctx context.Context, conn *sql.Conn, tenant admeter.TenantID
 			}
 			fmt.Fprintf(&b, "SELECT %s FROM %s WHERE %s%s", cols, partitionName(d), where, cond)
 		}
+		if streamed {
+			return "WITH src AS NOT MATERIALIZED (" + b.String() + ")\n", "src"
+		}
 		if n > materializeAbove {
 			return "WITH src AS MATERIALIZED (" + b.String() + ")\n", "src"
 		}
 		return "", "(" + b.String() + ")"
 	}
-	dedup := func(src, cols string) string {
-		return fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL
+	// dedup is query.go's dedupOf: a materialized source goes through
+	// the hashed dedup (only events whose impression id may be shared are
+	// sorted by the window), a short one through the plain window.
+	dedup := func(with, src, cols string) (string, string) {
+		if with == "" {
+			return "", fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL
 	UNION ALL
 	SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NOT NULL
 	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression ORDER BY ts, received) = 1`, src, cols)
+		}
+		h := "hash(placement, kind, impression)"
+		with = strings.TrimSuffix(with, "\n") + ",\n" +
+			fmt.Sprintf("dupkeys AS MATERIALIZED (SELECT %[2]s AS h FROM %[1]s WHERE impression IS NOT NULL GROUP BY h HAVING count(*) > 1)", src, h) + "\n"
+		return with, fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL OR %[3]s NOT IN (SELECT h FROM dupkeys)
+	UNION ALL
+	SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NOT NULL AND %[3]s IN (SELECT h FROM dupkeys)
+	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression ORDER BY ts, received) = 1`, src, cols, h)
 	}
 
+	// Valid traffic (store.FilterValid, the queries' default): the main
+	// measures count n - nb, the invalid ones nb.
 	var q directSQL
-	cols := ", user_key"
+	cols := ", user_key, ivt"
 	with, src := source("kind, impression, placement, ts, received"+cols, fmt.Sprintf("%d, %d", sqlImpression, sqlClick))
-	aggs := fmt.Sprintf(`coalesce(sum(n) FILTER (WHERE kind = %[1]d), 0)::BIGINT AS impressions,
-	coalesce(sum(n) FILTER (WHERE kind = %[2]d), 0)::BIGINT AS clicks,
-	count(user_key) FILTER (WHERE kind = %[1]d) AS uv,
-	count(user_key) FILTER (WHERE kind = %[2]d) AS click_uv,
-	coalesce(sum(n) FILTER (WHERE kind = %[1]d AND user_key IS NULL), 0)::BIGINT AS anon_impressions,
-	coalesce(sum(n) FILTER (WHERE kind = %[2]d AND user_key IS NULL), 0)::BIGINT AS anon_clicks`, sqlImpression, sqlClick)
+	const counted = "(n - nb)"
+	aggs := fmt.Sprintf(`coalesce(sum(%[3]s) FILTER (WHERE kind = %[1]d), 0)::BIGINT AS impressions,
+	coalesce(sum(%[3]s) FILTER (WHERE kind = %[2]d), 0)::BIGINT AS clicks,
+	count(user_key) FILTER (WHERE kind = %[1]d AND %[3]s > 0) AS uv,
+	count(user_key) FILTER (WHERE kind = %[2]d AND %[3]s > 0) AS click_uv,
+	coalesce(sum(nb) FILTER (WHERE kind = %[1]d), 0)::BIGINT AS invalid_impressions,
+	coalesce(sum(nb) FILTER (WHERE kind = %[2]d), 0)::BIGINT AS invalid_clicks,
+	count(user_key) FILTER (WHERE kind = %[1]d AND nb > 0) AS invalid_uv,
+	count(user_key) FILTER (WHERE kind = %[2]d AND nb > 0) AS invalid_click_uv,
+	coalesce(sum(%[3]s) FILTER (WHERE kind = %[1]d AND user_key IS NULL), 0)::BIGINT AS anon_impressions,
+	coalesce(sum(%[3]s) FILTER (WHERE kind = %[2]d AND user_key IS NULL), 0)::BIGINT AS anon_clicks`, sqlImpression, sqlClick, counted)
+	with, ev := dedup(with, src, cols)
 	q.report = fmt.Sprintf(`%sSELECT %s
-FROM (SELECT kind, user_key, count(*) AS n FROM (%s) ev GROUP BY kind, user_key)`, with, aggs, dedup(src, cols))
+FROM (SELECT kind, user_key, count(*) AS n, count(*) FILTER (WHERE ivt <> 0) AS nb FROM (%s) ev GROUP BY kind, user_key)`, with, aggs, ev)
 
-	with, src = source("kind, impression, placement, ts, received, user_key", fmt.Sprint(sqlImpression))
+	with, src = source("kind, impression, placement, ts, received"+cols, fmt.Sprint(sqlImpression))
+	with, ev = dedup(with, src, cols)
 	q.frequency = fmt.Sprintf(`%[5]sSELECT grouping(bucket) <> 0 AS by_day, coalesce(bucket, first_day) AS key, count(*) AS users, sum(n) AS impressions
 FROM (
 	SELECT least(count(*), %[1]d) AS bucket, min(%[2]s // %[3]d) AS first_day, count(*) AS n
 	FROM (%[4]s) ev
-	WHERE user_key IS NOT NULL
+	WHERE user_key IS NOT NULL AND ivt = 0
 	GROUP BY user_key
 )
-GROUP BY GROUPING SETS ((bucket), (first_day))`, maxBucket, z.local(), msPerDay, dedup(src, ", user_key"), with)
+GROUP BY GROUPING SETS ((bucket), (first_day))`, maxBucket, z.local(), msPerDay, ev, with)
 	return q, nil
 }
 
@@ -194,7 +230,8 @@ type directResult struct {
 func runReport(ctx context.Context, conn *sql.Conn, query string, res *directResult) error {
 	var anonClicks int64
 	c := &res.total
-	if err := conn.QueryRowContext(ctx, query).Scan(&c.Impressions, &c.Clicks, &c.UV, &c.ClickUV, &res.anonImps, &anonClicks); err != nil {
+	if err := conn.QueryRowContext(ctx, query).Scan(&c.Impressions, &c.Clicks, &c.UV, &c.ClickUV,
+		&c.InvalidImpressions, &c.InvalidClicks, &c.InvalidUV, &c.InvalidClickUV, &res.anonImps, &anonClicks); err != nil {
 		return fmt.Errorf("run report SQL: %w", err)
 	}
 	return nil

@@ -179,6 +179,9 @@ type DB struct {
 	// materializeAbove is the partition count above which queries
 	// materialize their events first; tests change it.
 	materializeAbove int
+	// streamAbove is the row count above which reports and frequencies
+	// stream their events (see scope.streamAbove); tests change it.
+	streamAbove int64
 }
 
 // Open opens (creating if needed) the store in the DuckDB file at path, or
@@ -206,6 +209,7 @@ func Open(path string, opts Options, logger *slog.Logger) (*DB, error) {
 		dict:   newDict(),
 
 		materializeAbove: materializeAbove,
+		streamAbove:      streamAbove,
 	}
 	db.sqldb.SetMaxOpenConns(opts.MaxReaders + 1) // + the writer's
 	db.sqldb.SetMaxIdleConns(opts.MaxReaders + 1)

@@ -588,8 +588,8 @@ func TestMaterializedSource(t *testing.T) {
 	dq := store.DailyQuery{Tenant: rq.Tenant, Campaign: rq.Campaign, From: days[0], To: days[39]}
 	byReason := rq
 	byReason.By = []store.Dimension{store.ByReason, store.ByDay}
-	run := func(above int) (*store.ReportResult, *store.FrequencyResult, []store.DailyRow) {
-		db.materializeAbove = above
+	run := func(above int, stream int64) (*store.ReportResult, *store.FrequencyResult, []store.DailyRow) {
+		db.materializeAbove, db.streamAbove = above, stream
 		r, err := db.Report(ctx, rq)
 		if err != nil {
 			t.Fatal(err)
@@ -616,13 +616,48 @@ func TestMaterializedSource(t *testing.T) {
 		}
 		return r, f, d
 	}
-	r1, f1, d1 := run(1000)
-	r2, f2, d2 := run(0)
+	r1, f1, d1 := run(1000, 0)
+	r2, f2, d2 := run(0, 0)
 	if len(r1.Rows) < 120+40 || f1.Reach == 0 || len(d1) != 120 || r1.Total.InvalidImpressions == 0 {
 		t.Fatalf("unexpected results: %d rows, reach %d, %d daily rows", len(r1.Rows), f1.Reach, len(d1))
 	}
 	if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(f1, f2) || !reflect.DeepEqual(d1, d2) {
 		t.Errorf("materialized results differ:\n%+v\n%+v\n%+v\n%+v", r1.Total, r2.Total, f1, f2)
+	}
+	// Streamed: more rows in the partitions than streamAbove.
+	r3, f3, d3 := run(1000, 1)
+	if !reflect.DeepEqual(r1, r3) || !reflect.DeepEqual(f1, f3) || !reflect.DeepEqual(d1, d3) {
+		t.Errorf("streamed results differ:\n%+v\n%+v\n%+v\n%+v", r1.Total, r3.Total, f1, f3)
+	}
+	// Each query took the path it was set up for.
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		days, err := partitionDays(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if rows, err := partitionRows(ctx, tx, days); err != nil || rows != int64(len(evs)) {
+			t.Errorf("partitionRows = %d, %v; want %d", rows, err, len(evs))
+		}
+		sc, _ := db.newScope(fq.Tenant, fq.Campaign, nil, fq.From, fq.To, shanghai)
+		for _, c := range []struct {
+			above  int
+			stream int64
+			want   string
+		}{{1000, 0, "QUALIFY"}, {0, 0, "AS MATERIALIZED"}, {1000, 1, "AS NOT MATERIALIZED"}} {
+			sc.materializeAbove, sc.streamAbove = c.above, c.stream
+			q, err := db.frequencySQL(ctx, tx, sc, store.FilterValid)
+			if err != nil {
+				return err
+			}
+			hashed := strings.Contains(q, "dupkeys")
+			if !strings.Contains(q, c.want) || hashed != (c.want != "QUALIFY") {
+				t.Errorf("materialize above %d, stream above %d: frequency SQL without %q, or hashed dedup %v:\n%s", c.above, c.stream, c.want, hashed, q)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -30,13 +30,13 @@ func benchPool(n int) []admeter.Event {
 	return evs
 }
 
-var benchBatches = []int{10_000, 100_000}
+var benchBatches = []int{10_000, 100_000, 250_000}
 
 // BenchmarkInsert measures Insert into a database file: validation,
 // dictionary encoding, the appender, the offset and the commit. Compare
 // events/s with BenchmarkRawAppender/dict at the same batch size.
 func BenchmarkInsert(b *testing.B) {
-	pool := benchPool(200_000)
+	pool := benchPool(500_000)
 	for _, batch := range benchBatches {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			db, err := Open(filepath.Join(b.TempDir(), "store.duckdb"), Options{}, nil)
@@ -67,7 +67,7 @@ func BenchmarkInsert(b *testing.B) {
 // table: "dict" has the store's columns, "varchar" the same with the
 // strings stored as VARCHAR instead of dictionary ids.
 func BenchmarkRawAppender(b *testing.B) {
-	pool := benchPool(200_000)
+	pool := benchPool(500_000)
 	dictRows, strRows := rawRows(pool)
 	for _, schema := range []struct {
 		name    string
@@ -99,7 +99,7 @@ func BenchmarkRawAppender(b *testing.B) {
 // reach), each into its own file, so that a busy machine slows all alike.
 // It reports each one's events/s and the ratios.
 func BenchmarkInsertVsRaw(b *testing.B) {
-	pool := benchPool(200_000)
+	pool := benchPool(500_000)
 	rows, _ := rawRows(pool)
 	for _, batch := range benchBatches {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {

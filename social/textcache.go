@@ -41,10 +41,26 @@ type textCache struct {
 	tools   *textTools
 	loading chan struct{} // closed when the load in progress ends
 	users   int           // acquired and not yet released
-	pinned  bool          // never release (Warm with pin)
+	pinned  bool          // never release (Service.Preload)
 	last    time.Time     // last release
 	timer   *time.Timer
 	logger  *slog.Logger // of the last user, for the release line
+	// memory, if set, is told before a load that the tools are about to
+	// take memory (true), and after a failed load or a release that they
+	// no longer do (false).
+	memory func(inUse bool)
+}
+
+// SetTextMemoryHook sets a function told when the process's text tools
+// are about to take their memory (true: before loading, about 190 MiB of
+// heap) and when they have given it back (false). A server uses it to
+// raise its soft memory limit (runtime/debug.SetMemoryLimit) while they are
+// loaded, so that a limit sized for the collector does not make the
+// garbage collector run without pause. Set it once, before serving.
+func SetTextMemoryHook(f func(inUse bool)) {
+	texts.mu.Lock()
+	texts.memory = f
+	texts.mu.Unlock()
 }
 
 // defaultTextIdle is how long unused text tools stay loaded.
@@ -80,6 +96,9 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 	}
 	done := make(chan struct{})
 	c.loading = done
+	if c.memory != nil {
+		c.memory(true)
+	}
 	c.mu.Unlock()
 
 	t, err = c.load()
@@ -89,6 +108,9 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 	c.loading = nil
 	close(done)
 	if err != nil {
+		if c.memory != nil {
+			c.memory(false)
+		}
 		return nil, false, err
 	}
 	c.tools = t
@@ -127,6 +149,9 @@ func (c *textCache) expire() {
 		return
 	}
 	c.tools = nil
+	if c.memory != nil {
+		c.memory(false)
+	}
 	if c.logger != nil {
 		c.logger.Info("social text processing released after idle", "idle", idle)
 	}

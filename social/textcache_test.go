@@ -144,3 +144,39 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+func TestTextCacheTellsMemoryHook(t *testing.T) {
+	var fail atomic.Bool
+	c, _ := fakeTexts(20*time.Millisecond, &fail)
+	var mu sync.Mutex
+	var calls []bool
+	c.memory = func(inUse bool) {
+		mu.Lock()
+		calls = append(calls, inUse)
+		mu.Unlock()
+	}
+	got := func() []bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]bool(nil), calls...)
+	}
+	fail.Store(true)
+	if _, _, err := c.acquire(nil); err == nil {
+		t.Fatal("acquire succeeded with a failing load")
+	}
+	if g := got(); len(g) != 2 || !g[0] || g[1] {
+		t.Fatalf("after a failed load the hook was told %v, want [true false]", g)
+	}
+	fail.Store(false)
+	if _, _, err := c.acquire(nil); err != nil {
+		t.Fatal(err)
+	}
+	if g := got(); len(g) != 3 || !g[2] {
+		t.Fatalf("after a load the hook was told %v, want [true false true]", g)
+	}
+	c.release()
+	waitFor(t, func() bool { return !c.loaded() }, "release after idle")
+	if g := got(); len(g) != 4 || g[3] {
+		t.Fatalf("after the release the hook was told %v, want [true false true false]", g)
+	}
+}

@@ -912,6 +912,18 @@ func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
 	return err
 }
 
+// Soft limits on the Go runtime's memory (runtime/debug.SetMemoryLimit):
+// goMemLimit normally, raised by textMemLimit while social insight's
+// dictionary is loaded. A collector under full load keeps about 36 MB of
+// live heap (mostly the user-agent parser's tree); with the binary's
+// mapped pages (about 80 MB) the limit keeps its RSS under the 256 MB
+// budget (docs/benchmarks.md). The dictionary alone is about 190 MiB of
+// live heap: under goMemLimit the collector would run without pause.
+const (
+	goMemLimit   = 128 << 20
+	textMemLimit = 384 << 20
+)
+
 // tuneGC sets the collector's garbage-collector defaults unless GOGC or
 // GOMEMLIMIT are given. The user-agent parser keeps a large, long-lived tree
 // of small objects that every collection re-marks; at the default GOGC=100
@@ -923,7 +935,14 @@ func tuneGC() {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(goMemLimit)
+		social.SetTextMemoryHook(func(inUse bool) {
+			if inUse {
+				debug.SetMemoryLimit(goMemLimit + textMemLimit)
+			} else {
+				debug.SetMemoryLimit(goMemLimit)
+			}
+		})
 	}
 }
 

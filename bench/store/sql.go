@@ -23,8 +23,8 @@ const (
 	// materializeAbove is store/duckdb's default partition count above
 	// which a query reads its events into a materialized CTE first.
 	materializeAbove = 16
-	// streamAbove is store/duckdb's default row count (all tenants) of a
-	// range's partitions above which Report and Frequency stream them.
+	// streamAbove is store/duckdb's default event count of a scope above
+	// which Report and Frequency stream its partitions.
 	streamAbove   = 4_000_000
 	maxBucket     = store.MaxFrequencyBucket
 	sqlImpression = uint8(admeter.KindImpression)
@@ -132,7 +132,17 @@ func buildDirectSQL(ctx context.Context, conn *sql.Conn, tenant admeter.TenantID
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(sum(estimated_size), 0)::BIGINT FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN (`+strings.Join(names, ", ")+`)`).Scan(&partRows); err != nil {
 		return directSQL{}, fmt.Errorf("count partition rows: %w", err)
 	}
-	streamed := partRows > streamAbove
+	// query.go's scope.large: the partitions' rows, then the campaign's
+	// daily rollups over the range's UTC days, one either side.
+	streamed := false
+	if partRows > streamAbove {
+		var events int64
+		if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce(sum(impressions + clicks + invalid_impressions + invalid_clicks), 0)::BIGINT FROM daily
+WHERE tenant = %d AND campaign = %d AND day BETWEEN DATE '1970-01-01' + %d AND DATE '1970-01-01' + %d`, t, c, first-1, last+1)).Scan(&events); err != nil {
+			return directSQL{}, fmt.Errorf("estimate the events in range: %w", err)
+		}
+		streamed = events > streamAbove
+	}
 	source := func(cols, kinds string) (with, src string) {
 		where := fmt.Sprintf("tenant = %d AND campaign = %d AND kind IN (%s)", t, c, kinds)
 		var b strings.Builder

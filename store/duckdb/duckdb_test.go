@@ -33,7 +33,7 @@ func mustOpen(tb testing.TB, path string) *DB {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
 		db := mustOpen(t, "")
-		db.streamAbove = 1
+		db.streamAbove = -1
 		return db
 	})
 }

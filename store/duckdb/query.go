@@ -82,9 +82,9 @@ type scope struct {
 	ranges           []msRange
 	zone             zone
 	materializeAbove int
-	// streamAbove, if positive, is the number of rows in the range's
-	// partitions above which its events are not materialized but read
-	// again by each reference (see source).
+	// streamAbove, if positive, is the number of events of the scope
+	// above which they are not materialized but read again by each
+	// reference (see source); negative streams always (tests).
 	streamAbove int64
 }
 
@@ -169,13 +169,15 @@ func (sc scope) placementCond() string {
 // short scan per partition into the CTE does not.
 const materializeAbove = 16
 
-// streamAbove is the default of DB.streamAbove: the rows (of all tenants)
-// in a range's partitions above which Report and Frequency read the
-// partitions again for each reference rather than materializing the
-// range's events. A materialized range costs about 60 bytes an event:
-// at 29 M events (one campaign's month in a 100 M-event store) it spills
-// past the store's 1 GB memory limit and the query takes 40 % longer
-// than scanning the compressed partitions three times.
+// streamAbove is the default of DB.streamAbove: the events of a scope
+// above which Report and Frequency read the partitions again for each
+// reference rather than materializing the scope's events. A materialized
+// range costs about 60 bytes an event: at 29 M events (one campaign's
+// month in a 100 M-event store) it spills past the store's 1 GB memory
+// limit and the query takes 40 % longer than scanning the compressed
+// partitions three times. A small campaign in a large store is still
+// materialized: three filtered scans of every tenant's events would cost
+// it more than one.
 const streamAbove = 4_000_000
 
 // relation is the events a query reads: from is a relation to select from,
@@ -203,22 +205,50 @@ func (sc scope) source(ctx context.Context, tx *sql.Tx, cols, kinds string) (rel
 	if n == 0 {
 		return relation{}, nil
 	}
-	if sc.streamAbove > 0 {
-		rows, err := partitionRows(ctx, tx, days)
-		if err != nil {
-			return relation{}, err
-		}
-		if rows > sc.streamAbove {
-			// Named, so that dedupOf takes the hashed dedup, but inlined
-			// where it is referenced.
-			return relation{with: "WITH src AS NOT MATERIALIZED (" + union + ")\n", from: "src"}, nil
-		}
+	stream, err := sc.large(ctx, tx, days)
+	if err != nil {
+		return relation{}, err
+	}
+	if stream {
+		// Named, so that dedupOf takes the hashed dedup, but inlined
+		// where it is referenced.
+		return relation{with: "WITH src AS NOT MATERIALIZED (" + union + ")\n", from: "src"}, nil
 	}
 	switch {
 	case n > sc.materializeAbove:
 		return relation{with: "WITH src AS MATERIALIZED (" + union + ")\n", from: "src"}, nil
 	}
 	return relation{from: "(" + union + ")"}, nil
+}
+
+// large reports whether the scope holds more than sc.streamAbove events
+// in the partitions of days. The partitions' row counts (all tenants; a
+// catalog look-up) rule out most scopes; the others are estimated from the
+// daily rollups of their campaigns and placements over the range's UTC
+// days, one day either side for time zones. Events not yet rolled up (the
+// last seconds, or a backfill the loader has not summarized yet) are not
+// counted: a scope whose rollups lag is materialized, as a small one is.
+func (sc scope) large(ctx context.Context, tx *sql.Tx, days []int32) (bool, error) {
+	switch {
+	case sc.streamAbove < 0:
+		return true, nil
+	case sc.streamAbove == 0:
+		return false, nil
+	}
+	rows, err := partitionRows(ctx, tx, days)
+	if err != nil || rows <= sc.streamAbove {
+		return false, err
+	}
+	first, _ := sc.ranges[0].utcDays()
+	_, last := sc.ranges[len(sc.ranges)-1].utcDays()
+	var events int64
+	err = tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce(sum(impressions + clicks + invalid_impressions + invalid_clicks), 0)::BIGINT FROM daily
+WHERE %s AND %s%s AND day BETWEEN DATE '1970-01-01' + %d AND DATE '1970-01-01' + %d`,
+		sc.tenantCond(), sc.campaignCond(), sc.placementCond(), first-1, last+1)).Scan(&events)
+	if err != nil {
+		return false, fmt.Errorf("estimate the events in range: %w", err)
+	}
+	return events > sc.streamAbove, nil
 }
 
 // dedup returns the SQL of the deduplicated events of src (a relation with

@@ -577,7 +577,14 @@ func TestMaterializedSource(t *testing.T) {
 			}
 		}
 	}
-	storetest.Insert(t, db, 1, evs...)
+	// Another campaign, larger, in the same partitions: the campaign
+	// above is the small one in a larger store.
+	var other []admeter.Event
+	for i := range 3000 {
+		at := start.Add(time.Duration(i%40)*24*time.Hour + time.Duration(i)*time.Second)
+		other = append(other, imp(at, user(i%50), storetest.Campaign("other")))
+	}
+	storetest.Insert(t, db, 1, append(evs, other...)...)
 	rq := store.ReportQuery{Tenant: storetest.DefaultTenant, Campaign: storetest.DefaultCampaign, From: start, To: start.Add(40 * 24 * time.Hour),
 		Location: shanghai, By: []store.Dimension{store.ByDay, store.ByPlacement}}
 	fq := store.FrequencyQuery{Tenant: rq.Tenant, Campaign: rq.Campaign, From: rq.From, To: rq.To, Location: shanghai}
@@ -616,6 +623,9 @@ func TestMaterializedSource(t *testing.T) {
 		}
 		return r, f, d
 	}
+	if err := db.RefreshRollups(ctx, rq.Tenant, rq.Campaign, shanghai, days); err != nil {
+		t.Fatal(err)
+	}
 	r1, f1, d1 := run(1000, 0)
 	r2, f2, d2 := run(0, 0)
 	if len(r1.Rows) < 120+40 || f1.Reach == 0 || len(d1) != 120 || r1.Total.InvalidImpressions == 0 {
@@ -624,26 +634,36 @@ func TestMaterializedSource(t *testing.T) {
 	if !reflect.DeepEqual(r1, r2) || !reflect.DeepEqual(f1, f2) || !reflect.DeepEqual(d1, d2) {
 		t.Errorf("materialized results differ:\n%+v\n%+v\n%+v\n%+v", r1.Total, r2.Total, f1, f2)
 	}
-	// Streamed: more rows in the partitions than streamAbove.
+	// Streamed: more events in the campaign's rollups than streamAbove.
 	r3, f3, d3 := run(1000, 1)
 	if !reflect.DeepEqual(r1, r3) || !reflect.DeepEqual(f1, f3) || !reflect.DeepEqual(d1, d3) {
 		t.Errorf("streamed results differ:\n%+v\n%+v\n%+v\n%+v", r1.Total, r3.Total, f1, f3)
 	}
+	campaignEvents := r1.Total.Impressions + r1.Total.Clicks + r1.Total.InvalidImpressions + r1.Total.InvalidClicks
 	// Each query took the path it was set up for.
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		days, err := partitionDays(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if rows, err := partitionRows(ctx, tx, days); err != nil || rows != int64(len(evs)) {
-			t.Errorf("partitionRows = %d, %v; want %d", rows, err, len(evs))
+		if rows, err := partitionRows(ctx, tx, days); err != nil || rows != int64(len(evs)+len(other)) {
+			t.Errorf("partitionRows = %d, %v; want %d", rows, err, len(evs)+len(other))
 		}
 		sc, _ := db.newScope(fq.Tenant, fq.Campaign, nil, fq.From, fq.To, shanghai)
 		for _, c := range []struct {
 			above  int
 			stream int64
 			want   string
-		}{{1000, 0, "QUALIFY"}, {0, 0, "AS MATERIALIZED"}, {1000, 1, "AS NOT MATERIALIZED"}} {
+		}{
+			{1000, 0, "QUALIFY"},
+			{0, 0, "AS MATERIALIZED"},
+			{1000, 1, "AS NOT MATERIALIZED"},
+			{1000, -1, "AS NOT MATERIALIZED"},
+			// More rows in the partitions, fewer events of the campaign:
+			// a small campaign in a larger store is not streamed.
+			{0, campaignEvents + 10, "AS MATERIALIZED"},
+			{1000, campaignEvents + 10, "QUALIFY"},
+		} {
 			sc.materializeAbove, sc.streamAbove = c.above, c.stream
 			q, err := db.frequencySQL(ctx, tx, sc, store.FilterValid)
 			if err != nil {

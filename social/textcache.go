@@ -101,21 +101,29 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 	}
 	c.mu.Unlock()
 
-	t, err = c.load()
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.loading = nil
-	close(done)
-	if err != nil {
-		if c.memory != nil {
-			c.memory(false)
+	// Whatever happens to the load, even a panic (which net/http would
+	// recover from), the waiters are woken and the next user may load.
+	ok := false
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.loading = nil
+		close(done)
+		if !ok {
+			if c.memory != nil {
+				c.memory(false)
+			}
+			return
 		}
+		c.tools = t
+		c.users++
+		c.logger = logger
+	}()
+	t, err = c.load()
+	if err != nil {
 		return nil, false, err
 	}
-	c.tools = t
-	c.users++
-	c.logger = logger
+	ok = true
 	return t, true, nil
 }
 

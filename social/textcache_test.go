@@ -180,3 +180,37 @@ func TestTextCacheTellsMemoryHook(t *testing.T) {
 		t.Fatalf("after the release the hook was told %v, want [true false true false]", g)
 	}
 }
+
+func TestTextCacheSurvivesAPanickingLoad(t *testing.T) {
+	var panics atomic.Bool
+	panics.Store(true)
+	c := &textCache{idle: time.Hour, load: func() (*textTools, error) {
+		if panics.Load() {
+			panic("dictionary corrupt")
+		}
+		return &textTools{}, nil
+	}}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the load's panic did not reach the caller")
+			}
+		}()
+		_, _, _ = c.acquire(nil)
+	}()
+	panics.Store(false)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.acquire(nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("acquire after a panicking load waits for ever")
+	}
+	c.release()
+}

@@ -100,6 +100,9 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 		c.memory(true)
 	}
 	c.mu.Unlock()
+	if logger != nil {
+		logger.Info("loading social text processing (the Chinese dictionary, about 3 s); social requests wait for it")
+	}
 
 	// Whatever happens to the load, even a panic (which net/http would
 	// recover from), the waiters are woken and the next user may load.

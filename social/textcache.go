@@ -45,22 +45,57 @@ type textCache struct {
 	last    time.Time     // last release
 	timer   *time.Timer
 	logger  *slog.Logger // of the last user, for the release line
-	// memory, if set, is told before a load that the tools are about to
-	// take memory (true), and after a failed load or a release that they
-	// no longer do (false).
-	memory func(inUse bool)
+	state   TextMemory   // last told to memory
+	// memory, if set, is told each change of state.
+	memory func(TextMemory)
 }
 
-// SetTextMemoryHook sets a function told when the process's text tools
-// are about to take their memory (true: before loading, about 190 MiB of
-// heap) and when they have given it back (false). A server uses it to
-// raise its soft memory limit (runtime/debug.SetMemoryLimit) while they are
-// loaded, so that a limit sized for the collector does not make the
-// garbage collector run without pause. Set it once, before serving.
-func SetTextMemoryHook(f func(inUse bool)) {
+// TextMemory is how much memory social text processing holds in the
+// process.
+type TextMemory int
+
+const (
+	// TextIdle: nothing is loaded.
+	TextIdle TextMemory = iota
+	// TextLoaded: the dictionary and lexicon are loaded (about 190 MiB of
+	// heap) and no upload or report is using them.
+	TextLoaded
+	// TextBusy: the dictionary is loading, or uploads or reports are
+	// running, which hold their records too: a report of the most records
+	// one may read (Config.MaxPosts) keeps about 1.5 GB live.
+	TextBusy
+)
+
+// SetTextMemoryHook sets a function told each time social text processing
+// moves between TextIdle, TextLoaded and TextBusy; TextBusy is told before
+// a load starts. A server uses it to raise its soft memory limit
+// (runtime/debug.SetMemoryLimit) meanwhile, so that a limit sized for the
+// collector does not make the garbage collector run without pause (a
+// million-record report took 105 s under a 512 MiB limit, 60 s under
+// 2 GiB). Set it once, before serving.
+func SetTextMemoryHook(f func(TextMemory)) {
 	texts.mu.Lock()
 	texts.memory = f
 	texts.mu.Unlock()
+}
+
+// tellLocked computes the state and tells memory if it changed. c.mu must
+// be held.
+func (c *textCache) tellLocked() {
+	st := TextIdle
+	switch {
+	case c.loading != nil || c.users > 0:
+		st = TextBusy
+	case c.tools != nil:
+		st = TextLoaded
+	}
+	if st == c.state {
+		return
+	}
+	c.state = st
+	if c.memory != nil {
+		c.memory(st)
+	}
 }
 
 // defaultTextIdle is how long unused text tools stay loaded.
@@ -78,6 +113,7 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 		if c.tools != nil {
 			c.users++
 			c.logger = logger
+			c.tellLocked()
 			t := c.tools
 			c.mu.Unlock()
 			return t, false, nil
@@ -96,9 +132,7 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 	}
 	done := make(chan struct{})
 	c.loading = done
-	if c.memory != nil {
-		c.memory(true)
-	}
+	c.tellLocked()
 	c.mu.Unlock()
 	if logger != nil {
 		logger.Info("loading social text processing (the Chinese dictionary, about 3 s); social requests wait for it")
@@ -112,15 +146,12 @@ func (c *textCache) acquire(logger *slog.Logger) (t *textTools, loaded bool, err
 		defer c.mu.Unlock()
 		c.loading = nil
 		close(done)
-		if !ok {
-			if c.memory != nil {
-				c.memory(false)
-			}
-			return
+		if ok {
+			c.tools = t
+			c.users++
+			c.logger = logger
 		}
-		c.tools = t
-		c.users++
-		c.logger = logger
+		c.tellLocked()
 	}()
 	t, err = c.load()
 	if err != nil {
@@ -136,6 +167,7 @@ func (c *textCache) release() {
 	defer c.mu.Unlock()
 	c.users--
 	c.last = time.Now()
+	c.tellLocked()
 	if c.users > 0 || c.pinned {
 		return
 	}
@@ -160,9 +192,7 @@ func (c *textCache) expire() {
 		return
 	}
 	c.tools = nil
-	if c.memory != nil {
-		c.memory(false)
-	}
+	c.tellLocked()
 	if c.logger != nil {
 		c.logger.Info("social text processing released after idle", "idle", idle)
 	}

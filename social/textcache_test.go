@@ -2,6 +2,7 @@ package social
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -149,36 +150,39 @@ func TestTextCacheTellsMemoryHook(t *testing.T) {
 	var fail atomic.Bool
 	c, _ := fakeTexts(20*time.Millisecond, &fail)
 	var mu sync.Mutex
-	var calls []bool
-	c.memory = func(inUse bool) {
+	var calls []TextMemory
+	c.memory = func(st TextMemory) {
 		mu.Lock()
-		calls = append(calls, inUse)
+		calls = append(calls, st)
 		mu.Unlock()
 	}
-	got := func() []bool {
+	want := func(step string, w ...TextMemory) {
+		t.Helper()
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]bool(nil), calls...)
+		if !slices.Equal(calls, w) {
+			t.Fatalf("%s: the hook was told %v, want %v", step, calls, w)
+		}
 	}
 	fail.Store(true)
 	if _, _, err := c.acquire(nil); err == nil {
 		t.Fatal("acquire succeeded with a failing load")
 	}
-	if g := got(); len(g) != 2 || !g[0] || g[1] {
-		t.Fatalf("after a failed load the hook was told %v, want [true false]", g)
-	}
+	want("a failed load", TextBusy, TextIdle)
 	fail.Store(false)
 	if _, _, err := c.acquire(nil); err != nil {
 		t.Fatal(err)
 	}
-	if g := got(); len(g) != 3 || !g[2] {
-		t.Fatalf("after a load the hook was told %v, want [true false true]", g)
+	want("a load", TextBusy, TextIdle, TextBusy)
+	if _, _, err := c.acquire(nil); err != nil {
+		t.Fatal(err)
 	}
 	c.release()
+	want("a second user, then one release", TextBusy, TextIdle, TextBusy)
+	c.release()
+	want("the last release", TextBusy, TextIdle, TextBusy, TextLoaded)
 	waitFor(t, func() bool { return !c.loaded() }, "release after idle")
-	if g := got(); len(g) != 4 || g[3] {
-		t.Fatalf("after the release the hook was told %v, want [true false true false]", g)
-	}
+	want("the idle release", TextBusy, TextIdle, TextBusy, TextLoaded, TextIdle)
 }
 
 func TestTextCacheSurvivesAPanickingLoad(t *testing.T) {

@@ -912,16 +912,19 @@ func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
 	return err
 }
 
-// Soft limits on the Go runtime's memory (runtime/debug.SetMemoryLimit):
-// goMemLimit normally, raised by textMemLimit while social insight's
-// dictionary is loaded. A collector under full load keeps about 36 MB of
-// live heap (mostly the user-agent parser's tree); with the binary's
-// mapped pages (about 80 MB) the limit keeps its RSS under the 256 MB
-// budget (docs/benchmarks.md). The dictionary alone is about 190 MiB of
-// live heap: under goMemLimit the collector would run without pause.
+// Soft limits on the Go runtime's memory (runtime/debug.SetMemoryLimit).
+// A collector under full load keeps about 36 MB of live heap (mostly the
+// user-agent parser's tree); goMemLimit, with the binary's mapped pages
+// (about 80 MB), keeps its RSS under the 256 MB budget
+// (docs/benchmarks.md). Social insight's dictionary alone is about
+// 190 MiB of live heap and a report of a million records about 1.5 GB:
+// under goMemLimit the collector would run without pause, so the limit is
+// raised by textLoadedLimit while the dictionary is loaded and by
+// textBusyLimit while social uploads or reports run.
 const (
-	goMemLimit   = 128 << 20
-	textMemLimit = 384 << 20
+	goMemLimit      = 128 << 20
+	textLoadedLimit = 384 << 20
+	textBusyLimit   = 2 << 30
 )
 
 // tuneGC sets the collector's garbage-collector defaults unless GOGC or
@@ -936,10 +939,13 @@ func tuneGC() {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(goMemLimit)
-		social.SetTextMemoryHook(func(inUse bool) {
-			if inUse {
-				debug.SetMemoryLimit(goMemLimit + textMemLimit)
-			} else {
+		social.SetTextMemoryHook(func(st social.TextMemory) {
+			switch st {
+			case social.TextBusy:
+				debug.SetMemoryLimit(goMemLimit + textBusyLimit)
+			case social.TextLoaded:
+				debug.SetMemoryLimit(goMemLimit + textLoadedLimit)
+			default:
 				debug.SetMemoryLimit(goMemLimit)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -266,9 +267,28 @@ func TestSocialDictionaryLoadsOnDemand(t *testing.T) {
 		_, body := get(t, p.base+"/metrics", nil)
 		return bytes.Contains(body, []byte("\nadmeter_social_text_ready 1\n"))
 	}
+	// The Go memory limit serve sets (a soft limit sized for a collector,
+	// raised while the dictionary is loaded), as the runtime reports it.
+	memLimit := func() float64 {
+		_, body := get(t, p.base+"/metrics", nil)
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(line, "go_gc_gomemlimit_bytes "); ok {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+		}
+		t.Fatal("no go_gc_gomemlimit_bytes in /metrics")
+		return 0
+	}
 	time.Sleep(time.Second)
 	if ready() || bytes.Contains(p.out.Bytes(), []byte(loading)) {
 		t.Fatalf("the dictionary loads before any social request:\n%s", p.out.Bytes())
+	}
+	if l := memLimit(); l != goMemLimit {
+		t.Errorf("memory limit before any social request %.0f, want %d", l, goMemLimit)
 	}
 
 	// The first upload loads it. It waits for the load (long under the
@@ -297,5 +317,13 @@ func TestSocialDictionaryLoadsOnDemand(t *testing.T) {
 	if st := postRaw(t, p.base+"/api/v1/social/posts", tok, "application/json",
 		fmt.Sprintf(`[{"source":"weibo","id":"second","time":%q,"author":"fan","text":"华为"}]`, time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)), &up); st != 200 || up.Stored != 1 {
 		t.Errorf("upload once loaded: %d, %d stored", st, up.Stored)
+	}
+	// Loaded and unused (once the first upload has answered too): the
+	// limit allows for the dictionary, not for a running report.
+	for l := memLimit(); l != goMemLimit+textLoadedLimit; l = memLimit() {
+		if time.Now().After(deadline) {
+			t.Fatalf("memory limit with the dictionary loaded and unused %.0f, want %d", l, goMemLimit+textLoadedLimit)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

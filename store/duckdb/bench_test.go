@@ -258,6 +258,18 @@ func benchEvents() int {
 	return 2_000_000
 }
 
+// insertGenerated inserts n events of g into db in batches of 100 000.
+func insertGenerated(b *testing.B, db *DB, g *storetest.Generator, n int) {
+	batch := make([]admeter.Event, 100_000)
+	for off := 0; off < n; off += len(batch) {
+		evs := batch[:min(len(batch), n-off)]
+		g.Fill(evs)
+		if err := db.Insert(context.Background(), evs, uint64(off+len(evs))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReport runs reports and frequencies of one of two campaigns
 // over five days of generated events, three ways (see compare): "store"
 // through Report or Frequency; "sql" the exact SQL they generate, run
@@ -276,13 +288,7 @@ func BenchmarkReport(b *testing.B) {
 	start := time.Now()
 	g := storetest.NewGenerator(2, storetest.GenConfig{Campaigns: 2, Placements: 20, Users: n / 10,
 		Start: benchStart, Step: 5 * 24 * time.Hour / time.Duration(n)})
-	batch := make([]admeter.Event, 100_000)
-	for off := 0; off < n; off += len(batch) {
-		g.Fill(batch[:min(len(batch), n-off)])
-		if err := db.Insert(ctx, batch[:min(len(batch), n-off)], uint64(off+1)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	insertGenerated(b, db, g, n)
 	var union []string
 	for _, d := range sortedDays(db.parts) {
 		union = append(union, "SELECT * FROM "+partitionName(d))

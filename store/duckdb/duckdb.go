@@ -37,11 +37,15 @@ type Options struct {
 	// MaxReaders is the number of queries that may run at once (4 when
 	// zero); more wait for a free connection.
 	MaxReaders int
+	// ClusterMinRows is the number of rows a day partition needs before
+	// Cluster rewrites it (two row groups, 245 760, when zero: a smaller
+	// one has nothing a scan could skip).
+	ClusterMinRows int64
 }
 
 // DefaultOptions returns the options used for zero fields.
 func DefaultOptions() Options {
-	return Options{MemoryLimit: "1GB", Threads: runtime.NumCPU(), CheckpointThreshold: "256MB", MaxReaders: 4}
+	return Options{MemoryLimit: "1GB", Threads: runtime.NumCPU(), CheckpointThreshold: "256MB", MaxReaders: 4, ClusterMinRows: clusterMinRows}
 }
 
 func (o Options) withDefaults() Options {
@@ -57,6 +61,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxReaders <= 0 {
 		o.MaxReaders = d.MaxReaders
+	}
+	if o.ClusterMinRows <= 0 {
+		o.ClusterMinRows = d.ClusterMinRows
 	}
 	return o
 }
@@ -89,6 +96,12 @@ const schemaVersion = 4
 // new schema version: older programs ignore it (they load with Insert,
 // whose offset it does not touch), and Open creates it in older files.
 //
+// clustered holds, per day partition that Cluster has rewritten in
+// (tenant, campaign, ts) order, the rows it held then; rows appended since
+// are the partition's unclustered tail. It was added without a new schema
+// version: older programs ignore it (a partition they drop leaves a row
+// that only delays its day's next clustering should the day come back).
+//
 // daily holds, per placement and local day, the counts of valid traffic
 // (impressions … anon_clicks, the columns of version 1, whose rows then
 // counted every event: nothing was flagged), of invalid traffic
@@ -114,6 +127,10 @@ CREATE TABLE IF NOT EXISTS partitions (
 CREATE TABLE IF NOT EXISTS positions (
 	partition INTEGER PRIMARY KEY,
 	next      BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clustered (
+	day  DATE PRIMARY KEY,
+	rows BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS daily (
 	tenant                   UINTEGER NOT NULL,
@@ -182,6 +199,11 @@ type DB struct {
 	// streamAbove is the row count above which reports and frequencies
 	// stream their events (see scope.streamAbove); tests change it.
 	streamAbove int64
+	// clusterMinRows and clusterMinTail are Cluster's thresholds: the
+	// rows a partition needs to be clustered the first time, and the
+	// rows appended since that make it worth clustering again (with
+	// clusterTailShare); tests lower them.
+	clusterMinRows, clusterMinTail int64
 }
 
 // Open opens (creating if needed) the store in the DuckDB file at path, or
@@ -210,6 +232,8 @@ func Open(path string, opts Options, logger *slog.Logger) (*DB, error) {
 
 		materializeAbove: materializeAbove,
 		streamAbove:      streamAbove,
+		clusterMinRows:   opts.ClusterMinRows,
+		clusterMinTail:   rowGroupRows,
 	}
 	db.sqldb.SetMaxOpenConns(opts.MaxReaders + 1) // + the writer's
 	db.sqldb.SetMaxIdleConns(opts.MaxReaders + 1)

@@ -113,9 +113,23 @@ func TestJudgeRowsMoved(t *testing.T) {
 	if got.Changed != 8 || got.Flagged[admeter.IVTFrequency] != 8 || got.Events != 9 {
 		t.Errorf("judged %+v; want users 1 and 3 flagged (8 events of 9)", got)
 	}
-	left, _, err := db.UserEvents(context.Background(), storetest.DefaultTenant, []admeter.Pseudonym{storetest.UserID(1), storetest.UserID(3), storetest.UserID(4)}, 100)
+	checkFrequencyVerdicts(t, db, 1, 3, 4)
+}
+
+// checkFrequencyVerdicts checks that the events of users (storetest.User
+// numbers) are flagged admeter.IVTFrequency, except user 4's, valid.
+func checkFrequencyVerdicts(t *testing.T, db *DB, users ...int) {
+	t.Helper()
+	var ps []admeter.Pseudonym
+	for _, u := range users {
+		ps = append(ps, storetest.UserID(u))
+	}
+	left, _, err := db.UserEvents(context.Background(), storetest.DefaultTenant, ps, 100)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(left) == 0 {
+		t.Fatal("no events left to check")
 	}
 	for _, e := range left {
 		want := admeter.IVTFrequency

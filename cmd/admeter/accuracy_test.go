@@ -36,7 +36,7 @@ func TestReportAccuracyOverKafka(t *testing.T) {
 
 // TestReportAccuracyOnClusterBackends is TestReportAccuracy on the
 // engines of a cluster: Kafka between collector and loader, ClickHouse as
-// the store.Store store, PostgreSQL as the metadata store. The same
+// the analytical store, PostgreSQL as the metadata store. The same
 // numbers, exactly.
 func TestReportAccuracyOnClusterBackends(t *testing.T) {
 	k := newTestKafka(t)

@@ -90,7 +90,7 @@ func (m *Main) openMeta(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the store.Store store: ClickHouse with --clickhouse-dsn,
+// openStore opens the analytical store: ClickHouse with --clickhouse-dsn,
 // else DuckDB in the data directory.
 func (m *Main) openStore(ctx context.Context) error {
 	logger := m.Logger.With("component", "store")
@@ -101,7 +101,7 @@ func (m *Main) openStore(ctx context.Context) error {
 		opts.Cluster = m.Config.ClickHouseCluster
 		db, err := clickhouse.Open(octx, dsn, opts, logger)
 		if err != nil {
-			return fmt.Errorf("open store.Store store in ClickHouse: %w (check --clickhouse-dsn)", err)
+			return fmt.Errorf("open analytical store in ClickHouse: %w (check --clickhouse-dsn)", err)
 		}
 		m.store = db
 		return nil
@@ -110,7 +110,7 @@ func (m *Main) openStore(ctx context.Context) error {
 	opts.MemoryLimit = m.Config.StoreMemory
 	db, err := duckdb.Open(filepath.Join(m.Config.DataDir, "store.duckdb"), opts, logger)
 	if err != nil {
-		return fmt.Errorf("open store.Store store: %w", err)
+		return fmt.Errorf("open analytical store: %w", err)
 	}
 	m.store = db
 	return nil

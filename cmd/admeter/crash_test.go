@@ -70,7 +70,7 @@ func TestKillUnderLoad(t *testing.T) {
 // TestKillUnderLoadOverKafka SIGKILLs the real binary, running with Kafka
 // between its collector and its loader, while clients send impressions;
 // restarts it and checks that every acknowledged impression is in the
-// store.Store store exactly once: acknowledged means the broker had it, and
+// analytical store exactly once: acknowledged means the broker had it, and
 // the loader resumes from the positions stored with the rows.
 func TestKillUnderLoadOverKafka(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")

@@ -105,7 +105,7 @@ type leaderElector interface {
 // time; another takes over within seconds when it stops.
 func (m *Main) runJobs(ctx context.Context, jobs bool) {
 	run := func(ctx context.Context) {
-		done := make(chan struct{}, 3)
+		done := make(chan struct{}, 4)
 		n := 1
 		go func() { _ = m.rights.Run(ctx, 30*time.Second); done <- struct{}{} }()
 		if m.notify != nil {
@@ -115,6 +115,10 @@ func (m *Main) runJobs(ctx context.Context, jobs bool) {
 		if jobs {
 			n++
 			go func() { m.retention.Loop(ctx, time.Hour); done <- struct{}{} }()
+			if c, ok := m.store.(clusterer); ok && m.Config.StoreCluster > 0 {
+				n++
+				go func() { m.clustering.loop(ctx, c, m.Config.StoreCluster); done <- struct{}{} }()
+			}
 			if m.Config.IVTInterval > 0 {
 				n++
 				go func() { m.behaviour.Loop(ctx, m.Config.IVTInterval); done <- struct{}{} }()

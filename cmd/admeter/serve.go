@@ -64,20 +64,23 @@ type ServeConfig struct {
 	MaxBatchEvents  int
 	MaxBodyBytes    int64
 	StoreMemory     string
-	MaxReportDays   int
-	Demo            bool
-	Ingest          bool
-	Retention       string
-	Holidays        string
-	HonorGPC        bool
-	DataCentres     string
-	AllowUA         string
-	IVTRules        string
-	IVTInterval     time.Duration
+	// StoreCluster is how often the embedded store's ended days are
+	// rewritten in campaign order (0: never).
+	StoreCluster  time.Duration
+	MaxReportDays int
+	Demo          bool
+	Ingest        bool
+	Retention     string
+	Holidays      string
+	HonorGPC      bool
+	DataCentres   string
+	AllowUA       string
+	IVTRules      string
+	IVTInterval   time.Duration
 	// Role is what this process does: all (the default: everything on one
 	// machine), collector, loader or api.
 	Role string
-	// ClickHouseDSN selects ClickHouse as the store.Store store instead of
+	// ClickHouseDSN selects ClickHouse as the analytical store instead of
 	// the embedded DuckDB; PostgresDSN selects PostgreSQL as the metadata
 	// store instead of the embedded SQLite.
 	ClickHouseDSN string
@@ -122,6 +125,7 @@ func DefaultServeConfig() ServeConfig {
 		MaxBatchEvents:      1000,
 		MaxBodyBytes:        4 << 20,
 		StoreMemory:         "1GB",
+		StoreCluster:        10 * time.Minute,
 		MaxReportDays:       report.DefaultMaxDays,
 		Ingest:              true,
 		Retention:           "180d",
@@ -217,6 +221,9 @@ func (c *ServeConfig) Validate() error {
 	if c.PostgresDSN != "" && !strings.HasPrefix(c.PostgresDSN, "postgres://") && !strings.HasPrefix(c.PostgresDSN, "postgresql://") && !strings.Contains(c.PostgresDSN, "=") {
 		errs = append(errs, errors.New("--postgres-dsn must be a URL such as postgres://admeter:password@host:5432/admeter or key=value settings such as 'host=db dbname=admeter'"))
 	}
+	if c.StoreCluster < 0 {
+		errs = append(errs, errors.New("--store-cluster-interval must not be negative (0 turns clustering off)"))
+	}
 	if c.IVTInterval < 0 {
 		errs = append(errs, errors.New("--ivt-interval must not be negative (0 turns behavioural invalid-traffic detection off)"))
 	}
@@ -267,16 +274,17 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long to wait for in-flight requests on shutdown")
 	fs.IntVar(&cfg.MaxBatchEvents, "max-batch-events", cfg.MaxBatchEvents, "most events in one batch API request")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest batch API request body")
-	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded store.Store store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
+	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded analytical store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
+	fs.DurationVar(&cfg.StoreCluster, "store-cluster-interval", cfg.StoreCluster, "how often the embedded store rewrites the days that ended over an hour ago in campaign order, so that a campaign's queries skip other campaigns' events; 0 turns it off / 按活动重排已结束日期的间隔")
 	fs.IntVar(&cfg.MaxReportDays, "max-report-days", cfg.MaxReportDays, "longest date range one report request may cover")
-	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the store.Store store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
+	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the analytical store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
 	fs.StringVar(&cfg.Retention, "retention", cfg.Retention, "how long raw events are kept, at least 180d (e.g. 180d, 26w, 4320h); older ones are deleted by whole days, daily rollups stay / 原始事件保存期限,不少于 180 天")
 	fs.StringVar(&cfg.Holidays, "holidays", cfg.Holidays, "comma-separated holiday files or directories (the format of workday/data/cn-2026.json), replacing or adding years of China's working-day calendar used for request deadlines")
 	fs.StringVar(&cfg.DataCentres, "datacentres", cfg.DataCentres, "file of data-centre and hosting ranges (one CIDR or address per line, # comments) whose traffic is flagged invalid; reread when it changes / 机房 IP 段文件")
 	fs.StringVar(&cfg.AllowUA, "allow-ua", cfg.AllowUA, "comma-separated user-agent parts never flagged as crawlers (e.g. your own monitoring)")
 	fs.StringVar(&cfg.IVTRules, "ivt-rules", cfg.IVTRules, "JSON file of behavioural invalid-traffic thresholds over the defaults (see docs/invalid-traffic.md) / 复杂无效流量阈值文件")
 	fs.StringVar(&cfg.Role, "role", cfg.Role, "what this process does: all (everything on one machine), or in a cluster collector (monitoring URLs to Kafka), loader (Kafka to ClickHouse) or api (API, console and background jobs); see docs/deploy.md / 节点角色")
-	fs.StringVar(&cfg.ClickHouseDSN, "clickhouse-dsn", cfg.ClickHouseDSN, "ClickHouse native-protocol DSN (clickhouse://user:password@host:9000/db): the store.Store store instead of the embedded DuckDB")
+	fs.StringVar(&cfg.ClickHouseDSN, "clickhouse-dsn", cfg.ClickHouseDSN, "ClickHouse native-protocol DSN (clickhouse://user:password@host:9000/db): the analytical store instead of the embedded DuckDB")
 	fs.StringVar(&cfg.ClickHouseCluster, "clickhouse-cluster", cfg.ClickHouseCluster, "ClickHouse cluster (a remote_servers entry) whose shards hold the events, sharded by user; --clickhouse-dsn is then one of its shards, which coordinates loading")
 	fs.StringVar(&cfg.PostgresDSN, "postgres-dsn", cfg.PostgresDSN, "PostgreSQL DSN (postgres://user:password@host:5432/db): the metadata store, shared by every node, instead of the embedded SQLite")
 	fs.StringVar(&cfg.KafkaBrokers, "kafka-brokers", cfg.KafkaBrokers, "comma-separated Kafka brokers (host:port): events go to Kafka instead of the local event log, and this server's loader reads them from there / Kafka 地址")
@@ -375,6 +383,7 @@ type Main struct {
 	retention     *retention.Job
 	notify        *notify.Service
 	behaviour     *behaviour.Job
+	clustering    *clusterJob
 	detector      *ivt.Detector
 	kafka         *kafkaPipe
 	stopBG        context.CancelFunc
@@ -512,7 +521,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	} else if cfg.Role == RoleAll {
-		logger.Warn("--ingest=false: events are logged but not loaded into the store.Store store; reports will not show them until admeter runs with --ingest")
+		logger.Warn("--ingest=false: events are logged but not loaded into the analytical store; reports will not show them until admeter runs with --ingest")
 	}
 
 	var col *collect.Collector
@@ -545,6 +554,7 @@ func (m *Main) Open(ctx context.Context) error {
 			m.store, pipe, logger.With("component", "ivt-behaviour"), reg); err != nil {
 			return err
 		}
+		m.clustering = newClusterJob(func() time.Time { return m.Now() }, logger.With("component", "store-cluster"), reg)
 	}
 
 	m.ln, err = net.Listen("tcp", cfg.Addr)
@@ -775,7 +785,7 @@ func (m *Main) close() error {
 	}
 	if m.store != nil {
 		if err := m.store.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store.Store store: %w", err))
+			errs = append(errs, fmt.Errorf("close analytical store: %w", err))
 		}
 	}
 	if m.log != nil {

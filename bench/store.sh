@@ -20,7 +20,7 @@
 #                  a BENCH_FILE that existed before the run is never removed
 #   BENCH_TMPDIR   where the temporary directory goes (default $TMPDIR or /tmp);
 #                  put it on the disk you want to measure
-#   BENCH_PHASES   phases to run, comma-separated, of load,report,rollup,reach
+#   BENCH_PHASES   phases to run, comma-separated, of load,cluster,report,rollup,reach
 #                  (default all); without load, BENCH_FILE must already hold
 #                  BENCH_EVENTS events: BENCH_PHASES=reach times only the
 #                  cross-media reach of issue 12 on a file built before
@@ -36,7 +36,7 @@ RUNS=${BENCH_RUNS:-7}
 POOL=${BENCH_POOL:-500000}
 BATCH=${BENCH_BATCH:-100000}
 KEEP=${BENCH_KEEP:-0}
-PHASES=${BENCH_PHASES:-load,report,rollup,reach}
+PHASES=${BENCH_PHASES:-load,cluster,report,rollup,reach}
 
 die() { echo "store.sh: $*" >&2; exit 1; }
 # in_range NAME VALUE MIN MAX dies unless VALUE is an integer in [MIN, MAX].
@@ -48,8 +48,8 @@ in_range BENCH_RUNS "$RUNS" 5 1000
 in_range BENCH_POOL "$POOL" 1000 40000000
 in_range BENCH_BATCH "$BATCH" 1 10000000
 in_range BENCH_KEEP "$KEEP" 0 1
-[[ $PHASES =~ ^(load|report|rollup|reach)(,(load|report|rollup|reach))*$ ]] ||
-	die "BENCH_PHASES must be a comma-separated list of load, report, rollup and reach, not '$PHASES'"
+[[ $PHASES =~ ^(load|cluster|report|rollup|reach)(,(load|cluster|report|rollup|reach))*$ ]] ||
+	die "BENCH_PHASES must be a comma-separated list of load, cluster, report, rollup and reach, not '$PHASES'"
 if [[ ,$PHASES, != *,load,* && ! -e ${BENCH_FILE:-} ]]; then
 	die "BENCH_PHASES without load needs BENCH_FILE, an existing store file of BENCH_EVENTS events"
 fi
@@ -86,7 +86,7 @@ echo "store.sh: building storebench" >&2
 cmd="BENCH_EVENTS=$EVENTS BENCH_RUNS=$RUNS"
 [[ $POOL != 500000 ]] && cmd+=" BENCH_POOL=$POOL"
 [[ $BATCH != 100000 ]] && cmd+=" BENCH_BATCH=$BATCH"
-if [[ $PHASES != load,report,rollup,reach ]]; then
+if [[ $PHASES != load,cluster,report,rollup,reach ]]; then
 	cmd+=" BENCH_PHASES=$PHASES"
 	[[ ,$PHASES, != *,load,* ]] && cmd+=" BENCH_FILE=$file"
 fi

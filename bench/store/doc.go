@@ -26,8 +26,10 @@
 // baselines on a plain DuckDB connection to the same file: the same
 // statement without the impression-id dedup, and count(DISTINCT user_key)
 // of the same impressions, checking that both find the store's users.
-// --phases picks the phases (load,report,rollup,reach), so that the reach
-// phase can run alone on a file built before.
+// Its cluster phase runs the store's Cluster over every day, as serve does
+// on the days that have ended, before the reports. --phases picks the
+// phases (load,cluster,report,rollup,reach), so that the reach phase can
+// run alone on a file built before.
 //
 // bench/store.sh runs it; see bench/README.md.
 package main

@@ -55,11 +55,11 @@ type config struct {
 
 // phases are the phases a run measures.
 type phases struct {
-	load, report, rollup, reach bool
+	load, cluster, report, rollup, reach bool
 }
 
 // allPhases are the phases, in the order they run.
-const allPhases = "load,report,rollup,reach"
+const allPhases = "load,cluster,report,rollup,reach"
 
 // parsePhases parses a comma-separated list of phases of allPhases.
 func parsePhases(s string) (phases, error) {
@@ -68,6 +68,8 @@ func parsePhases(s string) (phases, error) {
 		switch strings.TrimSpace(name) {
 		case "load":
 			p.load = true
+		case "cluster":
+			p.cluster = true
 		case "report":
 			p.report = true
 		case "rollup":
@@ -136,6 +138,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if cfg.phases.cluster {
+		if err := cluster(ctx, cfg, out, &res); err != nil {
+			return err
+		}
+	}
 	if cfg.phases.report {
 		if err := measureReports(ctx, cfg, out, &res); err != nil {
 			return err
@@ -154,7 +161,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if st, err := os.Stat(cfg.file); err == nil {
 		res.fileSize = st.Size()
 	}
-	if cfg.phases.load || cfg.phases.report || cfg.phases.rollup {
+	if cfg.phases.load || cfg.phases.cluster || cfg.phases.report || cfg.phases.rollup {
 		res.print(out, cfg)
 	}
 	if cfg.phases.reach {
@@ -192,6 +199,9 @@ type results struct {
 	poolEvents     int
 	loadHWM        int64 // bytes; 0 when nothing was loaded
 	fileSize       int64
+	clustered      duckdb.ClusterResult
+	clusterTime    time.Duration
+	clusterHWM     int64
 	reportEvts     int64 // the campaign's events in the range (impressions + clicks)
 	report         []time.Duration
 	frequency      []time.Duration
@@ -462,6 +472,27 @@ func directContender(cfg config, name string, setup []string, both *[]time.Durat
 	return c
 }
 
+// cluster runs the store's Cluster over every day of the file, as serve
+// does for the days that have ended (a file clustered before has nothing
+// left to do).
+func cluster(ctx context.Context, cfg config, out io.Writer, res *results) error {
+	releaseMemory()
+	resetHWM()
+	db, err := duckdb.Open(cfg.file, duckdb.Options{}, nil)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res.clustered, err = db.Cluster(ctx, time.Now().AddDate(100, 0, 0))
+	res.clusterTime = time.Since(start)
+	if err := errors.Join(err, db.Close()); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	_, res.clusterHWM = memStatus()
+	fmt.Fprintf(out, "cluster: %d partitions, %d events in %s\n", res.clustered.Partitions, res.clustered.Rows, res.clusterTime.Round(time.Millisecond))
+	return nil
+}
+
 // measureRollups times RefreshRollups of the large campaign's 30 days, then
 // Daily over them, through the store's Go API.
 func measureRollups(ctx context.Context, cfg config, out io.Writer, res *results) error {
@@ -575,6 +606,10 @@ func (r *results) print(out io.Writer, cfg config) {
 		fmt.Fprintln(out, "| peak RSS during load | not measured (file reused) | < 2048 MiB | – |")
 	}
 	fmt.Fprintf(out, "| store file size | %s (%.1f bytes/event) | | |\n", mib(r.fileSize), float64(r.fileSize)/float64(cfg.events))
+	if cfg.phases.cluster {
+		fmt.Fprintf(out, "| Cluster: %d day partitions rewritten in campaign order, %d events | %s; peak RSS %s | | |\n",
+			r.clustered.Partitions, r.clustered.Rows, r.clusterTime.Round(time.Second), mib(r.clusterHWM))
+	}
 	if cfg.phases.report {
 		fmt.Fprintf(out, "| campaign events in range (impressions + clicks, deduplicated) | %d; reach %d | | |\n", r.reportEvts, r.storeFreq.Reach)
 		fmt.Fprintf(out, "| store Report (totals) | %s | | |\n", ms(rep))

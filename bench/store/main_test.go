@@ -145,7 +145,7 @@ func TestRun(t *testing.T) {
 		args       []string
 		want, lack []string
 	}{
-		{args, append([]string{"inserting 60000 more from offset 0", "| A / B, median", "| Daily (rollups), 30 days", "| peak RSS during reports"}, reachRows...), nil},
+		{args, append([]string{"inserting 60000 more from offset 0", "| Cluster: 0 day partitions", "| A / B, median", "| Daily (rollups), 30 days", "| peak RSS during reports"}, reachRows...), nil},
 		{args, append([]string{"reusing it", "| A / B, median", "| Daily (rollups), 30 days"}, reachRows...), nil},
 		{append(args, "--phases", "reach"), reachRows, []string{"## Store benchmark", "load:", "round 1"}},
 		{append(args, "--phases", "rollup"), []string{"| Daily (rollups), 30 days"}, []string{"| A / B, median", "## Cross-media reach", "| load"}},
@@ -195,7 +195,7 @@ func TestParsePhases(t *testing.T) {
 		want phases
 		ok   bool
 	}{
-		{allPhases, phases{load: true, report: true, rollup: true, reach: true}, true},
+		{allPhases, phases{load: true, cluster: true, report: true, rollup: true, reach: true}, true},
 		{"reach", phases{reach: true}, true},
 		{"load, rollup", phases{load: true, rollup: true}, true},
 		{"", phases{}, false},

@@ -52,9 +52,13 @@
 // # Writes
 //
 // Insert runs in one transaction on the single writer connection: it
-// creates missing partitions, appends each day's events with DuckDB's
-// appender (which joins the open transaction), writes new dictionary
-// strings, and records the offset, then commits. Either all of it is
+// creates missing partitions, interns the events' strings, inserts each
+// day's events with INSERT INTO events_YYYYMMDD SELECT * FROM
+// admeter_batch(), a table function registered on the writer connection
+// whose rows DuckDB's threads fill from the batch in parallel (batch.go;
+// faster than DuckDB's row appender, see docs/benchmarks.md), writes the
+// new dictionary strings with the appender (which joins the open
+// transaction), and records the offset, then commits. Either all of it is
 // visible or none, after a crash too. InsertFrom is the same transaction
 // recording, instead of the offset, the batch's partition positions (one
 // INSERT … ON CONFLICT DO UPDATE into positions); a batch naming a

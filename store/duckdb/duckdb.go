@@ -264,6 +264,9 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("connect writer: %w", err)
 	}
 	db.wconn = conn
+	if err := db.registerBatchFunction(); err != nil {
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, schema+socialSchema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}

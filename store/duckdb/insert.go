@@ -22,8 +22,14 @@ var minEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // inserter holds the writer's reusable buffers. Guarded by DB.wmu.
 type inserter struct {
-	row    []driver.Value
 	groups []dayGroup
+	ids    []dictIDs
+	// cols are the columns of batchFunction, threads the most DuckDB
+	// threads that fill them; src the rows it returns while an INSERT of
+	// Insert runs (nil otherwise).
+	cols    []duck.ColumnInfo
+	threads int
+	src     *batchSource
 }
 
 // dayGroup is the indexes of a batch's events of one UTC day.
@@ -147,16 +153,16 @@ func (db *DB) insert(ctx context.Context, op string, events []admeter.Event, m m
 				created = append(created, g.day)
 			}
 		}
+		var memo memos
+		for _, g := range ins.groups {
+			if err := ins.insertDay(ctx, tx, g, events, &memo, db.dict); err != nil {
+				return err
+			}
+		}
 		if err := db.wconn.Raw(func(dc any) error {
 			conn, ok := dc.(driver.Conn)
 			if !ok {
 				return errors.New("writer connection is not a driver.Conn")
-			}
-			var memo memos
-			for _, g := range ins.groups {
-				if err := ins.appendDay(ctx, conn, g, events, &memo, db.dict); err != nil {
-					return err
-				}
 			}
 			return appendStrings(ctx, conn, db.dict)
 		}); err != nil {
@@ -210,25 +216,44 @@ func (ins *inserter) group(events []admeter.Event) {
 	}
 }
 
-// appendDay appends the events of one day to its partition.
-func (ins *inserter) appendDay(ctx context.Context, conn driver.Conn, g dayGroup, events []admeter.Event, m *memos, d *dict) error {
-	a, err := duck.NewAppenderFromConn(conn, "", partitionName(g.day))
-	if err != nil {
-		return fmt.Errorf("open appender: %w", err)
-	}
-	if len(ins.row) != numEventColumns {
-		ins.row = make([]driver.Value, numEventColumns)
-	}
-	row := ins.row
+// insertDay inserts the events of one day into its partition, in tx:
+// their strings are interned first, then one INSERT … SELECT reads them
+// from batchFunction.
+func (ins *inserter) insertDay(ctx context.Context, tx *sql.Tx, g dayGroup, events []admeter.Event, m *memos, d *dict) error {
+	ins.ids = ins.ids[:0]
 	for _, i := range g.idx {
-		m.fill(row, &events[i], d)
-		if err := a.AppendRow(row...); err != nil {
-			_ = a.Close()
-			return fmt.Errorf("append event: %w", err)
-		}
+		ins.ids = append(ins.ids, m.resolve(&events[i], d))
 	}
-	if err := a.CloseWithCancel(ctx); err != nil {
-		return fmt.Errorf("flush appender: %w", err)
+	ins.src = &batchSource{threads: ins.threads, cols: ins.cols, events: events, idx: g.idx, ids: ins.ids, boxed: d.boxed}
+	defer func() { ins.src = nil }()
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT * FROM %s()", partitionName(g.day), batchFunction))
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", partitionName(g.day), err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(g.idx)) {
+		return fmt.Errorf("insert into %s: %d rows of %d inserted (%v)", partitionName(g.day), n, len(g.idx), err)
+	}
+	return nil
+}
+
+// registerBatchFunction registers batchFunction on the writer's
+// connection.
+func (db *DB) registerBatchFunction() error {
+	cols, err := eventColumnInfos()
+	if err != nil {
+		return fmt.Errorf("register %s: %w", batchFunction, err)
+	}
+	db.ins.cols, db.ins.threads = cols, db.opts.Threads
+	err = duck.RegisterTableUDF(db.wconn, batchFunction, duck.ParallelChunkTableFunction{
+		BindArguments: func(map[string]any, ...any) (duck.ParallelChunkTableSource, error) {
+			if db.ins.src == nil {
+				return nil, fmt.Errorf("%s is Insert's: it has no rows outside an Insert", batchFunction)
+			}
+			return db.ins.src, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", batchFunction, err)
 	}
 	return nil
 }
@@ -260,14 +285,68 @@ type memos struct {
 	tenant, campaign, placement, osVersion, browser, model, app, appPackage, country, province, city, convType, currency memo
 }
 
-// noUUID is a NULL UUID for the appender.
+// noUUID is a NULL UUID column value.
 var noUUID *duck.UUID
 
-// fill sets row to the columns of e, in eventColumns order.
+// Indexes in a dictIDs of the string fields of an event.
+const (
+	idTenant = iota
+	idCampaign
+	idPlacement
+	idOSVersion
+	idBrowser
+	idModel
+	idApp
+	idAppPackage
+	idCountry
+	idProvince
+	idCity
+	idConvType
+	idCurrency
+	numDictFields
+)
+
+// dictIDs are the dictionary ids of an event's string fields, by the id*
+// indexes: resolved by the writer before the rows are filled, so that
+// filling (on DuckDB's threads, see batchSource) never changes the
+// dictionary.
+type dictIDs [numDictFields]uint32
+
+// resolve returns the dictionary ids of e's string fields, interning new
+// strings. Writer only.
+func (m *memos) resolve(e *admeter.Event, d *dict) dictIDs {
+	id := func(v driver.Value) uint32 { return v.(uint32) }
+	return dictIDs{
+		idTenant:     id(m.tenant.get(d, string(e.Tenant))),
+		idCampaign:   id(m.campaign.get(d, string(e.Campaign))),
+		idPlacement:  id(m.placement.get(d, string(e.Placement))),
+		idOSVersion:  id(m.osVersion.get(d, e.OSVersion)),
+		idBrowser:    id(m.browser.get(d, e.Browser)),
+		idModel:      id(m.model.get(d, e.Model)),
+		idApp:        id(m.app.get(d, e.App)),
+		idAppPackage: id(m.appPackage.get(d, e.AppPackage)),
+		idCountry:    id(m.country.get(d, e.Region.Country)),
+		idProvince:   id(m.province.get(d, e.Region.Province)),
+		idCity:       id(m.city.get(d, e.Region.City)),
+		idConvType:   id(m.convType.get(d, e.ConversionType)),
+		idCurrency:   id(m.currency.get(d, e.Currency)),
+	}
+}
+
+// fill sets row to the columns of e, in eventColumns order, interning its
+// strings. Writer only.
 func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
-	row[0] = m.tenant.get(d, string(e.Tenant))
-	row[1] = m.campaign.get(d, string(e.Campaign))
-	row[2] = m.placement.get(d, string(e.Placement))
+	ids := m.resolve(e, d)
+	fillRow(row, e, &ids, d.boxed)
+}
+
+// fillRow sets row to the columns of e, in eventColumns order, with ids
+// its resolved strings and boxed the dictionary's boxed ids (dict.boxed,
+// so that no id is boxed again). It only reads its arguments.
+func fillRow(row []driver.Value, e *admeter.Event, ids *dictIDs, boxed []driver.Value) {
+	row[0] = boxed[ids[idTenant]]
+	row[1] = boxed[ids[idCampaign]]
+	row[2] = boxed[ids[idPlacement]]
 	row[3] = uint8(e.Kind)
 	row[4] = e.At.UnixMilli()
 	row[5] = e.Received.UnixMilli()
@@ -283,21 +362,21 @@ func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
 		os = 0
 	}
 	row[11] = uint8(os)
-	row[12] = m.osVersion.get(d, e.OSVersion)
+	row[12] = boxed[ids[idOSVersion]]
 	dev := e.DeviceType
 	if dev.String() == "unknown" {
 		dev = 0
 	}
 	row[13] = uint8(dev)
-	row[14] = m.browser.get(d, e.Browser)
-	row[15] = m.model.get(d, e.Model)
+	row[14] = boxed[ids[idBrowser]]
+	row[15] = boxed[ids[idModel]]
 	row[16] = uint8(e.Network)
-	row[17] = m.app.get(d, e.App)
-	row[18] = m.appPackage.get(d, e.AppPackage)
+	row[17] = boxed[ids[idApp]]
+	row[18] = boxed[ids[idAppPackage]]
 	row[19] = netValue(e.Net)
-	row[20] = m.country.get(d, e.Region.Country)
-	row[21] = m.province.get(d, e.Region.Province)
-	row[22] = m.city.get(d, e.Region.City)
+	row[20] = boxed[ids[idCountry]]
+	row[21] = boxed[ids[idProvince]]
+	row[22] = boxed[ids[idCity]]
 	if e.Area.IsZero() {
 		row[23], row[24] = nil, nil
 	} else {
@@ -310,9 +389,9 @@ func (m *memos) fill(row []driver.Value, e *admeter.Event, d *dict) {
 	row[30] = uint32(e.VideoDuration.Milliseconds())
 	row[31], row[32], row[33] = uint8(e.VideoPlay), uint8(e.VideoProgress), uint8(e.VideoQuartiles)
 	row[34] = uuidValue(&e.ConversionID)
-	row[35] = m.convType.get(d, e.ConversionType)
+	row[35] = boxed[ids[idConvType]]
 	row[36] = e.Value
-	row[37] = m.currency.get(d, e.Currency)
+	row[37] = boxed[ids[idCurrency]]
 	row[38] = uuidValue(&e.ClickID)
 }
 

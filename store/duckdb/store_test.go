@@ -739,3 +739,52 @@ func TestNetBlockRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertManyChunks: a batch of many vectors over two days, which
+// DuckDB's threads fill in parallel through batchFunction, is stored whole:
+// every row once, with its fields.
+func TestInsertManyChunks(t *testing.T) {
+	db := mustOpen(t, "")
+	start := utc("2026-03-01T20:00:00Z")
+	g := storetest.NewGenerator(7, storetest.GenConfig{Campaigns: 3, Placements: 4, Start: start, Step: 8 * time.Hour / 50_000, IVTPercent: 5})
+	evs := make([]admeter.Event, 50_000)
+	g.Fill(evs)
+	storetest.Insert(t, db, 1, evs...)
+	var want struct{ n, ts, received, users, imps, kinds, ivt int64 }
+	for _, e := range evs {
+		want.n++
+		want.ts += e.At.UnixMilli()
+		want.received += e.Received.UnixMilli()
+		if !e.User.IsZero() {
+			want.users++
+		}
+		if !e.ImpressionID.IsZero() {
+			want.imps++
+		}
+		want.kinds += int64(e.Kind)
+		want.ivt += int64(e.IVT)
+	}
+	got := want
+	days := sortedDays(db.parts)
+	if len(days) != 2 {
+		t.Fatalf("partitions %v, want two days", days)
+	}
+	err := db.sqldb.QueryRow(`SELECT count(*), sum(ts)::BIGINT, sum(received)::BIGINT, count(user_key), count(impression), sum(kind)::BIGINT, sum(ivt)::BIGINT FROM (`+
+		unionAll(days, "*", "true", false)+`)`).Scan(&got.n, &got.ts, &got.received, &got.users, &got.imps, &got.kinds, &got.ivt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("stored %+v, want %+v", got, want)
+	}
+}
+
+// TestBatchFunctionOutsideInsert: the table function has no rows but an
+// Insert's, and says so.
+func TestBatchFunctionOutsideInsert(t *testing.T) {
+	db := mustOpen(t, "")
+	_, err := db.wconn.ExecContext(context.Background(), "SELECT * FROM "+batchFunction+"()")
+	if err == nil || !strings.Contains(err.Error(), "outside an Insert") {
+		t.Errorf("SELECT from %s outside an Insert: %v", batchFunction, err)
+	}
+}

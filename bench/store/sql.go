@@ -175,9 +175,10 @@ WHERE tenant = %d AND campaign = %d AND day BETWEEN DATE '1970-01-01' + %d AND D
 		}
 		return "", "(" + b.String() + ")"
 	}
-	// dedup is query.go's dedupOf: a materialized source goes through
-	// the hashed dedup (only events whose impression id may be shared are
-	// sorted by the window), a short one through the plain window.
+	// dedup is query.go's dedupOf: a materialized or streamed source goes
+	// through the hashed dedup (only events whose impression id may be
+	// shared are sorted by the window), whose result is materialized when
+	// the source is streamed; a short one through the plain window.
 	dedup := func(with, src, cols string) (string, string) {
 		if with == "" {
 			return "", fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL
@@ -188,10 +189,15 @@ WHERE tenant = %d AND campaign = %d AND day BETWEEN DATE '1970-01-01' + %d AND D
 		h := "hash(placement, kind, impression)"
 		with = strings.TrimSuffix(with, "\n") + ",\n" +
 			fmt.Sprintf("dupkeys AS MATERIALIZED (SELECT %[2]s AS h FROM %[1]s WHERE impression IS NOT NULL GROUP BY h HAVING count(*) > 1)", src, h) + "\n"
-		return with, fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL OR %[3]s NOT IN (SELECT h FROM dupkeys)
+		ev := fmt.Sprintf(`SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NULL OR %[3]s NOT IN (SELECT h FROM dupkeys)
 	UNION ALL
 	SELECT kind, placement, ts%[2]s FROM %[1]s WHERE impression IS NOT NULL AND %[3]s IN (SELECT h FROM dupkeys)
 	QUALIFY row_number() OVER (PARTITION BY placement, kind, impression ORDER BY ts, received) = 1`, src, cols, h)
+		if streamed {
+			// A streamed source's deduplicated events are materialized.
+			return strings.TrimSuffix(with, "\n") + ",\ndeduped AS MATERIALIZED (" + ev + ")\n", "SELECT * FROM deduped"
+		}
+		return with, ev
 	}
 
 	// Valid traffic (store.FilterValid, the queries' default): the main

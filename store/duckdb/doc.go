@@ -131,7 +131,11 @@
 // the query's map. Duplicates are looked for within the query's range. Over more than 16 partitions the
 // events are first read into a materialized CTE: each partition scan that
 // feeds a window or aggregation directly costs DuckDB about a millisecond
-// of setup.
+// of setup. A scope of more than 4 M events (scope.large: the partitions'
+// row counts, then the campaign's rollups) is not materialized (about 60
+// bytes an event) but read again where it is referenced; its
+// deduplicated events are materialized instead (CTE deduped), so that the
+// aggregation does not compete with the dedup for memory.
 //
 // Viewability reads the campaign's events of the range widened by
 // store.ViewResultGrace once (materialized over many partitions, like

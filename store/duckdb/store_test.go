@@ -673,6 +673,10 @@ func TestMaterializedSource(t *testing.T) {
 			if !strings.Contains(q, c.want) || hashed != (c.want != "QUALIFY") {
 				t.Errorf("materialize above %d, stream above %d: frequency SQL without %q, or hashed dedup %v:\n%s", c.above, c.stream, c.want, hashed, q)
 			}
+			// A streamed source's deduplicated events are materialized.
+			if streamed, deduped := c.want == "AS NOT MATERIALIZED", strings.Contains(q, "deduped AS MATERIALIZED"); streamed != deduped {
+				t.Errorf("materialize above %d, stream above %d: deduplicated events materialized %v, want %v:\n%s", c.above, c.stream, deduped, streamed, q)
+			}
 		}
 		return nil
 	})

@@ -108,6 +108,7 @@ func (m *Main) openStore(ctx context.Context) error {
 	}
 	opts := duckdb.DefaultOptions()
 	opts.MemoryLimit = m.Config.StoreMemory
+	opts.ClusterMinRows = m.StoreClusterMinRows
 	db, err := duckdb.Open(filepath.Join(m.Config.DataDir, "store.duckdb"), opts, logger)
 	if err != nil {
 		return fmt.Errorf("open analytical store: %w", err)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +58,59 @@ func TestClusterJob(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(j.runs); got != 3 {
 		t.Errorf("%v runs counted, want 3", got)
+	}
+}
+
+// TestStoreClusteringEndToEnd: a running server's job rewrites an ended
+// day whose events of two campaigns arrived interleaved, counts it in
+// /metrics, and the reports of both campaigns for that day still give
+// every event.
+func TestStoreClusteringEndToEnd(t *testing.T) {
+	cfg := DefaultServeConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.MasterKey = testMasterKey
+	cfg.StoreCluster = 100 * time.Millisecond
+	cfg.IVTInterval = 0
+	m := NewMain(cfg, nil)
+	m.StoreClusterMinRows = 1
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	base := "http://" + m.Addr()
+	tokA, a := setupCampaign(t, base, cfg.DataDir, 1)
+	tokB, b := setupCampaign(t, base, cfg.DataDir, 1)
+
+	// Two days ago at noon (Shanghai): a UTC day that ended long ago, with
+	// event times the collector keeps.
+	at := time.Now().In(shanghai()).AddDate(0, 0, -2)
+	at = time.Date(at.Year(), at.Month(), at.Day(), 12, 0, 0, 0, at.Location())
+	day := at.Format(time.DateOnly)
+	for i := range 40 {
+		c := []testCampaign{a, b}[i%2]
+		url := fmt.Sprintf("%s/x/k=%s&p=%s&m11=%016x&mt=%d&vf=v%d", base, c.ID, c.Placements[0].ID, i%7+1, at.Unix()+int64(i), i)
+		if resp, _ := get(t, url, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", url, resp.StatusCode)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(metricsOf(t, base), "admeter_store_cluster_partitions_total 1\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no partition clustered after 10 s:\n%s", grepLines(metricsOf(t, base), "admeter_store_cluster"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		tok string
+		c   testCampaign
+	}{{tokA, a}, {tokB, b}} {
+		var rep struct {
+			Total struct{ Impressions, UV int64 }
+		}
+		u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, c.c.ID, day, day)
+		if st := apiCall(t, "GET", u, c.tok, nil, &rep); st != 200 || rep.Total.Impressions != 20 || rep.Total.UV != 7 {
+			t.Errorf("campaign %s after clustering: %d %+v; want 20 impressions from 7 users", c.c.ID, st, rep.Total)
+		}
 	}
 }

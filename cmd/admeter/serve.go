@@ -348,6 +348,10 @@ type Main struct {
 	// KeyPoll is how often the key store file is reread, so that a key
 	// rotated by "admeter keys" is used within that time. Default 5 s.
 	KeyPoll time.Duration
+	// StoreClusterMinRows is the rows a day of the embedded store needs
+	// before --store-cluster-interval's job rewrites it; 0 for the store's
+	// default (two row groups). Tests lower it.
+	StoreClusterMinRows int64
 
 	meta     metadata
 	log      *eventlog.Log

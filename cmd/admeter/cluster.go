@@ -15,19 +15,21 @@ import (
 const clusterGrace = time.Hour
 
 // clusterer is a store whose day partitions can be rewritten in campaign
-// order (the embedded DuckDB store; ClickHouse keeps its own order).
+// order and indexed for ReachSets (the embedded DuckDB store; ClickHouse
+// keeps its own order).
 type clusterer interface {
 	Cluster(ctx context.Context, before time.Time) (duckdb.ClusterResult, error)
+	BuildReachIndex(ctx context.Context, before time.Time) (int, error)
 }
 
-// clusterJob runs a clusterer's Cluster periodically and counts what it
-// does.
+// clusterJob runs a clusterer's Cluster, then its BuildReachIndex,
+// periodically and counts what they do.
 type clusterJob struct {
 	now    func() time.Time
 	logger *slog.Logger
 
-	runs, errors, partitions, rows prometheus.Counter
-	duration                       prometheus.Histogram
+	runs, errors, partitions, rows, reachFiles prometheus.Counter
+	duration                                   prometheus.Histogram
 }
 
 func newClusterJob(now func() time.Time, logger *slog.Logger, reg prometheus.Registerer) *clusterJob {
@@ -43,20 +45,32 @@ func newClusterJob(now func() time.Time, logger *slog.Logger, reg prometheus.Reg
 			Help: "Day partitions rewritten in campaign order."}),
 		rows: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "rows_total",
 			Help: "Raw events in the day partitions rewritten."}),
+		reachFiles: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "reach_index_files_total",
+			Help: "Reach index files (one per ended day, for cross-media reach) built or rebuilt by the job."}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "duration_seconds",
 			Help: "Duration of a clustering run.", Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}),
 	}
-	reg.MustRegister(j.runs, j.errors, j.partitions, j.rows, j.duration)
+	reg.MustRegister(j.runs, j.errors, j.partitions, j.rows, j.reachFiles, j.duration)
 	return j
 }
 
 // run clusters the partitions of the days that ended clusterGrace ago or
-// earlier, once.
+// earlier, then builds their reach index files that are missing or out of
+// date, once.
 func (j *clusterJob) run(ctx context.Context, c clusterer) error {
 	start := time.Now()
-	res, err := c.Cluster(ctx, j.now().Add(-clusterGrace))
+	before := j.now().Add(-clusterGrace)
+	res, err := c.Cluster(ctx, before)
 	j.partitions.Add(float64(res.Partitions))
 	j.rows.Add(float64(res.Rows))
+	if err == nil {
+		var n int
+		n, err = c.BuildReachIndex(ctx, before)
+		j.reachFiles.Add(float64(n))
+		if n > 0 {
+			j.logger.Info("reach index built", "files", n, "elapsed", time.Since(start).Round(time.Millisecond))
+		}
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			j.errors.Inc()

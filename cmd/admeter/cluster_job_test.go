@@ -18,8 +18,9 @@ import (
 	"github.com/admeter/admeter/store/storetest"
 )
 
-// TestClusterJob: the job clusters a day's partition once the day has
-// been over for clusterGrace, once, and counts it.
+// TestClusterJob: the job clusters a day's partition and builds its reach
+// index once the day has been over for clusterGrace, once, and counts
+// them.
 func TestClusterJob(t *testing.T) {
 	db, err := duckdb.Open(filepath.Join(t.TempDir(), "store.duckdb"), duckdb.Options{MemoryLimit: "256MB", ClusterMinRows: 1}, nil)
 	if err != nil {
@@ -38,12 +39,12 @@ func TestClusterJob(t *testing.T) {
 	j := newClusterJob(func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	ctx := context.Background()
 	for _, c := range []struct {
-		now        time.Time
-		partitions float64
+		now               time.Time
+		partitions, reach float64
 	}{
-		{now, 0},                      // the day ended less than clusterGrace ago
-		{now.Add(2 * time.Minute), 1}, // now it is clustered
-		{now.Add(24 * time.Hour), 1},  // and not again
+		{now, 0, 0},                      // the day ended less than clusterGrace ago
+		{now.Add(2 * time.Minute), 1, 1}, // now it is clustered and indexed
+		{now.Add(24 * time.Hour), 1, 1},  // and not again
 	} {
 		now = c.now
 		if err := j.run(ctx, db); err != nil {
@@ -51,6 +52,9 @@ func TestClusterJob(t *testing.T) {
 		}
 		if got := testutil.ToFloat64(j.partitions); got != c.partitions {
 			t.Errorf("at %s: %v partitions clustered, want %v", c.now.Format(time.DateTime), got, c.partitions)
+		}
+		if got := testutil.ToFloat64(j.reachFiles); got != c.reach {
+			t.Errorf("at %s: %v reach index files built, want %v", c.now.Format(time.DateTime), got, c.reach)
 		}
 	}
 	if got := testutil.ToFloat64(j.rows); got != 50 {

@@ -275,7 +275,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.IntVar(&cfg.MaxBatchEvents, "max-batch-events", cfg.MaxBatchEvents, "most events in one batch API request")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest batch API request body")
 	fs.StringVar(&cfg.StoreMemory, "store-memory", cfg.StoreMemory, "memory limit of the embedded analytical store (DuckDB notation, e.g. 512MB, 2GB); larger queries spill to disk")
-	fs.DurationVar(&cfg.StoreCluster, "store-cluster-interval", cfg.StoreCluster, "how often the embedded store rewrites the days that ended over an hour ago in campaign order, so that a campaign's queries skip other campaigns' events; 0 turns it off / 按活动重排已结束日期的间隔")
+	fs.DurationVar(&cfg.StoreCluster, "store-cluster-interval", cfg.StoreCluster, "how often the embedded store rewrites the days that ended over an hour ago in campaign order (so that a campaign's queries skip other campaigns' events) and builds their reach index (for cross-media reach); 0 turns it off, and reach queries then build the index themselves / 按活动重排已结束日期并建立跨媒体触达索引的间隔")
 	fs.IntVar(&cfg.MaxReportDays, "max-report-days", cfg.MaxReportDays, "longest date range one report request may cover")
 	fs.BoolVar(&cfg.Ingest, "ingest", cfg.Ingest, "load logged events into the analytical store; --ingest=false runs a collector only (events stay in the log until a loader runs)")
 	fs.StringVar(&cfg.Retention, "retention", cfg.Retention, "how long raw events are kept, at least 180d (e.g. 180d, 26w, 4320h); older ones are deleted by whole days, daily rollups stay / 原始事件保存期限,不少于 180 天")

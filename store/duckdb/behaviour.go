@@ -101,6 +101,11 @@ WHERE %[1]s.rowid = v.rid AND %[1]s.ts = v.ts AND %[1]s.received = v.received`, 
 		if applied != int64(len(changes)) {
 			return errRowsMoved
 		}
+		if len(changes) > 0 {
+			if err := touch(ctx, tx, []int32{d}, false); err != nil {
+				return err
+			}
+		}
 		var err error
 		out, err = db.judged(ctx, tx, d, changes)
 		return err
@@ -168,6 +173,11 @@ func (db *DB) judgeLocked(ctx context.Context, day store.Date, rules store.Behav
 			changes = append(changes, r)
 		}
 		rows.Close()
+		if len(changes) > 0 {
+			if err := touch(ctx, tx, []int32{d}, false); err != nil {
+				return err
+			}
+		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read changed rows: %w", err)
 		}

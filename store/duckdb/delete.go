@@ -57,6 +57,14 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 				return err
 			}
 			n += rows
+			if rows > 0 {
+				// Rows before the cut cannot be a later day's previous
+				// copies in any range (ReachSets' dedup starts at the cut),
+				// so later days' reach index stays valid.
+				if err := touch(ctx, tx, []int32{cutDay}, false); err != nil {
+					return err
+				}
+			}
 		}
 		if retained > db.retainedBefore {
 			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'retained_before'`, uint64(retained)); err != nil {
@@ -72,6 +80,11 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 		delete(db.parts, d)
 	}
 	db.retainedBefore = retained
+	if n > 0 {
+		if err := db.removeReachFiles(append(drop, cutDay)); err != nil {
+			return n, fmt.Errorf("delete old events: %w", err)
+		}
+	}
 	if len(drop) > 0 || n > 0 {
 		db.logger.Info("events deleted for retention", "before", t.UTC().Format(time.RFC3339), "events", n, "partitions_dropped", len(drop))
 	}
@@ -124,8 +137,9 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 	type span struct{ from, to int64 }
 	var spans map[uint32]span
 	var n, posts int64
+	var touched map[int32]bool
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		n, spans = 0, map[uint32]span{}
+		n, spans, touched = 0, map[uint32]span{}, map[int32]bool{}
 		var err error
 		if posts, err = deleteAuthorPosts(ctx, tx, t, chunks); err != nil {
 			return err
@@ -171,11 +185,17 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 					return err
 				}
 				n += rows
+				touched[d] = true
 			}
 		}
-		return nil
+		return touch(ctx, tx, sortedDays(touched), true)
 	})
 	if err != nil {
+		return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
+	}
+	// The reach index of those days holds the users' keys: it goes now,
+	// not when next rebuilt.
+	if err := db.removeReachFiles(sortedDays(touched)); err != nil {
 		return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
 	}
 	out := store.Deleted{Events: n, Posts: posts}
@@ -240,6 +260,9 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 			}
 			n += rows
 		}
+		if err := touch(ctx, tx, days, true); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d`, t)); err != nil {
 			return fmt.Errorf("delete rollups: %w", err)
 		}
@@ -251,6 +274,9 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 		return err
 	})
 	if err != nil {
+		return 0, fmt.Errorf("delete tenant: %w", err)
+	}
+	if err := db.removeReachFiles(nil); err != nil {
 		return 0, fmt.Errorf("delete tenant: %w", err)
 	}
 	db.logger.Info("tenant data deleted", "tenant", tenant, "events", n, "social_records", posts)

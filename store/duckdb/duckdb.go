@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -77,8 +78,11 @@ func (o Options) withDefaults() Options {
 // so they must refuse such a file. Version 4 added table social_posts
 // (socialSchema, which Open creates): older programs would leave an
 // author's social records behind when deleting a user's or a tenant's
-// data, so they must refuse it too.
-const schemaVersion = 4
+// data, so they must refuse it too. Version 5 added table generations and
+// meta's generation (see touch), which every change to a partition's rows
+// must advance: an older program would change rows without it and leave
+// the reach index out of date unnoticed, so it must refuse the file.
+const schemaVersion = 5
 
 // schema creates the tables other than the day partitions of raw events
 // (see eventColumns). Open runs it on every file, so a row or table added
@@ -102,6 +106,12 @@ const schemaVersion = 4
 // version: older programs ignore it (a partition they drop leaves a row
 // that only delays its day's next clustering should the day come back).
 //
+// generations holds, per day partition, the change sequence numbers (meta's
+// generation) of the latest change to its rows and of the latest that
+// added or removed copies of an impression id (see touch); the reach
+// index compares them with those it was built at. A day with no row has
+// not changed since version 5.
+//
 // daily holds, per placement and local day, the counts of valid traffic
 // (impressions … anon_clicks, the columns of version 1, whose rows then
 // counted every event: nothing was flagged), of invalid traffic
@@ -114,7 +124,7 @@ CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 4), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 5), ('offset', 0), ('retained_before', 0), ('generation', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -131,6 +141,11 @@ CREATE TABLE IF NOT EXISTS positions (
 CREATE TABLE IF NOT EXISTS clustered (
 	day  DATE PRIMARY KEY,
 	rows BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS generations (
+	day DATE PRIMARY KEY,
+	gen UBIGINT NOT NULL,
+	dep UBIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS daily (
 	tenant                   UINTEGER NOT NULL,
@@ -204,6 +219,18 @@ type DB struct {
 	// rows appended since that make it worth clustering again (with
 	// clusterTailShare); tests lower them.
 	clusterMinRows, clusterMinTail int64
+
+	// reachDir is the directory of the reach index (see reachindex.go):
+	// beside the database file, or a temporary one (reachTemp) for an
+	// in-memory store. rmu serialises the building of its files.
+	reachDir  string
+	reachTemp bool
+	rmu       sync.Mutex
+	// reachBuilds counts the reach index files built.
+	reachBuilds atomic.Int64
+	// noReachIndex makes ReachSets run reachSetsSQL over the raw events
+	// instead of reading the reach index (tests compare the two).
+	noReachIndex bool
 }
 
 // Open opens (creating if needed) the store in the DuckDB file at path, or
@@ -237,8 +264,24 @@ func Open(path string, opts Options, logger *slog.Logger) (*DB, error) {
 	}
 	db.sqldb.SetMaxOpenConns(opts.MaxReaders + 1) // + the writer's
 	db.sqldb.SetMaxIdleConns(opts.MaxReaders + 1)
+	if path == "" {
+		db.reachDir, err = os.MkdirTemp("", "admeter-reach-")
+		db.reachTemp = true
+	} else {
+		db.reachDir = path + ".reach"
+		err = os.MkdirAll(db.reachDir, 0o700)
+	}
+	if err != nil {
+		db.sqldb.Close()
+		return nil, fmt.Errorf("open store: create the reach index directory: %w", err)
+	}
 	if err := db.init(context.Background()); err != nil {
 		db.sqldb.Close()
+		db.removeTempReachDir()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := db.sweepReachIndex(context.Background()); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	logger.Info("store opened", "path", path, "offset", db.offset.Load(), "source_partitions", len(*db.positions.Load()), "partitions", len(db.parts), "strings", len(db.dict.strs))
@@ -338,7 +381,8 @@ func (db *DB) init(ctx context.Context) error {
 // (0, exact for rows that counted no invalid traffic). From 2 to 3: every
 // partition gets v3EventColumns (0 or NULL: the events stored before had
 // none of those fields). From 3 to 4 nothing changes but the version:
-// Open has created social_posts. DuckDB fills the default into every
+// Open has created social_posts; nor from 4 to 5, whose generations Open
+// has created empty (no day has changed since). DuckDB fills the default into every
 // existing row, so the migration takes a moment on a large file.
 func (db *DB) migrate(ctx context.Context, from uint64) error {
 	if from < 1 || from >= schemaVersion {
@@ -429,6 +473,9 @@ func (db *DB) Close() error {
 	}
 	if err := db.sqldb.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	if err := db.removeTempReachDir(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close store: %w", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -158,6 +159,9 @@ func (db *DB) insert(ctx context.Context, op string, events []admeter.Event, m m
 			if err := ins.insertDay(ctx, tx, g, events, &memo, db.dict); err != nil {
 				return err
 			}
+		}
+		if err := db.touchInserted(ctx, tx, ins.groups, events, created); err != nil {
+			return err
 		}
 		if err := db.wconn.Raw(func(dc any) error {
 			conn, ok := dc.(driver.Conn)
@@ -420,4 +424,50 @@ func netValue(b admeter.NetBlock) driver.Value {
 	}
 	v := a.As16()
 	return int64(uint64(v[0])<<40 | uint64(v[1])<<32 | uint64(v[2])<<24 | uint64(v[3])<<16 | uint64(v[4])<<8 | uint64(v[5]))
+}
+
+// touchInserted records the change of the days of groups, in tx (see
+// touch). A day's change counts as one that can alter later days' reach
+// index (dep) only when some impression id inserted into it is also in a
+// later partition: then a row there may have just got an earlier copy.
+// Events of the newest day, the usual case, have no later partition to
+// look in; late ones (SDK retries, delayed uploads) cost one probe of the
+// later partitions' impression ids.
+func (db *DB) touchInserted(ctx context.Context, tx *sql.Tx, groups []dayGroup, events []admeter.Event, created []int32) error {
+	all := maps.Clone(db.parts)
+	for _, d := range created {
+		all[d] = true
+	}
+	days := sortedDays(all)
+	var plain, dep []int32
+	for _, g := range groups {
+		i := sort.Search(len(days), func(i int) bool { return days[i] > g.day })
+		later := days[i:]
+		var ids []string
+		if len(later) > 0 {
+			seen := map[admeter.Pseudonym]bool{}
+			for _, j := range g.idx {
+				e := &events[j]
+				if e.Kind == admeter.KindImpression && !e.ImpressionID.IsZero() && !seen[e.ImpressionID] {
+					seen[e.ImpressionID] = true
+					ids = append(ids, uuidLiteral(e.ImpressionID))
+				}
+			}
+		}
+		if len(ids) == 0 {
+			plain = append(plain, g.day)
+			continue
+		}
+		var found bool
+		where := fmt.Sprintf("kind = %d AND impression IN (%s)", sqlImpression, strings.Join(ids, ", "))
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) > 0 FROM (%s)", unionAll(later, "1", where, false))).Scan(&found); err != nil {
+			return fmt.Errorf("look for later copies of late impressions: %w", err)
+		}
+		if found {
+			dep = append(dep, g.day)
+		} else {
+			plain = append(plain, g.day)
+		}
+	}
+	return errors.Join(touch(ctx, tx, plain, false), touch(ctx, tx, dep, true))
 }

@@ -109,6 +109,9 @@ func dropPartition(ctx context.Context, tx *sql.Tx, day int32) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM clustered WHERE day = DATE '1970-01-01' + ?::INTEGER`, day); err != nil {
 		return fmt.Errorf("forget the clustering of partition %s: %w", name, err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM generations WHERE day = DATE '1970-01-01' + ?::INTEGER`, day); err != nil {
+		return fmt.Errorf("forget the generations of partition %s: %w", name, err)
+	}
 	return nil
 }
 

@@ -23,7 +23,10 @@ const (
 // ReachSets returns, for the users q's campaigns reached in [q.From,
 // q.To), how many were reached on each combination of q.Groups, with
 // the frequency distributions of all the groups and of each
-// (store.ReachSetQuery). One statement reads the tenants' campaigns'
+// (store.ReachSetQuery). It reads the reach index of the range's days
+// (reachSetsIndexed), building the files that are missing or out of
+// date; reachSetsSQL, the same answer in one statement over the raw
+// events, is what tests hold it to. That statement reads the tenants' campaigns'
 // impressions on the placements of the groups once, deduplicates them as
 // Report does (the campaign, and the tenant, are dedup keys too when
 // there are several, so each counts as if reported alone), keeps those
@@ -45,6 +48,9 @@ func (db *DB) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.Reac
 	sc, pids, groups, ok := db.reachScope(q)
 	if !ok {
 		return res, nil
+	}
+	if !db.noReachIndex {
+		return db.reachSetsIndexed(ctx, q, sc, pids, groups)
 	}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		query, err := reachSetsSQL(ctx, tx, sc, q.Filter, q.WasteAbove)
@@ -218,4 +224,46 @@ SELECT CASE WHEN user_key IS NULL THEN %[8]d ELSE %[9]d END, g::UBIGINT, CASE WH
 FROM ug
 GROUP BY ALL`, with, rank, dedupHashed(src.from, ", user_key, ivt, received", keys), where, waste,
 		reachSet, reachFrequency, reachAnonymous, reachGroup, store.MaxReachFrequency), nil
+}
+
+// reachSetsIndexed answers ReachSets from the reach index files of sc's
+// range: up-to-date files are found (or built) in one read snapshot, then
+// scanned by the store's threads, each over a slice of the user keys.
+func (db *DB) reachSetsIndexed(ctx context.Context, q store.ReachSetQuery, sc scope, pids []uint32, groups []int32) (*store.ReachSetResult, error) {
+	rng := sc.ranges[0]
+	first, last := rng.utcDays()
+	var files []*reachFile
+	var retained int64
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'retained_before'`).Scan(&retained); err != nil {
+			return fmt.Errorf("read the retention cut: %w", err)
+		}
+		var err error
+		files, _, err = db.reachFiles(ctx, tx, first, last)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query reach sets: %w", err)
+	}
+	defer closeReachFiles(files)
+	in := func(ids []uint32, id uint32) bool { _, ok := slices.BinarySearch(ids, id); return ok }
+	s := &reachScan{
+		ctx: ctx, files: files, from: rng.from, to: rng.to, dropFrom: max(rng.from, retained),
+		validOnly: q.Filter == store.FilterValid, wasteAbove: int64(q.WasteAbove),
+	}
+	for _, rf := range files {
+		g := make([]int8, len(rf.placements))
+		for i, p := range rf.placements {
+			g[i] = -1
+			if j, ok := slices.BinarySearch(pids, p.placement); ok && in(sc.tenants, p.tenant) && in(sc.campaigns, p.campaign) {
+				g[i] = int8(groups[j])
+			}
+		}
+		s.groupOf = append(s.groupOf, g)
+	}
+	res, err := s.run(db.opts.Threads)
+	if err != nil {
+		return nil, fmt.Errorf("query reach sets: %w", err)
+	}
+	return res, nil
 }

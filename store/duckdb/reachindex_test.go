@@ -1,0 +1,247 @@
+package duckdb
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/admeter/admeter"
+	"github.com/admeter/admeter/store"
+	"github.com/admeter/admeter/store/storetest"
+)
+
+// reachQueries are the ReachSets queries the reach index is held to
+// reachSetsSQL with: several campaigns or one, every placement its own
+// group or paired, whole and partial days, both filters, with and
+// without waste.
+func reachQueries(start time.Time) []store.ReachSetQuery {
+	camps := []admeter.CampaignID{storetest.GenCampaign(0), storetest.GenCampaign(1)}
+	each, paired := map[admeter.PlacementID]int{}, map[admeter.PlacementID]int{}
+	for c := range 2 {
+		for p := range 4 {
+			each[storetest.GenPlacement(c, p)] = c*4 + p
+			if p != 3 { // placement 3 is not asked for
+				paired[storetest.GenPlacement(c, p)] = p % 2
+			}
+		}
+	}
+	tenants := []admeter.TenantID{storetest.DefaultTenant}
+	day := 24 * time.Hour
+	return []store.ReachSetQuery{
+		{Tenants: tenants, Campaigns: camps, From: start, To: start.Add(8 * day), Groups: each, WasteAbove: 3},
+		{Tenants: tenants, Campaigns: camps[:1], From: start.Add(36 * time.Hour), To: start.Add(100 * time.Hour), Groups: paired, Filter: store.FilterAll},
+		{Tenants: tenants, Campaigns: camps, From: start.Add(2 * day), To: start.Add(5 * day), Groups: paired, WasteAbove: 1},
+		{Tenants: tenants, Campaigns: camps[1:], From: start.Add(day + time.Minute), To: start.Add(3*day + 7*time.Second), Groups: each, Filter: store.FilterAll, WasteAbove: 5},
+	}
+}
+
+// checkReachIndex runs every query through the reach index and through
+// reachSetsSQL and fails on any difference.
+func checkReachIndex(t *testing.T, db *DB, step string, qs []store.ReachSetQuery) {
+	t.Helper()
+	ctx := context.Background()
+	for i, q := range qs {
+		db.noReachIndex = false
+		got, err := db.ReachSets(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: query %d through the index: %v", step, i, err)
+		}
+		db.noReachIndex = true
+		want, err := db.ReachSets(ctx, q)
+		db.noReachIndex = false
+		if err != nil {
+			t.Fatalf("%s: query %d in SQL: %v", step, i, err)
+		}
+		if len(want.Sets) == 0 {
+			t.Fatalf("%s: query %d reaches nobody: a test that cannot fail", step, i)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: query %d: the index answers\n%+v\nSQL answers\n%+v", step, i, *got, *want)
+		}
+	}
+}
+
+// TestReachIndexMatchesSQL holds ReachSets over the reach index to the same
+// answer in SQL over the raw events, on generated traffic (retried
+// impression ids, invalid traffic, impressions without a user) and after
+// each kind of change the index must follow: late events that are earlier
+// copies of later days' impression ids, verdicts, deleted users, a
+// retention cut. It also checks which files are rebuilt, and that a
+// deleted user's key leaves the index files at once.
+func TestReachIndexMatchesSQL(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "store.duckdb"))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	g := storetest.NewGenerator(11, storetest.GenConfig{Campaigns: 2, Placements: 4, Users: 3000, Start: start, Step: 9 * time.Second, IVTPercent: 5})
+	evs := make([]admeter.Event, 60_000) // 6.25 days
+	g.Fill(evs)
+	// Copies of impressions on later days (an SDK retrying after its clock
+	// was corrected), one of them by another user.
+	var copies []admeter.Event
+	for i := 0; i < len(evs) && len(copies) < 300; i += 97 {
+		e := evs[i]
+		if e.Kind != admeter.KindImpression || e.ImpressionID.IsZero() {
+			continue
+		}
+		e.At = e.At.Add(time.Duration(1+i%3) * 24 * time.Hour)
+		e.Received = e.At
+		if len(copies)%5 == 0 {
+			e.User, e.UserType = storetest.UserID(900_000+i), admeter.IDOAID
+		}
+		copies = append(copies, e)
+	}
+	storetest.Insert(t, db, 1, evs...)
+	storetest.Insert(t, db, 2, copies...)
+	qs := reachQueries(start)
+	checkReachIndex(t, db, "generated traffic", qs)
+	// The queries read the first 8 days; copies spill into a ninth.
+	days := 8
+	if len(db.parts) != 9 {
+		t.Fatalf("%d partitions; the counts below assume 9", len(db.parts))
+	}
+	if n := db.reachBuilds.Load(); n != int64(days) {
+		t.Errorf("%d reach index files built for %d days", n, days)
+	}
+	checkReachIndex(t, db, "again", qs)
+	if n := db.reachBuilds.Load(); n != int64(days) {
+		t.Errorf("%d files built after the second round; want none", n-int64(days))
+	}
+
+	// Late events on day 3 copying impressions of day 5: day 5's copies
+	// become repeats, so days 3 and after are rebuilt, days 1 and 2 not.
+	var late []admeter.Event
+	for _, e := range evs {
+		if e.Kind == admeter.KindImpression && !e.ImpressionID.IsZero() && e.At.Sub(start) >= 4*24*time.Hour+time.Hour && len(late) < 200 {
+			e.At = e.At.Add(-2 * 24 * time.Hour)
+			late = append(late, e)
+		}
+	}
+	before := db.reachBuilds.Load()
+	storetest.Insert(t, db, 3, late...)
+	checkReachIndex(t, db, "late copies", qs)
+	if n := db.reachBuilds.Load() - before; n != int64(days-2) {
+		t.Errorf("%d files rebuilt after late events on day 3 of %d; want %d", n, days, days-2)
+	}
+
+	// Verdicts on day 2 change its file only.
+	before = db.reachBuilds.Load()
+	rules := store.BehaviourRules{UserFrequency: []store.WindowLimit{{Window: time.Hour, Max: 2}}}
+	j, err := db.JudgeBehaviour(ctx, store.DateOf(start.Add(24*time.Hour)), rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Changed == 0 {
+		t.Fatalf("judging flagged nothing: %+v", j)
+	}
+	checkReachIndex(t, db, "verdicts", qs)
+	if n := db.reachBuilds.Load() - before; n != 1 {
+		t.Errorf("%d files rebuilt after verdicts on one day; want 1", n)
+	}
+
+	// A deleted user's key is gone from every index file at once.
+	var heavy admeter.Pseudonym
+	for _, e := range evs {
+		if !e.User.IsZero() {
+			heavy = e.User
+			break
+		}
+	}
+	if _, err := db.DeleteUsers(ctx, storetest.DefaultTenant, []admeter.Pseudonym{heavy}); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(db.reachDir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, heavy[:]) {
+			t.Errorf("%s still holds the deleted user's key", filepath.Base(f))
+		}
+	}
+	checkReachIndex(t, db, "deleted user", qs)
+
+	// A retention cut in day 2: later days' files stay; queries from
+	// before the cut see no repeats of deleted events.
+	before = db.reachBuilds.Load()
+	if _, err := db.DeleteBefore(ctx, start.Add(36*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	checkReachIndex(t, db, "retention cut", qs)
+	if n := db.reachBuilds.Load() - before; n != 1 {
+		t.Errorf("%d files rebuilt after a retention cut; want 1 (the cut day's)", n)
+	}
+
+	// A damaged file is rebuilt, not trusted.
+	name := filepath.Join(db.reachDir, reachIndexName(int32(start.Unix()/86400)+3))
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-reachTrailerSize-1] ^= 0xff // the footer's last byte
+	if err := os.WriteFile(name, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before = db.reachBuilds.Load()
+	checkReachIndex(t, db, "damaged file", qs)
+	if n := db.reachBuilds.Load() - before; n != 1 {
+		t.Errorf("%d files rebuilt after damaging one; want 1", n)
+	}
+}
+
+// TestReachIndexSweep: Open removes index files that are out of date or
+// not index files, and keeps the others.
+func TestReachIndexSweep(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.duckdb")
+	db, err := Open(path, Options{MemoryLimit: "512MB", Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var evs []admeter.Event
+	for d := range 3 {
+		for u := range 5 {
+			evs = append(evs, storetest.Imp(start.Add(time.Duration(d)*24*time.Hour+time.Duration(u)*time.Minute), storetest.User(u+1)))
+		}
+	}
+	storetest.Insert(t, db, 1, evs...)
+	n, err := db.BuildReachIndex(ctx, start.Add(72*time.Hour))
+	if err != nil || n != 3 {
+		t.Fatalf("BuildReachIndex built %d, %v; want 3", n, err)
+	}
+	if n, err := db.BuildReachIndex(ctx, start.Add(72*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("BuildReachIndex again built %d, %v; want 0", n, err)
+	}
+	// Day 2 changes behind the index's back (as if the removal after a
+	// deletion had not happened), and a stray file appears.
+	storetest.Insert(t, db, 2, storetest.Imp(start.Add(24*time.Hour+time.Hour), storetest.User(9)))
+	stray := filepath.Join(db.reachDir, "20260301.rix.123.tmp")
+	if err := os.WriteFile(stray, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, Options{MemoryLimit: "512MB", Threads: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var left []string
+	entries, _ := os.ReadDir(db.reachDir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"20260301.rix", "20260303.rix"}; fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("after reopening the index directory holds %v; want %v", left, want)
+	}
+}

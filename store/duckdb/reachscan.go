@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -62,69 +61,111 @@ func (s *reachScan) run(workers int) (*store.ReachSetResult, error) {
 	return mergeTallies(tallies), nil
 }
 
-// reachCursor reads one file's runs of a shard.
+// reachCursor reads one file's runs of a shard, from a buffer refilled
+// with ReadAt: a run's events are a slice of the buffer, not a copy.
 type reachCursor struct {
-	day      int32
+	f        io.ReaderAt
+	off, end int64  // file offset of buf[len(buf)] and of the end of the runs
+	arr      []byte // the buffer
+	buf      []byte // the bytes of arr read and not yet consumed
 	groupOf  []int8
-	r        *bufio.Reader
-	k0, k1   uint64 // the current run's key
-	n        uint64 // its events
-	buf      []byte // its encoded events
+	dayStart int64
 	hi       uint64
 	last     bool
-	dayStart int64
+	// The current run: its key, events and their encoding.
+	k0, k1 uint64
+	n      uint64
+	events []byte
+}
+
+// reachBufSize is the buffer of a cursor: 31 days × 2 shards × 256 KiB.
+const reachBufSize = 256 << 10
+
+// ensure makes buf hold at least need bytes, or all that is left.
+func (c *reachCursor) ensure(need int) error {
+	if len(c.buf) >= need || c.off >= c.end {
+		return nil
+	}
+	if len(c.arr) < need {
+		arr := make([]byte, max(reachBufSize, need))
+		c.buf = arr[:copy(arr, c.buf)]
+		c.arr = arr
+	} else {
+		c.buf = c.arr[:copy(c.arr, c.buf)] // the unread tail to the front
+	}
+	n := len(c.buf)
+	want := int(min(int64(len(c.arr)-n), c.end-c.off))
+	if _, err := c.f.ReadAt(c.arr[n:n+want], c.off); err != nil {
+		return err
+	}
+	c.off += int64(want)
+	c.buf = c.arr[:n+want]
+	return nil
 }
 
 // next reads the cursor's next run; ok is false at the end of the shard.
 func (c *reachCursor) next() (ok bool, err error) {
-	var key [16]byte
-	if _, err := io.ReadFull(c.r, key[:]); err != nil {
-		if err == io.EOF {
-			return false, nil
-		}
+	const header = 16 + 2*binary.MaxVarintLen64
+	if err := c.ensure(header); err != nil {
 		return false, err
 	}
-	c.k0, c.k1 = binary.BigEndian.Uint64(key[:8]), binary.BigEndian.Uint64(key[8:])
-	if !c.last && c.k0 >= c.hi {
+	if len(c.buf) == 0 {
 		return false, nil
 	}
-	if c.n, err = binary.ReadUvarint(c.r); err != nil {
+	if len(c.buf) < 16 {
+		return false, errors.New("corrupt run header")
+	}
+	k0 := binary.BigEndian.Uint64(c.buf)
+	if !c.last && k0 >= c.hi {
+		return false, nil
+	}
+	c.k0, c.k1 = k0, binary.BigEndian.Uint64(c.buf[8:])
+	b := c.buf[16:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return false, errors.New("corrupt run header")
+	}
+	size, k2 := binary.Uvarint(b[k:])
+	if k2 <= 0 || size > 1<<30 {
+		return false, errors.New("corrupt run header")
+	}
+	h := 16 + k + k2
+	if err := c.ensure(h + int(size)); err != nil {
 		return false, err
 	}
-	size, err := binary.ReadUvarint(c.r)
-	if err != nil {
-		return false, err
+	if len(c.buf) < h+int(size) {
+		return false, errors.New("truncated run")
 	}
-	if size > 1<<30 {
-		return false, errors.New("run too large")
-	}
-	c.buf = slices.Grow(c.buf[:0], int(size))[:size]
-	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return false, err
-	}
+	c.n, c.events = n, c.buf[h:h+int(size)]
+	c.buf = c.buf[h+int(size):]
 	return true, nil
 }
 
-// less orders cursors by key, then day.
-func (c *reachCursor) less(o *reachCursor) bool {
-	if c.k0 != o.k0 {
-		return c.k0 < o.k0
+// reachItem is a cursor in the merge heap, with its key inline.
+type reachItem struct {
+	k0, k1 uint64
+	c      int32 // index in the shard's cursors, which are in day order
+}
+
+func (a reachItem) less(b reachItem) bool {
+	if a.k0 != b.k0 {
+		return a.k0 < b.k0
 	}
-	if c.k1 != o.k1 {
-		return c.k1 < o.k1
+	if a.k1 != b.k1 {
+		return a.k1 < b.k1
 	}
-	return c.day < o.day
+	return a.c < b.c
 }
 
 // shard tallies the users whose keys' first 8 bytes are in [lo, hi) (to
 // the end when last) into t, and the anonymous impressions when anon.
 func (s *reachScan) shard(t *reachTally, lo, hi uint64, last, anon bool) error {
 	t.sets = map[uint64]*[2]int64{}
-	var h []*reachCursor
+	var cs []*reachCursor
+	var h []reachItem
 	for i, rf := range s.files {
-		f := rf.f
 		if anon {
-			if err := s.anonymous(t, f, rf, s.groupOf[i]); err != nil {
+			if err := s.anonymous(t, rf, s.groupOf[i]); err != nil {
 				return fmt.Errorf("read reach index %s: %w", rf.path, err)
 			}
 		}
@@ -138,19 +179,18 @@ func (s *reachScan) shard(t *reachTally, lo, hi uint64, last, anon bool) error {
 		if start < 0 {
 			continue // no runs
 		}
-		c := &reachCursor{
-			day: rf.day, groupOf: s.groupOf[i], hi: hi, last: last, dayStart: int64(rf.day) * msPerDay,
-			r: bufio.NewReaderSize(io.NewSectionReader(f, start, rf.footerOffset-start), 256<<10),
-		}
+		c := &reachCursor{f: rf.f, off: start, end: rf.footerOffset, groupOf: s.groupOf[i], dayStart: int64(rf.day) * msPerDay, hi: hi, last: last}
 		for {
 			ok, err := c.next()
 			if err != nil {
 				return fmt.Errorf("read reach index %s: %w", rf.path, err)
 			}
-			if !ok || c.k0 >= lo {
-				if ok {
-					h = append(h, c)
-				}
+			if !ok {
+				break
+			}
+			if c.k0 >= lo {
+				h = append(h, reachItem{c.k0, c.k1, int32(len(cs))})
+				cs = append(cs, c)
 				break
 			}
 		}
@@ -163,25 +203,25 @@ func (s *reachScan) shard(t *reachTally, lo, hi uint64, last, anon bool) error {
 				return err
 			}
 		}
-		c := h[0]
-		k0, k1 := c.k0, c.k1
-		// Every run of this user, in day order (the heap breaks ties by day).
+		k0, k1 := h[0].k0, h[0].k1
+		// Every run of this user, in day order (the heap breaks ties by
+		// cursor, and the cursors are in day order).
 		for len(h) > 0 && h[0].k0 == k0 && h[0].k1 == k1 {
-			c = h[0]
+			c := cs[h[0].c]
 			if err := s.user(t, &u, c); err != nil {
-				return fmt.Errorf("read reach index of day %d: %w", c.day, err)
+				return fmt.Errorf("read reach index of %s: %w", dateOfDay(c.dayStart/msPerDay), err)
 			}
 			ok, err := c.next()
 			if err != nil {
-				return fmt.Errorf("read reach index of day %d: %w", c.day, err)
+				return fmt.Errorf("read reach index of %s: %w", dateOfDay(c.dayStart/msPerDay), err)
 			}
 			if ok {
-				heapFix(h, 0)
+				h[0].k0, h[0].k1 = c.k0, c.k1
 			} else {
 				h[0] = h[len(h)-1]
 				h = h[:len(h)-1]
-				heapFix(h, 0)
 			}
+			heapFix(h, 0)
 		}
 		u.flush(t)
 	}
@@ -220,10 +260,20 @@ func (u *reachUser) flush(t *reachTally) {
 	u.touched, u.n, u.mask = u.touched[:0], 0, 0
 }
 
-// user adds the impressions of c's current run to u, and those beyond
-// the waste threshold (u's impressions so far being in time order) to t.
+// user adds the impressions of c's current run that the query counts to
+// u, and those beyond the waste threshold (u's impressions so far being
+// in time order) to t.
 func (s *reachScan) user(t *reachTally, u *reachUser, c *reachCursor) error {
-	return s.events(c.buf, c.n, c.dayStart, c.groupOf, func(g int8) {
+	b, ts := c.events, c.dayStart
+	for range c.n {
+		g, next, err := s.event(b, &ts, c.groupOf)
+		if err != nil {
+			return err
+		}
+		b = next
+		if g < 0 {
+			continue
+		}
 		u.n++
 		if s.wasteAbove > 0 && u.n > s.wasteAbove {
 			t.waste[g]++
@@ -233,44 +283,6 @@ func (s *reachScan) user(t *reachTally, u *reachUser, c *reachCursor) error {
 			u.mask |= 1 << uint(g)
 		}
 		u.perG[g]++
-	})
-}
-
-// events decodes n events of a run (or of the anonymous section) from b
-// and calls count with the group of each that the query counts.
-func (s *reachScan) events(b []byte, n uint64, ts int64, groupOf []int8, count func(g int8)) error {
-	for range n {
-		pi, k := binary.Uvarint(b)
-		if k <= 0 {
-			return errors.New("corrupt event")
-		}
-		b = b[k:]
-		delta, k := binary.Uvarint(b)
-		if k <= 0 || len(b) <= k {
-			return errors.New("corrupt event")
-		}
-		flags := b[k]
-		b = b[k+1:]
-		ts += int64(delta)
-		var back uint64
-		if flags&reachHasPrev != 0 {
-			if back, k = binary.Uvarint(b); k <= 0 {
-				return errors.New("corrupt event")
-			}
-			b = b[k:]
-		}
-		if pi >= uint64(len(groupOf)) {
-			return errors.New("corrupt event: unknown placement")
-		}
-		g := groupOf[pi]
-		switch {
-		case g < 0, ts < s.from, ts >= s.to:
-		case s.validOnly && flags&reachInvalid != 0:
-		case flags&reachHasPrev != 0 && ts-int64(back) >= s.dropFrom:
-			// a repeat of an impression id seen earlier in the range
-		default:
-			count(g)
-		}
 	}
 	if len(b) != 0 {
 		return errors.New("corrupt run: trailing bytes")
@@ -278,36 +290,93 @@ func (s *reachScan) events(b []byte, n uint64, ts int64, groupOf []int8, count f
 	return nil
 }
 
-// anonymous adds the anonymous impressions of rf, open as f, to t.
-func (s *reachScan) anonymous(t *reachTally, f io.ReaderAt, rf *reachFile, groupOf []int8) error {
-	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, rf.footerOffset), 64<<10)
-	n, err := binary.ReadUvarint(r)
-	if err != nil {
-		return err
+// event decodes the event at the start of b, whose time is *ts plus its
+// delta (*ts is updated), and returns the group the query counts it in,
+// -1 if none (another placement, outside the range, filtered out, or a
+// repeat of an impression id seen earlier in the range), and the rest of
+// b.
+func (s *reachScan) event(b []byte, ts *int64, groupOf []int8) (g int8, rest []byte, err error) {
+	pi, k := binary.Uvarint(b)
+	if k <= 0 {
+		return 0, nil, errors.New("corrupt event")
 	}
-	size, err := binary.ReadUvarint(r)
-	if err != nil {
-		return err
+	b = b[k:]
+	delta, k := binary.Uvarint(b)
+	if k <= 0 || len(b) <= k {
+		return 0, nil, errors.New("corrupt event")
 	}
-	if size > uint64(rf.footerOffset) {
-		return errors.New("corrupt anonymous section")
+	flags := b[k]
+	b = b[k+1:]
+	*ts += int64(delta)
+	var back uint64
+	if flags&reachHasPrev != 0 {
+		if back, k = binary.Uvarint(b); k <= 0 {
+			return 0, nil, errors.New("corrupt event")
+		}
+		b = b[k:]
 	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return err
+	if pi >= uint64(len(groupOf)) {
+		return 0, nil, errors.New("corrupt event: unknown placement")
 	}
-	return s.events(b, n, int64(rf.day)*msPerDay, groupOf, func(int8) { t.anon++ })
+	g = groupOf[pi]
+	switch t := *ts; {
+	case g < 0, t < s.from, t >= s.to:
+		return -1, b, nil
+	case s.validOnly && flags&reachInvalid != 0:
+		return -1, b, nil
+	case flags&reachHasPrev != 0 && t-int64(back) >= s.dropFrom:
+		return -1, b, nil
+	}
+	return g, b, nil
 }
 
-// heapInit and heapFix keep h a min-heap of cursors (container/heap
-// without its interface calls: this is the scan's inner loop).
-func heapInit(h []*reachCursor) {
+// anonymous adds the anonymous impressions of rf that the query counts
+// to t.
+func (s *reachScan) anonymous(t *reachTally, rf *reachFile, groupOf []int8) error {
+	c := &reachCursor{f: rf.f, end: rf.footerOffset}
+	if err := c.ensure(2 * binary.MaxVarintLen64); err != nil {
+		return err
+	}
+	n, k := binary.Uvarint(c.buf)
+	if k <= 0 {
+		return errors.New("corrupt anonymous section")
+	}
+	size, k2 := binary.Uvarint(c.buf[k:])
+	if k2 <= 0 || size > uint64(rf.footerOffset) {
+		return errors.New("corrupt anonymous section")
+	}
+	if err := c.ensure(k + k2 + int(size)); err != nil {
+		return err
+	}
+	if len(c.buf) < k+k2+int(size) {
+		return errors.New("truncated anonymous section")
+	}
+	b, ts := c.buf[k+k2:k+k2+int(size)], int64(rf.day)*msPerDay
+	for range n {
+		g, next, err := s.event(b, &ts, groupOf)
+		if err != nil {
+			return err
+		}
+		b = next
+		if g >= 0 {
+			t.anon++
+		}
+	}
+	if len(b) != 0 {
+		return errors.New("corrupt anonymous section: trailing bytes")
+	}
+	return nil
+}
+
+// heapInit and heapFix keep h a min-heap (container/heap without its
+// interface calls: this is the scan's inner loop).
+func heapInit(h []reachItem) {
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		heapFix(h, i)
 	}
 }
 
-func heapFix(h []*reachCursor, i int) {
+func heapFix(h []reachItem, i int) {
 	for {
 		l := 2*i + 1
 		if l >= len(h) {

@@ -102,7 +102,7 @@ WHERE %[1]s.rowid = v.rid AND %[1]s.ts = v.ts AND %[1]s.received = v.received`, 
 			return errRowsMoved
 		}
 		if len(changes) > 0 {
-			if err := touch(ctx, tx, []int32{d}, false); err != nil {
+			if err := db.touch(ctx, tx, []int32{d}, nil); err != nil {
 				return err
 			}
 		}
@@ -174,7 +174,7 @@ func (db *DB) judgeLocked(ctx context.Context, day store.Date, rules store.Behav
 		}
 		rows.Close()
 		if len(changes) > 0 {
-			if err := touch(ctx, tx, []int32{d}, false); err != nil {
+			if err := db.touch(ctx, tx, []int32{d}, nil); err != nil {
 				return err
 			}
 		}

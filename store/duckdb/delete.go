@@ -61,7 +61,7 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 				// Rows before the cut cannot be a later day's previous
 				// copies in any range (ReachSets' dedup starts at the cut),
 				// so later days' reach index stays valid.
-				if err := touch(ctx, tx, []int32{cutDay}, false); err != nil {
+				if err := db.touch(ctx, tx, []int32{cutDay}, nil); err != nil {
 					return err
 				}
 			}
@@ -188,7 +188,7 @@ func (db *DB) DeleteUsers(ctx context.Context, tenant admeter.TenantID, users []
 				touched[d] = true
 			}
 		}
-		return touch(ctx, tx, sortedDays(touched), true)
+		return db.touch(ctx, tx, nil, sortedDays(touched))
 	})
 	if err != nil {
 		return store.Deleted{}, fmt.Errorf("delete user events: %w", err)
@@ -260,7 +260,7 @@ func (db *DB) DeleteTenant(ctx context.Context, tenant admeter.TenantID) (int64,
 			}
 			n += rows
 		}
-		if err := touch(ctx, tx, days, true); err != nil {
+		if err := db.touch(ctx, tx, nil, days); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM daily WHERE tenant = %d`, t)); err != nil {

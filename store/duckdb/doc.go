@@ -174,9 +174,9 @@
 // per slice of the user key space, and counts as reachSetsSQL would: an
 // impression whose previous copy lies in the range is a repeat.
 //
-// The files are derived data. Every change to a partition's rows advances
-// meta's generation and records it as the day's gen in table generations
-// (touch), in the same transaction; a change that adds or removes copies
+// The files are derived data. Every change to a partition's rows takes
+// the next number of a change sequence and records it as the day's gen in
+// table generations (touch), in the same transaction; a change that adds or removes copies
 // of impression ids that later days hold also sets the day's dep (an
 // insert probes the later partitions for its late impressions' ids). A
 // file is up to date when neither its day's gen nor an earlier day's dep

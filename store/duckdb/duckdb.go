@@ -78,9 +78,9 @@ func (o Options) withDefaults() Options {
 // so they must refuse such a file. Version 4 added table social_posts
 // (socialSchema, which Open creates): older programs would leave an
 // author's social records behind when deleting a user's or a tenant's
-// data, so they must refuse it too. Version 5 added table generations and
-// meta's generation (see touch), which every change to a partition's rows
-// must advance: an older program would change rows without it and leave
+// data, so they must refuse it too. Version 5 added table generations (see
+// touch), which every change to a partition's rows must advance: an older
+// program would change rows without it and leave
 // the reach index out of date unnoticed, so it must refuse the file.
 const schemaVersion = 5
 
@@ -106,8 +106,8 @@ const schemaVersion = 5
 // version: older programs ignore it (a partition they drop leaves a row
 // that only delays its day's next clustering should the day come back).
 //
-// generations holds, per day partition, the change sequence numbers (meta's
-// generation) of the latest change to its rows and of the latest that
+// generations holds, per day partition, the change sequence numbers (see
+// touch) of the latest change to its rows and of the latest that
 // added or removed copies of an impression id (see touch); the reach
 // index compares them with those it was built at. A day with no row has
 // not changed since version 5.
@@ -124,7 +124,7 @@ CREATE TABLE IF NOT EXISTS meta (
 	key   VARCHAR PRIMARY KEY,
 	value UBIGINT NOT NULL
 );
-INSERT INTO meta VALUES ('schema_version', 5), ('offset', 0), ('retained_before', 0), ('generation', 0) ON CONFLICT DO NOTHING;
+INSERT INTO meta VALUES ('schema_version', 5), ('offset', 0), ('retained_before', 0) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS strs (
 	id UINTEGER PRIMARY KEY,
 	s  VARCHAR NOT NULL
@@ -228,6 +228,9 @@ type DB struct {
 	rmu       sync.Mutex
 	// reachBuilds counts the reach index files built.
 	reachBuilds atomic.Int64
+	// genSeq is the latest change sequence number taken (see touch);
+	// guarded by wmu once the store is open.
+	genSeq uint64
 	// noReachIndex makes ReachSets run reachSetsSQL over the raw events
 	// instead of reading the reach index (tests compare the two).
 	noReachIndex bool

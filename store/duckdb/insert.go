@@ -469,5 +469,5 @@ func (db *DB) touchInserted(ctx context.Context, tx *sql.Tx, groups []dayGroup, 
 			plain = append(plain, g.day)
 		}
 	}
-	return errors.Join(touch(ctx, tx, plain, false), touch(ctx, tx, dep, true))
+	return db.touch(ctx, tx, plain, dep)
 }

@@ -377,15 +377,13 @@ func (w *reachWriter) finish(builtSeq uint64) error {
 	return w.w.Flush()
 }
 
-// generations reads, in tx's snapshot, the store's change sequence and the
-// generations of the days (see touch): gen[d] is the sequence number of the
-// latest change to day d's events, dep[d] of the latest change that can
-// alter a later day's reach index (a new or deleted copy of an impression
-// id).
+// generations reads, in tx's snapshot, the generations of the days (see
+// touch): gen[d] is the change sequence number of the latest change to
+// day d's events, dep[d] of the latest change that can alter a later
+// day's reach index (a new or deleted copy of an impression id); seq is
+// the latest of them, which every change committed after the snapshot
+// exceeds.
 func generations(ctx context.Context, tx *sql.Tx) (seq uint64, gen, dep map[int32]uint64, err error) {
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'generation'`).Scan(&seq); err != nil {
-		return 0, nil, nil, fmt.Errorf("read the change sequence: %w", err)
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT (day - DATE '1970-01-01')::INTEGER, gen, dep FROM generations`)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("read generations: %w", err)
@@ -399,6 +397,7 @@ func generations(ctx context.Context, tx *sql.Tx) (seq uint64, gen, dep map[int3
 			return 0, nil, nil, fmt.Errorf("read generations: %w", err)
 		}
 		gen[d], dep[d] = g, p
+		seq = max(seq, g)
 	}
 	if err := rows.Err(); err != nil {
 		return 0, nil, nil, fmt.Errorf("read generations: %w", err)
@@ -406,33 +405,37 @@ func generations(ctx context.Context, tx *sql.Tx) (seq uint64, gen, dep map[int3
 	return seq, gen, dep, nil
 }
 
-// touch records, in tx, a change to the events of days: it advances the
-// store's change sequence and sets the days' gen to it, and their dep too
-// when the change added or removed copies of impression ids (so that the
-// reach index of later days, whose dedup looks back at earlier days, is
-// out of date as well). Every statement that changes a partition's rows
-// must be followed by a touch of its day in the same transaction; Cluster,
-// which only reorders them, needs none.
-func touch(ctx context.Context, tx *sql.Tx, days []int32, dep bool) error {
-	if len(days) == 0 {
+// touch records, in tx, a change to the events of days and deps: it
+// takes the next change sequence number and sets the days' gen to it, and
+// the dep of deps too (changes that added or removed copies of impression
+// ids, so that the reach index of later days, whose dedup looks back at
+// earlier days, is out of date as well). Every statement that changes a
+// partition's rows must be followed by a touch of its day in the same
+// transaction; Cluster, which only reorders them, needs none. The caller
+// holds wmu. The sequence lives in memory (genSeq): it starts above every
+// generation and every index file's when the store opens, and a number
+// taken by a transaction that rolls back is simply never seen.
+func (db *DB) touch(ctx context.Context, tx *sql.Tx, days, deps []int32) error {
+	if len(days)+len(deps) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = value + 1 WHERE key = 'generation'`); err != nil {
-		return fmt.Errorf("advance the change sequence: %w", err)
+	db.genSeq++
+	g := db.genSeq
+	var b strings.Builder
+	b.WriteString("INSERT INTO generations VALUES ")
+	for i, d := range append(days, deps...) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		p := uint64(0)
+		if i >= len(days) {
+			p = g
+		}
+		fmt.Fprintf(&b, "(DATE '1970-01-01' + %d, %d, %d)", d, g, p)
 	}
-	list := make([]string, len(days))
-	for i, d := range days {
-		list[i] = fmt.Sprint(d)
-	}
-	depExpr := "0::UBIGINT"
-	if dep {
-		depExpr = "g"
-	}
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO generations
-SELECT DATE '1970-01-01' + d, g, %s FROM unnest([%s]) t(d), (SELECT value AS g FROM meta WHERE key = 'generation')
-ON CONFLICT (day) DO UPDATE SET gen = excluded.gen, dep = greatest(generations.dep, excluded.dep)`, depExpr, strings.Join(list, ", ")))
-	if err != nil {
-		return fmt.Errorf("record the change of %d partitions: %w", len(days), err)
+	b.WriteString(" ON CONFLICT (day) DO UPDATE SET gen = excluded.gen, dep = greatest(generations.dep, excluded.dep)")
+	if _, err := tx.ExecContext(ctx, b.String()); err != nil {
+		return fmt.Errorf("record the change of %d partitions: %w", len(days)+len(deps), err)
 	}
 	return nil
 }
@@ -584,23 +587,26 @@ func (db *DB) removeReachFiles(days []int32) error {
 // sweepReachIndex removes, when the store opens, every file of the reach
 // index directory that is not an up-to-date index of an existing
 // partition: left over from a crash between a deletion's commit and the
-// removal of its files, or from an interrupted build.
+// removal of its files, or from an interrupted build. It starts the
+// change sequence (genSeq) at the latest generation or kept file's.
 func (db *DB) sweepReachIndex(ctx context.Context) error {
 	entries, err := os.ReadDir(db.reachDir)
 	if err != nil {
 		return fmt.Errorf("read the reach index directory: %w", err)
 	}
 	return db.read(ctx, func(tx *sql.Tx) error {
-		_, gen, dep, err := generations(ctx, tx)
+		seq, gen, dep, err := generations(ctx, tx)
 		if err != nil {
 			return err
 		}
+		db.genSeq = seq
 		for _, e := range entries {
 			path := filepath.Join(db.reachDir, e.Name())
 			rf, err := openReachFile(path)
 			keep := err == nil && db.parts[rf.day] && reachIndexName(rf.day) == e.Name() && reachFresh(rf, rf.day, gen, dep)
 			rf.close()
 			if keep {
+				db.genSeq = max(db.genSeq, rf.builtSeq)
 				continue
 			}
 			if err := os.RemoveAll(path); err != nil {

@@ -244,4 +244,33 @@ func TestReachIndexSweep(t *testing.T) {
 	if want := []string{"20260301.rix", "20260303.rix"}; fmt.Sprint(left) != fmt.Sprint(want) {
 		t.Errorf("after reopening the index directory holds %v; want %v", left, want)
 	}
+	// The change sequence goes on above the kept files': a change to day
+	// 1 after reopening makes its file out of date.
+	q := store.ReachSetQuery{Tenants: []admeter.TenantID{storetest.DefaultTenant}, Campaigns: []admeter.CampaignID{storetest.DefaultCampaign},
+		From: start, To: start.Add(72 * time.Hour), Groups: map[admeter.PlacementID]int{storetest.DefaultPlacement: 0}}
+	for i, c := range []struct {
+		insert     bool
+		users      int64
+		rebuilt    int64
+		whatBefore string
+	}{
+		{false, 6, 1, "after reopening (day 2's file was swept)"},
+		{true, 7, 1, "after an insert into day 1"},
+	} {
+		if c.insert {
+			storetest.Insert(t, db, uint64(3+i), storetest.Imp(start.Add(time.Hour), storetest.User(8)))
+		}
+		before := db.reachBuilds.Load()
+		res, err := db.ReachSets(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users int64
+		for _, s := range res.Sets {
+			users += s.Users
+		}
+		if users != c.users || db.reachBuilds.Load()-before != c.rebuilt {
+			t.Errorf("%s: %d users, %d files built; want %d and %d", c.whatBefore, users, db.reachBuilds.Load()-before, c.users, c.rebuilt)
+		}
+	}
 }

@@ -460,6 +460,7 @@ func reachFresh(rf *reachFile, d int32, gen, dep map[int32]uint64) bool {
 // partitions up to d are days (in order) and whose change sequence is seq,
 // into the index directory, replacing any older one, and returns it.
 func (db *DB) buildReachFile(ctx context.Context, tx *sql.Tx, d int32, days []int32, seq uint64) (*reachFile, error) {
+	start := time.Now()
 	path := filepath.Join(db.reachDir, reachIndexName(d))
 	tmp, err := os.CreateTemp(db.reachDir, reachIndexName(d)+".*.tmp")
 	if err != nil {
@@ -501,6 +502,7 @@ func (db *DB) buildReachFile(ctx context.Context, tx *sql.Tx, d int32, days []in
 		return nil, fmt.Errorf("write reach index of %s: %w", partitionName(d), err)
 	}
 	db.reachBuilds.Add(1)
+	db.logger.Debug("reach index built", "day", dateOfDay(int64(d)).String(), "impressions", w.rf.events, "users", w.rf.runs, "elapsed", time.Since(start).Round(time.Millisecond))
 	return openReachFile(path)
 }
 

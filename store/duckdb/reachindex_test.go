@@ -195,6 +195,27 @@ func TestReachIndexMatchesSQL(t *testing.T) {
 	if n := db.reachBuilds.Load() - before; n != 1 {
 		t.Errorf("%d files rebuilt after damaging one; want 1", n)
 	}
+
+	// A damaged body behind a sound footer fails the scan, and the answer
+	// comes from the raw events.
+	f, err := os.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xff}, 12), 0); err != nil { // the anonymous section's header
+		t.Fatal(err)
+	}
+	f.Close()
+	s := &reachScan{ctx: ctx, to: 1 << 62}
+	rf, err := openReachFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.close()
+	if err := s.anonymous(&reachTally{}, rf, make([]int8, len(rf.placements))); err == nil {
+		t.Fatal("a damaged anonymous section scanned without error")
+	}
+	checkReachIndex(t, db, "damaged body", qs)
 }
 
 // TestReachIndexSweep: Open removes index files that are out of date or

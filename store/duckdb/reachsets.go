@@ -26,7 +26,8 @@ const (
 // (store.ReachSetQuery). It reads the reach index of the range's days
 // (reachSetsIndexed), building the files that are missing or out of
 // date; reachSetsSQL, the same answer in one statement over the raw
-// events, is what tests hold it to. That statement reads the tenants' campaigns'
+// events, is what tests hold it to, and what answers when the index
+// cannot (a full disk, a damaged file). That statement reads the tenants' campaigns'
 // impressions on the placements of the groups once, deduplicates them as
 // Report does (the campaign, and the tenant, are dedup keys too when
 // there are several, so each counts as if reported alone), keeps those
@@ -50,7 +51,14 @@ func (db *DB) ReachSets(ctx context.Context, q store.ReachSetQuery) (*store.Reac
 		return res, nil
 	}
 	if !db.noReachIndex {
-		return db.reachSetsIndexed(ctx, q, sc, pids, groups)
+		res, err := db.reachSetsIndexed(ctx, q, sc, pids, groups)
+		if err == nil || ctx.Err() != nil {
+			return res, err
+		}
+		// A full disk, or a damaged file the scan tripped on: the raw
+		// events still give the answer, only slower.
+		db.logger.Warn("reach index unusable; answering from the raw events", "err", err)
+		res = &store.ReachSetResult{}
 	}
 	err := db.read(ctx, func(tx *sql.Tx) error {
 		query, err := reachSetsSQL(ctx, tx, sc, q.Filter, q.WasteAbove)

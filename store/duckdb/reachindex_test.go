@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,4 +295,85 @@ func TestReachIndexSweep(t *testing.T) {
 			t.Errorf("%s: %d users, %d files built; want %d and %d", c.whatBefore, users, db.reachBuilds.Load()-before, c.users, c.rebuilt)
 		}
 	}
+}
+
+// TestReachIndexConcurrent: queries that build and read the index while
+// batches land on every day (late ones included) and verdicts change,
+// then the index still answers as the raw events do.
+func TestReachIndexConcurrent(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "store.duckdb"))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	g := storetest.NewGenerator(5, storetest.GenConfig{Campaigns: 2, Placements: 4, Users: 2000, Start: start, Step: 30 * time.Second})
+	evs := make([]admeter.Event, 12_000) // 4.2 days
+	g.Fill(evs)
+	storetest.Insert(t, db, 1, evs[:4000]...)
+	qs := reachQueries(start)
+	done := make(chan struct{})
+	errs := make(chan error, 3)
+	go func() { // the loader: the rest in batches, every other one shifted a day back (late)
+		next := uint64(2)
+		for i := 4000; i < len(evs); i += 1000 {
+			batch := append([]admeter.Event(nil), evs[i:i+1000]...)
+			if next%2 == 0 {
+				for j := range batch {
+					batch[j].At = batch[j].At.Add(-24 * time.Hour)
+					batch[j].Received = batch[j].At
+				}
+			}
+			if err := db.Insert(ctx, batch, next); err != nil {
+				errs <- err
+				return
+			}
+			next++
+			time.Sleep(50 * time.Millisecond) // let queries run in between
+		}
+		errs <- nil
+	}()
+	go func() { // verdicts on day 2
+		rules := store.BehaviourRules{UserFrequency: []store.WindowLimit{{Window: time.Hour, Max: 2}}}
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			if _, err := db.JudgeBehaviour(ctx, store.DateOf(start.Add(24*time.Hour)), rules); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	var queries atomic.Int64
+	go func() { // queries
+		for {
+			select {
+			case <-done:
+				errs <- nil
+				return
+			default:
+			}
+			for _, q := range qs {
+				if _, err := db.ReachSets(ctx, q); err != nil {
+					errs <- err
+					return
+				}
+				queries.Add(1)
+			}
+		}
+	}()
+	if err := <-errs; err != nil { // the loader finishes first
+		t.Fatal(err)
+	}
+	if queries.Load() < 4 {
+		t.Errorf("only %d queries ran while loading", queries.Load())
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkReachIndex(t, db, "after concurrent changes", qs)
 }

@@ -73,9 +73,11 @@ func (s *Server) auditedOwners(action string, h apiFunc) apiFunc {
 
 // reachWriteTimeout is how long a reach report or plan may take to
 // answer: the server's write timeout (30 s) suits the other reports, but
-// ReachSets over tens of millions of impressions takes longer on a small
-// machine (docs/benchmarks.md), and a client should get the answer, not a
-// broken connection.
+// the first ReachSets over a long range of tens of millions of
+// impressions, which builds the store's reach index for each day not yet
+// indexed (seconds a day at 3 M events, docs/benchmarks.md), takes longer
+// on a small machine, and a client should get the answer, not a broken
+// connection.
 const reachWriteTimeout = 10 * time.Minute
 
 // extendWriteDeadline gives the response of r reachWriteTimeout from now.

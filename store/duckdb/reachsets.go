@@ -27,8 +27,8 @@ const (
 // (reachSetsIndexed), building the files that are missing or out of
 // date; reachSetsSQL, the same answer in one statement over the raw
 // events, is what tests hold it to, and what answers when the index
-// cannot (a full disk, a damaged file). That statement reads the tenants' campaigns'
-// impressions on the placements of the groups once, deduplicates them as
+// cannot (a full disk, a damaged file). That statement reads the
+// tenants' campaigns' impressions on the placements of the groups once, deduplicates them as
 // Report does (the campaign, and the tenant, are dedup keys too when
 // there are several, so each counts as if reported alone), keeps those
 // of q.Filter, gives each its group by a join with two list parameters

@@ -136,12 +136,24 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 		return usageError{fmt.Sprintf("--server %q: %v", server, err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	timeout := 5 * time.Minute
+	if reachKind {
+		// The server gives a reach report 10 minutes: its first one over a
+		// long range may build the store's reach index for many days.
+		timeout = 11 * time.Minute
+	}
+	start := time.Now()
+	progress := startLineProgress(os.Stderr, func(bool) string {
+		return fmt.Sprintf("waiting for the %s report / 等待报告: %s", kind, time.Since(start).Round(time.Second))
+	})
+	resp, err := (&http.Client{Timeout: timeout}).Do(req)
 	if err != nil {
+		progress.stop()
 		return fmt.Errorf("ask %s: %w (is admeter serve running there? set --server)", server, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	progress.stop()
 	if err != nil {
 		return fmt.Errorf("read answer: %w", err)
 	}

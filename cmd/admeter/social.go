@@ -362,7 +362,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // lineProgress prints status(tty) every few seconds: redrawn in place on a
 // terminal (every half second), as a "progress:" line every ten seconds
-// otherwise.
+// otherwise. Work that ends before the first tick prints nothing.
 type lineProgress struct {
 	done chan struct{}
 	end  chan struct{}
@@ -379,14 +379,16 @@ func startLineProgress(out io.Writer, status func(tty bool) string) *lineProgres
 		defer close(p.end)
 		tick := time.NewTicker(every)
 		defer tick.Stop()
+		printed := false
 		for {
 			select {
 			case <-p.done:
-				if tty {
+				if tty && printed {
 					fmt.Fprintln(out)
 				}
 				return
 			case <-tick.C:
+				printed = true
 				if tty {
 					fmt.Fprintf(out, "\r%s ", status(true))
 				} else {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,9 +67,9 @@ func TestClusterJob(t *testing.T) {
 }
 
 // TestStoreClusteringEndToEnd: a running server's job rewrites an ended
-// day whose events of two campaigns arrived interleaved, counts it in
-// /metrics, and the reports of both campaigns for that day still give
-// every event.
+// day whose events of two campaigns arrived interleaved and builds its
+// reach index, counts both in /metrics, and the reports and reach reports
+// of both campaigns for that day still give every event and user.
 func TestStoreClusteringEndToEnd(t *testing.T) {
 	cfg := DefaultServeConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -105,6 +106,18 @@ func TestStoreClusteringEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The same run builds the day's reach index, which the reach report
+	// then reads.
+	for !strings.Contains(metricsOf(t, base), "admeter_store_cluster_reach_index_files_total 1\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reach index file built after 10 s:\n%s", grepLines(metricsOf(t, base), "admeter_store_cluster"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rix := filepath.Join(cfg.DataDir, "store.duckdb.reach", at.UTC().Format("20060102")+".rix")
+	if _, err := os.Stat(rix); err != nil {
+		t.Errorf("the day's reach index file: %v", err)
+	}
 	for _, c := range []struct {
 		tok string
 		c   testCampaign
@@ -115,6 +128,13 @@ func TestStoreClusteringEndToEnd(t *testing.T) {
 		u := fmt.Sprintf("%s/api/v1/campaigns/%s/report?from=%s&to=%s", base, c.c.ID, day, day)
 		if st := apiCall(t, "GET", u, c.tok, nil, &rep); st != 200 || rep.Total.Impressions != 20 || rep.Total.UV != 7 {
 			t.Errorf("campaign %s after clustering: %d %+v; want 20 impressions from 7 users", c.c.ID, st, rep.Total)
+		}
+		var r struct {
+			Totals struct{ Reach *int64 }
+		}
+		u = fmt.Sprintf("%s/api/v1/campaigns/%s/reach?from=%s&to=%s", base, c.c.ID, day, day)
+		if st := apiCall(t, "GET", u, c.tok, nil, &r); st != 200 || r.Totals.Reach == nil || *r.Totals.Reach != 7 {
+			t.Errorf("campaign %s's reach from the index: %d %v; want 7 users", c.c.ID, st, r.Totals.Reach)
 		}
 	}
 }

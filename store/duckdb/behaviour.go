@@ -173,13 +173,13 @@ func (db *DB) judgeLocked(ctx context.Context, day store.Date, rules store.Behav
 			changes = append(changes, r)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read changed rows: %w", err)
+		}
 		if len(changes) > 0 {
 			if err := db.touch(ctx, tx, []int32{d}, nil); err != nil {
 				return err
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read changed rows: %w", err)
 		}
 		out, err = db.judged(ctx, tx, d, changes)
 		return err

@@ -80,7 +80,7 @@ func (db *DB) DeleteBefore(ctx context.Context, t time.Time) (int64, error) {
 		delete(db.parts, d)
 	}
 	db.retainedBefore = retained
-	if n > 0 {
+	if len(drop) > 0 || n > 0 {
 		if err := db.removeReachFiles(append(drop, cutDay)); err != nil {
 			return n, fmt.Errorf("delete old events: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -376,4 +377,41 @@ func TestReachIndexConcurrent(t *testing.T) {
 		}
 	}
 	checkReachIndex(t, db, "after concurrent changes", qs)
+}
+
+// TestReachMerge: the tournament tree yields the smallest (key, cursor)
+// first, whatever the number of cursors, as a brute-force minimum does,
+// while cursors advance and run out.
+func TestReachMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for k := 1; k <= 40; k++ {
+		items := make([]reachItem, k)
+		left := make([]int, k) // runs each cursor still has
+		for i := range items {
+			items[i] = reachItem{k0: r.Uint64N(8), k1: r.Uint64N(4), c: int32(i)}
+			left[i] = r.IntN(6)
+		}
+		m := newReachMerge(items)
+		for !m.empty() {
+			w := m.winner()
+			for i := range items {
+				if !items[i].done && items[i].less(items[w]) {
+					t.Fatalf("k=%d: winner %d %+v, but %d %+v is smaller", k, w, items[w], i, items[i])
+				}
+			}
+			if left[w] == 0 {
+				items[w].done = true
+			} else {
+				left[w]--
+				items[w].k0 += r.Uint64N(3) // a cursor's keys never go down
+				items[w].k1 += r.Uint64N(4)
+			}
+			m.replay(w)
+		}
+		for i := range items {
+			if !items[i].done {
+				t.Fatalf("k=%d: cursor %d never ran out", k, i)
+			}
+		}
+	}
 }

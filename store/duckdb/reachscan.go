@@ -141,10 +141,11 @@ func (c *reachCursor) next() (ok bool, err error) {
 	return true, nil
 }
 
-// reachItem is a cursor in the merge heap, with its key inline.
+// reachItem is a cursor in the merge, with its key inline.
 type reachItem struct {
 	k0, k1 uint64
 	c      int32 // index in the shard's cursors, which are in day order
+	done   bool  // the cursor has no run left
 }
 
 func (a reachItem) less(b reachItem) bool {
@@ -189,25 +190,31 @@ func (s *reachScan) shard(t *reachTally, lo, hi uint64, last, anon bool) error {
 				break
 			}
 			if c.k0 >= lo {
-				h = append(h, reachItem{c.k0, c.k1, int32(len(cs))})
+				h = append(h, reachItem{k0: c.k0, k1: c.k1, c: int32(len(cs))})
 				cs = append(cs, c)
 				break
 			}
 		}
 	}
-	heapInit(h)
+	m := newReachMerge(h)
 	var u reachUser
-	for users := 0; len(h) > 0; users++ {
+	for users := 0; !m.empty(); users++ {
 		if users%65536 == 0 {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
 		}
-		k0, k1 := h[0].k0, h[0].k1
-		// Every run of this user, in day order (the heap breaks ties by
+		top := &m.items[m.winner()]
+		k0, k1 := top.k0, top.k1
+		// Every run of this user, in day order (the tree breaks ties by
 		// cursor, and the cursors are in day order).
-		for len(h) > 0 && h[0].k0 == k0 && h[0].k1 == k1 {
-			c := cs[h[0].c]
+		for !m.empty() {
+			w := m.winner()
+			it := &m.items[w]
+			if it.k0 != k0 || it.k1 != k1 {
+				break
+			}
+			c := cs[it.c]
 			if err := s.user(t, &u, c); err != nil {
 				return fmt.Errorf("read reach index of %s: %w", dateOfDay(c.dayStart/msPerDay), err)
 			}
@@ -216,12 +223,11 @@ func (s *reachScan) shard(t *reachTally, lo, hi uint64, last, anon bool) error {
 				return fmt.Errorf("read reach index of %s: %w", dateOfDay(c.dayStart/msPerDay), err)
 			}
 			if ok {
-				h[0].k0, h[0].k1 = c.k0, c.k1
+				it.k0, it.k1 = c.k0, c.k1
 			} else {
-				h[0] = h[len(h)-1]
-				h = h[:len(h)-1]
+				it.done = true
 			}
-			heapFix(h, 0)
+			m.replay(w)
 		}
 		u.flush(t)
 	}
@@ -368,30 +374,60 @@ func (s *reachScan) anonymous(t *reachTally, rf *reachFile, groupOf []int8) erro
 	return nil
 }
 
-// heapInit and heapFix keep h a min-heap (container/heap without its
-// interface calls: this is the scan's inner loop).
-func heapInit(h []reachItem) {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		heapFix(h, i)
-	}
+// reachMerge is a tournament tree of losers over a shard's cursors: the
+// root names the cursor with the smallest key (ties: the lowest index,
+// the earliest day), and advancing it costs one comparison per level
+// (half a binary heap's sift-down, and no moves).
+type reachMerge struct {
+	items []reachItem
+	tree  []int32 // tree[0]: the winner; tree[n], 1 <= n < len(items): the loser at node n
 }
 
-func heapFix(h []reachItem, i int) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && h[r].less(h[l]) {
-			m = r
-		}
-		if !h[m].less(h[i]) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
+func newReachMerge(items []reachItem) *reachMerge {
+	k := len(items)
+	m := &reachMerge{items: items, tree: make([]int32, max(k, 1))}
+	if k == 0 {
+		return m
 	}
+	// Leaves are nodes k … 2k-1; node n's children are 2n and 2n+1.
+	win := make([]int32, 2*k)
+	for i := range k {
+		win[k+i] = int32(i)
+	}
+	for n := k - 1; n >= 1; n-- {
+		a, b := win[2*n], win[2*n+1]
+		if m.less(b, a) {
+			a, b = b, a
+		}
+		win[n], m.tree[n] = a, b
+	}
+	m.tree[0] = win[1]
+	return m
+}
+
+// less orders items a and b; a cursor that is done is greater than all.
+func (m *reachMerge) less(a, b int32) bool {
+	x, y := &m.items[a], &m.items[b]
+	if x.done || y.done {
+		return !x.done
+	}
+	return x.less(*y)
+}
+
+func (m *reachMerge) winner() int32 { return m.tree[0] }
+
+// empty reports whether every cursor is done.
+func (m *reachMerge) empty() bool { return len(m.items) == 0 || m.items[m.tree[0]].done }
+
+// replay moves item i, whose key changed (or which is done), to its place.
+func (m *reachMerge) replay(i int32) {
+	w := i
+	for n := (int(i) + len(m.items)) / 2; n >= 1; n /= 2 {
+		if m.less(m.tree[n], w) {
+			m.tree[n], w = w, m.tree[n]
+		}
+	}
+	m.tree[0] = w
 }
 
 // mergeTallies adds the shards' tallies into a ReachSetResult shaped as

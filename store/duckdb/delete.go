@@ -225,8 +225,15 @@ func countKeys(chunks [][]string) int {
 
 // uuidLiteral returns p as a SQL UUID literal.
 func uuidLiteral(p admeter.Pseudonym) string {
+	return "'" + uuidString(p) + "'::UUID"
+}
+
+// uuidString returns p in the UUID text form DuckDB casts from. (Lists of
+// UUIDs go to DuckDB as such strings: duckdb-go v2.10506.0 binds a
+// []duckdb.UUID list parameter with the top bit of each value flipped.)
+func uuidString(p admeter.Pseudonym) string {
 	h := hex.EncodeToString(p[:])
-	return "'" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:] + "'::UUID"
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // DeleteTenant deletes every raw event, rollup row and social record of

@@ -431,8 +431,13 @@ func netValue(b admeter.NetBlock) driver.Value {
 // index (dep) only when some impression id inserted into it is also in a
 // later partition: then a row there may have just got an earlier copy.
 // Events of the newest day, the usual case, have no later partition to
-// look in; late ones (SDK retries, delayed uploads) cost one probe of the
-// later partitions' impression ids.
+// look in; late ones (SDK retries, delayed uploads: the collector keeps
+// event times of the last 7 days) cost one probe of the later partitions'
+// impression ids, the ids passed as one list parameter (not thousands of
+// literals in the statement's text). A day with more
+// than probeLaterMax later partitions (a backfill) counts as dep without
+// a probe: its later days' files are rebuilt instead of every batch
+// scanning them.
 func (db *DB) touchInserted(ctx context.Context, tx *sql.Tx, groups []dayGroup, events []admeter.Event, created []int32) error {
 	all := maps.Clone(db.parts)
 	for _, d := range created {
@@ -450,17 +455,21 @@ func (db *DB) touchInserted(ctx context.Context, tx *sql.Tx, groups []dayGroup, 
 				e := &events[j]
 				if e.Kind == admeter.KindImpression && !e.ImpressionID.IsZero() && !seen[e.ImpressionID] {
 					seen[e.ImpressionID] = true
-					ids = append(ids, uuidLiteral(e.ImpressionID))
+					ids = append(ids, uuidString(e.ImpressionID))
 				}
 			}
 		}
-		if len(ids) == 0 {
+		switch {
+		case len(ids) == 0:
 			plain = append(plain, g.day)
+			continue
+		case len(later) > probeLaterMax:
+			dep = append(dep, g.day)
 			continue
 		}
 		var found bool
-		where := fmt.Sprintf("kind = %d AND impression IN (%s)", sqlImpression, strings.Join(ids, ", "))
-		if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) > 0 FROM (%s)", unionAll(later, "1", where, false))).Scan(&found); err != nil {
+		where := fmt.Sprintf("kind = %d AND impression IN (SELECT unnest($1::VARCHAR[])::UUID)", sqlImpression)
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) > 0 FROM (%s)", unionAll(later, "1", where, false)), ids).Scan(&found); err != nil {
 			return fmt.Errorf("look for later copies of late impressions: %w", err)
 		}
 		if found {
@@ -471,3 +480,7 @@ func (db *DB) touchInserted(ctx context.Context, tx *sql.Tx, groups []dayGroup, 
 	}
 	return db.touch(ctx, tx, plain, dep)
 }
+
+// probeLaterMax is the most later partitions touchInserted probes for
+// copies of a day's late impressions: a week's, and a day to spare.
+const probeLaterMax = 8

@@ -415,3 +415,48 @@ func TestReachMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestReachIndexBackfill: a late impression on a day with more than
+// probeLaterMax later partitions (a backfill) is taken as possibly
+// copying a later day's impression without a probe, and the later days'
+// files are rebuilt: the later copy becomes a repeat.
+func TestReachIndexBackfill(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "store.duckdb"))
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	days := probeLaterMax + 3
+	var evs []admeter.Event
+	for d := range days {
+		evs = append(evs, storetest.Imp(start.AddDate(0, 0, d), storetest.User(1), storetest.VF(100+d)))
+	}
+	storetest.Insert(t, db, 1, evs...)
+	q := store.ReachSetQuery{Tenants: []admeter.TenantID{storetest.DefaultTenant}, Campaigns: []admeter.CampaignID{storetest.DefaultCampaign},
+		From: start.Add(-12 * time.Hour), To: start.AddDate(0, 0, days), Groups: map[admeter.PlacementID]int{storetest.DefaultPlacement: 0}}
+	imps := func() int64 {
+		t.Helper()
+		res, err := db.ReachSets(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Sets) != 1 {
+			t.Fatalf("sets %+v", res.Sets)
+		}
+		return res.Sets[0].Impressions
+	}
+	if n := imps(); n != int64(days) {
+		t.Fatalf("%d impressions before the backfill; want %d", n, days)
+	}
+	// Day 1 gets an earlier copy of the last day's impression.
+	storetest.Insert(t, db, 2, storetest.Imp(start.Add(-time.Hour), storetest.User(1), storetest.VF(100+days-1)))
+	before := db.reachBuilds.Load()
+	if n := imps(); n != int64(days) { // one more on day 1, one repeat on the last day
+		t.Errorf("%d impressions after the backfill; want %d", n, days)
+	}
+	if n := db.reachBuilds.Load() - before; n != int64(days) {
+		t.Errorf("%d files rebuilt; want all %d", n, days)
+	}
+	db.noReachIndex = true
+	if n := imps(); n != int64(days) {
+		t.Errorf("SQL: %d impressions; want %d", n, days)
+	}
+}

@@ -528,11 +528,6 @@ func TestStoredColumns(t *testing.T) {
 	}
 }
 
-func uuidString(p admeter.Pseudonym) string {
-	s := uuidLiteral(p)
-	return s[1:37]
-}
-
 // TestReopenRefusesNewerSchema: a file written by a later version is left
 // alone.
 func TestReopenRefusesNewerSchema(t *testing.T) {

@@ -52,6 +52,15 @@
 // Options.FsyncInterval: the records survive a crash of the process but the
 // last interval may be lost on power failure.
 //
+// On Linux, FsyncInterval mode also maps the active segment, a 4 MiB window
+// at a time, shared and writable: an Append that finds the token free copies
+// its framed records into the window under the log's mutex and returns, with
+// no system call and no hand-off. The copied bytes are in the page cache, as
+// write(2) would have left them: same durability, same fdatasync. The
+// window's blocks are allocated (fallocate) before it is mapped, so a full
+// disk is an error, not a SIGBUS, and the segment file reaches past its last
+// record with zeros until rollover or Close cuts it back (mapped.go).
+//
 // A batch never spans two segments. When the next batch would make the active
 // segment exceed Options.SegmentSize, the token holder fdatasyncs the active
 // segment, creates its successor (written and fsynced under a temporary name,
@@ -69,6 +78,8 @@
 // tear records that write(2) accepted in FsyncInterval mode. (Open cannot tell
 // a torn write from media damage inside the last segment; it truncates both,
 // and the WARN line and the torn_tail_truncations_total metric say how much.)
+// A tail of nothing but zeros is what mapped appends allocated ahead: Open
+// cuts it too, logs it at INFO and does not count it as torn.
 //
 // Earlier segments are not read at Open (a log may hold many gigabytes), and
 // damage there cannot come from a crash: it is media corruption, and truncating

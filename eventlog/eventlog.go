@@ -61,6 +61,9 @@ type Options struct {
 	// commit write; it is also the largest single Append. It is lowered to
 	// fit in a segment (and below 2 GiB) if needed. Default 4 MiB.
 	MaxBatchBytes int
+
+	// noMap turns mapped appends off (tests of the write(2) path).
+	noMap bool
 }
 
 // DefaultOptions returns the default Options: 128 MiB segments, FsyncAlways,
@@ -144,6 +147,15 @@ type Log struct {
 	frame  []byte        // framing buffer of the Appends that commit themselves
 	writes atomic.Uint64 // successful writes, for the FsyncInterval syncer
 
+	// Mapped appends (mapped.go). win maps the active segment's bytes
+	// [winOff, winOff+len(win)); the file reaches at least fileEnd, zeros
+	// after l.size. Owned like f, and also by an Append that holds mu while
+	// the commit token is free.
+	mapped  bool
+	win     []byte
+	winOff  int64
+	fileEnd int64
+
 	// removing serialises RemoveBefore calls; it is taken before mu.
 	removing sync.Mutex
 
@@ -219,6 +231,8 @@ func Open(dir string, opts Options, logger *slog.Logger, reg prometheus.Register
 		return nil, err
 	}
 	l.visibleOff, l.visiblePos = l.next, l.size
+	l.fileEnd = l.size
+	l.mapped = opts.Fsync == FsyncInterval && canMap && !opts.noMap
 	m.segments.Set(float64(len(l.segs)))
 	m.nextOffset.Set(float64(l.next))
 	logger.Info("opened event log", slog.String("dir", dir), slog.Int("segments", len(l.segs)),
@@ -275,13 +289,24 @@ func (l *Log) recover() error {
 	if err != nil {
 		return &CorruptionError{Segment: path, Offset: first, Err: err}
 	}
+	zeros := false
 	if res.good < res.size {
+		if zeros, err = zeroTail(f, res.good, res.size); err != nil {
+			return err
+		}
 		if err := f.Truncate(res.good); err != nil {
 			return fmt.Errorf("truncate segment: %w", err)
 		}
 		if err := fdatasync(f); err != nil {
 			return fmt.Errorf("sync segment: %w", err)
 		}
+	}
+	switch {
+	case zeros:
+		// Allocated ahead by mapped appends: not a torn write.
+		l.logger.Info("cut the zeros allocated ahead after the last event log record",
+			slog.String("segment", path), slog.Int64("kept_bytes", res.good), slog.Int64("cut_bytes", res.size-res.good))
+	case res.good < res.size:
 		l.metrics.truncations.Inc()
 		l.logger.Warn("truncated torn tail of event log segment",
 			slog.String("segment", path), slog.String("reason", res.reason),
@@ -335,8 +360,15 @@ func (l *Log) Append(ctx context.Context, recs ...[]byte) (first uint64, err err
 		return 0, err
 	}
 	if !l.busy {
-		// No write in progress and, therefore, nothing pending: commit
-		// recs here, without waking the writer goroutine.
+		// No write in progress and, therefore, nothing pending: copy recs
+		// into the mapped window, or commit them here, without waking the
+		// writer goroutine.
+		if l.mapped {
+			if first, ok := l.appendMappedLocked(recs, size); ok {
+				l.mu.Unlock()
+				return first, nil
+			}
+		}
 		l.busy = true
 		l.mu.Unlock()
 		return l.appendInline(recs)
@@ -558,9 +590,11 @@ func (l *Log) commit(buf []byte, records int, sync, roll bool) (first uint64, er
 			err = fmt.Errorf("write segment: %w", err)
 			// Remove a partial write so that the next batch follows the
 			// last good record; if that fails the file can't be trusted.
+			l.dropWindow()
 			if terr := l.f.Truncate(l.size); terr != nil {
 				return 0, l.fail(errors.Join(err, fmt.Errorf("truncate segment: %w", terr)))
 			}
+			l.fileEnd = l.size
 			return 0, err
 		}
 		l.writes.Add(1)
@@ -574,14 +608,20 @@ func (l *Log) commit(buf []byte, records int, sync, roll bool) (first uint64, er
 	}
 	first = l.next
 	l.size += n
+	l.fileEnd = max(l.fileEnd, l.size)
 	l.next += uint64(records)
+	l.countCommitted(records, n)
+	return first, nil
+}
+
+// countCommitted updates the metrics for n bytes of records just committed.
+func (l *Log) countCommitted(records int, n int64) {
 	if records > 0 {
 		l.metrics.records.Add(float64(records))
 		l.metrics.bytes.Add(float64(n))
 		l.metrics.batch.Observe(float64(records))
 		l.metrics.nextOffset.Set(float64(l.next))
 	}
-	return first, nil
 }
 
 // rollover makes the active segment durable and starts a new one at l.next.
@@ -590,6 +630,9 @@ func (l *Log) commit(buf []byte, records int, sync, roll bool) (first uint64, er
 func (l *Log) rollover() error {
 	l.fileMu.Lock()
 	defer l.fileMu.Unlock()
+	if err := l.trimFile(); err != nil {
+		return err
+	}
 	if err := l.sync(l.f); err != nil {
 		return err
 	}
@@ -601,7 +644,7 @@ func (l *Log) rollover() error {
 		_ = f.Close()
 		return fmt.Errorf("close segment: %w", err)
 	}
-	l.f, l.size = f, segmentHeaderSize
+	l.f, l.size, l.fileEnd = f, segmentHeaderSize, segmentHeaderSize
 
 	l.mu.Lock()
 	l.segs = append(l.segs, l.next)
@@ -728,6 +771,9 @@ func (l *Log) Close() error {
 	}
 
 	err := l.stickyErr()
+	if terr := l.trimFile(); terr != nil && err == nil {
+		err = terr
+	}
 	if err == nil {
 		err = l.sync(l.f)
 	}

@@ -682,6 +682,7 @@ func (m *Main) Open(ctx context.Context) error {
 		fmt.Fprintln(w, "ok")
 	})
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		withBodyDeadline(w, r, bodyReadTimeout)
 		if handleCollect != nil && collect.IsMonitoringPath(r.URL.Path) {
 			handleCollect(w, r)
 			return
@@ -690,8 +691,8 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.http = &http.Server{
 		Handler:           root,
+		// No ReadTimeout: see withBodyDeadline.
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

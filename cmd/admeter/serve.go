@@ -691,8 +691,7 @@ func (m *Main) Open(ctx context.Context) error {
 	})
 	m.http = &http.Server{
 		Handler:           root,
-		// No ReadTimeout: see withBodyDeadline.
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second, // and no ReadTimeout: see withBodyDeadline
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

@@ -27,7 +27,8 @@ const (
 	// Append waiting at the time). Readers see only fdatasync'ed records.
 	FsyncAlways FsyncMode = iota
 	// FsyncInterval makes Append return once its records have been written
-	// with write(2); a background goroutine fdatasyncs every
+	// with write(2), or on Linux copied into a shared mapping of the segment
+	// (the same page cache); a background goroutine fdatasyncs every
 	// Options.FsyncInterval. Records survive a crash of the process but the
 	// last interval may be lost on power failure. Readers see written
 	// records.

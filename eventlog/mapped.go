@@ -70,7 +70,8 @@ func (l *Log) appendMappedLocked(recs [][]byte, size int) (uint64, bool) {
 }
 
 // remap replaces the window by one that starts at the page holding l.size
-// and reaches at least end. On failure the window is left unset: a file
+// and reaches at least end. It runs under l.mu, once per window (about
+// 20 000 pixel events): an fallocate and an mmap of 4 MiB. On failure the window is left unset: a file
 // system without fallocate turns mapped appends off for good; any other
 // error (a full disk) sends this Append to the token path, whose write(2)
 // reports it.

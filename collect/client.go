@@ -87,10 +87,14 @@ func validCookieID(s string) bool {
 // isPrefetch reports whether the browser is only prefetching or prerendering
 // the pixel, which is not an ad view.
 func isPrefetch(r *http.Request) bool {
-	for _, h := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
-		v := strings.ToLower(r.Header.Get(h))
-		if strings.Contains(v, "prefetch") || strings.Contains(v, "preview") || strings.Contains(v, "prerender") {
-			return true
+	// The keys are canonical: indexing the map skips Header.Get's
+	// canonicalisation of each on every request.
+	for _, h := range [...]string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		for _, v := range r.Header[h] {
+			v = strings.ToLower(v)
+			if strings.Contains(v, "prefetch") || strings.Contains(v, "preview") || strings.Contains(v, "prerender") {
+				return true
+			}
 		}
 	}
 	return false

@@ -19,7 +19,8 @@ import (
 // Appender makes events durable. Append returns only once every event is in
 // the log (or, in the interval fsync mode, in the operating system), so a
 // collector that answers after Append never acknowledges an event it could
-// lose to a process crash.
+// lose to a process crash. Append must not keep events, or anything they
+// point to, after it returns: the collector reuses them.
 type Appender interface {
 	Append(ctx context.Context, events []admeter.Event) error
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/admeter/admeter"
@@ -144,7 +145,7 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 	}
 	// A client that hangs up must not abort an append already under way: the
 	// event is then usually written, and the client's retry is a duplicate.
-	if err := c.log.Append(context.WithoutCancel(r.Context()), []admeter.Event{ev}); err != nil {
+	if err := c.appendOne(&ev); err != nil {
 		c.unrecord(key)
 		c.logger.Error("append event to log", "err", err, "endpoint", endpointNames[metricEP])
 		c.reject(w, reasonLogUnavailable)
@@ -378,4 +379,20 @@ func (c *Collector) setBrowserCookie(w http.ResponseWriter, r *http.Request, nam
 func (c *Collector) trustedPeer(r *http.Request) bool {
 	a := c.clientAddr(&http.Request{RemoteAddr: r.RemoteAddr}, "")
 	return a.IsValid() && c.trusted(a)
+}
+
+// oneEvent holds the single event of a monitoring request while it is
+// appended: an []admeter.Event passed to the Appender interface would escape,
+// costing an allocation of the whole event per request.
+var oneEvent = sync.Pool{New: func() any { return new([1]admeter.Event) }}
+
+// appendOne appends ev to the log, whatever happens to the request's
+// context.
+func (c *Collector) appendOne(ev *admeter.Event) error {
+	one := oneEvent.Get().(*[1]admeter.Event)
+	one[0] = *ev
+	err := c.log.Append(context.Background(), one[:])
+	one[0] = admeter.Event{} // keep nothing of it in the pool
+	oneEvent.Put(one)
+	return err
 }

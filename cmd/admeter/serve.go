@@ -903,17 +903,22 @@ func operatorToken(dir string, logger *slog.Logger) ([32]byte, error) {
 type logAppender struct{ l *eventlog.Log }
 
 // Append encodes events into one buffer and appends them as one batch. The
-// buffer is sized for a typical event (about 200 bytes), so that the pixel
-// path's single event costs one allocation; the log copies the records before
-// its Append returns.
+// log copies the records before its Append returns, so the buffer goes back
+// to a pool: the pixel path's single event costs no allocation.
 func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
-	const eventSize = 256
 	var one [1][]byte // the record list of a single event stays on the stack
 	recs := one[:0]
 	if len(events) > 1 {
 		recs = make([][]byte, 0, len(events))
 	}
-	buf := make([]byte, 0, eventSize*len(events))
+	bp := encodeBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= maxPooledEncodeBuf {
+			*bp = buf[:0]
+			encodeBufs.Put(bp)
+		}
+	}()
 	for i := range events {
 		start := len(buf)
 		var err error
@@ -925,6 +930,13 @@ func (a logAppender) Append(ctx context.Context, events []admeter.Event) error {
 	_, err := a.l.Append(ctx, recs...)
 	return err
 }
+
+// encodeBufs holds logAppender's encoding buffers, sized for a few events
+// (about 200 bytes each); one grown by a large batch is kept only up to
+// maxPooledEncodeBuf.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledEncodeBuf = 64 << 10
 
 // Soft limits on the Go runtime's memory (runtime/debug.SetMemoryLimit).
 // A collector under full load keeps about 36 MB of live heap (mostly the

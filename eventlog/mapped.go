@@ -40,6 +40,9 @@ import (
 // window's pages written so far count in the process's resident memory.
 const mapWindow = 4 << 20
 
+// pageSize is the granularity of mapping offsets.
+var pageSize = int64(os.Getpagesize())
+
 // errMapUnsupported reports a platform or file system without mapped appends.
 var errMapUnsupported = errors.New("mapped appends not supported here")
 

@@ -55,6 +55,3 @@ func unmapRegion(b []byte) error {
 	}
 	return nil
 }
-
-// pageSize is the granularity of mapping offsets.
-var pageSize = int64(os.Getpagesize())

@@ -11,5 +11,3 @@ const canMap = false
 func mapRegion(*os.File, int64, int64) ([]byte, error) { return nil, errMapUnsupported }
 
 func unmapRegion([]byte) error { return nil }
-
-var pageSize = int64(os.Getpagesize())

@@ -291,8 +291,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	admeter_stats "$base"
 	stop "$pid"
 done
-# Each closed-loop run's row shows the median of each column over the rounds (peak RSS: the highest;
-# non-2xx/errors: the sum), and the ratios are taken round by round.
+# Each closed-loop run's row shows the median of each column over the
+# rounds (peak RSS: the highest; non-2xx/errors: the sum), and the ratios
+# are taken round by round.
 declare -A r_always_by r_interval_by
 for ((round = 1; round <= ROUNDS; round++)); do
 	r_always_by[$round]=$(ratio "${rps[$(rkey "c admeter --fsync=always")]:--}" "${rps[$(rkey "b durable floor")]:--}")

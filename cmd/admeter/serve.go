@@ -264,7 +264,7 @@ func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, created if missing / 数据目录")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host media reach this server at, the base of monitoring URLs (default http://localhost<addr>)")
 	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "always: answer only after the event is fsynced (survives power loss); interval: answer once the OS has it and fsync every --fsync-interval (survives a process crash, not a power cut)")
-	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", cfg.FsyncInterval, "how often the interval mode fsyncs")
+	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", cfg.FsyncInterval, "how often --fsync=interval fsyncs the log: the most a power cut can take (a longer period costs less CPU)")
 	fs.StringVar(&cfg.GeoIP, "geoip", cfg.GeoIP, "IP geolocation database (.mmdb MaxMind format or .ipdb); default: the embedded free IPv4 city database")
 	fs.StringVar(&cfg.MasterKey, "master-key", cfg.MasterKey, "master key that encrypts the key store: 32 bytes as base64 or 64 hex characters")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", cfg.MasterKeyFile, "file holding the master key (mode 0600)")
@@ -490,7 +490,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if cfg.Fsync == "interval" {
 		lopts.Fsync = eventlog.FsyncInterval
 		lopts.FsyncInterval = cfg.FsyncInterval
-		logger.Warn("fsync=interval: events are acknowledged before they are on disk; a process crash loses nothing, a power cut can lose the last few milliseconds")
+		logger.Warn("fsync=interval: events are acknowledged before they are on disk; a process crash loses nothing, a power cut can lose the events of the last --fsync-interval",
+			"fsync_interval", cfg.FsyncInterval)
 	}
 	m.log, err = eventlog.Open(filepath.Join(cfg.DataDir, "events"), lopts, logger.With("component", "eventlog"), reg)
 	if err != nil {

@@ -7,8 +7,8 @@
 #
 # Environment (all optional):
 #   BENCH_DURATION  seconds per measured run (default 20)
-#   BENCH_ROUNDS    rounds of the closed-loop runs a–d, alternated, whose median
-#                   decides the throughput targets (default 3)
+#   BENCH_ROUNDS    rounds of the runs a–d, and then of e–g, alternated, whose
+#                   medians decide the targets (default 3)
 #   BENCH_WARMUP    seconds of unmeasured load before each run (default 2)
 #   BENCH_CONNS     loadgen connections (default 64)
 #   BENCH_DEVICES   simulated device population (default 100000)
@@ -164,10 +164,40 @@ median() {
 	printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{v[NR] = $1} END {
 		if (NR == 0) print "-"
 		else if (NR % 2) print v[(NR + 1) / 2]
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		else {m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf (m >= 100 ? "%.1f\n" : "%.3f\n"), m} }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b}'; }
+
+# fold_rounds RUN... sets each RUN's own result from its rounds' results:
+# the median of req/s, latencies and CPU, the highest peak RSS, and the sum
+# of non-2xx and errors.
+fold_rounds() {
+	local run col k b t
+	local -a keys vals
+	for run in "$@"; do
+		keys=()
+		for ((round = 1; round <= ROUNDS; round++)); do keys+=("$(rkey "$run")"); done
+		for col in rps p50 p99 maxl cpu; do
+			local -n arr=$col
+			vals=()
+			for k in "${keys[@]}"; do vals+=("${arr[$k]:--}"); done
+			arr[$run]=$(median "${vals[@]}")
+			unset -n arr
+		done
+		rss[$run]=- bad[$run]=0/0
+		for k in "${keys[@]}"; do
+			if [[ ${rss[$k]:--} != - ]] && { [[ ${rss[$run]} == - ]] || ((rss[$k] > rss[$run])); }; then rss[$run]=${rss[$k]}; fi
+			b=${bad[$k]:--/-} t=${bad[$run]}
+			if [[ $b == */* && ${b%/*} != - && ${b#*/} != - && $t != - ]]; then
+				bad[$run]="$((${t%/*} + ${b%/*}))/$((${t#*/} + ${b#*/}))"
+			else
+				bad[$run]=-
+			fi
+		done
+	done
+	round=0
+}
 
 # closed RUN BASE_URL PID [SECONDS [POOL_RATE]]: closed loop, maximum
 # throughput, with a pool for POOL_RATE (default BENCH_MAX_RATE) req/s.
@@ -299,53 +329,39 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	r_always_by[$round]=$(ratio "${rps[$(rkey "c admeter --fsync=always")]:--}" "${rps[$(rkey "b durable floor")]:--}")
 	r_interval_by[$round]=$(ratio "${rps[$(rkey "d admeter --fsync=interval")]:--}" "${rps[$(rkey "a bare baseline")]:--}")
 done
-if ((ROUNDS > 1)); then
-	for run in "${closed_runs[@]}"; do
-		keys=()
-		for ((round = 1; round <= ROUNDS; round++)); do keys+=("$(rkey "$run")"); done
-		for col in rps p50 p99 maxl cpu; do
-			declare -n arr=$col
-			vals=()
-			for k in "${keys[@]}"; do vals+=("${arr[$k]:--}"); done
-			arr[$run]=$(median "${vals[@]}")
-			unset -n arr
-		done
-		rss[$run]=- bad[$run]=0/0
-		for k in "${keys[@]}"; do
-			if [[ ${rss[$k]:--} != - ]] && { [[ ${rss[$run]} == - ]] || ((rss[$k] > rss[$run])); }; then rss[$run]=${rss[$k]}; fi
-			b=${bad[$k]:--/-} t=${bad[$run]}
-			if [[ $b == */* && ${b%/*} != - && ${b#*/} != - && $t != - ]]; then
-				bad[$run]="$((${t%/*} + ${b%/*}))/$((${t#*/} + ${b#*/}))"
-			else
-				bad[$run]=-
-			fi
-		done
-	done
-fi
+((ROUNDS == 1)) || fold_rounds "${closed_runs[@]}"
 round=0
 
 half=-
 if isnum "${rps[c admeter --fsync=always]%.*}" && ((${rps[c admeter --fsync=always]%.*} >= 2)); then
 	half=$((${rps[c admeter --fsync=always]%.*} / 2))
-	start admeter "$base/healthz" "${admeter_cmd[@]}" --fsync always
-	open_loop "e admeter always @ half load" "$base" "$pid" "$half"
-	admeter_stats "$base"
-	stop "$pid"
+	# The half-load runs go in rounds too: one p99 is the worst 1 % of a
+	# few seconds, which one slow spell of the machine decides.
+	half_runs=("e admeter always @ half load" "e2 admeter interval @ half load" "f durable floor @ same rate" "g bare baseline @ same rate")
+	for ((round = 1; round <= ROUNDS; round++)); do
+		((ROUNDS == 1)) || echo "  -- half load, round $round of $ROUNDS"
+		start admeter "$base/healthz" "${admeter_cmd[@]}" --fsync always
+		open_loop "$(rkey "e admeter always @ half load")" "$base" "$pid" "$half"
+		admeter_stats "$base"
+		stop "$pid"
 
-	# The same rate with --fsync=interval: the collector's own latency,
-	# without waiting for the disk's fdatasync.
-	start admeter "$base/healthz" "${admeter_cmd[@]}" --fsync interval
-	open_loop "e2 admeter interval @ half load" "$base" "$pid" "$half"
-	admeter_stats "$base"
-	stop "$pid"
+		# The same rate with --fsync=interval: the collector's own latency,
+		# without waiting for the disk's fdatasync.
+		start admeter "$base/healthz" "${admeter_cmd[@]}" --fsync interval
+		open_loop "$(rkey "e2 admeter interval @ half load")" "$base" "$pid" "$half"
+		admeter_stats "$base"
+		stop "$pid"
 
-	start baseline-durable "$bbase/" "$work/bin/baseline" --addr "127.0.0.1:$bport" --mode durable --file "$work/floor.log"
-	open_loop "f durable floor @ same rate" "$bbase" "$pid" "$half"
-	stop "$pid"
+		start baseline-durable "$bbase/" "$work/bin/baseline" --addr "127.0.0.1:$bport" --mode durable --file "$work/floor.log"
+		open_loop "$(rkey "f durable floor @ same rate")" "$bbase" "$pid" "$half"
+		stop "$pid"
+		rm -f "$work/floor.log"
 
-	start baseline-bare "$bbase/" "$work/bin/baseline" --addr "127.0.0.1:$bport" --mode bare
-	open_loop "g bare baseline @ same rate" "$bbase" "$pid" "$half"
-	stop "$pid"
+		start baseline-bare "$bbase/" "$work/bin/baseline" --addr "127.0.0.1:$bport" --mode bare
+		open_loop "$(rkey "g bare baseline @ same rate")" "$bbase" "$pid" "$half"
+		stop "$pid"
+	done
+	((ROUNDS == 1)) || fold_rounds "${half_runs[@]}"
 else
 	echo "  (no half-load run: run c measured no throughput)"
 fi
@@ -374,8 +390,19 @@ if ((ROUNDS > 1)); then
 	done
 	printf '%-8s %54s %10s %10s\n' median "" "$(median "${r_always_by[@]}")" "$(median "${r_interval_by[@]}")"
 	round=0
+	if [[ $half != - ]]; then
+		echo
+		echo "== rounds of the half-load runs (p99 ms)"
+		printf '%-8s %10s %10s %10s %10s\n' round e e2 f g
+		for ((round = 1; round <= ROUNDS; round++)); do
+			printf '%-8s %10s %10s %10s %10s\n' "$round" "${p99[$(rkey "e admeter always @ half load")]:--}" \
+				"${p99[$(rkey "e2 admeter interval @ half load")]:--}" "${p99[$(rkey "f durable floor @ same rate")]:--}" \
+				"${p99[$(rkey "g bare baseline @ same rate")]:--}"
+		done
+		round=0
+	fi
 	echo
-	echo "== results (a–d: the median of $ROUNDS rounds, peak RSS the highest and non-2xx/errors the sum; closed loop a–d, h: latency from send time; open loop e–g at $half req/s: latency from intended send time)"
+	echo "== results (a–g: the median of $ROUNDS rounds, peak RSS the highest and non-2xx/errors the sum; closed loop a–d, h: latency from send time; open loop e–g at $half req/s: latency from intended send time)"
 else
 	echo "== results (loadgen; closed loop a–d, h: latency from send time; open loop e–g at $half req/s: latency from intended send time)"
 fi
@@ -419,9 +446,9 @@ echo
 echo "== targets"
 verdict "default (always) / durable floor, req/s$( ((ROUNDS == 1)) || echo " (median)")" "$r_always" ">=" 0.8
 verdict "interval / bare baseline, req/s$( ((ROUNDS == 1)) || echo " (median)")" "$r_interval" ">=" 0.8
-verdict "p99 at half load, ms (run e)" "${p99[e admeter always @ half load]:--}" "<=" 5
+verdict "p99 at half load, ms (run e$( ((ROUNDS == 1)) || echo ", median"))" "${p99[e admeter always @ half load]:--}" "<=" 5
 echo "     (same rate, same tools: durable floor p99 ${p99[f durable floor @ same rate]:--} ms, bare baseline p99 ${p99[g bare baseline @ same rate]:--} ms)"
-verdict "p99 at half load, interval mode, ms (run e2)" "${p99[e2 admeter interval @ half load]:--}" "<=" 5
+verdict "p99 at half load, interval mode, ms (run e2$( ((ROUNDS == 1)) || echo ", median"))" "${p99[e2 admeter interval @ half load]:--}" "<=" 5
 verdict "admeter peak RSS, MiB (runs c–e2$( ((SOAK == 0)) || echo ", h"))" "$peak" "<=" 256
 ((SOAK > 0)) || echo "     (runs of ${DURATION} s may end before admeter's in-memory windows fill: set BENCH_SOAK=90 for steady state)"
 verdict "admeter non-2xx + errors (runs c–e2$( ((SOAK == 0)) || echo ", h"))" "$bad_total" "==" 0

@@ -265,7 +265,7 @@ func (c *Collector) batchHit(r *http.Request, raw json.RawMessage) (*rawHit, *ta
 		h.ua = c.uaCache.get(c.ua, e.UA)
 		h.uaRaw = e.UA
 	}
-	h.ip = c.clientAddr(r, e.IP)
+	h.ip = c.requestAddr(r, e.IP)
 	if e.Location != "" {
 		h.lat, h.lon, h.hasLoc = macro.ParseLocation(e.Location)
 	}

@@ -14,20 +14,15 @@ import (
 
 // clientAddr returns the end user's address: the relayed address a server
 // sent (Miaozhen ns) when it is a valid address, otherwise the connection's
-// address, or the right-most untrusted X-Forwarded-For entry when the
+// address peer, or the right-most untrusted X-Forwarded-For entry when the
 // connection comes from a trusted proxy.
-func (c *Collector) clientAddr(r *http.Request, relayed string) netip.Addr {
+func (c *Collector) clientAddr(peer netip.Addr, forwardedFor []string, relayed string) netip.Addr {
 	if relayed != "" {
 		if a, err := netip.ParseAddr(strings.TrimSpace(relayed)); err == nil {
 			return a.Unmap()
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
+	if !peer.IsValid() {
 		return netip.Addr{}
 	}
 	peer = peer.Unmap()
@@ -36,9 +31,8 @@ func (c *Collector) clientAddr(r *http.Request, relayed string) netip.Addr {
 	}
 	// Walk X-Forwarded-For from the right: each trusted hop vouches for the
 	// one before it; the first untrusted address is the client.
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
+	for i := len(forwardedFor) - 1; i >= 0; i-- {
+		parts := strings.Split(forwardedFor[i], ",")
 		for j := len(parts) - 1; j >= 0; j-- {
 			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
 			if err != nil {
@@ -52,6 +46,25 @@ func (c *Collector) clientAddr(r *http.Request, relayed string) netip.Addr {
 		}
 	}
 	return peer
+}
+
+// requestAddr is clientAddr for a net/http request.
+func (c *Collector) requestAddr(r *http.Request, relayed string) netip.Addr {
+	return c.clientAddr(peerAddr(r.RemoteAddr), r.Header["X-Forwarded-For"], relayed)
+}
+
+// peerAddr parses net/http's RemoteAddr ("host:port", or a bare address);
+// the zero Addr when it is neither.
+func peerAddr(remote string) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a
 }
 
 func (c *Collector) trusted(a netip.Addr) bool {
@@ -84,17 +97,14 @@ func validCookieID(s string) bool {
 	return err == nil
 }
 
-// isPrefetch reports whether the browser is only prefetching or prerendering
-// the pixel, which is not an ad view.
-func isPrefetch(r *http.Request) bool {
-	// The keys are canonical: indexing the map skips Header.Get's
-	// canonicalisation of each on every request.
-	for _, h := range [...]string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
-		for _, v := range r.Header[h] {
-			v = strings.ToLower(v)
-			if strings.Contains(v, "prefetch") || strings.Contains(v, "preview") || strings.Contains(v, "prerender") {
-				return true
-			}
+// isPrefetch reports whether the values of a request's PurposeHeaders say
+// that the browser is only prefetching or prerendering the pixel, which is
+// not an ad view.
+func isPrefetch(purpose []string) bool {
+	for _, v := range purpose {
+		v = strings.ToLower(v)
+		if strings.Contains(v, "prefetch") || strings.Contains(v, "preview") || strings.Contains(v, "prerender") {
+			return true
 		}
 	}
 	return false
@@ -112,7 +122,7 @@ func isBrowser(ua useragent.Info) bool {
 // X-Forwarded-For only from the configured trusted proxies. Other front
 // doors on the same listener (the opt-out page's rate limiter) use it so that
 // every door agrees on who the client is. The address must not be kept.
-func (c *Collector) ClientAddr(r *http.Request) netip.Addr { return c.clientAddr(r, "") }
+func (c *Collector) ClientAddr(r *http.Request) netip.Addr { return c.requestAddr(r, "") }
 
 // sendsGPC reports whether r carries Global Privacy Control (Sec-GPC: 1).
 // It indexes the header map with the canonical key: Header.Get would

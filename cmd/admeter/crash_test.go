@@ -21,16 +21,36 @@ const impressionTokenLabel = "admeter/impression/v1"
 
 // TestKillUnderLoad SIGKILLs the real binary while clients are sending
 // impressions, restarts it on the same data directory, and checks that every
-// impression the server acknowledged (answered 200) is in the log, intact.
+// impression the server acknowledged (answered 200) is in the log, intact:
+// on --addr and on the fasthttp listener of --pixel-addr.
 func TestKillUnderLoad(t *testing.T) {
-	for _, mode := range []string{"always", "interval"} {
-		t.Run("fsync="+mode, func(t *testing.T) {
+	for _, tt := range []struct {
+		mode  string
+		pixel bool
+	}{{"always", false}, {"interval", false}, {"always", true}, {"interval", true}} {
+		name := "fsync=" + tt.mode
+		if tt.pixel {
+			name += "/pixel-addr"
+		}
+		t.Run(name, func(t *testing.T) {
+			mode := tt.mode
 			dataDir := filepath.Join(t.TempDir(), "data")
-			p := startBinary(t, dataDir, "--fsync", mode, "--log-level", "warn")
+			args := []string{"--fsync", mode, "--log-level", "warn"}
+			pixelBase := ""
+			if tt.pixel {
+				port := freePort(t)
+				args = append(args, "--pixel-addr", fmt.Sprintf("127.0.0.1:%d", port))
+				pixelBase = fmt.Sprintf("http://127.0.0.1:%d", port)
+			}
+			p := startBinary(t, dataDir, args...)
 			_, c := setupCampaign(t, p.base, dataDir, 1)
 			pl := c.Placements[0].ID
+			target := p.base
+			if tt.pixel {
+				target = pixelBase
+			}
 
-			acked := loadUntilKilled(t, []string{p.base}, c.ID, pl, "crash", func() { p.kill(t) })
+			acked := loadUntilKilled(t, []string{target}, c.ID, pl, "crash", func() { p.kill(t) })
 
 			// Restart: recovery truncates any torn tail; then stop cleanly.
 			// Restart without loading: the retention job a loading
@@ -62,7 +82,7 @@ func TestKillUnderLoad(t *testing.T) {
 			if !have[ps.Token(impressionTokenLabel, []byte("after-restart"))] {
 				t.Fatal("the log does not accept appends after recovery")
 			}
-			t.Logf("fsync=%s: %d acknowledged, %d in the log, none lost", mode, len(acked), len(events))
+			t.Logf("%s: %d acknowledged, %d in the log, none lost", name, len(acked), len(events))
 		})
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -24,7 +26,10 @@ import (
 // them, in text, hex and binary forms. There must be no hit.
 func TestNoRawValuesOnDisk(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
-	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32", "--social-preload")
+	pixelPort := freePort(t)
+	pixelBase := fmt.Sprintf("http://127.0.0.1:%d", pixelPort)
+	p := startBinary(t, dataDir, "--log-level", "debug", "--trusted-proxies", "127.0.0.1/32", "--social-preload",
+		"--pixel-addr", fmt.Sprintf("127.0.0.1:%d", pixelPort))
 	tok, c := setupCampaign(t, p.base, dataDir, 1)
 	pl := c.Placements[0].ID
 
@@ -69,6 +74,24 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 	send("GET", fmt.Sprintf("%s/x/k=%s&p=%s", base, c.ID, pl), "", map[string]string{"Cookie": "admeter_uid=" + cookieID})
 	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":%q,"placement":%q,"oaid":%q,"idfa":%q,"imei":%q,"android_id":%q,"ip":%q,"ua":%q,"location":"%s,%s","impression_id":%q}]`,
 		c.ID, pl, oaid, idfa, imei, androidID, ipv4, uaCanary, lat, lon, vf), nil)
+	// The same through the fasthttp listener, and requests it cannot read.
+	send("GET", fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11=%s&m3=%s&m1=%s&ns=%s&mm=%sx%sx20&vf=%s-fast",
+		pixelBase, c.ID, pl, oaid, imei, androidID, ipv4, lat, lon, vf), "", map[string]string{"Cookie": "admeter_uid=" + cookieID})
+	send("GET", fmt.Sprintf("%s/r/k=%s&p=%s&m5=%s&o=https://m.shop.example.com/", pixelBase, c.ID, pl, idfa), "", map[string]string{"X-Forwarded-For": xffIP})
+	for _, raw := range []string{
+		fmt.Sprintf("GET /x/k=%s&p=%s&m11=%s&pad=%s HTTP/1.1\r\nHost: t\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n", c.ID, pl, oaid, strings.Repeat("a", 20<<10), uaCanary),
+		fmt.Sprintf("GET /x/k=%s&p=%s&m3=%s HTTP/1.1\r\nHost: t\r\nContent-Length: -%s\r\nConnection: close\r\n\r\n", c.ID, pl, imei, imei),
+		fmt.Sprintf("GET /x/k=%s&p=%s&m11=%s HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: %s\r\n\x00bad\r\n\r\n", c.ID, pl, oaid, xffIP),
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(pixelBase, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(conn, raw)
+		_, _ = io.Copy(io.Discard, conn)
+		conn.Close()
+	}
 	// Bad requests that make the server log and reject.
 	send("GET", fmt.Sprintf("%s/x/k=99&p=zz&m11=%s&ns=%s", base, oaid, ipv4), "", nil)
 	send("POST", base+"/v1/events", fmt.Sprintf(`[{"campaign":"99","placement":"zz","oaid":%q,"ip":%q,"bogus":%q}]`, oaid, ipv4, imei), nil)
@@ -197,10 +220,13 @@ func TestNoRawValuesOnDisk(t *testing.T) {
 
 	// And the events really were stored, de-identified.
 	events := readLog(t, dataDir)
-	if len(events) != 5 {
-		t.Fatalf("log has %d events, want 5 (the batch impression repeats the first one's vf; the conversion batch with a phone number is refused)", len(events))
+	if len(events) != 7 {
+		t.Fatalf("log has %d events, want 7 (the batch impression repeats the first one's vf; the conversion batch with a phone number is refused)", len(events))
 	}
-	if c := events[4]; c.Kind != admeter.KindConversion || c.ConversionID.IsZero() || c.ClickID.IsZero() || c.User.IsZero() {
+	if events[4].Net.String() != "202.96.128.0/24" || events[5].Net.String() != "61.135.169.0/24" {
+		t.Errorf("events through --pixel-addr: nets %s and %s", events[4].Net, events[5].Net)
+	}
+	if c := events[6]; c.Kind != admeter.KindConversion || c.ConversionID.IsZero() || c.ClickID.IsZero() || c.User.IsZero() {
 		t.Errorf("conversion not stored de-identified: %+v", c)
 	}
 	if events[0].Net.String() != "202.96.128.0/24" || events[0].Area.String() != "39.90,116.41" || events[0].Region.Province == "" {

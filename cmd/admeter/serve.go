@@ -25,6 +25,7 @@ import (
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/api"
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/collect/fastcollect"
 	"github.com/admeter/admeter/collect/viewtag"
 	"github.com/admeter/admeter/console"
 	"github.com/admeter/admeter/eventlog"
@@ -49,7 +50,10 @@ import (
 
 // ServeConfig is the configuration of "admeter serve".
 type ServeConfig struct {
-	Addr            string
+	Addr string
+	// PixelAddr, when set, is a second listener that serves only the
+	// monitoring URLs, on fasthttp (package collect/fastcollect).
+	PixelAddr       string
 	DataDir         string
 	PublicURL       string
 	Fsync           string
@@ -151,6 +155,12 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data is required, e.g. ./admeter-data"))
+	}
+	if c.PixelAddr != "" && c.PixelAddr == c.Addr {
+		errs = append(errs, fmt.Errorf("--pixel-addr must differ from --addr (both are %q)", c.Addr))
+	}
+	if c.PixelAddr != "" && !c.parts().collect {
+		errs = append(errs, fmt.Errorf("--pixel-addr serves monitoring URLs: only --role all or collector take them, not %s", c.Role))
 	}
 	if c.Fsync != "always" && c.Fsync != "interval" {
 		errs = append(errs, fmt.Errorf("--fsync must be always or interval, not %q", c.Fsync))
@@ -261,6 +271,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on / 监听地址")
+	fs.StringVar(&cfg.PixelAddr, "pixel-addr", cfg.PixelAddr, "second address that serves only the monitoring URLs (/x, /r) and /healthz, on a lighter HTTP/1.1 stack (fasthttp) that takes about a third less CPU a request; route pixel traffic to it (empty: off)")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, created if missing / 数据目录")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host media reach this server at, the base of monitoring URLs (default http://localhost<addr>)")
 	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "always: answer only after the event is fsynced (survives power loss); interval: answer once the OS has it and fsync every --fsync-interval (survives a process crash, not a power cut)")
@@ -363,6 +374,8 @@ type Main struct {
 	catalog  *collect.Catalog
 	http     *http.Server
 	ln       net.Listener
+	pixel    *fastcollect.Server
+	pixelLn  net.Listener
 	ready    atomic.Bool
 
 	stopDemo context.CancelFunc
@@ -408,6 +421,15 @@ func (m *Main) Addr() string {
 		return ""
 	}
 	return m.ln.Addr().String()
+}
+
+// PixelAddr returns the address the monitoring-URL listener listens on, ""
+// without --pixel-addr.
+func (m *Main) PixelAddr() string {
+	if m.pixelLn == nil {
+		return ""
+	}
+	return m.pixelLn.Addr().String()
 }
 
 // Open opens the data directory, the stores and the log, and starts serving.
@@ -566,6 +588,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another admeter running? choose another with --addr)", cfg.Addr, err)
 	}
+	if cfg.PixelAddr != "" {
+		if m.pixelLn, err = net.Listen("tcp", cfg.PixelAddr); err != nil {
+			_ = m.ln.Close()
+			return fmt.Errorf("listen on %s: %w (choose another with --pixel-addr)", cfg.PixelAddr, err)
+		}
+	}
 	public := cfg.PublicURL
 	if public == "" {
 		public = defaultPublicURL(m.ln.Addr())
@@ -586,6 +614,11 @@ func (m *Main) Open(ctx context.Context) error {
 		optPage.Register(mux)
 		mux.Handle("GET "+viewtag.Path, viewtag.Handler())
 		handleCollect = col.ServeMonitoring
+		if m.pixelLn != nil {
+			if m.pixel, err = fastcollect.New(fastcollect.DefaultConfig(), col, m.ready.Load, logger.With("component", "pixel"), reg); err != nil {
+				return err
+			}
+		}
 	}
 	if part.collect || part.api {
 		// Collectors need the API's token check for the batch event API.
@@ -724,6 +757,13 @@ func (m *Main) Open(ctx context.Context) error {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if m.pixel != nil {
+		go func() {
+			if err := m.pixel.Serve(m.pixelLn); err != nil {
+				logger.Error("monitoring-URL listener stopped", "err", err)
+			}
+		}()
+	}
 	if cfg.Demo {
 		st, c, err := m.ensureDemo(ctx)
 		if err != nil {
@@ -741,7 +781,7 @@ func (m *Main) Open(ctx context.Context) error {
 		printDemoBanner(os.Stderr, public, cfg.DataDir, st)
 	}
 	m.ready.Store(true)
-	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "public_url", public, "data", cfg.DataDir,
+	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "pixel_addr", m.PixelAddr(), "public_url", public, "data", cfg.DataDir,
 		"fsync", cfg.Fsync, "placements", m.catalog.Len())
 	return nil
 }
@@ -762,11 +802,28 @@ func (m *Main) close() error {
 		<-m.demoDone
 	}
 	if m.http != nil {
+		// Both listeners stop accepting at once and share the timeout: the
+		// log closes only after every request in flight has been answered.
 		ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+		pixelDone := make(chan error, 1)
+		go func() {
+			if m.pixel == nil {
+				pixelDone <- nil
+				return
+			}
+			pixelDone <- m.pixel.Shutdown(ctx)
+		}()
 		if err := m.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shut down http server: %w", err))
 		}
+		if err := <-pixelDone; err != nil {
+			errs = append(errs, err)
+		}
 		cancel()
+	}
+	if m.pixelLn != nil {
+		// Already closed unless Open failed before the listener served.
+		_ = m.pixelLn.Close()
 	}
 	if m.stopPoll != nil {
 		m.stopPoll()

@@ -84,9 +84,25 @@ func TestTenantAndCampaignAPI(t *testing.T) {
 	}
 }
 
+// TestMonitoringURLsEndToEnd sends monitoring URLs to the real wiring, on
+// --addr (net/http) and on --pixel-addr (fasthttp): both must answer and log
+// alike.
 func TestMonitoringURLsEndToEnd(t *testing.T) {
-	m, base := MustRunMain(t, nil)
-	_, c := setupCampaign(t, base, m.Config.DataDir, 2)
+	t.Run("addr", func(t *testing.T) { testMonitoringURLs(t, false) })
+	t.Run("pixel-addr", func(t *testing.T) { testMonitoringURLs(t, true) })
+}
+
+func testMonitoringURLs(t *testing.T, pixel bool) {
+	m, apiBase := MustRunMain(t, func(c *ServeConfig) {
+		if pixel {
+			c.PixelAddr = "127.0.0.1:0"
+		}
+	})
+	_, c := setupCampaign(t, apiBase, m.Config.DataDir, 2)
+	base := apiBase
+	if pixel {
+		base = "http://" + m.PixelAddr()
+	}
 	p0, p1 := c.Placements[0], c.Placements[1]
 	now := time.Now()
 
@@ -102,7 +118,7 @@ func TestMonitoringURLsEndToEnd(t *testing.T) {
 		wantLoc    string // for clicks
 		wantReject string // X-Admeter-Rejected
 	}
-	androidImp := fill(p0.ImpressionURL, map[string]string{"__OS__": "0", "__OAID__": oaid, "__IP__": "202.96.128.86", "__TS__": fmt.Sprint(now.Unix())})
+	androidImp := strings.Replace(fill(p0.ImpressionURL, map[string]string{"__OS__": "0", "__OAID__": oaid, "__IP__": "202.96.128.86", "__TS__": fmt.Sprint(now.Unix())}), apiBase, base, 1)
 	hits := []hit{
 		{name: "android impression, raw OAID, other macros unreplaced", url: androidImp, wantStatus: 200},
 		{name: "same device, MD5 OAID, ms time", url: fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11a=%s&mt=%d&vf=imp-1", base, c.ID, p0.ID, strings.ToUpper(oaidMD5), now.UnixMilli()), wantStatus: 200},
@@ -143,7 +159,7 @@ func TestMonitoringURLsEndToEnd(t *testing.T) {
 		}
 	}
 
-	_, metrics := get(t, base+"/metrics", nil)
+	_, metrics := get(t, apiBase+"/metrics", nil)
 	for _, want := range []string{
 		`admeter_collect_logged_total{kind="impression"} 4`,
 		`admeter_collect_rejected_total{reason="duplicate"} 1`,
@@ -334,6 +350,35 @@ func TestServeConfigValidate(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+}
+
+func TestPixelAddrValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*ServeConfig)
+		want string // "" when valid
+	}{
+		{"off", func(*ServeConfig) {}, ""},
+		{"a port of its own", func(c *ServeConfig) { c.PixelAddr = ":8081" }, ""},
+		{"the same as --addr", func(c *ServeConfig) { c.PixelAddr = c.Addr }, "--pixel-addr must differ from --addr"},
+		{"a loader takes no pixels", func(c *ServeConfig) {
+			c.Role, c.PixelAddr = RoleLoader, ":8081"
+			c.KafkaBrokers, c.ClickHouseDSN, c.PostgresDSN = "k:9092", "clickhouse://h:9000/db", "postgres://h/db"
+		}, "only --role all or collector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultServeConfig()
+			tt.mod(&cfg)
+			err := cfg.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("rejected: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("error %v, want one that says %q", err, tt.want)
+			}
+		})
 	}
 }
 

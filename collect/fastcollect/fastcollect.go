@@ -14,13 +14,13 @@
 package fastcollect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -156,7 +156,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 // to its query for the usual origin form, the parsed path otherwise.
 func routePath(ctx *fasthttp.RequestCtx, uri []byte) string {
 	if len(uri) > 0 && uri[0] == '/' {
-		if i := strings.IndexByte(string(uri), '?'); i >= 0 {
+		if i := bytes.IndexByte(uri, '?'); i >= 0 {
 			uri = uri[:i]
 		}
 		return string(uri)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -92,5 +95,28 @@ func TestCheckLoopback(t *testing.T) {
 		if err := checkLoopback(tt.addr); (err == nil) != tt.ok {
 			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tt.addr, err, tt.ok)
 		}
+	}
+}
+
+func TestFastHTTPBaseline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newFastHTTPServer()
+	go func() { _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Shutdown() }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/x/k=1&p=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/gif" || resp.Header.Get("Content-Length") != "43" ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "no-store") || !bytes.Equal(body, gif) {
+		t.Fatalf("bare-fasthttp: %d %v %d bytes", resp.StatusCode, resp.Header, len(body))
 	}
 }

@@ -4,6 +4,7 @@
 //
 //	baseline --addr 127.0.0.1:8081 --mode bare
 //	baseline --addr 127.0.0.1:8082 --mode durable --file /tmp/floor.log
+//	baseline --addr 127.0.0.1:8083 --mode bare-fasthttp
 //
 // In bare mode every request gets the same 43-byte GIF, with the headers
 // admeter's pixel sends, and nothing else happens: the ceiling of net/http on
@@ -19,6 +20,10 @@
 // "durable floor" that admeter with --fsync=always is compared with: any gap
 // between the two is admeter's own cost (parsing, pseudonymisation, geo and
 // user-agent lookups, encoding, metrics), not the disk's.
+//
+// In bare-fasthttp mode the bare answer comes from fasthttp, with the limits of
+// admeter's --pixel-addr listener: the ceiling of that listener, which the
+// benchmark can print beside admeter's (BENCH_FASTHTTP_BASELINE=true).
 //
 // The request URI carries device identifiers. The benchmark sends only
 // synthetic ones, and baseline refuses to listen anywhere but loopback so that

@@ -35,7 +35,7 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("baseline", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8081", "loopback address to listen on")
-	mode := fs.String("mode", "bare", "bare: answer the GIF and nothing else; durable: append the request URI to --file with group-committed fdatasync first")
+	mode := fs.String("mode", "bare", "bare: answer the GIF and nothing else; durable: append the request URI to --file with group-committed fdatasync first; bare-fasthttp: bare on fasthttp, as admeter's --pixel-addr listener")
 	file := fs.String("file", "", "file the durable mode appends to (created or truncated)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 
+	if *mode == "bare-fasthttp" {
+		return serveFastHTTP(ctx, *addr)
+	}
 	var h http.Handler
 	var gc *groupCommitter
 	switch *mode {
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string) error {
 			writeGIF(w)
 		})
 	default:
-		return fmt.Errorf("--mode must be bare or durable, not %q", *mode)
+		return fmt.Errorf("--mode must be bare, durable or bare-fasthttp, not %q", *mode)
 	}
 
 	ln, err := net.Listen("tcp", *addr)

@@ -137,10 +137,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}()
 	hdr := &ctx.Request.Header
 	uri := hdr.RequestURI()
-	switch path := routePath(ctx, uri); {
-	case collect.IsMonitoringPath(path):
+	path := routePath(ctx, uri)
+	switch {
+	case isMonitoringPath(path):
 		s.monitor(ctx, uri)
-	case path == "/healthz":
+	case string(path) == "/healthz":
 		if !s.ready() {
 			textError(ctx, fasthttp.StatusServiceUnavailable, "starting")
 			return
@@ -153,15 +154,26 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 }
 
 // routePath returns the path a request is routed by: the request target up
-// to its query for the usual origin form, the parsed path otherwise.
-func routePath(ctx *fasthttp.RequestCtx, uri []byte) string {
+// to its query for the usual origin form, the parsed path otherwise. It
+// shares the request's memory.
+func routePath(ctx *fasthttp.RequestCtx, uri []byte) []byte {
 	if len(uri) > 0 && uri[0] == '/' {
 		if i := bytes.IndexByte(uri, '?'); i >= 0 {
 			uri = uri[:i]
 		}
-		return string(uri)
+		return uri
 	}
-	return string(ctx.Path())
+	return ctx.Path()
+}
+
+// isMonitoringPath is collect.IsMonitoringPath without copying the path, a
+// Miaozhen-form monitoring URL's whole target: only its first three bytes
+// decide.
+func isMonitoringPath(path []byte) bool {
+	if len(path) > 3 {
+		path = path[:3]
+	}
+	return collect.IsMonitoringPath(string(path))
 }
 
 // monitor hands a monitoring URL to the collector and writes its answer.

@@ -1,0 +1,20 @@
+package fastcollect
+
+import (
+	"testing"
+
+	"github.com/admeter/admeter/collect"
+)
+
+// FuzzIsMonitoringPath: routing on the first bytes of the path decides as
+// collect.IsMonitoringPath does on the whole of it.
+func FuzzIsMonitoringPath(f *testing.F) {
+	for _, s := range []string{"", "/", "/x", "/r", "/x/", "/x/k=1&p=2", "/x.gif", "/r/k=1&o=https://a/", "/xyz", "/rx", "/healthz", "x", "/X"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		if got, want := isMonitoringPath([]byte(path)), collect.IsMonitoringPath(path); got != want {
+			t.Errorf("isMonitoringPath(%q) = %v, collect.IsMonitoringPath says %v", path, got, want)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -57,21 +58,33 @@ type MonitoringAnswer struct {
 	// for a HEAD request). Otherwise Body is sent as plain text.
 	GIF  bool
 	Body string
-	// fields live in a fixed array so that an answer on the caller's stack
-	// stays there.
+	// fields live in a fixed array, large enough for every answer Monitor
+	// gives today, so that an answer on the caller's stack stays there;
+	// more go to the heap.
 	fields  [6]HeaderField
 	nfields int
+	more    []HeaderField
 }
 
 // Header returns the answer's headers other than the pixel's own, in order.
 // Set-Cookie may appear twice.
-func (a *MonitoringAnswer) Header() []HeaderField { return a.fields[:a.nfields] }
+func (a *MonitoringAnswer) Header() []HeaderField {
+	if a.more != nil {
+		return a.more
+	}
+	return a.fields[:a.nfields]
+}
 
-// add appends a header; the answer has room for every header Monitor sets.
+// add appends a header.
 func (a *MonitoringAnswer) add(key, value string) {
-	if a.nfields < len(a.fields) {
+	switch {
+	case a.more != nil:
+		a.more = append(a.more, HeaderField{key, value})
+	case a.nfields < len(a.fields):
 		a.fields[a.nfields] = HeaderField{key, value}
 		a.nfields++
+	default:
+		a.more = append(append(make([]HeaderField, 0, 2*len(a.fields)), a.fields[:]...), HeaderField{key, value})
 	}
 }
 
@@ -361,7 +374,7 @@ func (c *Collector) ServeMonitoring(w http.ResponseWriter, r *http.Request) {
 			hdr.Set("Content-Type", "text/plain; charset=utf-8")
 		}
 		w.WriteHeader(ans.Status)
-		_, _ = w.Write([]byte(ans.Body))
+		_, _ = io.WriteString(w, ans.Body)
 		return
 	}
 	setGIFHeaders(hdr)

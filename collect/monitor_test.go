@@ -2,6 +2,7 @@ package collect
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -67,4 +68,22 @@ func FuzzCookieValue(f *testing.F) {
 			t.Errorf("cookieValue(%q) = %q, %v; net/http finds %q, %v", lines, got, gotOK, want, wantOK)
 		}
 	})
+}
+
+func TestMonitoringAnswerHeaders(t *testing.T) {
+	for _, n := range []int{0, 1, 6, 7, 20} {
+		var a MonitoringAnswer
+		for i := range n {
+			a.add("X-H", strconv.Itoa(i))
+		}
+		h := a.Header()
+		if len(h) != n {
+			t.Fatalf("%d headers added, %d kept", n, len(h))
+		}
+		for i, f := range h {
+			if f.Value != strconv.Itoa(i) {
+				t.Fatalf("%d headers: header %d is %q", n, i, f.Value)
+			}
+		}
+	}
 }

@@ -1,6 +1,8 @@
-package fastcollect_test
+package fastcollect
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -17,9 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/collect"
-	"github.com/admeter/admeter/collect/fastcollect"
 	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/pseudo"
@@ -67,7 +70,7 @@ var clock = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 // newCollector returns a collector with a fixed clock and key that logs to
 // log and trusts proxies on loopback.
-func newCollector(t *testing.T, log collect.Appender) *collect.Collector {
+func newCollector(t testing.TB, log collect.Appender) *collect.Collector {
 	t.Helper()
 	ps, err := pseudo.New(pseudo.Key{Version: 1, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	if err != nil {
@@ -107,9 +110,9 @@ func newCollector(t *testing.T, log collect.Appender) *collect.Collector {
 
 // serveFast serves col on a loopback fastcollect server; served gets what
 // Serve returns.
-func serveFast(t *testing.T, cfg fastcollect.Config, col *collect.Collector, ready func() bool) (srv *fastcollect.Server, url string, served <-chan error) {
+func serveFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bool) (srv *Server, url string, served <-chan error) {
 	t.Helper()
-	srv, err := fastcollect.New(cfg, col, ready, nil, nil)
+	srv, err := New(cfg, col, ready, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +126,7 @@ func serveFast(t *testing.T, cfg fastcollect.Config, col *collect.Collector, rea
 }
 
 // startFast is serveFast until the test ends.
-func startFast(t *testing.T, cfg fastcollect.Config, col *collect.Collector, ready func() bool) string {
+func startFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bool) string {
 	t.Helper()
 	srv, url, served := serveFast(t, cfg, col, ready)
 	t.Cleanup(func() {
@@ -147,7 +150,7 @@ func fronts(t *testing.T) []front {
 	std := httptest.NewServer(http.HandlerFunc(colA.ServeMonitoring))
 	t.Cleanup(std.Close)
 	colB := newCollector(t, logB)
-	fast := startFast(t, fastcollect.DefaultConfig(), colB, func() bool { return true })
+	fast := startFast(t, DefaultConfig(), colB, func() bool { return true })
 	return []front{{"net/http", std.URL, logA}, {"fasthttp", fast, logB}}
 }
 
@@ -309,7 +312,7 @@ func TestLogFailure(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	col := newCollector(t, &memLog{})
 	var ready atomic.Bool
-	url := startFast(t, fastcollect.DefaultConfig(), col, ready.Load)
+	url := startFast(t, DefaultConfig(), col, ready.Load)
 	tests := []struct {
 		name, target string
 		ready        bool
@@ -340,7 +343,7 @@ func TestRoutes(t *testing.T) {
 func TestLimits(t *testing.T) {
 	log := &memLog{}
 	col := newCollector(t, log)
-	cfg := fastcollect.DefaultConfig()
+	cfg := DefaultConfig()
 	cfg.MaxHeaderBytes, cfg.MaxBodyBytes = 4096, 1024
 	url := startFast(t, cfg, col, func() bool { return true })
 	addr := strings.TrimPrefix(url, "http://")
@@ -387,7 +390,7 @@ func TestLimits(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	gate := make(chan struct{})
 	blocking := &blockingLog{gate: gate, entered: make(chan struct{}, 1)}
-	srv, url, served := serveFast(t, fastcollect.DefaultConfig(), newCollector(t, blocking), func() bool { return true })
+	srv, url, served := serveFast(t, DefaultConfig(), newCollector(t, blocking), func() bool { return true })
 
 	// An idle kept-alive connection must not hold shutdown up.
 	idle := &http.Client{Transport: &http.Transport{}}
@@ -449,4 +452,37 @@ func (l *blockingLog) count() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.n
+}
+
+// FuzzHandle feeds any bytes to the server as an HTTP request: whatever
+// fasthttp accepts, the answer is a complete one, never a recovered panic.
+func FuzzHandle(f *testing.F) {
+	for _, s := range []string{
+		"GET /x/k=12345678&p=pA1b2C&m11=abc&mo=0 HTTP/1.1\r\nHost: t\r\nUser-Agent: okhttp/4\r\n\r\n",
+		"GET /r/k=12345678&p=pA1b2C&o=https://m.example.com/a?b=1 HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 1.2.3.4, 127.0.0.1\r\n\r\n",
+		"POST /x?k=12345678&p=pA1b2C HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nCookie: admeter_uid=AAAAAAAAAAAAAAAAAAAAAA\r\nCookie: admeter_optout=1\r\n\r\nabc",
+		"HEAD /x/k=12345678&p=pA1b2C HTTP/1.1\r\nHost: t\r\nSec-Purpose: prefetch\r\nSec-GPC: 1\r\n\r\n",
+		"GET http://t/x/k=1 HTTP/1.1\r\nHost: t\r\n\r\n",
+		"GET /healthz HTTP/1.1\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	srv, err := New(DefaultConfig(), newCollector(f, &memLog{}), func() bool { return true }, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var req fasthttp.Request
+		if err := req.Read(bufio.NewReader(bytes.NewReader(raw))); err != nil {
+			return // fasthttp answers what it cannot read itself
+		}
+		var ctx fasthttp.RequestCtx
+		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
+		srv.handle(&ctx)
+		switch st := ctx.Response.StatusCode(); st {
+		case 200, 302, 404, 405, 503:
+		default:
+			t.Fatalf("status %d for %q", st, raw)
+		}
+	})
 }

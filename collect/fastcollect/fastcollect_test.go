@@ -486,3 +486,87 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// TestRawParity sends request lines that media really send but Go's HTTP
+// client would refuse or rewrite (unreplaced %%X%% macros, raw UTF-8, braces,
+// unencoded click targets) over raw connections to both front doors: the
+// status lines and the logged events must be the same, except where
+// net/http refuses a path it cannot unescape before any handler runs (a
+// Miaozhen-form URL with an unreplaced %%X%% macro): fasthttp then takes the
+// event, as issue 2 asks, and net/http answers 400.
+func TestRawParity(t *testing.T) {
+	const imp = "/x/k=12345678&p=pA1b2C"
+	targets := []struct {
+		name, target string
+		logged       int  // events each front door logs; -1: not checked
+		netHTTP400   bool // net/http refuses it (and logs nothing)
+	}{
+		{"percent macros", imp + "&m11=raw1&mt=%%TS%%&m2=%%IMEI%%", 1, true},
+		{"percent macros, query form", "/x?k=12345678&p=pA1b2C&m11=raw1q&mt=%%TS%%&m2=%%IMEI%%", 1, false},
+		{"brace and bracket macros", imp + "&m11=raw2&m5={IDFA}&m6={{MAC}}&m1=[M_ANDROIDID]", 1, false},
+		{"raw spaces are no HTTP", imp + "&m11=raw3&mn=新闻客户端&md=Redmi Note 8", 0, false},
+		{"raw UTF-8, spaces encoded", imp + "&m11=raw4&mn=新闻客户端&md=Redmi+Note+8", 1, false},
+		{"bad percent escape", imp + "&m11=raw5&mn=%E6%96&x=%zz", 1, true},
+		{"encoded NUL", imp + "&m11=raw6&md=a%00b", 1, false},
+		{"pipe, caret and backslash", imp + "&m11=raw7&tr=a|b^c\\d", 1, false},
+		{"double slash", "/x//k=12345678&p=pA1b2C&m11=raw8", -1, false},
+		{"unencoded click target with a fragment mark", "/r/k=12345678&p=pA1b2C&m11=raw9&o=https://m.example.com/a?b=1&c=%2F#top", 1, false},
+		{"dot segments", "/x/../x/k=12345678&p=pA1b2C&m11=raw10", -1, false},
+	}
+	fs := fronts(t)
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			var want string
+			var wantEvents []admeter.Event
+			for i, f := range fs {
+				status := rawStatus(t, strings.TrimPrefix(f.url, "http://"), "GET "+tt.target+" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+				evs := comparable(f.log.take())
+				if i == 0 && tt.netHTTP400 {
+					if status != "HTTP/1.1 400 Bad Request" || len(evs) != 0 {
+						t.Errorf("net/http answered %q and logged %d events; it was expected to refuse the path", status, len(evs))
+					}
+					continue
+				}
+				if tt.logged >= 0 && len(evs) != tt.logged {
+					t.Errorf("%s logged %d events, want %d (status %q)", f.name, len(evs), tt.logged, status)
+				}
+				if tt.netHTTP400 {
+					if status != "HTTP/1.1 200 OK" {
+						t.Errorf("%s answered %q, want 200", f.name, status)
+					}
+					continue
+				}
+				if i == 0 {
+					want, wantEvents = status, evs
+					continue
+				}
+				if status != want {
+					t.Errorf("%s answered %q, net/http %q", f.name, status, want)
+				}
+				if !reflect.DeepEqual(evs, wantEvents) {
+					t.Errorf("%s logged\n%+v\nnet/http logged\n%+v", f.name, evs, wantEvents)
+				}
+			}
+		})
+	}
+}
+
+// rawStatus sends request on a new connection to addr and returns the
+// status line of the answer.
+func rawStatus(t *testing.T, addr, request string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	return strings.TrimSpace(line)
+}

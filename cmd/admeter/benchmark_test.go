@@ -51,7 +51,7 @@ func TestIndustryBenchmarkEndToEnd(t *testing.T) {
 		imps, clicks, invalid, measured, viewed int
 	}
 	var tenants []sent
-	now := time.Now()
+	now := midday()
 	for i := range 7 {
 		industry := "gaming"
 		if i == 6 {

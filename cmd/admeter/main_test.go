@@ -198,3 +198,12 @@ func fill(u string, vals map[string]string) string {
 	}
 	return u
 }
+
+// midday returns 12:00 yesterday in Asia/Shanghai. Events sent a few minutes
+// before it and reported on its day fall on one local day whenever the test
+// runs; "a few minutes before now", reported on today, falls on yesterday in
+// the first minutes after midnight in Shanghai (16:00 UTC).
+func midday() time.Time {
+	y, m, d := time.Now().In(shanghai()).AddDate(0, 0, -1).Date()
+	return time.Date(y, m, d, 12, 0, 0, 0, shanghai())
+}

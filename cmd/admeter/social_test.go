@@ -87,7 +87,7 @@ func TestSocialEndToEnd(t *testing.T) {
 		t.Errorf("rule without terms: %d", st)
 	}
 
-	now := time.Now().UTC()
+	now := midday().UTC()
 	day := now.In(shanghai()).Format(time.DateOnly)
 	at := func(min int) string { return now.Add(-time.Duration(min) * time.Minute).Format(time.RFC3339) }
 	var nd strings.Builder

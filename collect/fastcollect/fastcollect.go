@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -131,7 +132,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		// collector should never panic, but one bad request must not take
 		// the process and every other request with it.
 		if v := recover(); v != nil {
-			s.logger.Error("monitoring request panicked", "panic", fmt.Sprint(v))
+			s.logger.Error("monitoring request panicked", "panic", panicText(v))
 			textError(ctx, fasthttp.StatusInternalServerError, "internal error")
 		}
 	}()
@@ -264,6 +265,17 @@ func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
 		}
 		textError(ctx, fasthttp.StatusBadRequest, "malformed HTTP request")
 	}
+}
+
+// panicText describes a recovered panic for the log without its value, which
+// might hold part of the request (raw identifiers): a runtime error's text
+// (an index out of range, a nil dereference) carries no request data, any
+// other panic is named by its type only.
+func panicText(v any) string {
+	if err, ok := v.(runtime.Error); ok {
+		return err.Error()
+	}
+	return fmt.Sprintf("a panic of type %T", v)
 }
 
 // textError answers with a plain-text error, as net/http's http.Error does.

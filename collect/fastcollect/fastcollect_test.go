@@ -348,20 +348,6 @@ func TestLimits(t *testing.T) {
 	url := startFast(t, cfg, col, func() bool { return true })
 	addr := strings.TrimPrefix(url, "http://")
 
-	raw := func(request string) string {
-		t.Helper()
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(conn, request); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(conn)
-		return string(b)
-	}
 	tests := []struct {
 		name, request, want string
 	}{
@@ -372,7 +358,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := raw(tt.request); !strings.HasPrefix(got, tt.want) {
+			if got := rawExchange(t, addr, tt.request); !strings.HasPrefix(got, tt.want) {
 				t.Errorf("answer %.120q, want it to start %q", got, tt.want)
 			}
 		})
@@ -555,6 +541,14 @@ func TestRawParity(t *testing.T) {
 // status line of the answer.
 func rawStatus(t *testing.T, addr, request string) string {
 	t.Helper()
+	line, _, _ := strings.Cut(rawExchange(t, addr, request), "\n")
+	return strings.TrimSpace(line)
+}
+
+// rawExchange sends request, which must close the connection, on a new
+// connection to addr and returns everything the server answers.
+func rawExchange(t *testing.T, addr, request string) string {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -564,9 +558,6 @@ func rawStatus(t *testing.T, addr, request string) string {
 	if _, err := io.WriteString(conn, request); err != nil {
 		t.Fatal(err)
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
-	}
-	return strings.TrimSpace(line)
+	b, _ := io.ReadAll(conn)
+	return string(b)
 }

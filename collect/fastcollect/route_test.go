@@ -18,3 +18,18 @@ func FuzzIsMonitoringPath(f *testing.F) {
 		}
 	})
 }
+
+func TestPanicText(t *testing.T) {
+	var s []int
+	func() {
+		defer func() {
+			if got := panicText(recover()); got != "runtime error: index out of range [3] with length 0" {
+				t.Errorf("runtime error: %q", got)
+			}
+		}()
+		_ = s[3]
+	}()
+	if got := panicText("m11=868049039501257"); got != "a panic of type string" {
+		t.Errorf("string panic: %q, want its type only", got)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/internal/redact"
 )
 
 // Config holds the server's limits. Use DefaultConfig and change what you
@@ -289,10 +290,11 @@ func textError(ctx *fasthttp.RequestCtx, status int, msg string) {
 	ctx.SetBodyString(msg + "\n")
 }
 
-// printfLogger sends fasthttp's own messages (errors serving a connection)
-// to slog.
+// printfLogger sends fasthttp's own messages to slog. They name the
+// client's address ("error when serving connection …<->…"), which privacy
+// invariant 1 keeps out of every log: it is redacted.
 type printfLogger struct{ l *slog.Logger }
 
 func (p printfLogger) Printf(format string, args ...any) {
-	p.l.Warn("pixel listener: " + fmt.Sprintf(format, args...))
+	p.l.Warn("pixel listener: " + redact.IPs(fmt.Sprintf(format, args...)))
 }

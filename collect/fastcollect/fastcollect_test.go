@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,9 +111,9 @@ func newCollector(t testing.TB, log collect.Appender) *collect.Collector {
 
 // serveFast serves col on a loopback fastcollect server; served gets what
 // Serve returns.
-func serveFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bool) (srv *Server, url string, served <-chan error) {
+func serveFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bool, logger *slog.Logger) (srv *Server, url string, served <-chan error) {
 	t.Helper()
-	srv, err := New(cfg, col, ready, nil, nil)
+	srv, err := New(cfg, col, ready, logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func serveFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bo
 // startFast is serveFast until the test ends.
 func startFast(t *testing.T, cfg Config, col *collect.Collector, ready func() bool) string {
 	t.Helper()
-	srv, url, served := serveFast(t, cfg, col, ready)
+	srv, url, served := serveFast(t, cfg, col, ready, nil)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -376,7 +377,7 @@ func TestLimits(t *testing.T) {
 func TestShutdown(t *testing.T) {
 	gate := make(chan struct{})
 	blocking := &blockingLog{gate: gate, entered: make(chan struct{}, 1)}
-	srv, url, served := serveFast(t, DefaultConfig(), newCollector(t, blocking), func() bool { return true })
+	srv, url, served := serveFast(t, DefaultConfig(), newCollector(t, blocking), func() bool { return true }, nil)
 
 	// An idle kept-alive connection must not hold shutdown up.
 	idle := &http.Client{Transport: &http.Transport{}}
@@ -560,4 +561,50 @@ func rawExchange(t *testing.T, addr, request string) string {
 	}
 	b, _ := io.ReadAll(conn)
 	return string(b)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestErrorLogHasNoAddress: fasthttp logs the connection's addresses when it
+// cannot serve one; the log line must come through with them redacted, and
+// without the request's raw identifiers.
+func TestErrorLogHasNoAddress(t *testing.T) {
+	var out lockedBuffer
+	srv, url, served := serveFast(t, DefaultConfig(), newCollector(t, &memLog{}), func() bool { return true },
+		slog.New(slog.NewTextHandler(&out, nil)))
+	addr := strings.TrimPrefix(url, "http://")
+	rawExchange(t, addr, "GET /x/k=12345678&p=pA1b2C&m3=868049039501257 HTTP/1.1\r\nHost: t\r\nContent-Length: -3\r\n\r\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	log := out.String()
+	if !strings.Contains(log, "error when serving connection") {
+		t.Fatalf("fasthttp logged nothing about the malformed request; the test proves nothing:\n%s", log)
+	}
+	for _, raw := range []string{"127.0.0.1", "868049039501257"} {
+		if strings.Contains(log, raw) {
+			t.Errorf("the log holds %s:\n%s", raw, log)
+		}
+	}
 }

@@ -175,6 +175,9 @@ func testMonitoringURLs(t *testing.T, pixel bool) {
 		}
 	}
 
+	if pixel && !strings.Contains(string(metrics), "admeter_pixel_open_connections") {
+		t.Error("metrics lack admeter_pixel_open_connections")
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"bytes"
+	"hash/fnv"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -253,7 +254,6 @@ func TestSenderClickIDs(t *testing.T) {
 	var (
 		mu      sync.Mutex // the handler runs on the sender's concurrent connections
 		uploads [][]byte
-		n       int
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -270,7 +270,12 @@ func TestSenderClickIDs(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"accepted":1,"duplicates":[],"opted_out":0,"rejected":[]}`))
 		case strings.HasPrefix(r.URL.Path, "/r"):
-			n++
+			// Which clicks get an id depends on the click, not on the
+			// order the concurrent connections deliver them in: the
+			// outcome is the same on every run.
+			h := fnv.New32a()
+			_, _ = h.Write([]byte(r.RequestURI))
+			n := int(h.Sum32() % 1000)
 			if n%2 == 0 {
 				http.Redirect(w, r, "https://shop.example.com/sale", http.StatusFound) // no id: some conversions lose theirs
 				return

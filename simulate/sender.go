@@ -36,6 +36,10 @@ type SenderConfig struct {
 	// OptOutCookieName is the server's opt-out cookie, sent (with the value
 	// 1) by browsers that have opted out.
 	OptOutCookieName string
+	// PixelTarget is the scheme and host monitoring URLs (/x, /r) are sent
+	// to, such as admeter's pixel listener (serve --pixel-addr); empty:
+	// the target, with everything else.
+	PixelTarget string
 	// Token is the tenant token conversion uploads are sent with
 	// (Authorization: Bearer; the collect or manage scope). Without it
 	// the server refuses them.
@@ -59,6 +63,7 @@ func DefaultSenderConfig() SenderConfig {
 // plans (Next) keep their users. A Sender sends one plan at a time.
 type Sender struct {
 	base   *url.URL
+	pixel  *url.URL // where monitoring URLs go
 	cfg    SenderConfig
 	client *http.Client
 	logger *slog.Logger
@@ -80,6 +85,14 @@ func NewSender(target string, cfg SenderConfig, logger *slog.Logger) (*Sender, e
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("new sender: target must be an http(s) URL such as http://127.0.0.1:8080, not %q", target)
+	}
+	pixel := &url.URL{Scheme: u.Scheme, Host: u.Host}
+	if cfg.PixelTarget != "" {
+		p, err := url.Parse(cfg.PixelTarget)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, fmt.Errorf("new sender: pixel target must be an http(s) URL such as http://127.0.0.1:8081, not %q", cfg.PixelTarget)
+		}
+		pixel = &url.URL{Scheme: p.Scheme, Host: p.Host}
 	}
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
@@ -110,8 +123,9 @@ func NewSender(target string, cfg SenderConfig, logger *slog.Logger) (*Sender, e
 		DisableCompression:  true,
 	}
 	s := &Sender{
-		base: &url.URL{Scheme: u.Scheme, Host: u.Host},
-		cfg:  cfg,
+		base:  &url.URL{Scheme: u.Scheme, Host: u.Host},
+		pixel: pixel,
+		cfg:   cfg,
 		client: &http.Client{
 			Transport: tr,
 			Timeout:   cfg.Timeout,
@@ -461,7 +475,11 @@ func (s *Sender) do(ctx context.Context, r *Request, jar map[int32]string, ws *w
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, s.base.String(), body)
+	base := s.base
+	if isMonitoringTarget(r.Target) {
+		base = s.pixel
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, base.String(), body)
 	if err != nil {
 		return false, fmt.Errorf("build request: %w", err)
 	}
@@ -635,4 +653,14 @@ func (s *Sender) sendUpload(ctx context.Context, r *Request, body []byte, st *St
 	st.ConversionsOptedOut += res.OptedOut
 	st.ConversionsRejected += int64(len(res.Rejected))
 	return true, nil
+}
+
+// isMonitoringTarget reports whether a request target is a monitoring URL:
+// a path the collector routes as one (/x, /r, /x/…, /x.gif) with or without
+// a query.
+func isMonitoringTarget(target string) bool {
+	if len(target) < 2 || target[0] != '/' || (target[1] != 'x' && target[1] != 'r') {
+		return false
+	}
+	return len(target) == 2 || strings.IndexByte("/.?", target[2]) >= 0
 }

@@ -266,6 +266,66 @@ func TestSenderStops(t *testing.T) {
 	}
 }
 
+// TestSenderPixelTarget sends a plan's monitoring URLs to one server and
+// its batches and opt-out calls to another, as to admeter's pixel listener
+// and its main address.
+func TestSenderPixelTarget(t *testing.T) {
+	p := smallPlan(t, 200)
+	mainSrv, pixelSrv := newFakeCollector(), newFakeCollector()
+	ms, ps := httptest.NewServer(mainSrv), httptest.NewServer(pixelSrv)
+	defer ms.Close()
+	defer ps.Close()
+	cfg := DefaultSenderConfig()
+	cfg.PixelTarget = ps.URL
+	s, err := NewSender(ms.URL, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Send(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.OK != int64(len(p.Requests)) {
+		t.Fatalf("%d of %d requests OK", st.OK, len(p.Requests))
+	}
+	pixels, others := 0, 0
+	for _, r := range p.Requests {
+		if r.Method == "GET" {
+			pixels++
+		} else {
+			others++
+		}
+	}
+	if pixels == 0 || others == 0 {
+		t.Fatalf("the plan has %d monitoring URLs and %d other requests: want both", pixels, others)
+	}
+	for _, tg := range pixelSrv.targets {
+		if !isMonitoringTarget(tg) {
+			t.Errorf("the pixel target got %s", tg)
+		}
+	}
+	for _, tg := range mainSrv.targets {
+		if isMonitoringTarget(tg) {
+			t.Errorf("the main target got %s", tg)
+		}
+	}
+	if len(pixelSrv.targets) != pixels || len(mainSrv.targets) != others {
+		t.Errorf("pixel target got %d requests, main %d; want %d and %d", len(pixelSrv.targets), len(mainSrv.targets), pixels, others)
+	}
+}
+
+func TestIsMonitoringTarget(t *testing.T) {
+	for target, want := range map[string]bool{
+		"/x/k=1&p=a": true, "/x?k=1": true, "/r/k=1&o=https://a.example.com/": true, "/x": true, "/x.gif?k=1": true,
+		"/v1/events": false, "/api/v1/optout": false, "/xy": false, "/": false, "": false, "x/k=1": false, "/rx?k=1": false,
+	} {
+		if got := isMonitoringTarget(target); got != want {
+			t.Errorf("isMonitoringTarget(%q) = %v, want %v", target, got, want)
+		}
+	}
+}
+
 func TestNewSenderRejects(t *testing.T) {
 	for _, target := range []string{"", "localhost:8080", "ftp://x", "http://"} {
 		if _, err := NewSender(target, DefaultSenderConfig(), nil); err == nil {
@@ -276,6 +336,11 @@ func TestNewSenderRejects(t *testing.T) {
 	cfg.Rate = -1
 	if _, err := NewSender("http://127.0.0.1:1", cfg, nil); err == nil {
 		t.Error("a negative rate was accepted")
+	}
+	cfg = DefaultSenderConfig()
+	cfg.PixelTarget = "127.0.0.1:8081"
+	if _, err := NewSender("http://127.0.0.1:1", cfg, nil); err == nil {
+		t.Error("a pixel target without a scheme was accepted")
 	}
 }
 

@@ -347,8 +347,8 @@ func (s *Server) campaignJSON(c *admeter.Campaign) campaignJSON {
 		}
 		out.Placements = append(out.Placements, placementJSON{
 			ID: p.ID, Name: p.Name, Media: p.Media, MediaTenant: p.MediaTenant, Categories: cats, Price: newPriceJSON(p.Price),
-			ImpressionURL: ImpressionURL(s.cfg.PublicURL, c.ID, p.ID),
-			ClickURL:      ClickURL(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL),
+			ImpressionURL: ImpressionURL(s.cfg.CollectorURL, c.ID, p.ID),
+			ClickURL:      ClickURL(s.cfg.CollectorURL, c.ID, p.ID, c.LandingURL),
 		})
 	}
 	return out

@@ -33,9 +33,13 @@ type CampaignService interface {
 
 // Config holds the API's settings.
 type Config struct {
-	// PublicURL is the scheme and host that media reach this server at; it
-	// is the base of the monitoring URLs handed out, e.g. https://t.example.com.
+	// PublicURL is the scheme and host that clients reach this server at,
+	// e.g. https://t.example.com.
 	PublicURL string
+	// CollectorURL is the scheme and host that media reach the collector's
+	// monitoring URLs at: the base of the impression and click URLs handed
+	// out. Empty means PublicURL.
+	CollectorURL string
 	// OperatorTokenHash is HashToken of the operator token.
 	OperatorTokenHash [32]byte
 	// CampaignsChanged is called after a campaign is created, so that the
@@ -119,6 +123,10 @@ func New(cfg Config, tenants TenantService, campaigns CampaignService, reports R
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.CollectorURL = strings.TrimRight(cfg.CollectorURL, "/")
+	if cfg.CollectorURL == "" {
+		cfg.CollectorURL = cfg.PublicURL
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

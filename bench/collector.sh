@@ -19,7 +19,8 @@
 #   BENCH_TMPDIR    where the temporary data directory goes (default $TMPDIR or /tmp);
 #                   it must be on the disk you want to measure, not tmpfs
 #   BENCH_LISTENER  which of admeter's listeners the load goes to: pixel (default),
-#                   the fasthttp one of --pixel-addr, or addr, net/http on --addr
+#                   the fasthttp one of --pixel-addr that the monitoring URLs admeter
+#                   hands out point at, or addr, net/http on --addr
 #   BENCH_FASTHTTP_BASELINE  true adds run a2 to each round: a bare fasthttp server,
 #                   the ceiling of the pixel listener, and prints d/a2 (no target)
 #
@@ -244,7 +245,7 @@ echo "== admeter collector benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "   machine: $(nproc) CPUs, $(uname -sr), $(go version | awk '{print $3}')"
 echo "   each run: ${WARMUP} s warm-up + ${DURATION} s measured; loadgen, $CONNS connections; simulator traffic, $DEVICES devices"
 if [[ $LISTENER == pixel ]]; then
-	echo "   admeter's load goes to --pixel-addr (fasthttp); the baselines are net/http servers"
+	echo "   admeter's load goes to its pixel listener (--pixel-addr, fasthttp), where the monitoring URLs it hands out point; the baselines are net/http servers"
 else
 	echo "   admeter's load goes to --addr (net/http), like the baselines'"
 fi

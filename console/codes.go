@@ -92,7 +92,7 @@ func (s *Server) placementCodes(c *admeter.Campaign, lang string) []placementCod
 	var out []placementCode
 	for _, p := range c.Placements {
 		pc := placementCode{Placement: p}
-		all, err := codes.All(s.cfg.PublicURL, c.ID, p.ID, c.LandingURL)
+		all, err := codes.All(s.cfg.CollectorURL, c.ID, p.ID, c.LandingURL)
 		if err != nil {
 			s.logger.Error("monitoring codes", "campaign", c.ID, "placement", p.ID, "err", err)
 			continue

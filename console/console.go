@@ -49,8 +49,12 @@ type Reports interface {
 
 // Config holds the console's settings.
 type Config struct {
-	// PublicURL is the base of the monitoring codes, as in api.Config.
+	// PublicURL is the scheme and host the console is reached at, as in
+	// api.Config.
 	PublicURL string
+	// CollectorURL is the base of the monitoring codes, as in api.Config;
+	// empty means PublicURL.
+	CollectorURL string
 	// Secure marks the session cookie Secure (the console is served over
 	// HTTPS).
 	Secure bool
@@ -85,6 +89,9 @@ func New(cfg Config, sessions Sessions, campaigns Campaigns, reports Reports, ac
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CollectorURL == "" {
+		cfg.CollectorURL = cfg.PublicURL
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -76,13 +77,19 @@ func (s *syncBuffer) Bytes() []byte {
 	return bytes.Clone(s.b.Bytes())
 }
 
-// startBinary runs "admeter serve" on a free port with dataDir and waits for
+// startBinary runs "admeter serve" on a free port, and its pixel listener on
+// another (unless extra says otherwise), with dataDir and waits for
 // /healthz.
 func startBinary(tb testing.TB, dataDir string, extra ...string) *proc {
 	tb.Helper()
 	port := freePort(tb)
-	args := append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir,
-		"--master-key", testMasterKey, "--log-format", "json"}, extra...)
+	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir, "--master-key", testMasterKey, "--log-format", "json"}
+	if collects(extra) {
+		// The default, the port after --addr's, may be taken: a later
+		// --pixel-addr in extra wins.
+		args = append(args, "--pixel-addr", fmt.Sprintf("127.0.0.1:%d", freePort(tb)))
+	}
+	args = append(args, extra...)
 	cmd := exec.Command(admeterBinary(tb), args...)
 	p := &proc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
@@ -105,12 +112,28 @@ func startBinary(tb testing.TB, dataDir string, extra ...string) *proc {
 		}
 		select {
 		case err := <-p.done:
+			p.done <- err // for the cleanup
 			tb.Fatalf("admeter exited before it was ready: %v\n%s", err, p.out.Bytes())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	tb.Fatalf("admeter not ready after 30s:\n%s", p.out.Bytes())
 	return nil
+}
+
+// collects reports whether serve flags leave the role one that collects
+// (all or collector), which the pixel listener belongs to.
+func collects(args []string) bool {
+	role := RoleAll
+	for i, a := range args {
+		switch {
+		case (a == "--role" || a == "-role") && i+1 < len(args):
+			role = args[i+1]
+		case strings.HasPrefix(a, "--role="):
+			role = strings.TrimPrefix(a, "--role=")
+		}
+	}
+	return role == RoleAll || role == RoleCollector
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -106,6 +106,9 @@ func TestConsoleFlow(t *testing.T) {
 		t.Error("the live check does not say nothing arrived yet")
 	}
 	target := strings.ReplaceAll(html.UnescapeString(imp[2]), "__OAID__", "liveheck00000001")
+	if want := "http://localhost:" + port(t, m.PixelAddr()) + "/x/"; !strings.HasPrefix(target, want) {
+		t.Fatalf("the code %s is not on the pixel listener (%s)", target, want)
+	}
 	if resp, _ := get(t, target, nil); resp.StatusCode != 200 {
 		t.Fatalf("pixel: %d", resp.StatusCode)
 	}

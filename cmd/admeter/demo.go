@@ -143,8 +143,9 @@ func (m *Main) ensureDemoUser(ctx context.Context, tenant admeter.TenantID) erro
 }
 
 // runDemo sends simulated traffic for the demo campaign to this server until
-// ctx is done: first the last few days, then a live trickle.
-func (m *Main) runDemo(ctx context.Context, base, public, token string, c *admeter.Campaign, logger *slog.Logger) {
+// ctx is done: first the last few days, then a live trickle. The monitoring
+// URLs go to pixelBase, everything else to base.
+func (m *Main) runDemo(ctx context.Context, base, pixelBase, public, token string, c *admeter.Campaign, logger *slog.Logger) {
 	rule := c.Attribution.Rule("")
 	sc := simulate.Campaign{ID: string(c.ID), Timezone: c.Timezone, LandingURL: c.LandingURL,
 		Attribution: &simulate.Attribution{ClickWindowDays: rule.ClickWindowDays, ViewWindowDays: rule.ViewWindowDays, ClickIDParam: c.Attribution.ClickIDParam}}
@@ -185,6 +186,7 @@ func (m *Main) runDemo(ctx context.Context, base, public, token string, c *admet
 	scfg := simulate.DefaultSenderConfig()
 	scfg.Concurrency = 2
 	scfg.Token, scfg.ConsentRef = token, "demo-consent"
+	scfg.PixelTarget = pixelBase
 	sender, err := simulate.NewSender(base, scfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		logger.Error("demo: cannot send traffic", "err", err)
@@ -321,7 +323,7 @@ func seedDemoSocial(ctx context.Context, base, token string, logger *slog.Logger
 }
 
 // printDemoBanner tells a newcomer where to look.
-func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
+func printDemoBanner(w io.Writer, public, collector, dataDir string, st *demoState) {
 	day := time.Now().In(shanghai()).Format(time.DateOnly)
 	from := time.Now().In(shanghai()).AddDate(0, 0, -demoBackfillDays).Format(time.DateOnly)
 	socialFrom := time.Now().In(shanghai()).AddDate(0, 0, 1-demoSocialDays).Format(time.DateOnly)
@@ -331,6 +333,7 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
   演示模式已启动:活动 %[1]s 正在接收模拟流量。
 
   Console / 控制台: %[2]s/console/  (email %[6]s, password in %[7]s)
+  Monitoring URLs / 监测链接: %[9]s/x/… and %[9]s/r/…
 
   Report by day / 按天报表:
     go run ./cmd/admeter report --server %[2]s --token-file %[3]s --campaign %[1]s --from %[4]s --to %[5]s --by day
@@ -347,7 +350,7 @@ func printDemoBanner(w io.Writer, public, dataDir string, st *demoState) {
     curl -H "Authorization: Bearer $(cat %[3]s)" '%[2]s/api/v1/social/report?campaign=%[1]s&from=%[8]s&to=%[5]s'
   Pipeline metrics / 指标: %[2]s/metrics
 
-`, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName), socialFrom)
+`, st.Campaign, public, tokenFile, from, day, demoEmail, filepath.Join(dataDir, demoPasswordFileName), socialFrom, collector)
 }
 
 func shanghai() *time.Location {

@@ -112,12 +112,13 @@ func TestDemoMode(t *testing.T) {
 // languages.
 func TestDemoBanner(t *testing.T) {
 	var b strings.Builder
-	printDemoBanner(&b, "http://127.0.0.1:8080", "/data", &demoState{Campaign: "c_demo"})
+	printDemoBanner(&b, "http://127.0.0.1:8080", "http://127.0.0.1:8081", "/data", &demoState{Campaign: "c_demo"})
 	for _, want := range []string{
 		"admeter report --server http://127.0.0.1:8080 --token-file /data/demo.token --campaign c_demo",
 		"admeter social report --server http://127.0.0.1:8080 --token-file /data/demo.token --campaign c_demo --from ",
 		"/api/v1/social/report?campaign=c_demo&from=",
 		"Social insight", "社会化洞察", "/audience?", "%!",
+		"http://127.0.0.1:8081/x/… and http://127.0.0.1:8081/r/…",
 	} {
 		if got := strings.Contains(b.String(), want); got != (want != "%!") {
 			t.Errorf("banner contains %q: %v\n%s", want, got, b.String())

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,11 +52,15 @@ import (
 // ServeConfig is the configuration of "admeter serve".
 type ServeConfig struct {
 	Addr string
-	// PixelAddr, when set, is a second listener that serves only the
-	// monitoring URLs, on fasthttp (package collect/fastcollect).
-	PixelAddr       string
-	DataDir         string
-	PublicURL       string
+	// PixelAddr is a second listener that serves only the monitoring URLs,
+	// on fasthttp (package collect/fastcollect): an address, pixelAuto (the
+	// port after Addr's, on the roles that collect) or pixelOff.
+	PixelAddr string
+	DataDir   string
+	PublicURL string
+	// PixelPublicURL is the base of the monitoring URLs handed out; empty:
+	// PublicURL if set, else the pixel listener on localhost, else Addr's.
+	PixelPublicURL  string
 	Fsync           string
 	FsyncInterval   time.Duration
 	GeoIP           string
@@ -119,6 +124,7 @@ type ServeConfig struct {
 func DefaultServeConfig() ServeConfig {
 	return ServeConfig{
 		Addr:                ":8080",
+		PixelAddr:           pixelAuto,
 		Role:                RoleAll,
 		DataDir:             "./admeter-data",
 		Fsync:               "always",
@@ -156,11 +162,8 @@ func (c *ServeConfig) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data is required, e.g. ./admeter-data"))
 	}
-	if c.PixelAddr != "" && c.PixelAddr == c.Addr {
-		errs = append(errs, fmt.Errorf("--pixel-addr must differ from --addr (both are %q)", c.Addr))
-	}
-	if c.PixelAddr != "" && !c.parts().collect {
-		errs = append(errs, fmt.Errorf("--pixel-addr serves monitoring URLs: only --role all or collector take them, not %s", c.Role))
+	if _, err := c.pixelListenAddr(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Fsync != "always" && c.Fsync != "interval" {
 		errs = append(errs, fmt.Errorf("--fsync must be always or interval, not %q", c.Fsync))
@@ -180,6 +183,9 @@ func (c *ServeConfig) Validate() error {
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://, not %q", c.PublicURL))
+	}
+	if c.PixelPublicURL != "" && !strings.HasPrefix(c.PixelPublicURL, "http://") && !strings.HasPrefix(c.PixelPublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("--pixel-public-url must start with http:// or https://, not %q", c.PixelPublicURL))
 	}
 	if c.MaxReportDays < 1 {
 		errs = append(errs, errors.New("--max-report-days must be at least 1"))
@@ -271,9 +277,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on / 监听地址")
-	fs.StringVar(&cfg.PixelAddr, "pixel-addr", cfg.PixelAddr, "second address that serves only the monitoring URLs (/x, /r) and /healthz, on a lighter HTTP/1.1 stack (fasthttp) that takes about a quarter less CPU a request; route pixel traffic to it (empty: off) / 监测链接专用监听地址")
+	fs.StringVar(&cfg.PixelAddr, "pixel-addr", cfg.PixelAddr, "second address that serves only the monitoring URLs (/x, /r) and /healthz, on a lighter HTTP/1.1 stack (fasthttp) that takes about a quarter less CPU a request; the monitoring URLs handed out point at it. auto: the port after --addr's (:8081) on roles all and collector; off: none (--addr serves the monitoring URLs too, always) / 监测链接专用监听地址")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, created if missing / 数据目录")
-	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host media reach this server at, the base of monitoring URLs (default http://localhost<addr>)")
+	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host clients reach this server at, e.g. https://t.example.com: the base of the console's links and, unless --pixel-public-url is given, of monitoring URLs (default http://localhost<addr>) / 对外地址")
+	fs.StringVar(&cfg.PixelPublicURL, "pixel-public-url", cfg.PixelPublicURL, "scheme and host media reach the monitoring URLs at, the base of the impression and click URLs handed out (default: --public-url if given, else http://localhost<pixel-addr>, else as --public-url) / 监测链接对外地址")
 	fs.StringVar(&cfg.Fsync, "fsync", cfg.Fsync, "always: answer only after the event is fsynced (survives power loss); interval: answer once the OS has it and fsync every --fsync-interval (survives a process crash, not a power cut)")
 	fs.DurationVar(&cfg.FsyncInterval, "fsync-interval", cfg.FsyncInterval, "how often --fsync=interval fsyncs the log: the most a power cut can take (a longer period costs less CPU)")
 	fs.StringVar(&cfg.GeoIP, "geoip", cfg.GeoIP, "IP geolocation database (.mmdb MaxMind format or .ipdb); default: the embedded free IPv4 city database")
@@ -376,7 +383,9 @@ type Main struct {
 	ln       net.Listener
 	pixel    *fastcollect.Server
 	pixelLn  net.Listener
-	ready    atomic.Bool
+	// collectorURL is the base of the monitoring URLs handed out.
+	collectorURL string
+	ready        atomic.Bool
 
 	stopDemo context.CancelFunc
 	demoDone chan struct{}
@@ -424,12 +433,24 @@ func (m *Main) Addr() string {
 }
 
 // PixelAddr returns the address the monitoring-URL listener listens on, ""
-// without --pixel-addr.
+// without one (--pixel-addr off).
 func (m *Main) PixelAddr() string {
 	if m.pixelLn == nil {
 		return ""
 	}
 	return m.pixelLn.Addr().String()
+}
+
+// CollectorURL returns the base of the monitoring URLs handed out.
+func (m *Main) CollectorURL() string { return m.collectorURL }
+
+// pixelBase returns the URL this process reaches its own monitoring URLs
+// at: the pixel listener, or --addr without one.
+func (m *Main) pixelBase() string {
+	if m.pixelLn != nil {
+		return "http://" + m.pixelLn.Addr().String()
+	}
+	return "http://" + m.ln.Addr().String()
 }
 
 // Open opens the data directory, the stores and the log, and starts serving.
@@ -588,15 +609,31 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another admeter running? choose another with --addr)", cfg.Addr, err)
 	}
-	if cfg.PixelAddr != "" {
-		if m.pixelLn, err = net.Listen("tcp", cfg.PixelAddr); err != nil {
+	pixelAddr, err := cfg.pixelListenAddr()
+	if err != nil {
+		_ = m.ln.Close()
+		return err
+	}
+	if pixelAddr != "" {
+		if m.pixelLn, err = net.Listen("tcp", pixelAddr); err != nil {
 			_ = m.ln.Close()
-			return fmt.Errorf("listen on %s: %w (choose another with --pixel-addr)", cfg.PixelAddr, err)
+			return fmt.Errorf("listen on %s for monitoring URLs: %w (choose another with --pixel-addr, or --pixel-addr off)", pixelAddr, err)
 		}
 	}
 	public := cfg.PublicURL
 	if public == "" {
 		public = defaultPublicURL(m.ln.Addr())
+	}
+	// Monitoring URLs point at the pixel listener unless the operator said
+	// where media reach this server: a balancer in front routes /x and /r
+	// (docs/deploy.md).
+	m.collectorURL = cfg.PixelPublicURL
+	switch {
+	case m.collectorURL != "":
+	case cfg.PublicURL != "" || m.pixelLn == nil:
+		m.collectorURL = public
+	default:
+		m.collectorURL = defaultPublicURL(m.pixelLn.Addr())
 	}
 	mux := http.NewServeMux()
 	var handleCollect http.HandlerFunc
@@ -632,6 +669,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		apiCfg := api.Config{
 			PublicURL:         public,
+			CollectorURL:      m.collectorURL,
 			OperatorTokenHash: opHash,
 			CampaignsChanged: func(ctx context.Context) {
 				if err := m.reloadCatalog(ctx); err != nil {
@@ -690,7 +728,7 @@ func (m *Main) Open(ctx context.Context) error {
 			mux.HandleFunc("/api/v1/conversions", conversionsOnCollectors)
 		}
 		if part.api {
-			con, err := console.New(console.Config{PublicURL: public, Secure: strings.HasPrefix(public, "https://"),
+			con, err := console.New(console.Config{PublicURL: public, CollectorURL: m.collectorURL, Secure: strings.HasPrefix(public, "https://"),
 				CampaignsChanged: apiCfg.CampaignsChanged}, apiSrv, m.meta, svc, accountStore{m.meta}, m.rights, auditStore{m.audit}, logger.With("component", "console"))
 			if err != nil {
 				return err
@@ -776,12 +814,13 @@ func (m *Main) Open(ctx context.Context) error {
 		m.stopDemo, m.demoDone = stopDemo, make(chan struct{})
 		go func() {
 			defer close(m.demoDone)
-			m.runDemo(demoCtx, "http://"+m.ln.Addr().String(), public, st.Token, c, logger.With("component", "demo"))
+			m.runDemo(demoCtx, "http://"+m.ln.Addr().String(), m.pixelBase(), m.collectorURL, st.Token, c, logger.With("component", "demo"))
 		}()
-		printDemoBanner(os.Stderr, public, cfg.DataDir, st)
+		printDemoBanner(os.Stderr, public, m.collectorURL, cfg.DataDir, st)
 	}
 	m.ready.Store(true)
-	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "pixel_addr", m.PixelAddr(), "public_url", public, "data", cfg.DataDir,
+	logger.Info("admeter is ready", "addr", m.ln.Addr().String(), "pixel_addr", m.PixelAddr(), "public_url", public,
+		"monitoring_urls", m.collectorURL, "data", cfg.DataDir,
 		"fsync", cfg.Fsync, "placements", m.catalog.Len())
 	return nil
 }
@@ -914,6 +953,46 @@ func (m *Main) pollCatalog(ctx context.Context) {
 		}
 		last = v
 	}
+}
+
+// Values of --pixel-addr besides an address.
+const (
+	pixelAuto = "auto"
+	pixelOff  = "off"
+)
+
+// pixelListenAddr returns the address the pixel listener opens on, "" for
+// none. auto is the port after --addr's on the same host (any free port
+// when --addr's is 0), and no listener on a role that does not collect; an
+// address given on such a role is a mistake.
+func (c *ServeConfig) pixelListenAddr() (string, error) {
+	switch c.PixelAddr {
+	case "", pixelOff:
+		return "", nil
+	case pixelAuto:
+		if !c.parts().collect {
+			return "", nil
+		}
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err != nil {
+			return "", fmt.Errorf("--pixel-addr auto takes the port after --addr's, but --addr %q is not host:port: give --pixel-addr an address such as :8081, or off", c.Addr)
+		}
+		n, err := net.LookupPort("tcp", port)
+		if err != nil || n >= 65535 {
+			return "", fmt.Errorf("--pixel-addr auto takes the port after --addr's, and --addr %q has none: give --pixel-addr an address such as :8081, or off", c.Addr)
+		}
+		if n == 0 {
+			return net.JoinHostPort(host, "0"), nil
+		}
+		return net.JoinHostPort(host, strconv.Itoa(n+1)), nil
+	}
+	if !c.parts().collect {
+		return "", fmt.Errorf("--pixel-addr serves monitoring URLs: only --role all or collector take them, not %s (leave it auto or off)", c.Role)
+	}
+	if c.PixelAddr == c.Addr {
+		return "", fmt.Errorf("--pixel-addr must differ from --addr (both are %q)", c.Addr)
+	}
+	return c.PixelAddr, nil
 }
 
 func defaultPublicURL(a net.Addr) string {

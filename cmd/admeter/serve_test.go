@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,8 +58,8 @@ func TestTenantAndCampaignAPI(t *testing.T) {
 	if len(cA.ID) != 8 || len(cA.Placements) != 2 || len(cA.Placements[0].ID) != 6 {
 		t.Fatalf("campaign ids: %+v", cA)
 	}
-	wantPrefix := base + "/x/k=" + cA.ID + "&p=" + cA.Placements[0].ID + "&"
-	if got := cA.Placements[0].ImpressionURL; !strings.HasPrefix(strings.Replace(got, "localhost", "127.0.0.1", 1), wantPrefix) || !strings.Contains(got, "m11=__OAID__") {
+	wantPrefix := "http://localhost:" + port(t, m.PixelAddr()) + "/x/k=" + cA.ID + "&p=" + cA.Placements[0].ID + "&"
+	if got := cA.Placements[0].ImpressionURL; !strings.HasPrefix(got, wantPrefix) || !strings.Contains(got, "m11=__OAID__") {
 		t.Fatalf("impression_url = %s, want prefix %s and the standard macros", got, wantPrefix)
 	}
 	if got := cA.Placements[0].ClickURL; !strings.HasSuffix(got, "&o=https://shop.example.com/sale") {
@@ -93,11 +94,7 @@ func TestMonitoringURLsEndToEnd(t *testing.T) {
 }
 
 func testMonitoringURLs(t *testing.T, pixel bool) {
-	m, apiBase := MustRunMain(t, func(c *ServeConfig) {
-		if pixel {
-			c.PixelAddr = "127.0.0.1:0"
-		}
-	})
+	m, apiBase := MustRunMain(t, nil)
 	_, c := setupCampaign(t, apiBase, m.Config.DataDir, 2)
 	base := apiBase
 	if pixel {
@@ -118,7 +115,10 @@ func testMonitoringURLs(t *testing.T, pixel bool) {
 		wantLoc    string // for clicks
 		wantReject string // X-Admeter-Rejected
 	}
-	androidImp := strings.Replace(fill(p0.ImpressionURL, map[string]string{"__OS__": "0", "__OAID__": oaid, "__IP__": "202.96.128.86", "__TS__": fmt.Sprint(now.Unix())}), apiBase, base, 1)
+	if !strings.HasPrefix(p0.ImpressionURL, m.CollectorURL()+"/x/") {
+		t.Fatalf("impression URL %s is not on %s", p0.ImpressionURL, m.CollectorURL())
+	}
+	androidImp := strings.Replace(fill(p0.ImpressionURL, map[string]string{"__OS__": "0", "__OAID__": oaid, "__IP__": "202.96.128.86", "__TS__": fmt.Sprint(now.Unix())}), m.CollectorURL(), base, 1)
 	hits := []hit{
 		{name: "android impression, raw OAID, other macros unreplaced", url: androidImp, wantStatus: 200},
 		{name: "same device, MD5 OAID, ms time", url: fmt.Sprintf("%s/x/k=%s&p=%s&mo=0&m11a=%s&mt=%d&vf=imp-1", base, c.ID, p0.ID, strings.ToUpper(oaidMD5), now.UnixMilli()), wantStatus: 200},
@@ -356,19 +356,88 @@ func TestServeConfigValidate(t *testing.T) {
 	}
 }
 
-func TestPixelAddrValidate(t *testing.T) {
+// TestMonitoringURLsHandedOut checks where the monitoring URLs the API hands
+// out point: at the pixel listener by default, so that media send pixels to
+// the fast front door, and wherever the operator says otherwise.
+func TestMonitoringURLsHandedOut(t *testing.T) {
 	tests := []struct {
 		name string
 		mod  func(*ServeConfig)
-		want string // "" when valid
+		want func(m *Main) string
 	}{
-		{"off", func(*ServeConfig) {}, ""},
-		{"a port of its own", func(c *ServeConfig) { c.PixelAddr = ":8081" }, ""},
-		{"the same as --addr", func(c *ServeConfig) { c.PixelAddr = c.Addr }, "--pixel-addr must differ from --addr"},
-		{"a loader takes no pixels", func(c *ServeConfig) {
-			c.Role, c.PixelAddr = RoleLoader, ":8081"
-			c.KafkaBrokers, c.ClickHouseDSN, c.PostgresDSN = "k:9092", "clickhouse://h:9000/db", "postgres://h/db"
-		}, "only --role all or collector"},
+		{"the pixel listener by default", nil, func(m *Main) string { return "http://localhost:" + port(t, m.PixelAddr()) }},
+		{"--addr without a pixel listener", func(c *ServeConfig) { c.PixelAddr = pixelOff },
+			func(m *Main) string { return "http://localhost:" + port(t, m.Addr()) }},
+		{"the public URL behind a balancer", func(c *ServeConfig) { c.PublicURL = "https://t.example.com" },
+			func(*Main) string { return "https://t.example.com" }},
+		{"a pixel host of its own", func(c *ServeConfig) {
+			c.PublicURL, c.PixelPublicURL = "https://app.example.com", "https://t.example.com/"
+		},
+			func(*Main) string { return "https://t.example.com" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, base := MustRunMain(t, tt.mod)
+			_, c := setupCampaign(t, base, m.Config.DataDir, 1)
+			want := tt.want(m)
+			p := c.Placements[0]
+			if !strings.HasPrefix(p.ImpressionURL, want+"/x/k="+c.ID+"&") || !strings.HasPrefix(p.ClickURL, want+"/r/k="+c.ID+"&") {
+				t.Fatalf("monitoring URLs %s and %s, want them on %s", p.ImpressionURL, p.ClickURL, want)
+			}
+			if !strings.HasPrefix(want, "http://localhost:") {
+				return
+			}
+			// Pasted as they are, with the macros filled, they are counted.
+			for _, u := range []string{p.ImpressionURL, p.ClickURL} {
+				u = fill(u, map[string]string{"__OS__": "0", "__OAID__": "1fe9a970-0f6e-4a5b-b1e7-6c0b1a2b3c4d"})
+				resp, err := noRedirect.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 && resp.StatusCode != 302 || resp.Header.Get("X-Admeter-Rejected") != "" {
+					t.Fatalf("GET %s: %d, rejected %q", u, resp.StatusCode, resp.Header.Get("X-Admeter-Rejected"))
+				}
+			}
+		})
+	}
+}
+
+// port returns the port of a host:port address.
+func port(tb testing.TB, addr string) string {
+	tb.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestPixelAddr(t *testing.T) {
+	cluster := func(c *ServeConfig) {
+		c.KafkaBrokers, c.ClickHouseDSN, c.PostgresDSN = "k:9092", "clickhouse://h:9000/db", "postgres://h/db"
+	}
+	tests := []struct {
+		name   string
+		mod    func(*ServeConfig)
+		listen string // the address the pixel listener opens on, "" none
+		err    string // part of the error when invalid
+	}{
+		{"auto with the default --addr", func(*ServeConfig) {}, ":8081", ""},
+		{"auto after a host's port", func(c *ServeConfig) { c.Addr = "127.0.0.1:9000" }, "127.0.0.1:9001", ""},
+		{"auto with any free port", func(c *ServeConfig) { c.Addr = "127.0.0.1:0" }, "127.0.0.1:0", ""},
+		{"auto after a named port", func(c *ServeConfig) { c.Addr = ":http" }, ":81", ""},
+		{"auto on a collector", func(c *ServeConfig) { c.Role = RoleCollector; cluster(c) }, ":8081", ""},
+		{"auto on a loader: none", func(c *ServeConfig) { c.Role = RoleLoader; cluster(c) }, "", ""},
+		{"auto on an API node: none", func(c *ServeConfig) { c.Role = RoleAPI; cluster(c) }, "", ""},
+		{"auto without a port", func(c *ServeConfig) { c.Addr = "localhost" }, "", "give --pixel-addr an address"},
+		{"auto after the last port", func(c *ServeConfig) { c.Addr = ":65535" }, "", "give --pixel-addr an address"},
+		{"off", func(c *ServeConfig) { c.PixelAddr = pixelOff }, "", ""},
+		{"empty is off", func(c *ServeConfig) { c.PixelAddr = "" }, "", ""},
+		{"a port of its own", func(c *ServeConfig) { c.PixelAddr = ":9999" }, ":9999", ""},
+		{"the same as --addr", func(c *ServeConfig) { c.PixelAddr = c.Addr }, "", "--pixel-addr must differ from --addr"},
+		{"a loader takes no pixels", func(c *ServeConfig) { c.Role, c.PixelAddr = RoleLoader, ":8081"; cluster(c) }, "", "only --role all or collector"},
+		{"a pixel URL that is no URL", func(c *ServeConfig) { c.PixelPublicURL = "t.example.com" }, ":8081", "--pixel-public-url must start with http"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,10 +445,13 @@ func TestPixelAddrValidate(t *testing.T) {
 			tt.mod(&cfg)
 			err := cfg.Validate()
 			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("rejected: %v", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("error %v, want one that says %q", err, tt.want)
+			case tt.err == "" && err != nil:
+				t.Fatalf("rejected: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("error %v, want one that says %q", err, tt.err)
+			}
+			if got, _ := cfg.pixelListenAddr(); got != tt.listen {
+				t.Errorf("pixel listener on %q, want %q", got, tt.listen)
 			}
 		})
 	}

@@ -28,6 +28,7 @@ type SimulateCommand struct {
 // simulateOptions are the flags of "admeter simulate".
 type simulateOptions struct {
 	target, token, campaigns, truth string
+	pixelTarget                     string
 	rate, ivt, batch, web, optOut   float64
 	appOptOut, tooLate              float64
 	viewability, video, conversions float64
@@ -52,6 +53,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 		"unique users and frequency the server should report, and the invalid traffic injected, by kind.\n"+
 		"向运行中的服务发送模拟流量(监测链接与批量接口),并输出真实值(曝光、点击、独立用户、频次、注入的无效流量)。")
 	fs.StringVar(&o.target, "target", o.target, "base URL of the admeter server")
+	fs.StringVar(&o.pixelTarget, "pixel-target", o.pixelTarget, "base URL the monitoring URLs (/x, /r) are sent to, such as the server's pixel listener (http://localhost:8081 on its defaults); default: --target")
 	fs.StringVar(&o.token, "token", o.token, "tenant token that owns the campaigns (Authorization: Bearer)")
 	fs.StringVar(&o.campaigns, "campaign", o.campaigns, "campaign id, or several separated by commas")
 	fs.Float64Var(&o.rate, "rate", o.rate, "events per second; 0 sends as fast as the server answers (then give --devices)")
@@ -117,6 +119,7 @@ func (c *SimulateCommand) Run(ctx context.Context, args []string) error {
 
 	scfg := simulate.DefaultSenderConfig()
 	scfg.Rate, scfg.Concurrency, scfg.Token = o.rate, o.concurrency, o.token
+	scfg.PixelTarget = o.pixelTarget
 	sender, err := simulate.NewSender(o.target, scfg, nil)
 	if err != nil {
 		return usageError{err.Error()}
@@ -234,6 +237,9 @@ func (o *simulateOptions) validate() error {
 	}
 	if u, err := url.Parse(o.target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		problems = append(problems, fmt.Sprintf("--target must be a URL such as http://localhost:8080, not %q", o.target))
+	}
+	if u, err := url.Parse(o.pixelTarget); o.pixelTarget != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		problems = append(problems, fmt.Sprintf("--pixel-target must be a URL such as http://localhost:8081, not %q", o.pixelTarget))
 	}
 	if !(o.rate >= 0) {
 		problems = append(problems, "--rate must not be negative")

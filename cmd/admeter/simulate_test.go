@@ -75,8 +75,10 @@ func simulateAgainstServer(t *testing.T, mod func(*ServeConfig), args []string, 
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// The monitoring URLs go to the pixel listener, as media send them.
 	err := (&SimulateCommand{Stdout: &out}).Run(ctx, append([]string{
-		"--target", base, "--token", token, "--campaign", c.ID, "--rate", "0", "--seed", "7", "--days", "3", "--truth", truthPath,
+		"--target", base, "--pixel-target", "http://" + m.PixelAddr(), "--token", token, "--campaign", c.ID,
+		"--rate", "0", "--seed", "7", "--days", "3", "--truth", truthPath,
 	}, args...))
 	if err != nil {
 		t.Fatalf("simulate: %v\n%s", err, out.String())
@@ -254,6 +256,7 @@ func TestSimulateFlags(t *testing.T) {
 		"TooManyDays":   {"--token", "x", "--campaign", "1", "--days", "9"},
 		"BadIVT":        {"--token", "x", "--campaign", "1", "--ivt", "2"},
 		"BadTarget":     {"--token", "x", "--campaign", "1", "--target", "localhost"},
+		"BadPixel":      {"--token", "x", "--campaign", "1", "--pixel-target", "localhost:8081"},
 		"ExtraArgument": {"--token", "x", "--campaign", "1", "now"},
 	}
 	for name, args := range tests {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,8 +56,11 @@ func admeterBinary(tb testing.TB) string {
 type proc struct {
 	cmd  *exec.Cmd
 	base string
-	out  *syncBuffer
-	done chan error
+	// pixel is the base URL of the pixel listener that startBinary chose,
+	// "" when extra chose or the role has none.
+	pixel string
+	out   *syncBuffer
+	done  chan error
 }
 
 // syncBuffer collects a process's output.
@@ -84,14 +88,16 @@ func startBinary(tb testing.TB, dataDir string, extra ...string) *proc {
 	tb.Helper()
 	port := freePort(tb)
 	args := []string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir, "--master-key", testMasterKey, "--log-format", "json"}
-	if collects(extra) {
-		// The default, the port after --addr's, may be taken: a later
-		// --pixel-addr in extra wins.
-		args = append(args, "--pixel-addr", fmt.Sprintf("127.0.0.1:%d", freePort(tb)))
+	pixel := ""
+	if collects(extra) && !slices.Contains(extra, "--pixel-addr") {
+		// The default, the port after --addr's, may be taken.
+		pixel = fmt.Sprintf("127.0.0.1:%d", freePort(tb))
+		args = append(args, "--pixel-addr", pixel)
+		pixel = "http://" + pixel
 	}
 	args = append(args, extra...)
 	cmd := exec.Command(admeterBinary(tb), args...)
-	p := &proc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: cmd, base: fmt.Sprintf("http://127.0.0.1:%d", port), pixel: pixel, out: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

@@ -652,7 +652,10 @@ func (m *Main) Open(ctx context.Context) error {
 		mux.Handle("GET "+viewtag.Path, viewtag.Handler())
 		handleCollect = col.ServeMonitoring
 		if m.pixelLn != nil {
-			if m.pixel, err = fastcollect.New(fastcollect.DefaultConfig(), col, m.ready.Load, logger.With("component", "pixel"), reg); err != nil {
+			pixelCfg := fastcollect.DefaultConfig()
+			// The viewability tag loads from the host its pings go to.
+			pixelCfg.Handlers = map[string]http.Handler{viewtag.Path: viewtag.Handler()}
+			if m.pixel, err = fastcollect.New(pixelCfg, col, m.ready.Load, logger.With("component", "pixel"), reg); err != nil {
 				return err
 			}
 		}

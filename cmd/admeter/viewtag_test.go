@@ -47,22 +47,36 @@ func TestViewabilityTagInBrowser(t *testing.T) {
 	plA, plB := admeter.PlacementID(c.Placements[0].ID), admeter.PlacementID(c.Placements[1].ID)
 
 	// The page comes from another origin, as an advertiser's or a media's
-	// page would.
+	// page would. It loads the tag from the pixel listener, the host of
+	// the monitoring URLs, to which the tag sends its pings.
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, viewtagPage, p.base, c.ID, plA, plB)
+		fmt.Fprintf(w, viewtagPage, p.pixel, c.ID, plA, plB)
 	}))
 	defer page.Close()
 
-	// The tag itself: small, cacheable, JavaScript.
-	resp, err := http.Get(p.base + "/v.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
-		!strings.Contains(resp.Header.Get("Cache-Control"), "max-age=") {
-		t.Fatalf("GET /v.js: %d %v", resp.StatusCode, resp.Header)
+	// The tag itself, on both listeners: small, cacheable, JavaScript,
+	// revalidated with its ETag.
+	for _, base := range []string{p.base, p.pixel} {
+		resp, err := http.Get(base + "/v.js")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+			!strings.Contains(resp.Header.Get("Cache-Control"), "max-age=") || resp.Header.Get("ETag") == "" {
+			t.Fatalf("GET %s/v.js: %d %v", base, resp.StatusCode, resp.Header)
+		}
+		req, _ := http.NewRequest("GET", base+"/v.js", nil)
+		req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+		again, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again.Body.Close()
+		if again.StatusCode != http.StatusNotModified {
+			t.Fatalf("GET %s/v.js with its ETag: %d, want 304", base, again.StatusCode)
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(t.Context(), browserBudget)

@@ -11,8 +11,9 @@
 // (parsing, de-identification, opt-out, the log append, the answer) is made
 // by Collector.Monitor, exactly as for the net/http listener. This package
 // only translates requests and answers. It serves nothing else but
-// /healthz: the API, the console, the batch API and /metrics stay on
-// net/http.
+// /healthz and the few assets it is given (Config.Handlers, such as the
+// viewability tag): the API, the console, the batch API and /metrics stay
+// on net/http.
 package fastcollect
 
 import (
@@ -22,12 +23,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/internal/redact"
@@ -49,6 +52,12 @@ type Config struct {
 	// MaxBodyBytes bounds a request body: a pixel's is ignored (a
 	// sendBeacon POST), so it only has to be read.
 	MaxBodyBytes int
+	// Handlers serve a few other paths, exactly as named, through
+	// net/http handlers: assets that load next to the pixels, such as the
+	// viewability tag, so that one host serves a web tag whole. They go
+	// through an adapter that costs more than the monitoring path; keep
+	// them to what browsers cache.
+	Handlers map[string]http.Handler
 }
 
 // DefaultConfig returns the limits admeter runs with.
@@ -68,6 +77,8 @@ type Server struct {
 	ready  func() bool
 	logger *slog.Logger
 	srv    *fasthttp.Server
+	// others are Config.Handlers, adapted, by path.
+	others map[string]fasthttp.RequestHandler
 	// tooLarge is the answer to a request whose headers do not fit.
 	tooLarge string
 }
@@ -80,6 +91,15 @@ func New(cfg Config, col *collect.Collector, ready func() bool, logger *slog.Log
 	}
 	s := &Server{col: col, ready: ready, logger: logger,
 		tooLarge: fmt.Sprintf("request line and headers over %d bytes: a monitoring URL must be shorter", cfg.MaxHeaderBytes)}
+	for path, h := range cfg.Handlers {
+		if len(path) == 0 || path[0] != '/' || isMonitoringPath([]byte(path)) || path == "/healthz" {
+			return nil, fmt.Errorf("new pixel listener: cannot serve %q with a handler: give a path of its own that starts with /", path)
+		}
+		if s.others == nil {
+			s.others = map[string]fasthttp.RequestHandler{}
+		}
+		s.others[path] = fasthttpadaptor.NewFastHTTPHandler(h)
+	}
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleError,
@@ -153,7 +173,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain; charset=utf-8")
 		ctx.SetBodyString("ok\n")
 	default:
-		textError(ctx, fasthttp.StatusNotFound, "this address serves only monitoring URLs (/x, /r) and /healthz: the API, the console and /metrics are on --addr")
+		if h, ok := s.others[string(path)]; ok {
+			h(ctx)
+			return
+		}
+		textError(ctx, fasthttp.StatusNotFound, "this address serves only monitoring URLs (/x, /r), their assets and /healthz: the API, the console and /metrics are on --addr")
 	}
 }
 

@@ -313,7 +313,12 @@ func TestLogFailure(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	col := newCollector(t, &memLog{})
 	var ready atomic.Bool
-	url := startFast(t, DefaultConfig(), col, ready.Load)
+	cfg := DefaultConfig()
+	cfg.Handlers = map[string]http.Handler{"/tag.js": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(w, r, "tag.js", time.Time{}, strings.NewReader("tag();"))
+	})}
+	url := startFast(t, cfg, col, ready.Load)
 	tests := []struct {
 		name, target string
 		ready        bool
@@ -327,6 +332,8 @@ func TestRoutes(t *testing.T) {
 		{"a path that only starts like a pixel", "/xyz", true, 404, "--addr"},
 		{"pixel", "/x", true, 200, "GIF89a"},
 		{"impression", "/x/k=12345678&p=pA1b2C", true, 200, "GIF89a"},
+		{"an asset through its handler", "/tag.js", true, 200, "tag();"},
+		{"only at its own path", "/tag.js/x", true, 404, "--addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -336,6 +343,31 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("GET %s: %d %q, want %d and %q", tt.target, got.Status, got.Body, tt.status, tt.body)
 			}
 		})
+	}
+}
+
+// TestHandlers: an asset's handler answers as on net/http (a conditional
+// request 304), and New refuses a handler for the paths it serves itself.
+func TestHandlers(t *testing.T) {
+	col := newCollector(t, &memLog{})
+	tag := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		http.ServeContent(w, r, "tag.js", time.Time{}, strings.NewReader("tag();"))
+	})
+	cfg := DefaultConfig()
+	cfg.Handlers = map[string]http.Handler{"/tag.js": tag}
+	url := startFast(t, cfg, col, func() bool { return true })
+	if got := do(t, http.DefaultClient, "GET", url+"/tag.js", http.Header{"If-None-Match": {`"v1"`}}, ""); got.Status != 304 || got.Body != "" {
+		t.Errorf("conditional GET: %d %q, want 304 and no body", got.Status, got.Body)
+	}
+	if got := do(t, http.DefaultClient, "GET", url+"/tag.js", nil, ""); got.Status != 200 || got.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("GET: %d %q", got.Status, got.Header.Get("Content-Type"))
+	}
+	for _, path := range []string{"/x", "/r/k=1", "/healthz", "tag.js", ""} {
+		cfg.Handlers = map[string]http.Handler{path: tag}
+		if _, err := New(cfg, col, func() bool { return true }, nil, nil); err == nil {
+			t.Errorf("New took a handler for %q", path)
+		}
 	}
 }
 

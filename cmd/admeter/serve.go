@@ -277,7 +277,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 func registerServeFlags(fs *flag.FlagSet, cfg *ServeConfig) {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "address to listen on / 监听地址")
-	fs.StringVar(&cfg.PixelAddr, "pixel-addr", cfg.PixelAddr, "second address that serves only the monitoring URLs (/x, /r) and /healthz, on a lighter HTTP/1.1 stack (fasthttp) that takes about a quarter less CPU a request; the monitoring URLs handed out point at it. auto: the port after --addr's (:8081) on roles all and collector; off: none (--addr serves the monitoring URLs too, always) / 监测链接专用监听地址")
+	fs.StringVar(&cfg.PixelAddr, "pixel-addr", cfg.PixelAddr, "second address that serves only the monitoring URLs (/x, /r), the viewability tag (/v.js) and /healthz, on a lighter HTTP/1.1 stack (fasthttp) that takes about a quarter less CPU a request; the monitoring URLs handed out point at it. auto: the port after --addr's (:8081) on roles all and collector; off: none (--addr serves the monitoring URLs too, always) / 监测链接专用监听地址")
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory, created if missing / 数据目录")
 	fs.StringVar(&cfg.PublicURL, "public-url", cfg.PublicURL, "scheme and host clients reach this server at, e.g. https://t.example.com: the base of the console's links and, unless --pixel-public-url is given, of monitoring URLs (default http://localhost<addr>) / 对外地址")
 	fs.StringVar(&cfg.PixelPublicURL, "pixel-public-url", cfg.PixelPublicURL, "scheme and host media reach the monitoring URLs at, the base of the impression and click URLs handed out (default: --public-url if given, else http://localhost<pixel-addr>, else as --public-url) / 监测链接对外地址")

@@ -992,7 +992,8 @@ func (c *ServeConfig) pixelListenAddr() (string, error) {
 	if !c.parts().collect {
 		return "", fmt.Errorf("--pixel-addr serves monitoring URLs: only --role all or collector take them, not %s (leave it auto or off)", c.Role)
 	}
-	if c.PixelAddr == c.Addr {
+	if _, port, err := net.SplitHostPort(c.PixelAddr); c.PixelAddr == c.Addr && (err != nil || port != "0") {
+		// Two listeners on port 0 get two free ports.
 		return "", fmt.Errorf("--pixel-addr must differ from --addr (both are %q)", c.Addr)
 	}
 	return c.PixelAddr, nil

@@ -436,6 +436,7 @@ func TestPixelAddr(t *testing.T) {
 		{"empty is off", func(c *ServeConfig) { c.PixelAddr = "" }, "", ""},
 		{"a port of its own", func(c *ServeConfig) { c.PixelAddr = ":9999" }, ":9999", ""},
 		{"the same as --addr", func(c *ServeConfig) { c.PixelAddr = c.Addr }, "", "--pixel-addr must differ from --addr"},
+		{"both on any free port", func(c *ServeConfig) { c.Addr, c.PixelAddr = "127.0.0.1:0", "127.0.0.1:0" }, "127.0.0.1:0", ""},
 		{"a loader takes no pixels", func(c *ServeConfig) { c.Role, c.PixelAddr = RoleLoader, ":8081"; cluster(c) }, "", "only --role all or collector"},
 		{"a pixel URL that is no URL", func(c *ServeConfig) { c.PixelPublicURL = "t.example.com" }, ":8081", "--pixel-public-url must start with http"},
 	}

@@ -654,7 +654,7 @@ func (m *Main) Open(ctx context.Context) error {
 		if m.pixelLn != nil {
 			pixelCfg := fastcollect.DefaultConfig()
 			// The viewability tag loads from the host its pings go to.
-			pixelCfg.Handlers = map[string]http.Handler{viewtag.Path: viewtag.Handler()}
+			pixelCfg.Assets = map[string]fastcollect.Asset{viewtag.Path: {Body: viewtag.Script(), ETag: viewtag.ETag(), Header: viewtag.Headers()}}
 			if m.pixel, err = fastcollect.New(pixelCfg, col, m.ready.Load, logger.With("component", "pixel"), reg); err != nil {
 				return err
 			}

@@ -11,8 +11,8 @@
 // (parsing, de-identification, opt-out, the log append, the answer) is made
 // by Collector.Monitor, exactly as for the net/http listener. This package
 // only translates requests and answers. It serves nothing else but
-// /healthz and the few assets it is given (Config.Handlers, such as the
-// viewability tag): the API, the console, the batch API and /metrics stay
+// /healthz and the few static assets it is given (Config.Assets, such as
+// the viewability tag): the API, the console, the batch API and /metrics stay
 // on net/http.
 package fastcollect
 
@@ -23,14 +23,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/admeter/admeter/collect"
 	"github.com/admeter/admeter/internal/redact"
@@ -52,12 +51,20 @@ type Config struct {
 	// MaxBodyBytes bounds a request body: a pixel's is ignored (a
 	// sendBeacon POST), so it only has to be read.
 	MaxBodyBytes int
-	// Handlers serve a few other paths, exactly as named, through
-	// net/http handlers: assets that load next to the pixels, such as the
-	// viewability tag, so that one host serves a web tag whole. They go
-	// through an adapter that costs more than the monitoring path; keep
-	// them to what browsers cache.
-	Handlers map[string]http.Handler
+	// Assets are small static files served at their exact paths: what
+	// loads next to the pixels, such as the viewability tag, so that one
+	// host serves a web tag whole.
+	Assets map[string]Asset
+}
+
+// Asset is a static file the listener serves to GET and HEAD, answering a
+// request that already has it (If-None-Match with its ETag) with 304.
+type Asset struct {
+	Body []byte
+	// ETag is the quoted entity tag, also sent in Header.
+	ETag string
+	// Header holds the answer's headers, Content-Type included.
+	Header [][2]string
 }
 
 // DefaultConfig returns the limits admeter runs with.
@@ -77,8 +84,7 @@ type Server struct {
 	ready  func() bool
 	logger *slog.Logger
 	srv    *fasthttp.Server
-	// others are Config.Handlers, adapted, by path.
-	others map[string]fasthttp.RequestHandler
+	assets map[string]Asset
 	// tooLarge is the answer to a request whose headers do not fit.
 	tooLarge string
 }
@@ -91,14 +97,14 @@ func New(cfg Config, col *collect.Collector, ready func() bool, logger *slog.Log
 	}
 	s := &Server{col: col, ready: ready, logger: logger,
 		tooLarge: fmt.Sprintf("request line and headers over %d bytes: a monitoring URL must be shorter", cfg.MaxHeaderBytes)}
-	for path, h := range cfg.Handlers {
+	for path, a := range cfg.Assets {
 		if len(path) == 0 || path[0] != '/' || isMonitoringPath([]byte(path)) || path == "/healthz" {
-			return nil, fmt.Errorf("new pixel listener: cannot serve %q with a handler: give a path of its own that starts with /", path)
+			return nil, fmt.Errorf("new pixel listener: cannot serve an asset at %q: give a path of its own that starts with /", path)
 		}
-		if s.others == nil {
-			s.others = map[string]fasthttp.RequestHandler{}
+		if s.assets == nil {
+			s.assets = map[string]Asset{}
 		}
-		s.others[path] = fasthttpadaptor.NewFastHTTPHandler(h)
+		s.assets[path] = a
 	}
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
@@ -173,12 +179,49 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain; charset=utf-8")
 		ctx.SetBodyString("ok\n")
 	default:
-		if h, ok := s.others[string(path)]; ok {
-			h(ctx)
+		if a, ok := s.assets[string(path)]; ok {
+			serveAsset(ctx, &a)
 			return
 		}
 		textError(ctx, fasthttp.StatusNotFound, "this address serves only monitoring URLs (/x, /r), their assets and /healthz: the API, the console and /metrics are on --addr")
 	}
+}
+
+// serveAsset answers a request for a static asset.
+func serveAsset(ctx *fasthttp.RequestCtx, a *Asset) {
+	hdr := &ctx.Request.Header
+	if !hdr.IsGet() && !hdr.IsHead() {
+		textError(ctx, fasthttp.StatusMethodNotAllowed, "use GET")
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		return
+	}
+	for _, kv := range a.Header {
+		ctx.Response.Header.Set(kv[0], kv[1])
+	}
+	if inm := hdr.Peek("If-None-Match"); len(inm) > 0 && a.ETag != "" && etagMatch(inm, a.ETag) {
+		// As net/http's ServeContent: a 304 carries no body and no
+		// Content-Type.
+		ctx.Response.Header.Del("Content-Type")
+		ctx.Response.SkipBody = true
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	// fasthttp sends the length but no body for a HEAD request.
+	ctx.Response.SetBodyRaw(a.Body)
+}
+
+// etagMatch reports whether an If-None-Match value names etag: "*", or a
+// comma-separated list holding it, weak (W/) or not, as the weak comparison
+// of RFC 9110 section 13.1.2 has it.
+func etagMatch(inm []byte, etag string) bool {
+	for part := range bytes.SplitSeq(inm, []byte(",")) {
+		part = bytes.TrimSpace(part)
+		part = bytes.TrimPrefix(part, []byte("W/"))
+		if string(part) == "*" || string(part) == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
 }
 
 // routePath returns the path a request is routed by: the request target up

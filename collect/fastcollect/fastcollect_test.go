@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/admeter/admeter"
 	"github.com/admeter/admeter/collect"
+	"github.com/admeter/admeter/collect/viewtag"
 	"github.com/admeter/admeter/geoip"
 	"github.com/admeter/admeter/optout"
 	"github.com/admeter/admeter/pseudo"
@@ -314,10 +316,7 @@ func TestRoutes(t *testing.T) {
 	col := newCollector(t, &memLog{})
 	var ready atomic.Bool
 	cfg := DefaultConfig()
-	cfg.Handlers = map[string]http.Handler{"/tag.js": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("ETag", `"v1"`)
-		http.ServeContent(w, r, "tag.js", time.Time{}, strings.NewReader("tag();"))
-	})}
+	cfg.Assets = map[string]Asset{"/tag.js": {Body: []byte("tag();"), Header: [][2]string{{"Content-Type", "text/javascript"}}}}
 	url := startFast(t, cfg, col, ready.Load)
 	tests := []struct {
 		name, target string
@@ -332,7 +331,7 @@ func TestRoutes(t *testing.T) {
 		{"a path that only starts like a pixel", "/xyz", true, 404, "--addr"},
 		{"pixel", "/x", true, 200, "GIF89a"},
 		{"impression", "/x/k=12345678&p=pA1b2C", true, 200, "GIF89a"},
-		{"an asset through its handler", "/tag.js", true, 200, "tag();"},
+		{"an asset", "/tag.js", true, 200, "tag();"},
 		{"only at its own path", "/tag.js/x", true, 404, "--addr"},
 	}
 	for _, tt := range tests {
@@ -346,27 +345,72 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// TestHandlers: an asset's handler answers as on net/http (a conditional
-// request 304), and New refuses a handler for the paths it serves itself.
-func TestHandlers(t *testing.T) {
+// TestAssets holds a static asset on the pixel listener to what net/http's
+// handler of the same file answers (the viewability tag's): the same
+// status, headers and body for GET, HEAD, conditional and refused requests.
+// New refuses an asset on the paths the listener serves itself.
+func TestAssets(t *testing.T) {
 	col := newCollector(t, &memLog{})
-	tag := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("ETag", `"v1"`)
-		http.ServeContent(w, r, "tag.js", time.Time{}, strings.NewReader("tag();"))
-	})
 	cfg := DefaultConfig()
-	cfg.Handlers = map[string]http.Handler{"/tag.js": tag}
-	url := startFast(t, cfg, col, func() bool { return true })
-	if got := do(t, http.DefaultClient, "GET", url+"/tag.js", http.Header{"If-None-Match": {`"v1"`}}, ""); got.Status != 304 || got.Body != "" {
-		t.Errorf("conditional GET: %d %q, want 304 and no body", got.Status, got.Body)
+	cfg.Assets = map[string]Asset{viewtag.Path: {Body: viewtag.Script(), ETag: viewtag.ETag(), Header: viewtag.Headers()}}
+	fast := startFast(t, cfg, col, func() bool { return true })
+	std := httptest.NewServer(viewtag.Handler())
+	defer std.Close()
+
+	etag := viewtag.ETag()
+	tests := []struct {
+		name, method string
+		hdr          http.Header
+		status       int
+	}{
+		{"GET", "GET", nil, 200},
+		{"HEAD", "HEAD", nil, 200},
+		{"revalidation", "GET", http.Header{"If-None-Match": {etag}}, 304},
+		{"a weak tag", "GET", http.Header{"If-None-Match": {"W/" + etag}}, 304},
+		{"in a list", "GET", http.Header{"If-None-Match": {`"other", ` + etag}}, 304},
+		{"any", "GET", http.Header{"If-None-Match": {"*"}}, 304},
+		{"another version", "GET", http.Header{"If-None-Match": {`"0123"`}}, 200},
+		{"POST", "POST", nil, 405},
 	}
-	if got := do(t, http.DefaultClient, "GET", url+"/tag.js", nil, ""); got.Status != 200 || got.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
-		t.Errorf("GET: %d %q", got.Status, got.Header.Get("Content-Type"))
+	keep := []string{"Content-Type", "Content-Length", "Cache-Control", "Etag", "X-Content-Type-Options", "Cross-Origin-Resource-Policy", "Allow"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := do(t, http.DefaultClient, tt.method, fast+viewtag.Path, tt.hdr, "")
+			b := do(t, http.DefaultClient, tt.method, std.URL+viewtag.Path, tt.hdr, "")
+			if a.Status != tt.status || b.Status != tt.status {
+				t.Fatalf("status %d on the pixel listener, %d on net/http; want %d", a.Status, b.Status, tt.status)
+			}
+			for _, k := range keep {
+				if k == "Content-Length" && tt.status == 405 {
+					continue // the error texts differ
+				}
+				if got, want := a.Header.Values(k), b.Header.Values(k); !slices.Equal(got, want) {
+					t.Errorf("%s: %q on the pixel listener, %q on net/http", k, got, want)
+				}
+			}
+			if tt.status != 405 && a.Body != b.Body {
+				t.Errorf("bodies differ: %d bytes against %d", len(a.Body), len(b.Body))
+			}
+		})
 	}
-	for _, path := range []string{"/x", "/r/k=1", "/healthz", "tag.js", ""} {
-		cfg.Handlers = map[string]http.Handler{path: tag}
+	for _, path := range []string{"/x", "/r/k=1", "/healthz", "v.js", ""} {
+		cfg.Assets = map[string]Asset{path: {Body: []byte("x")}}
 		if _, err := New(cfg, col, func() bool { return true }, nil, nil); err == nil {
-			t.Errorf("New took a handler for %q", path)
+			t.Errorf("New took an asset at %q", path)
+		}
+	}
+}
+
+func TestETagMatch(t *testing.T) {
+	for _, tt := range []struct {
+		inm  string
+		want bool
+	}{
+		{`"a1"`, true}, {`W/"a1"`, true}, {`"b", "a1"`, true}, {`"b","a1"`, true}, {`*`, true},
+		{`"a"`, false}, {`a1`, false}, {`"a1`, false}, {``, false}, {`"b", "c"`, false},
+	} {
+		if got := etagMatch([]byte(tt.inm), `"a1"`); got != tt.want {
+			t.Errorf("etagMatch(%q) = %v, want %v", tt.inm, got, tt.want)
 		}
 	}
 }
@@ -483,10 +527,13 @@ func FuzzHandle(f *testing.F) {
 		"HEAD /x/k=12345678&p=pA1b2C HTTP/1.1\r\nHost: t\r\nSec-Purpose: prefetch\r\nSec-GPC: 1\r\n\r\n",
 		"GET http://t/x/k=1 HTTP/1.1\r\nHost: t\r\n\r\n",
 		"GET /healthz HTTP/1.1\r\n\r\n",
+		"GET /v.js HTTP/1.1\r\nHost: t\r\nIf-None-Match: W/\"a1\", *\r\n\r\n",
 	} {
 		f.Add([]byte(s))
 	}
-	srv, err := New(DefaultConfig(), newCollector(f, &memLog{}), func() bool { return true }, nil, nil)
+	cfg := DefaultConfig()
+	cfg.Assets = map[string]Asset{"/v.js": {Body: []byte("tag();"), ETag: `"a1"`, Header: [][2]string{{"ETag", `"a1"`}}}}
+	srv, err := New(cfg, newCollector(f, &memLog{}), func() bool { return true }, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -499,7 +546,7 @@ func FuzzHandle(f *testing.F) {
 		ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5555}, nil)
 		srv.handle(&ctx)
 		switch st := ctx.Response.StatusCode(); st {
-		case 200, 302, 404, 405, 503:
+		case 200, 302, 304, 404, 405, 503:
 		default:
 			t.Fatalf("status %d for %q", st, raw)
 		}

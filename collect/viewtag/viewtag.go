@@ -29,6 +29,23 @@ const CacheControl = "public, max-age=86400, stale-while-revalidate=604800"
 // Script returns the tag's source.
 func Script() []byte { return bytes.Clone(script) }
 
+// ETag returns the entity tag of this build's script, quoted.
+func ETag() string { return etag }
+
+// Headers returns the headers the tag is served with, whichever listener
+// serves it: its type, its cache life, its ETag, and what lets pages of
+// any site load it.
+func Headers() [][2]string {
+	return [][2]string{
+		{"Content-Type", "text/javascript; charset=utf-8"},
+		{"Cache-Control", CacheControl},
+		{"ETag", etag},
+		{"X-Content-Type-Options", "nosniff"},
+		// Pages of any site load it, including cross-origin-isolated ones.
+		{"Cross-Origin-Resource-Policy", "cross-origin"},
+	}
+}
+
 // Handler returns the handler of GET and HEAD Path: the script, with a long
 // cache life, an ETag and conditional requests answered 304.
 func Handler() http.Handler {
@@ -39,12 +56,9 @@ func Handler() http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", "text/javascript; charset=utf-8")
-		h.Set("Cache-Control", CacheControl)
-		h.Set("ETag", etag)
-		h.Set("X-Content-Type-Options", "nosniff")
-		// Pages of any site load it, including cross-origin-isolated ones.
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		for _, kv := range Headers() {
+			h.Set(kv[0], kv[1])
+		}
 		http.ServeContent(w, r, "v.js", time.Time{}, bytes.NewReader(script))
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -181,11 +182,10 @@ func (c *ServeConfig) Validate() error {
 	if _, err := parsePrefixes(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %v", err))
 	}
-	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://, not %q", c.PublicURL))
-	}
-	if c.PixelPublicURL != "" && !strings.HasPrefix(c.PixelPublicURL, "http://") && !strings.HasPrefix(c.PixelPublicURL, "https://") {
-		errs = append(errs, fmt.Errorf("--pixel-public-url must start with http:// or https://, not %q", c.PixelPublicURL))
+	for _, f := range []struct{ name, value string }{{"--public-url", c.PublicURL}, {"--pixel-public-url", c.PixelPublicURL}} {
+		if f.value != "" && !isOrigin(f.value) {
+			errs = append(errs, fmt.Errorf("%s must be a scheme and host such as https://t.example.com (http:// or https://, no path or query), not %q", f.name, f.value))
+		}
 	}
 	if c.MaxReportDays < 1 {
 		errs = append(errs, errors.New("--max-report-days must be at least 1"))
@@ -635,6 +635,7 @@ func (m *Main) Open(ctx context.Context) error {
 	default:
 		m.collectorURL = defaultPublicURL(m.pixelLn.Addr())
 	}
+	m.collectorURL = strings.TrimSuffix(m.collectorURL, "/")
 	mux := http.NewServeMux()
 	var handleCollect http.HandlerFunc
 	if part.collect {
@@ -956,6 +957,14 @@ func (m *Main) pollCatalog(ctx context.Context) {
 		}
 		last = v
 	}
+}
+
+// isOrigin reports whether s is an http or https URL with a host and
+// nothing after it but an optional "/".
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && !u.ForceQuery && u.Fragment == ""
 }
 
 // Values of --pixel-addr besides an address.

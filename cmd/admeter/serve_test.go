@@ -438,7 +438,13 @@ func TestPixelAddr(t *testing.T) {
 		{"the same as --addr", func(c *ServeConfig) { c.PixelAddr = c.Addr }, "", "--pixel-addr must differ from --addr"},
 		{"both on any free port", func(c *ServeConfig) { c.Addr, c.PixelAddr = "127.0.0.1:0", "127.0.0.1:0" }, "127.0.0.1:0", ""},
 		{"a loader takes no pixels", func(c *ServeConfig) { c.Role, c.PixelAddr = RoleLoader, ":8081"; cluster(c) }, "", "only --role all or collector"},
-		{"a pixel URL that is no URL", func(c *ServeConfig) { c.PixelPublicURL = "t.example.com" }, ":8081", "--pixel-public-url must start with http"},
+		{"a pixel URL that is no URL", func(c *ServeConfig) { c.PixelPublicURL = "t.example.com" }, ":8081", "--pixel-public-url must be a scheme and host"},
+		{"a pixel URL without a host", func(c *ServeConfig) { c.PixelPublicURL = "https://" }, ":8081", "--pixel-public-url must be a scheme and host"},
+		{"a pixel URL with a path", func(c *ServeConfig) { c.PixelPublicURL = "https://t.example.com/m" }, ":8081", "--pixel-public-url must be a scheme and host"},
+		{"a public URL with a query", func(c *ServeConfig) { c.PublicURL = "https://t.example.com?a=1" }, ":8081", "--public-url must be a scheme and host"},
+		{"origins with a slash", func(c *ServeConfig) {
+			c.PublicURL, c.PixelPublicURL = "https://app.example.com/", "http://t.example.com:8081/"
+		}, ":8081", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -607,7 +607,7 @@ func (m *Main) Open(ctx context.Context) error {
 
 	m.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another admeter running? choose another with --addr)", cfg.Addr, err)
+		return fmt.Errorf("listen on %s: %w (is another admeter running? Its pixel listener also takes the port after its --addr. Choose another with --addr)", cfg.Addr, err)
 	}
 	pixelAddr, err := cfg.pixelListenAddr()
 	if err != nil {

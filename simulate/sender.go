@@ -657,7 +657,9 @@ func (s *Sender) sendUpload(ctx context.Context, r *Request, body []byte, st *St
 
 // isMonitoringTarget reports whether a request target is a monitoring URL:
 // a path the collector routes as one (/x, /r, /x/…, /x.gif) with or without
-// a query.
+// a query. It is collect.IsMonitoringPath for a whole target, written out so
+// that the simulator, a client, does not depend on the collector;
+// FuzzIsMonitoringTarget holds the two together.
 func isMonitoringTarget(target string) bool {
 	if len(target) < 2 || target[0] != '/' || (target[1] != 'x' && target[1] != 'r') {
 		return false

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/admeter/admeter/collect"
 )
 
 // fakeCollector is a tiny stand-in for the collector that records what it
@@ -313,6 +315,21 @@ func TestSenderPixelTarget(t *testing.T) {
 	if len(pixelSrv.targets) != pixels || len(mainSrv.targets) != others {
 		t.Errorf("pixel target got %d requests, main %d; want %d and %d", len(pixelSrv.targets), len(mainSrv.targets), pixels, others)
 	}
+}
+
+// FuzzIsMonitoringTarget holds the sender's routing to the collector's own:
+// a target is a monitoring URL when its path is one by
+// collect.IsMonitoringPath.
+func FuzzIsMonitoringTarget(f *testing.F) {
+	for _, s := range []string{"/x/k=1&p=a", "/x?k=1", "/r", "/x.gif?k=1", "/v1/events", "/xy", "/", "", "/r?", "/x/?a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		path, _, _ := strings.Cut(target, "?")
+		if got, want := isMonitoringTarget(target), collect.IsMonitoringPath(path); got != want {
+			t.Errorf("isMonitoringTarget(%q) = %v, the collector routes its path %q as %v", target, got, path, want)
+		}
+	})
 }
 
 func TestIsMonitoringTarget(t *testing.T) {
